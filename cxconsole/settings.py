@@ -1,0 +1,206 @@
+"""CX Console settings, read from the environment.
+
+With no DATABASE_URL / REDIS_URL the product runs embedded: SQLite, Celery's in-memory transport
+with an in-process worker, a local-memory cache. See .env.example for every variable.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from cxconsole.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-cxconsole-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+DATABASE_URL = env_str("DATABASE_URL")
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED = not REDIS_URL
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "teams",
+    "tickets",
+    "classification",
+    "routing",
+    "ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cxconsole.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "cxconsole.wsgi.application"
+ASGI_APPLICATION = "cxconsole.asgi.application"
+
+if DATABASE_URL:
+    # Persistent connections: a new PostgreSQL connection per request costs ~10x the request.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "var" / "cxconsole.sqlite3")),
+            # The embedded worker thread and the web threads share one file: wait for locks.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+# var/ holds the embedded database, the classifier artifact and collected static files.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# --- API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        # Per storefront client (API token), not per shopper: one client speaks for many shoppers.
+        "intake": env_str("INTAKE_THROTTLE_RATE", "6000/minute"),
+        "shopper": env_str("SHOPPER_THROTTLE_RATE", "120/minute"),
+    },
+    "EXCEPTION_HANDLER": "cxconsole.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CX Console API",
+    "DESCRIPTION": "Shopper inquiries, classification and specialist routing.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# A task is acknowledged only after it ran, so a worker that dies mid-task loses nothing.
+CELERY_TASK_ACKS_LATE = True
+# ...and a task whose worker process was killed goes back to the queue instead of being dropped.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per process: a slow task never holds other tickets hostage in a prefetch.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Tasks are short; a hard limit keeps a stuck one from holding a slot (and an unacked message).
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60, minimum=5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacked task after this long: it must exceed the longest task.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=120),
+    # The in-memory transport polls; 10 ms keeps an embedded hop at ~10 ms instead of ~1 s.
+    "polling_interval": 0.01,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# The one table of task routes. Assignment runs on the Celery queue of the ticket's specialist
+# queue ("assign.<slug>"), chosen per call by routing.tasks, so it is not listed here.
+CELERY_TASK_ROUTES = {
+    "routing.route_ticket": {"queue": "intake"},
+    "routing.sweep_unrouted_tickets": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The one beat schedule. Every job here is bounded and safe to run twice at once.
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue tickets stuck in "new" (enqueue lost between commit and publish, Redis down).
+    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
+}
+
+# --- Product rules ---------------------------------------------------------------------------
+# A ticket still "new" this long after it was accepted is re-enqueued by the sweeper.
+UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 60, minimum=1)
+# Below this confidence the text model's category is not trusted: the ticket goes to triage.
+CLASSIFIER_CONFIDENCE_THRESHOLD = env_float("CLASSIFIER_CONFIDENCE_THRESHOLD", 0.45, minimum=0)
+CLASSIFIER_MODEL_PATH = Path(env_str("CLASSIFIER_MODEL_PATH", str(BASE_DIR / "var" / "classifier.joblib")))
+# Orders above this amount (in the order's currency units) raise the "high value" signal.
+HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0)
+# Two or more earlier inquiries from one shopper in this window make a "repeat contact".
+REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
+INQUIRY_BODY_MAX_LENGTH = 5000

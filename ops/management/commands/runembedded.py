@@ -1,0 +1,27 @@
+"""Serve the whole product in one process: ASGI web server, Celery worker and beat threads."""
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from ops.embedded import start_embedded_beat, start_embedded_worker
+from routing.selectors import celery_queue_names
+from routing.services import requeue_unrouted_tickets
+
+
+class Command(BaseCommand):
+    help = "Run the web server with an in-process Celery worker and beat (the embedded mode)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        if settings.REDIS_URL:
+            self.stdout.write("REDIS_URL is set: the in-process worker consumes from Redis.")
+        start_embedded_worker(celery_queue_names())
+        start_embedded_beat()
+        # Messages of the in-memory broker die with the process: route what an earlier run left.
+        requeue_unrouted_tickets(grace_seconds=0)
+        self.stdout.write(self.style.SUCCESS(f"CX Console on http://{host}:{port}/  (Ctrl-C to stop)"))
+        uvicorn.run("cxconsole.asgi:application", host=host, port=port, log_level="info", lifespan="off")

@@ -1,0 +1,108 @@
+"""Demo data for the embedded mode: agents, a supervisor, a storefront client, sample tickets."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from teams.models import AgentProfile, AgentStatus
+from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, set_agent_skills
+from tickets.models import Ticket
+from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
+
+DEMO_PASSWORD = "cx-demo-2026"
+DEMO_API_TOKEN = "demo-storefront-token-0000000000000000000"
+
+# username, display name, languages, primary skills, secondary skills
+AGENTS = [
+    ("ana", "Ana 安娜", ["zh", "en"], ["jewelry"], ["beauty"]),
+    ("bo", "Bo 波", ["zh"], ["jewelry"], ["apparel"]),
+    ("mei", "Mei 美", ["zh", "en"], ["maternal_baby"], ["home"]),
+    ("li", "Li 李", ["zh"], ["maternal_baby"], []),
+    ("fang", "Fang 芳", ["zh"], ["fresh_food", "flowers"], []),
+    ("tom", "Tom", ["en"], ["fresh_food", "flowers"], ["home"]),
+    ("yan", "Yan 燕", ["zh", "en"], ["beauty"], ["jewelry"]),
+    ("kai", "Kai 凯", ["zh", "en"], ["apparel"], ["other"]),
+    ("raj", "Raj", ["en"], ["electronics"], ["books"]),
+    ("wei", "Wei 伟", ["zh"], ["electronics"], ["other"]),
+    ("eva", "Eva", ["en"], ["books", "home"], ["other"]),
+    ("jun", "Jun 军", ["zh", "en"], ["other"], ["books", "home", "electronics"]),
+]
+
+SAMPLE_INQUIRIES = [
+    (
+        "shopper-001",
+        "王女士",
+        "zh",
+        "戒指尺寸不合适，能换小一号吗？订单里是18K金的",
+        OrderSnapshot(number="JD20261101001", product_title="18K金钻石戒指", product_category="jewelry", amount=None),
+    ),
+    ("shopper-002", "Emily", "en", "The stroller wheel came off after two days. I need a replacement asap.", None),
+    ("shopper-003", "陈先生", "zh", "买的车厘子一半都烂了，说好的坏果包赔呢？转人工！", None),
+    ("shopper-004", "Jake", "en", "The roses for my mom's birthday arrived wilted. Can you redeliver today?", None),
+    ("shopper-005", "李小姐", "zh", "这款精华孕妇可以用吗？成分里有没有视黄醇", None),
+    ("shopper-006", "Priya", "en", "Ordered jeans size 28 but they run small, how do I exchange?", None),
+    (
+        "shopper-007",
+        "赵先生",
+        "zh",
+        "新买的手机充不进电，屏幕也一直闪",
+        OrderSnapshot(number="JD20261101007", product_title="小米14", product_category="electronics", amount=None),
+    ),
+    ("shopper-008", "Sam", "en", "My copy of the cookbook is missing pages 40 to 72.", None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo agents, a supervisor, a storefront API client and sample tickets (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        groups = ensure_roles()
+        users = get_user_model().objects
+
+        admin, created = users.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+
+        sam, created = users.get_or_create(username="sam", defaults={"first_name": "Sam", "is_staff": True})
+        if created:
+            sam.set_password(DEMO_PASSWORD)
+            sam.save()
+        sam.groups.add(groups[SUPERVISORS_GROUP])
+
+        for username, display, languages, primary, secondary in AGENTS:
+            user, created = users.get_or_create(username=username, defaults={"first_name": display.split()[0]})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(groups[AGENTS_GROUP])
+            profile, _ = AgentProfile.objects.get_or_create(
+                user=user,
+                defaults={"display_name": display, "languages": languages, "capacity": 3, "status": AgentStatus.ONLINE},
+            )
+            set_agent_skills(agent=profile, primary=primary, secondary=secondary)
+
+        client, _ = users.get_or_create(username="storefront-demo")
+        client.set_unusable_password()
+        client.save()
+        client.groups.add(groups[STOREFRONT_GROUP])
+        Token.objects.get_or_create(user=client, defaults={"key": DEMO_API_TOKEN})
+
+        if not Ticket.objects.exists():
+            for external_id, name, language, body, order in SAMPLE_INQUIRIES:
+                open_ticket(
+                    shopper=ShopperDetails(external_id=external_id, name=name, language=language),
+                    channel="order_page" if order else "chat",
+                    body=body,
+                    order=order,
+                    client=client,
+                )
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Admin:       admin / {DEMO_PASSWORD}   http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Supervisor:  sam / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Agents:      {', '.join(a[0] for a in AGENTS)} (password {DEMO_PASSWORD})")
+        self.stdout.write(f"  Storefront API token: {DEMO_API_TOKEN}")
+        self.stdout.write("  API docs:    http://127.0.0.1:8000/api/docs/")

@@ -1,0 +1,71 @@
+"""Who had each ticket when, and why every routing decision was made."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import SpecialistQueue
+from tickets.models import Ticket
+
+
+class AssignmentReason(models.TextChoices):
+    ROUTING = "routing", _("Routing")
+    OVERFLOW = "overflow", _("Overflow (secondary skill)")
+    HANDOFF = "handoff", _("Handoff to a person")
+    REOPEN = "reopen", _("Reopened to former agent")
+    TRANSFER = "transfer", _("Transfer to a named agent")
+    SUPERVISOR = "supervisor", _("Reassigned by a supervisor")
+
+
+class Assignment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assignments")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    reason = models.CharField(max_length=20, choices=AssignmentReason.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # The database's backstop against a ticket assigned twice by racing workers.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ended_at__isnull=True), name="one_active_assignment_per_ticket"
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "started_at"], name="assignment_agent_started")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} → {self.agent_id} ({self.reason})"
+
+
+class RoutingDecision(models.Model):
+    class Kind(models.TextChoices):
+        ROUTE = "route", _("Queue chosen")
+        ASSIGN = "assign", _("Agent chosen")
+        NO_AGENT = "no_agent", _("No eligible agent: waiting")
+        OVERFLOW = "overflow", _("Overflow widened eligibility")
+        TRANSFER = "transfer", _("Transfer")
+        ESCALATE = "escalate", _("Escalation")
+        HANDOFF = "handoff", _("Handoff to a person")
+        REQUEUE = "requeue", _("Returned to queue")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="routing_decisions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    queue = models.ForeignKey(SpecialistQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    candidates = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=300, blank=True)
+    latency_ms = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="routing_decision_ticket")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}"

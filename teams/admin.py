@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from teams.models import AgentProfile, AgentSkill, Category, SpecialistQueue
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name_en", "name_zh", "queue"]
+    list_editable = ["queue"]
+    list_select_related = ["queue"]
+    search_fields = ["slug", "name_en", "name_zh"]
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    fields = ["slug", "name_en", "name_zh"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(SpecialistQueue)
+class SpecialistQueueAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "kind", "service_level_seconds", "overflow_seconds", "secondary_queue"]
+    list_select_related = ["secondary_queue"]
+    list_filter = ["kind"]
+    search_fields = ["slug", "name"]
+    inlines = [CategoryInline]
+
+
+class AgentSkillInline(admin.TabularInline):
+    model = AgentSkill
+    extra = 1
+    autocomplete_fields = ["category"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "status", "status_since", "active_ticket_count", "capacity", "languages"]
+    list_select_related = ["user"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "display_name"]
+    readonly_fields = ["active_ticket_count", "last_assigned_at"]
+    inlines = [AgentSkillInline]
+
+
+@admin.register(AgentSkill)
+class AgentSkillAdmin(admin.ModelAdmin):
+    list_display = ["agent", "category", "level"]
+    list_select_related = ["agent__user", "category"]
+    list_filter = ["level", "category"]

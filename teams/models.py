@@ -1,0 +1,122 @@
+"""Who serves what: product categories, specialist queues, agents and their skills."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ZH = "zh", "中文"
+    EN = "en", "English"
+
+
+class Category(models.Model):
+    """A product category: the unit of specialist knowledge (jewelry, maternal_baby, ...)."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name_zh = models.CharField(max_length=60)
+    name_en = models.CharField(max_length=60)
+    # The category -> queue mapping that routing follows; editable in the admin.
+    queue = models.ForeignKey(
+        "SpecialistQueue",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="categories",
+        help_text="The specialist queue that serves this category.",
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return f"{self.name_en} / {self.name_zh}"
+
+
+class SpecialistQueue(models.Model):
+    class Kind(models.TextChoices):
+        SPECIALIST = "specialist", _("Specialist")
+        TRIAGE = "triage", _("General triage")
+        ESCALATION = "escalation", _("Supervisors (escalation)")
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SPECIALIST)
+    service_level_seconds = models.PositiveIntegerField(default=120, help_text="Target time from queued to assigned.")
+    overflow_seconds = models.PositiveIntegerField(
+        default=300,
+        help_text="After this wait, agents with a secondary skill (then the secondary queue) may take it.",
+    )
+    secondary_queue = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="overflow_sources"
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        permissions = [("supervise_queues", "Can watch queue health and act as a supervisor")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def celery_queue(self) -> str:
+        """The Celery queue that runs assignment work for this specialist queue."""
+        return f"assign.{self.slug}"
+
+
+class AgentStatus(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+class AgentProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile")
+    display_name = models.CharField(max_length=80, blank=True)
+    languages = models.JSONField(default=list, help_text='Language codes, e.g. ["zh", "en"].')
+    capacity = models.PositiveSmallIntegerField(default=3, help_text="Max concurrent tickets.")
+    # Maintained by routing under a row lock, in the same transaction as the assignment rows;
+    # the check constraints below are the database's backstop against over-assignment.
+    active_ticket_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    status = models.CharField(max_length=10, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
+    status_since = models.DateTimeField(default=timezone.now)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    skills = models.ManyToManyField(Category, through="AgentSkill", related_name="agents")
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="agent_capacity_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(active_ticket_count__lte=F("capacity")),
+                name="agent_never_over_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == AgentStatus.ONLINE and self.active_ticket_count < self.capacity
+
+
+class SkillLevel(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+
+
+class AgentSkill(models.Model):
+    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="skill_set")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="skill_set")
+    level = models.CharField(max_length=10, choices=SkillLevel.choices, default=SkillLevel.PRIMARY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "category"], name="one_skill_per_agent_category")]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.category.slug} ({self.level})"

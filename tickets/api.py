@@ -1,0 +1,201 @@
+"""Storefront and shopper API for inquiries: validate, call one service, answer."""
+
+import hmac
+import re
+import zoneinfo
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from teams.models import Category, Language
+from tickets.models import Channel, Ticket
+from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket
+
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+IDEMPOTENCY_KEY_MAX = 128
+_TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def normalize_phone(value: str) -> str:
+    compact = _PHONE_SEPARATORS.sub("", value)
+    if not _PHONE.match(compact):
+        raise serializers.ValidationError(
+            "Enter a phone number of 6 to 15 digits, optionally starting with + (e.g. +8613800138000)."
+        )
+    return compact
+
+
+class ShopperSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, default="")
+    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate_phone(self, value: str) -> str:
+        return normalize_phone(value) if value else value
+
+    def validate_time_zone(self, value: str) -> str:
+        if value and value not in _TIME_ZONES:
+            raise serializers.ValidationError("Unknown time zone; use an IANA name such as Asia/Shanghai.")
+        return value
+
+
+class OrderSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=64)
+    product_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    product_category = serializers.SlugField(max_length=40, required=False, allow_blank=True, default="")
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, allow_blank=True, default="")
+    paid = serializers.BooleanField(required=False, allow_null=True, default=None)
+    shipped = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_product_category(self, value: str) -> str:
+        if value and not Category.objects.filter(slug=value).exists():
+            raise serializers.ValidationError(f"Unknown product category {value!r}.")
+        return value
+
+
+class InquiryCreateSerializer(serializers.Serializer):
+    shopper = ShopperSerializer()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH)
+    language = serializers.ChoiceField(choices=Language.choices, required=False, default="")
+    order = OrderSerializer(required=False, allow_null=True, default=None)
+
+
+class InquiryReceiptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    tracking_token = serializers.CharField()
+
+
+class PublicMessageSerializer(serializers.Serializer):
+    author_kind = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class InquiryStatusSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    channel = serializers.CharField()
+    subject = serializers.CharField()
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    messages = serializers.SerializerMethodField()
+
+    def get_messages(self, ticket: Ticket) -> list[dict[str, Any]]:
+        public = [m for m in ticket.messages.all() if not m.is_internal]
+        return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]
+
+
+class CanSubmitInquiries(permissions.BasePermission):
+    message = "This API token may not submit inquiries."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.has_perm("tickets.submit_inquiries"))
+
+
+def _created_body(ticket: Ticket) -> dict[str, Any]:
+    return {"id": ticket.id, "status": ticket.status, "tracking_token": ticket.tracking_token}
+
+
+class InquiryCreateView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanSubmitInquiries]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "intake"
+
+    @extend_schema(
+        request=InquiryCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Retries with the same key return the first ticket instead of a new one.",
+            )
+        ],
+        responses={201: InquiryReceiptSerializer, 200: InquiryReceiptSerializer},
+        summary="Open a shopper inquiry",
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+            return Response(
+                {"Idempotency-Key": [f"Ensure this header has no more than {IDEMPOTENCY_KEY_MAX} characters."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        serializer = InquiryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            result = open_ticket(
+                shopper=ShopperDetails(**data["shopper"]),
+                channel=data["channel"],
+                subject=data["subject"],
+                body=data["body"],
+                language=data["language"],
+                order=OrderSnapshot(**data["order"]) if data["order"] else None,
+                client=request.user,
+                idempotency_key=key,
+            )
+        except IdempotencyConflict as exc:
+            return Response({"Idempotency-Key": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        if result.created:
+            return Response(_created_body(result.ticket), status=status.HTTP_201_CREATED)
+        return Response(
+            _created_body(result.ticket), status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
+        )
+
+
+class ShopperRateThrottle(AnonRateThrottle):
+    scope = "shopper"
+
+
+def get_ticket_for_shopper(ticket_id: int, token: str) -> Ticket:
+    """The ticket when the tracking token matches; 404 otherwise (never reveal which part was wrong)."""
+    ticket = Ticket.objects.select_related("category").prefetch_related("messages").filter(pk=ticket_id).first()
+    if ticket is None or not token or not hmac.compare_digest(ticket.tracking_token, token):
+        raise NotFound("No inquiry matches this id and tracking token.")
+    return ticket
+
+
+TRACKING_TOKEN_PARAMETER = OpenApiParameter(
+    "token",
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description="The shopper tracking token (or send it in the X-Tracking-Token header).",
+)
+
+
+def tracking_token_from(request: Request) -> str:
+    return request.headers.get("X-Tracking-Token") or request.query_params.get("token", "")
+
+
+class InquiryStatusView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ShopperRateThrottle]
+
+    @extend_schema(
+        parameters=[TRACKING_TOKEN_PARAMETER],
+        responses=InquiryStatusSerializer,
+        summary="Inquiry status for the shopper",
+    )
+    def get(self, request: Request, ticket_id: int) -> Response:
+        ticket = get_ticket_for_shopper(ticket_id, tracking_token_from(request))
+        return Response(InquiryStatusSerializer(ticket).data)

@@ -1,0 +1,196 @@
+"""Shoppers, their inquiries (tickets) and the conversation on each."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import Category, Language, SpecialistQueue
+
+
+class Shopper(models.Model):
+    external_id = models.CharField(max_length=64, unique=True, help_text="The storefront's id.")
+    name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +8613800138000.")
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ZH)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Channel(models.TextChoices):
+    CHAT = "chat", _("Chat")
+    ORDER_PAGE = "order_page", _("Order page")
+    WEB_FORM = "web_form", _("Web form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class Intent(models.TextChoices):
+    REFUND_RETURN = "refund_return", _("Refund / return")
+    DELIVERY = "delivery", _("Delivery")
+    QUALITY_DAMAGE = "quality_damage", _("Quality / damage")
+    PRODUCT_QUESTION = "product_question", _("Product question")
+    COMPLAINT = "complaint", _("Complaint")
+    OTHER = "other", _("Other")
+
+
+class TicketStatus(models.TextChoices):
+    """The ticket state machine; the allowed moves are in tickets.states.TRANSITIONS."""
+
+    NEW = "new", _("New")  # accepted; classification and routing pending
+    QUEUED = "queued", _("Queued")  # waiting in a specialist queue for an agent
+    ASSIGNED = "assigned", _("Assigned")  # an agent owns it
+    WAITING_ON_SHOPPER = "waiting_on_shopper", _("Waiting on shopper")  # agent replied
+    RESOLVED = "resolved", _("Resolved")  # a shopper message reopens it
+    CLOSED = "closed", _("Closed")  # final
+
+
+class CloseReason(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    ABANDONED = "abandoned", _("Abandoned by shopper before assignment")
+    CANCELLED = "cancelled", _("Cancelled by shopper")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Ticket(models.Model):
+    PRIORITY_NORMAL = 0
+    PRIORITY_TOP = 100
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="tickets")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    language = models.CharField(max_length=5, choices=Language.choices)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    intent = models.CharField(max_length=20, choices=Intent.choices, blank=True)
+    signals = models.JSONField(default=list, blank=True)
+    # Higher is served first; handoff to a person and due callbacks use PRIORITY_TOP.
+    priority = models.SmallIntegerField(default=PRIORITY_NORMAL)
+    needs_category = models.BooleanField(
+        default=False, help_text="The classifier was unsure: an agent should set the category."
+    )
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    queue = models.ForeignKey(SpecialistQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+    )
+    # Set when waiting past the queue's overflow time widens who may take it.
+    overflowed = models.BooleanField(default=False)
+    sla_breached = models.BooleanField(default=False)
+
+    # Order snapshot, as the storefront sent it at intake.
+    order_number = models.CharField(max_length=64, blank=True)
+    order_product_title = models.CharField(max_length=200, blank=True)
+    order_product_category = models.CharField(max_length=40, blank=True)
+    order_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    order_currency = models.CharField(max_length=3, blank=True)
+    order_paid = models.BooleanField(null=True, blank=True)
+    order_shipped = models.BooleanField(null=True, blank=True)
+
+    tracking_token = models.CharField(max_length=64, default=new_tracking_token, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submitted_tickets",
+        help_text="The storefront API client that submitted it.",
+    )
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    first_assigned_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    handoff_requested_at = models.DateTimeField(null=True, blank=True)
+    handoff_assigned_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("submit_inquiries", "Can submit inquiries through the storefront API"),
+            ("work_tickets", "Can work tickets in the agent console"),
+        ]
+        constraints = [
+            # One ticket per client and Idempotency-Key, also when two retries race.
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="one_ticket_per_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(assigned_agent__isnull=False),
+                name="assigned_ticket_has_agent",
+            ),
+            models.CheckConstraint(
+                condition=Q(order_amount__isnull=True) | Q(order_amount__gte=0),
+                name="order_amount_not_negative",
+            ),
+        ]
+        indexes = [
+            # The waiting line of a queue: priority, then age.
+            models.Index(fields=["queue", "status", "-priority", "queued_at"], name="ticket_waiting_line"),
+            models.Index(fields=["status", "created_at"], name="ticket_status_created"),
+            models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status"),
+            models.Index(fields=["shopper", "created_at"], name="ticket_shopper_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject or self.body[:40]}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == TicketStatus.QUEUED
+
+
+class AuthorKind(models.TextChoices):
+    SHOPPER = "shopper", _("Shopper")
+    AGENT = "agent", _("Agent")
+    SYSTEM = "system", _("System")
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False, help_text="Internal note: never shown to the shopper.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(is_internal=True) | Q(author_kind="agent"),
+                name="only_agents_write_internal_notes",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_kind} on #{self.ticket_id}"
