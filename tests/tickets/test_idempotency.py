@@ -41,7 +41,9 @@ def test_different_keys_make_different_tickets(storefront_client: APIClient) -> 
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_identical_requests_at_the_same_moment_make_one_ticket(postgres: None, storefront_client: APIClient) -> None:
+def test_two_identical_requests_at_the_same_moment_make_one_ticket(
+    postgres: None, storefront_client: APIClient
+) -> None:
     token = storefront_client._credentials["HTTP_AUTHORIZATION"]
     racers = 6
     barrier = threading.Barrier(racers)
