@@ -1,0 +1,167 @@
+"""Classify inquiries (category, intent, signals) and learn from agents' corrections."""
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from classification import textmodel
+from classification.models import CategoryLabel, ClassificationDecision, Method
+from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
+from teams.models import Category
+from teams.taxonomy import CATEGORY_SLUGS
+from tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    confidence: float
+    intent: str
+    signals: list[str]
+    method: str
+    model_version: str
+    # The model was unsure: the ticket goes to triage for an agent to set the category.
+    needs_category: bool = False
+    latency_ms: float = 0.0
+    intent_confidence: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def priority(self) -> int:
+        return priority_for(self.signals)
+
+    @property
+    def demands_a_person(self) -> bool:
+        return demands_a_person(self.signals)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "confidence": round(self.confidence, 4),
+            "intent": self.intent,
+            "signals": self.signals,
+            "method": self.method,
+            "needs_category": self.needs_category,
+            "model_version": self.model_version,
+        }
+
+
+def get_model() -> textmodel.TextModel:
+    """The shipped text model, loaded once per process."""
+    return textmodel.load(settings.CLASSIFIER_MODEL_PATH)
+
+
+def classify_text(
+    *,
+    text: str,
+    order_category: str = "",
+    order_amount: Decimal | float | None = None,
+    recent_inquiries: int = 0,
+    known_categories: frozenset[str] | None = None,
+) -> Classification:
+    """Category from the order when it names a known one, else from the text model; intent and
+    signals always. Pure: reads no database (the CLI works before any migration)."""
+    started = time.perf_counter()
+    model = get_model()
+    ((predicted, confidence, intent, intent_confidence),) = model.predict([text])
+    known = known_categories if known_categories is not None else frozenset(CATEGORY_SLUGS)
+    if order_category and order_category in known:
+        category, confidence, method, unsure = order_category, 1.0, Method.ORDER, False
+    else:
+        category, method = predicted, Method.MODEL
+        unsure = confidence < settings.CLASSIFIER_CONFIDENCE_THRESHOLD
+    signals = detect_signals(
+        text,
+        SignalContext(
+            category=category,
+            intent=intent,
+            order_amount=order_amount,
+            high_value_threshold=settings.HIGH_VALUE_ORDER_AMOUNT,
+            recent_inquiries=recent_inquiries,
+        ),
+    )
+    return Classification(
+        category=category,
+        confidence=confidence,
+        intent=intent,
+        intent_confidence=intent_confidence,
+        signals=signals,
+        method=method,
+        model_version=model.version,
+        needs_category=unsure,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def recent_inquiry_count(ticket: Ticket) -> int:
+    since = ticket.created_at - timedelta(hours=settings.REPEAT_CONTACT_WINDOW_HOURS)
+    return Ticket.objects.filter(
+        shopper_id=ticket.shopper_id, created_at__gte=since, created_at__lte=ticket.created_at
+    ).count()
+
+
+def classify_ticket(ticket: Ticket) -> Classification:
+    """Classify a ticket and record the decision; sets category, intent, signals, priority and
+    needs_category on the instance (the caller, routing, saves it in its transaction)."""
+    text = f"{ticket.subject}\n{ticket.body}" if ticket.subject else ticket.body
+    known = frozenset(Category.objects.values_list("slug", flat=True))
+    result = classify_text(
+        text=text,
+        order_category=ticket.order_product_category,
+        order_amount=ticket.order_amount,
+        recent_inquiries=recent_inquiry_count(ticket),
+        known_categories=known,
+    )
+    category = None if result.needs_category else Category.objects.filter(slug=result.category).first()
+    ticket.category = category
+    ticket.intent = result.intent
+    ticket.signals = result.signals
+    ticket.priority = max(ticket.priority, result.priority)
+    ticket.needs_category = result.needs_category or category is None
+    ClassificationDecision.objects.create(
+        ticket=ticket,
+        category=category,
+        predicted_slug=result.category,
+        method=Method.FALLBACK if result.needs_category else result.method,
+        confidence=result.confidence,
+        model_version=result.model_version,
+        intent=result.intent,
+        signals=result.signals,
+        latency_ms=result.latency_ms,
+    )
+    return result
+
+
+@transaction.atomic
+def record_agent_category(*, ticket: Ticket, category: Category, by: User | None) -> CategoryLabel:
+    """Store an agent's category for a ticket: a training label and a decision record.
+
+    One label per ticket (the latest correction wins). The caller re-routes if the queue changes.
+    """
+    label, _ = CategoryLabel.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            "text": f"{ticket.subject}\n{ticket.body}" if ticket.subject else ticket.body,
+            "language": ticket.language,
+            "category": category,
+            "labelled_by": by,
+            "created_at": timezone.now(),
+        },
+    )
+    ClassificationDecision.objects.create(
+        ticket=ticket,
+        category=category,
+        predicted_slug=category.slug,
+        method=Method.AGENT,
+        confidence=1.0,
+        intent=ticket.intent,
+        signals=ticket.signals,
+        decided_by=by,
+    )
+    return label

@@ -1,0 +1,201 @@
+"""The text model: character n-grams (Chinese needs no word segmenter) and English word n-grams,
+a linear classifier for the category and another for the intent, saved as one joblib artifact.
+
+Training is deterministic: the same rows give the same artifact and the same version string.
+"""
+
+import csv
+import hashlib
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+# Every *_zh.csv / *_en.csv here: inquiries written for the project (text,category,intent) and
+# the product lexicon (short product terms, no intent).
+DATA_FILES = tuple(sorted(DATA_DIR.glob("*_zh.csv")) + sorted(DATA_DIR.glob("*_en.csv")))
+HOLDOUT_SHARE = 0.2  # of each (language, category) group; never trained on by the shipped model
+FEATURE_VERSION = "f3"
+
+_PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Space out Chinese characters so the word analyzer sees each as a token, like English words.
+_CJK_CHAR = re.compile(f"([{_CJK}])")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, punctuation folded to spaces: "ＩＰＨＯＮＥ，屏幕！" -> "iphone 屏幕"."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _PUNCT_OR_SPACE.sub(" ", text).strip()
+
+
+def _words(text: str) -> str:
+    return _CJK_CHAR.sub(r" \1 ", text)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    language: str
+    category: str
+    intent: str = ""
+    source: str = ""  # the data file's stem, e.g. "inquiries_zh" or "lexicon_en"
+
+    @property
+    def is_lexicon(self) -> bool:
+        return self.source.startswith("lexicon")
+
+
+def load_examples(paths: Iterable[Path] = DATA_FILES) -> list[Example]:
+    examples = []
+    for path in paths:
+        language = "zh" if path.stem.endswith("_zh") else "en"
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                examples.append(Example(row["text"], language, row["category"], row.get("intent") or "", path.stem))
+    return examples
+
+
+def _stable_rank(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def split_holdout(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
+    """Deterministic stratified split of the written inquiries: in each (language, category)
+    group, the 20% of texts with the smallest SHA-1 go to the holdout, so adding rows never
+    moves an old row from holdout to train. Lexicon terms always train."""
+    groups: dict[tuple[str, str], list[Example]] = {}
+    train: list[Example] = []
+    holdout: list[Example] = []
+    for example in examples:
+        if example.is_lexicon:
+            train.append(example)
+        else:
+            groups.setdefault((example.language, example.category), []).append(example)
+    for key in sorted(groups):
+        ranked = sorted(groups[key], key=lambda e: _stable_rank(e.text))
+        cut = round(len(ranked) * HOLDOUT_SHARE)
+        holdout.extend(ranked[:cut])
+        train.extend(ranked[cut:])
+    return train, holdout
+
+
+def _features() -> FeatureUnion:
+    return FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(1, 4),
+                    min_df=2,
+                    sublinear_tf=True,
+                    max_features=200_000,
+                    dtype=np.float32,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    preprocessor=_words,
+                    token_pattern=r"(?u)\b\w+\b",
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    max_features=100_000,
+                    dtype=np.float32,
+                ),
+            ),
+        ]
+    )
+
+
+def _pipeline(c: float) -> Pipeline:
+    return Pipeline(
+        [
+            ("features", _features()),
+            ("model", LogisticRegression(C=c, max_iter=2000, class_weight="balanced")),
+        ]
+    )
+
+
+@dataclass
+class TextModel:
+    version: str
+    category: Pipeline
+    intent: Pipeline
+    trained_rows: int
+    categories: list[str] = field(default_factory=list)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float, str, float]]:
+        """(category, confidence, intent, intent confidence) for each text."""
+        normalized = [normalize(t) for t in texts]
+        cat_proba = self.category.predict_proba(normalized)
+        int_proba = self.intent.predict_proba(normalized)
+        cat_labels = self.category.classes_
+        int_labels = self.intent.classes_
+        out = []
+        for cp, ip in zip(cat_proba, int_proba, strict=True):
+            ci, ii = int(cp.argmax()), int(ip.argmax())
+            out.append((str(cat_labels[ci]), float(cp[ci]), str(int_labels[ii]), float(ip[ii])))
+        return out
+
+
+def train(examples: Sequence[Example], *, category_c: float = 20.0, intent_c: float = 10.0) -> TextModel:
+    ordered = sorted(examples, key=lambda e: (e.language, e.category, e.text))
+    digest = hashlib.sha256(f"{FEATURE_VERSION}|{category_c}|{intent_c}".encode())
+    for example in ordered:
+        digest.update(f"{example.language}\t{example.category}\t{example.intent}\t{example.text}\n".encode())
+    texts = [normalize(e.text) for e in ordered]
+    category = _pipeline(category_c).fit(texts, [e.category for e in ordered])
+    with_intent = [(t, e.intent) for t, e in zip(texts, ordered, strict=True) if e.intent]
+    intent = _pipeline(intent_c).fit([t for t, _ in with_intent], [i for _, i in with_intent])
+    return TextModel(
+        version=f"{FEATURE_VERSION}-{digest.hexdigest()[:12]}",
+        category=category,
+        intent=intent,
+        trained_rows=len(ordered),
+        categories=sorted(set(category.classes_)),
+    )
+
+
+def save(model: TextModel, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    joblib.dump(model, tmp, compress=3)
+    tmp.replace(path)  # atomic: a process loading it never sees half a file
+
+
+_loaded: dict[Path, TextModel] = {}
+_lock = threading.Lock()
+
+
+def load(path: Path) -> TextModel:
+    """The model at path, loaded once per process."""
+    model = _loaded.get(path)
+    if model is None:
+        with _lock:
+            model = _loaded.get(path)
+            if model is None:
+                if not path.exists():
+                    raise FileNotFoundError(
+                        f"No classifier at {path}. Build it with: python manage.py train_classifier"
+                    )
+                model = joblib.load(path)
+                _loaded[path] = model
+    return model
+
+
+def forget_loaded() -> None:
+    """Drop cached models (after train_classifier replaced the artifact in this process)."""
+    with _lock:
+        _loaded.clear()
