@@ -185,12 +185,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "routing.route_ticket": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
+    "routing.sweep_waiting_tickets": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue tickets stuck in "new" (enqueue lost between commit and publish, Redis down).
     "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
+    # Overflow and SLA flags, and a dispatch of every queue with waiting work (lost enqueues).
+    "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------

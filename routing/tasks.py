@@ -10,6 +10,17 @@ def route_ticket(ticket_id: int) -> None:
     services.route_ticket(ticket_id=ticket_id)
 
 
+@shared_task(name="routing.dispatch_queue")
+def dispatch_queue(queue_id: int) -> int:
+    """Runs on the Celery queue of its specialist queue (assign.<slug>), chosen at publish time."""
+    return services.dispatch_queue(queue_id=queue_id)
+
+
 @shared_task(name="routing.sweep_unrouted_tickets")
 def sweep_unrouted_tickets() -> int:
     return len(services.requeue_unrouted_tickets())
+
+
+@shared_task(name="routing.sweep_waiting_tickets")
+def sweep_waiting_tickets() -> dict[str, int]:
+    return services.sweep_waiting_tickets()

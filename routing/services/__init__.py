@@ -1,0 +1,38 @@
+"""Routing services: every write on queues, assignments and agent status goes through here."""
+
+from routing.services.assignment import dispatch_queue, eligible_agents, try_assign
+from routing.services.intake import enqueue_dispatch, requeue_unrouted_tickets, route_ticket, triage_queue
+from routing.services.sweep import sweep_waiting_tickets
+from routing.services.work import (
+    RoutingError,
+    add_internal_note,
+    add_shopper_message,
+    escalate_ticket,
+    recategorize_ticket,
+    reply_to_shopper,
+    request_handoff,
+    resolve_ticket,
+    set_agent_status,
+    transfer_ticket,
+)
+
+__all__ = [
+    "RoutingError",
+    "add_internal_note",
+    "add_shopper_message",
+    "dispatch_queue",
+    "eligible_agents",
+    "enqueue_dispatch",
+    "escalate_ticket",
+    "recategorize_ticket",
+    "reply_to_shopper",
+    "request_handoff",
+    "requeue_unrouted_tickets",
+    "resolve_ticket",
+    "route_ticket",
+    "set_agent_status",
+    "sweep_waiting_tickets",
+    "transfer_ticket",
+    "triage_queue",
+    "try_assign",
+]

@@ -1,0 +1,302 @@
+"""What agents, supervisors and shoppers do to a ticket once it is routed.
+
+Every function here is atomic, locks the ticket before any agent row (see assignment.py),
+and triggers dispatch of the queues where capacity was freed or work was added.
+"""
+
+import time
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from classification.services import record_agent_category
+from routing.models import AssignmentReason, RoutingDecision
+from routing.services.assignment import assign_locked, dispatch_queue, release_locked
+from routing.services.intake import enqueue_dispatch, route_ticket
+from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
+from teams.taxonomy import ESCALATION_QUEUE_SLUG
+from tickets.models import AuthorKind, Message, Ticket, TicketStatus
+from tickets.services import set_status
+from tickets.states import HOLDS_AGENT
+
+
+class RoutingError(Exception):
+    """A request that cannot be carried out as asked (the API answers 409 with this message)."""
+
+
+def _lock(ticket_id: int) -> Ticket:
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("queue", "category").filter(pk=ticket_id).first()
+    )
+    if ticket is None:
+        raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
+    return ticket
+
+
+def _system_note(ticket: Ticket, body: str, *, author: User | None = None, internal: bool = True) -> Message:
+    kind = AuthorKind.AGENT if author is not None and internal else AuthorKind.SYSTEM
+    return Message.objects.create(
+        ticket=ticket, author_kind=kind, author=author, body=body, is_internal=internal and kind == AuthorKind.AGENT
+    )
+
+
+def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_reason: str) -> None:
+    agent_user_id = release_locked(ticket=ticket, end_reason=end_reason)
+    changed = set_status(ticket, TicketStatus.QUEUED)
+    ticket.assigned_agent = None
+    ticket.queue = queue
+    if front:
+        ticket.priority = Ticket.PRIORITY_TOP
+    ticket.save(update_fields=[*changed, "assigned_agent", "queue", "priority"])
+    enqueue_dispatch(queue)
+    if agent_user_id is not None:
+        _dispatch_for_agent(agent_user_id)
+
+
+def _dispatch_for_agent(user_id: int) -> None:
+    """An agent has room: dispatch every queue they can serve."""
+    queue_ids = set(
+        SpecialistQueue.objects.filter(categories__skill_set__agent__user_id=user_id).values_list("id", flat=True)
+    )
+    queue_ids |= set(SpecialistQueue.objects.exclude(kind=SpecialistQueue.Kind.SPECIALIST).values_list("id", flat=True))
+    for queue in SpecialistQueue.objects.filter(id__in=queue_ids):
+        enqueue_dispatch(queue)
+
+
+def request_handoff(*, ticket_id: int) -> Ticket:
+    """The shopper asks for a person: top of the queue now, and an agent at once if one is free.
+
+    Records when it was asked and (on assignment) when a person got it. Idempotent.
+    """
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
+    if ticket.status == TicketStatus.NEW:
+        route_ticket(ticket_id=ticket_id)  # do not wait for the intake worker
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status == TicketStatus.CLOSED:
+            raise RoutingError("This inquiry is closed; please open a new one.")
+        if ticket.handoff_requested_at is None or ticket.handoff_assigned_at is not None:
+            ticket.handoff_requested_at = timezone.now()
+            ticket.handoff_assigned_at = None
+        ticket.priority = Ticket.PRIORITY_TOP
+        ticket.save(update_fields=["handoff_requested_at", "handoff_assigned_at", "priority", "updated_at"])
+        if ticket.status in HOLDS_AGENT:
+            ticket.handoff_assigned_at = ticket.handoff_requested_at  # a person already has it
+            ticket.save(update_fields=["handoff_assigned_at"])
+        RoutingDecision.objects.create(
+            ticket=ticket, kind=RoutingDecision.Kind.HANDOFF, queue=ticket.queue, reason="shopper asked for a person"
+        )
+        queue_id = ticket.queue_id
+    if ticket.status == TicketStatus.QUEUED and queue_id is not None:
+        dispatch_queue(queue_id=queue_id)  # inline: a person within the request, not after a hop
+    ticket.refresh_from_db()
+    return ticket
+
+
+def transfer_ticket(
+    *,
+    ticket_id: int,
+    by: User,
+    note: str,
+    to_queue: SpecialistQueue | None = None,
+    to_agent: AgentProfile | None = None,
+) -> Ticket:
+    """Move a ticket to another queue (back in line, by its priority) or straight to a named agent,
+    keeping conversation and context; the note is stored as an internal note."""
+    if (to_queue is None) == (to_agent is None):
+        raise RoutingError("Transfer to exactly one of: a queue or an agent.")
+    started = time.perf_counter()
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
+            raise RoutingError(f"A {ticket.status} ticket cannot be transferred.")
+        Message.objects.create(
+            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=f"Transfer: {note}", is_internal=True
+        )
+        if to_queue is not None:
+            _requeue_locked(ticket, queue=to_queue, front=False, end_reason="transferred to queue")
+            RoutingDecision.objects.create(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.TRANSFER,
+                queue=to_queue,
+                reason=f"to queue {to_queue.slug}: {note}"[:300],
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
+            return ticket
+        assert to_agent is not None
+        if to_agent.user_id == ticket.assigned_agent_id:
+            raise RoutingError("The ticket is already with this agent.")
+        previous = release_locked(ticket=ticket, end_reason="transferred to agent")
+        if ticket.status != TicketStatus.QUEUED:
+            ticket.status = TicketStatus.QUEUED  # between owners; set_status below stamps nothing new
+        agent = (
+            AgentProfile.objects.select_for_update()
+            .filter(pk=to_agent.pk, active_ticket_count__lt=F("capacity"))
+            .exclude(status=AgentStatus.OFFLINE)
+            .first()
+        )
+        if agent is None:
+            raise RoutingError(f"{to_agent} is offline or has no free capacity.")
+        assign_locked(ticket=ticket, agent=agent, reason=AssignmentReason.TRANSFER, started=started)
+        if previous is not None:
+            _dispatch_for_agent(previous)
+    return ticket
+
+
+def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
+    """Send a ticket to the supervisors' queue, first in line, with the agent's note."""
+    supervisors, _ = SpecialistQueue.objects.get_or_create(
+        slug=ESCALATION_QUEUE_SLUG, defaults={"name": "Supervisors", "kind": SpecialistQueue.Kind.ESCALATION}
+    )
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
+            raise RoutingError(f"A {ticket.status} ticket cannot be escalated.")
+        Message.objects.create(
+            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=f"Escalation: {note}", is_internal=True
+        )
+        _requeue_locked(ticket, queue=supervisors, front=True, end_reason="escalated")
+        RoutingDecision.objects.create(
+            ticket=ticket, kind=RoutingDecision.Kind.ESCALATE, queue=supervisors, reason=note[:300]
+        )
+    return ticket
+
+
+def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
+    """An agent answers the shopper: stored, first response stamped, ticket waits on the shopper."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status not in HOLDS_AGENT:
+            raise RoutingError("Only a ticket assigned to an agent can be answered.")
+        message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body)
+        changed = set_status(ticket, TicketStatus.WAITING_ON_SHOPPER)
+        if ticket.first_response_at is None:
+            ticket.first_response_at = message.created_at
+            changed.append("first_response_at")
+        ticket.save(update_fields=changed)
+    return message
+
+
+def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        return Message.objects.create(
+            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body, is_internal=True
+        )
+
+
+def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
+    """Resolve: the agent's slot is freed and their queues are dispatched (the next ticket is pulled)."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status not in HOLDS_AGENT:
+            raise RoutingError(f"A {ticket.status} ticket cannot be resolved.")
+        agent_user_id = release_locked(ticket=ticket, end_reason="resolved")
+        changed = set_status(ticket, TicketStatus.RESOLVED)
+        ticket.save(update_fields=changed)
+        if agent_user_id is not None:
+            _dispatch_for_agent(agent_user_id)
+    return ticket
+
+
+def add_shopper_message(*, ticket_id: int, body: str) -> Message:
+    """A shopper writes on their ticket. A resolved ticket reopens: to its former agent when
+    they are online with room, otherwise to the front of its queue."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status == TicketStatus.CLOSED:
+            raise RoutingError("This inquiry is closed; please open a new one.")
+        message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
+        if ticket.status == TicketStatus.WAITING_ON_SHOPPER:
+            ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
+        elif ticket.status == TicketStatus.RESOLVED:
+            _reopen_locked(ticket)
+    return message
+
+
+def _reopen_locked(ticket: Ticket) -> None:
+    former = ticket.assigned_agent_id
+    agent = (
+        AgentProfile.objects.select_for_update()
+        .filter(user_id=former, status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity"))
+        .first()
+        if former
+        else None
+    )
+    if agent is not None:
+        assign_locked(ticket=ticket, agent=agent, reason=AssignmentReason.REOPEN)
+        return
+    changed = set_status(ticket, TicketStatus.QUEUED)
+    ticket.priority = Ticket.PRIORITY_TOP
+    ticket.assigned_agent = None
+    ticket.save(update_fields=[*changed, "priority", "assigned_agent"])
+    RoutingDecision.objects.create(
+        ticket=ticket,
+        kind=RoutingDecision.Kind.REQUEUE,
+        queue=ticket.queue,
+        reason="reopened; former agent unavailable",
+    )
+    if ticket.queue is not None:
+        enqueue_dispatch(ticket.queue)
+
+
+def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Ticket:
+    """An agent sets the category: a training label is stored; when the category's queue differs,
+    the ticket is re-routed there (back in line, keeping its priority)."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
+            raise RoutingError(f"A {ticket.status} ticket cannot be re-categorized.")
+        record_agent_category(ticket=ticket, category=category, by=by)
+        ticket.category = category
+        ticket.needs_category = False
+        ticket.save(update_fields=["category", "needs_category", "updated_at"])
+        new_queue = category.queue
+        if new_queue is not None and new_queue.id != ticket.queue_id:
+            _requeue_locked(ticket, queue=new_queue, front=False, end_reason="re-categorized")
+            RoutingDecision.objects.create(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.ROUTE,
+                queue=new_queue,
+                reason=f"re-categorized as {category.slug} by {by}",
+            )
+    return ticket
+
+
+def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
+    """Away or offline stops new assignments at once. Going offline returns the agent's tickets
+    that have no agent reply yet to the front of their queues. Coming online pulls waiting work."""
+    if status not in AgentStatus.values:
+        raise RoutingError(f"Unknown status {status!r}.")
+    with transaction.atomic():
+        unanswered: list[int] = []
+        if status == AgentStatus.OFFLINE:
+            # Tickets before the agent row: the house lock order.
+            unanswered = list(
+                Ticket.objects.select_for_update(of=("self",))
+                .filter(assigned_agent_id=agent.user_id, status=TicketStatus.ASSIGNED, first_response_at__isnull=True)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+        locked = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        if locked.status != status:
+            locked.status = status
+            locked.status_since = timezone.now()
+            locked.save(update_fields=["status", "status_since"])
+        for ticket_id in unanswered:
+            ticket = Ticket.objects.select_related("queue").get(pk=ticket_id)
+            queue = ticket.queue
+            if queue is None:
+                continue
+            _requeue_locked(ticket, queue=queue, front=True, end_reason="agent went offline")
+            RoutingDecision.objects.create(
+                ticket=ticket, kind=RoutingDecision.Kind.REQUEUE, queue=queue, reason="agent went offline"
+            )
+        if status == AgentStatus.ONLINE:
+            _dispatch_for_agent(agent.user_id)
+    agent.refresh_from_db()
+    return agent
