@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+MODEL := var/classifier.joblib
+DATA := $(wildcard classification/data/*.csv)
+
 .PHONY: install run test lint typecheck classifier evaluate bench-classifier clean
 
 $(BIN)/python:
@@ -14,7 +17,20 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The classifier artifact is built from the project's data (and agents' labels) when missing.
+$(MODEL): $(VENV)/.installed $(DATA)
+	$(BIN)/python manage.py train_classifier
+
+install: $(VENV)/.installed $(MODEL)
+
+classifier: install
+	$(BIN)/python manage.py train_classifier
+
+evaluate: install
+	$(BIN)/python manage.py evaluate_classifier
+
+bench-classifier: install
+	$(BIN)/python manage.py bench_classifier
 
 run: install
 	$(BIN)/python manage.py migrate --noinput

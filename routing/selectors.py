@@ -1,8 +1,11 @@
 """Reads for routing."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 
 from teams.models import SpecialistQueue
+from tickets.models import Ticket, TicketStatus
 
 
 def celery_queue_names() -> list[str]:
@@ -11,3 +14,22 @@ def celery_queue_names() -> list[str]:
     fixed.add(settings.CELERY_TASK_DEFAULT_QUEUE)
     specialist = [queue.celery_queue for queue in SpecialistQueue.objects.order_by("slug")]
     return sorted(fixed) + specialist
+
+
+def is_supervisor(user: User) -> bool:
+    return user.has_perm("teams.supervise_queues")
+
+
+def agent_queue_ids(user: User) -> set[int]:
+    """The queues whose waiting tickets an agent may see: their skills' queues and triage."""
+    ids = set(SpecialistQueue.objects.filter(categories__skill_set__agent__user=user).values_list("id", flat=True))
+    ids |= set(SpecialistQueue.objects.filter(kind=SpecialistQueue.Kind.TRIAGE).values_list("id", flat=True))
+    return ids
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """Supervisors see every ticket; an agent sees their own and those waiting in their queues."""
+    tickets = Ticket.objects.select_related("queue", "category", "shopper", "assigned_agent")
+    if is_supervisor(user):
+        return tickets
+    return tickets.filter(Q(assigned_agent=user) | Q(status=TicketStatus.QUEUED, queue_id__in=agent_queue_ids(user)))

@@ -1,6 +1,7 @@
 """Shared fixtures: personas, API clients, and the real services integration tests need."""
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -49,3 +50,28 @@ def storefront_client(db: None) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     client.user = user  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def classifier_artifact() -> None:
+    """The classifier the product loads; built from the project's data when missing (as make install does)."""
+    from classification import textmodel
+
+    path = settings.CLASSIFIER_MODEL_PATH
+    if not path.exists():
+        train, _ = textmodel.split_holdout(textmodel.load_examples())
+        textmodel.save(textmodel.train(train), path)
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Run enqueued tasks inline, as the worker would, right after the enqueuing commit."""
+    from cxconsole.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = False
+        celery_app.conf.task_eager_propagates = False

@@ -60,7 +60,7 @@ def enqueue_routing(ticket_id: int) -> bool:
     sweeper (routing.sweep_unrouted_tickets) re-enqueues it.
     """
     try:
-        celery_app.send_task(ROUTE_TICKET_TASK, args=[ticket_id])
+        celery_app.signature(ROUTE_TICKET_TASK, args=[ticket_id]).apply_async()
     except Exception:
         logger.warning("Could not enqueue routing for ticket %s; the sweeper will retry.", ticket_id, exc_info=True)
         return False

@@ -38,7 +38,7 @@ def enqueue_dispatch(queue: SpecialistQueue) -> None:
 
     def publish() -> None:
         try:
-            celery_app.send_task(DISPATCH_TASK, args=[queue.id], queue=queue.celery_queue)
+            celery_app.signature(DISPATCH_TASK, args=[queue.id], queue=queue.celery_queue).apply_async()
         except Exception:
             logger.warning("Could not enqueue dispatch for queue %s; the sweep will retry.", queue.slug, exc_info=True)
 

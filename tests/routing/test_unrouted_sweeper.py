@@ -32,7 +32,9 @@ def broken_broker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def recording_broker(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list]]:
     sent: list[tuple[str, list]] = []
-    monkeypatch.setattr(celery_app, "send_task", lambda name, args=None, **kw: sent.append((name, args)))
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args=None, kwargs=None, **kw: sent.append((name, list(args)))
+    )
     return sent
 
 
@@ -57,7 +59,9 @@ def test_the_sweeper_re_enqueues_tickets_left_new_past_the_grace_period(
         lost_id = storefront_client.post(URL, VALID, format="json").data["id"]
 
     sent: list[tuple[str, list]] = []
-    monkeypatch.setattr(celery_app, "send_task", lambda name, args=None, **kw: sent.append((name, args)))
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args=None, kwargs=None, **kw: sent.append((name, list(args)))
+    )
     assert requeue_unrouted_tickets() == []  # still inside the grace period
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):

@@ -1,0 +1,276 @@
+"""API for shoppers (handoff, messages), agents (work a ticket, set status) and supervisors."""
+
+from typing import Any
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from routing import services
+from routing.selectors import is_supervisor, tickets_visible_to
+from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
+from tickets.api import (
+    TRACKING_TOKEN_PARAMETER,
+    InquiryStatusSerializer,
+    ShopperRateThrottle,
+    get_ticket_for_shopper,
+    tracking_token_from,
+)
+from tickets.models import Ticket
+
+# --- Shoppers (tracking token) ----------------------------------------------------------------
+
+
+class ShopperView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ShopperRateThrottle]
+
+    def shopper_ticket(self, request: Request, ticket_id: int) -> Ticket:
+        return get_ticket_for_shopper(ticket_id, tracking_token_from(request))
+
+
+class HandoffView(ShopperView):
+    @extend_schema(
+        request=None,
+        parameters=[TRACKING_TOKEN_PARAMETER],
+        responses=InquiryStatusSerializer,
+        summary="Talk to a person",
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.shopper_ticket(request, ticket_id)
+        ticket = services.request_handoff(ticket_id=ticket.id)
+        return Response(InquiryStatusSerializer(ticket).data)
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH)
+
+
+class ShopperMessageView(ShopperView):
+    @extend_schema(
+        request=BodySerializer,
+        parameters=[TRACKING_TOKEN_PARAMETER],
+        responses={201: None},
+        summary="Shopper writes on their inquiry",
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.shopper_ticket(request, ticket_id)
+        data = BodySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.add_shopper_message(ticket_id=ticket.id, body=data.validated_data["body"])
+        return Response(status=status.HTTP_201_CREATED)
+
+
+# --- Agents and supervisors --------------------------------------------------------------------
+
+
+class CanWorkTickets(permissions.BasePermission):
+    message = "Only agents and supervisors may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.has_perm("tickets.work_tickets"))
+
+
+class AgentView(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanWorkTickets]
+
+    def visible_ticket(self, request: Request, ticket_id: int) -> Ticket:
+        """404 for a ticket the caller may not see: never reveal that it exists."""
+        return get_object_or_404(tickets_visible_to(request.user), pk=ticket_id)
+
+    def own_ticket(self, request: Request, ticket_id: int) -> Ticket:
+        ticket = self.visible_ticket(request, ticket_id)
+        if ticket.assigned_agent_id != request.user.id and not is_supervisor(request.user):
+            raise NotFound("No ticket of yours has this id.")
+        return ticket
+
+
+class TicketSummarySerializer(serializers.ModelSerializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "status",
+            "queue",
+            "category",
+            "intent",
+            "signals",
+            "priority",
+            "language",
+            "subject",
+            "body",
+            "assigned_agent",
+            "needs_category",
+            "created_at",
+            "queued_at",
+            "first_assigned_at",
+            "first_response_at",
+            "resolved_at",
+            "handoff_requested_at",
+            "handoff_assigned_at",
+        ]
+
+
+class TicketListView(AgentView):
+    @extend_schema(responses=TicketSummarySerializer(many=True), summary="My tickets and those waiting in my queues")
+    def get(self, request: Request) -> Response:
+        tickets = tickets_visible_to(request.user).exclude(status="closed").order_by("-priority", "created_at")[:200]
+        return Response(TicketSummarySerializer(tickets, many=True).data)
+
+
+class TicketDetailView(AgentView):
+    @extend_schema(responses=TicketSummarySerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        return Response(TicketSummarySerializer(self.visible_ticket(request, ticket_id)).data)
+
+
+def _ticket_response(ticket_id: int) -> Response:
+    ticket = Ticket.objects.select_related("queue", "category", "assigned_agent").get(pk=ticket_id)
+    return Response(TicketSummarySerializer(ticket).data)
+
+
+class ReplyView(AgentView):
+    @extend_schema(request=BodySerializer, responses=TicketSummarySerializer, summary="Reply to the shopper")
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.own_ticket(request, ticket_id)
+        data = BodySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reply_to_shopper(ticket_id=ticket.id, by=request.user, body=data.validated_data["body"])
+        return _ticket_response(ticket.id)
+
+
+class NoteView(AgentView):
+    @extend_schema(request=BodySerializer, responses=TicketSummarySerializer, summary="Add an internal note")
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.visible_ticket(request, ticket_id)
+        data = BodySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.add_internal_note(ticket_id=ticket.id, by=request.user, body=data.validated_data["body"])
+        return _ticket_response(ticket.id)
+
+
+class ResolveView(AgentView):
+    @extend_schema(request=None, responses=TicketSummarySerializer, summary="Resolve (frees capacity)")
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.own_ticket(request, ticket_id)
+        services.resolve_ticket(ticket_id=ticket.id, by=request.user)
+        return _ticket_response(ticket.id)
+
+
+class TransferSerializer(serializers.Serializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", queryset=SpecialistQueue.objects.all(), required=False)
+    agent = serializers.SlugRelatedField(
+        slug_field="user__username", queryset=AgentProfile.objects.select_related("user"), required=False
+    )
+    note = serializers.CharField(max_length=2000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("queue" in attrs) == ("agent" in attrs):
+            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of queue or agent."]})
+        return attrs
+
+
+class TransferView(AgentView):
+    @extend_schema(
+        request=TransferSerializer, responses=TicketSummarySerializer, summary="Transfer to a queue or an agent"
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.own_ticket(request, ticket_id)
+        data = TransferSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.transfer_ticket(
+            ticket_id=ticket.id,
+            by=request.user,
+            note=data.validated_data["note"],
+            to_queue=data.validated_data.get("queue"),
+            to_agent=data.validated_data.get("agent"),
+        )
+        return _ticket_response(ticket.id)
+
+
+class NoteOnlySerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class EscalateView(AgentView):
+    @extend_schema(request=NoteOnlySerializer, responses=TicketSummarySerializer, summary="Escalate to supervisors")
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.own_ticket(request, ticket_id)
+        data = NoteOnlySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.escalate_ticket(ticket_id=ticket.id, by=request.user, note=data.validated_data["note"])
+        return _ticket_response(ticket.id)
+
+
+class RecategorizeSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.select_related("queue"))
+
+
+class RecategorizeView(AgentView):
+    @extend_schema(
+        request=RecategorizeSerializer,
+        responses=TicketSummarySerializer,
+        summary="Set the category (a label for the classifier)",
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.visible_ticket(request, ticket_id)
+        data = RecategorizeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.recategorize_ticket(ticket_id=ticket.id, category=data.validated_data["category"], by=request.user)
+        return _ticket_response(ticket.id)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AgentStatus.choices)
+
+
+class AgentStatusResponse(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    status = serializers.CharField()
+    status_since = serializers.DateTimeField()
+    active_ticket_count = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+
+
+def _set_status(request: Request, agent: AgentProfile) -> Response:
+    data = StatusSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    agent = services.set_agent_status(agent=agent, status=data.validated_data["status"])
+    return Response(AgentStatusResponse(agent).data)
+
+
+class MyStatusView(AgentView):
+    @extend_schema(request=StatusSerializer, responses=AgentStatusResponse, summary="Set my status")
+    def post(self, request: Request) -> Response:
+        agent = AgentProfile.objects.filter(user=request.user).select_related("user").first()
+        if agent is None:
+            raise NotFound("You have no agent profile.")
+        return _set_status(request, agent)
+
+
+class IsSupervisor(permissions.BasePermission):
+    message = "Only supervisors may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and is_supervisor(request.user))
+
+
+class AgentStatusView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsSupervisor]
+
+    @extend_schema(
+        request=StatusSerializer, responses=AgentStatusResponse, summary="Set an agent's status (supervisors)"
+    )
+    def post(self, request: Request, username: str) -> Response:
+        agent = get_object_or_404(AgentProfile.objects.select_related("user"), user__username=username)
+        return _set_status(request, agent)
