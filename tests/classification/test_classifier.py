@@ -178,3 +178,15 @@ def test_evaluate_classifier_reports_scores_on_a_csv(tmp_path: Path) -> None:
     missing = tmp_path / "none.csv"
     with pytest.raises(Exception, match="No such file"):
         call_command("evaluate_classifier", "--csv", str(missing))
+
+
+def test_the_fast_single_path_scores_exactly_like_the_vectorized_one() -> None:
+    from classification.services import get_model
+
+    model = get_model()
+    texts = ["戒指尺寸偏大", "The stroller wheel snapped", "在吗", "iPhone 屏幕碎了！！", "zzzz qqqq"]
+    for text, batch in zip(texts, model.predict(texts), strict=True):
+        single = model.predict_one(text)
+        assert single[0] == batch[0] and single[2] == batch[2]
+        assert single[1] == pytest.approx(batch[1], abs=1e-5)
+        assert single[3] == pytest.approx(batch[3], abs=1e-5)
