@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cxconsole.celery import app as celery_app
+from tickets.events import notify_ticket_changed
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
 from tickets.states import check_transition
 from tickets.text import detect_language
@@ -148,6 +149,7 @@ def open_ticket(
                 ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body, created_at=ticket.created_at
             )
             transaction.on_commit(partial(enqueue_routing, ticket.id), robust=True)
+            notify_ticket_changed(ticket, kind="created")
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
         if not idempotency_key:
@@ -179,6 +181,7 @@ def set_status(ticket: Ticket, status: str, *, at: datetime | None = None) -> li
     Returns the changed field names; the caller saves them inside its own transaction.
     """
     check_transition(ticket.status, status)
+    notify_ticket_changed(ticket, kind="status")
     now = at or timezone.now()
     ticket.status = status
     changed = ["status", "updated_at"]

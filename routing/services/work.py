@@ -17,6 +17,7 @@ from routing.services.assignment import assign_locked, dispatch_queue, release_l
 from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
+from tickets.events import notify_ticket_changed
 from tickets.models import AuthorKind, Message, Ticket, TicketStatus
 from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
@@ -33,13 +34,6 @@ def _lock(ticket_id: int) -> Ticket:
     if ticket is None:
         raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
     return ticket
-
-
-def _system_note(ticket: Ticket, body: str, *, author: User | None = None, internal: bool = True) -> Message:
-    kind = AuthorKind.AGENT if author is not None and internal else AuthorKind.SYSTEM
-    return Message.objects.create(
-        ticket=ticket, author_kind=kind, author=author, body=body, is_internal=internal and kind == AuthorKind.AGENT
-    )
 
 
 def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_reason: str) -> None:
@@ -184,9 +178,11 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
 def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        return Message.objects.create(
+        note = Message.objects.create(
             ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body, is_internal=True
         )
+        notify_ticket_changed(ticket, kind="message")
+        return note
 
 
 def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
@@ -211,6 +207,7 @@ def add_shopper_message(*, ticket_id: int, body: str) -> Message:
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError("This inquiry is closed; please open a new one.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
+        notify_ticket_changed(ticket, kind="message")
         if ticket.status == TicketStatus.WAITING_ON_SHOPPER:
             ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
         elif ticket.status == TicketStatus.RESOLVED:
@@ -255,6 +252,7 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
         ticket.category = category
         ticket.needs_category = False
         ticket.save(update_fields=["category", "needs_category", "updated_at"])
+        notify_ticket_changed(ticket, kind="category")
         new_queue = category.queue
         if new_queue is not None and new_queue.id != ticket.queue_id:
             _requeue_locked(ticket, queue=new_queue, front=False, end_reason="re-categorized")
