@@ -14,6 +14,7 @@ from classification import textmodel
 from classification.models import CategoryLabel, ClassificationDecision, Method
 from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
 from teams.models import Category
+from teams.selectors import categories_by_slug
 from teams.taxonomy import CATEGORY_SLUGS
 from tickets.models import Ticket
 
@@ -133,15 +134,15 @@ def classify_ticket(ticket: Ticket) -> Classification:
     """Classify a ticket and record the decision; sets category, intent, signals, priority and
     needs_category on the instance (the caller, routing, saves it in its transaction)."""
     text = f"{ticket.subject}\n{ticket.body}" if ticket.subject else ticket.body
-    known = frozenset(Category.objects.values_list("slug", flat=True))
+    categories = categories_by_slug()
     result = classify_text(
         text=text,
         order_category=ticket.order_product_category,
         order_amount=ticket.order_amount,
         recent_inquiries=recent_inquiry_count(ticket),
-        known_categories=known,
+        known_categories=frozenset(categories),
     )
-    category = None if result.needs_category else Category.objects.filter(slug=result.category).first()
+    category = None if result.needs_category else categories.get(result.category)
     ticket.category = category
     ticket.intent = result.intent
     ticket.signals = result.signals

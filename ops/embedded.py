@@ -33,6 +33,7 @@ def start_embedded_worker(queues: list[str]) -> WorkController:
 
 
 def start_embedded_beat() -> None:
-    service = beat.EmbeddedService(celery_app, thread=True)
+    # The database scheduler (django-celery-beat), as in production; not a local schedule file.
+    service = beat.EmbeddedService(celery_app, thread=True, scheduler_cls=celery_app.conf.beat_scheduler)
     service.start()
     logger.info("Embedded Celery beat started.")

@@ -10,6 +10,12 @@ def route_ticket(ticket_id: int) -> None:
     services.route_ticket(ticket_id=ticket_id)
 
 
+@shared_task(name="routing.assign_ticket")
+def assign_ticket(ticket_id: int) -> bool:
+    """Runs on the Celery queue of the ticket's specialist queue (assign.<slug>)."""
+    return services.assign_ticket(ticket_id=ticket_id)
+
+
 @shared_task(name="routing.dispatch_queue")
 def dispatch_queue(queue_id: int) -> int:
     """Runs on the Celery queue of its specialist queue (assign.<slug>), chosen at publish time."""

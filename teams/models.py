@@ -1,6 +1,7 @@
 """Who serves what: product categories, specialist queues, agents and their skills."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -85,6 +86,14 @@ class AgentProfile(models.Model):
     status_since = models.DateTimeField(default=timezone.now)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    # The console's interface language; blank follows the browser (Accept-Language).
+    ui_language = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("en", "English"), ("zh-hans", "简体中文")],
+        help_text="Console language; blank follows the browser.",
+    )
     skills = models.ManyToManyField(Category, through="AgentSkill", related_name="agents")
 
     class Meta:
@@ -103,6 +112,15 @@ class AgentProfile(models.Model):
     @property
     def is_available(self) -> bool:
         return self.status == AgentStatus.ONLINE and self.active_ticket_count < self.capacity
+
+    def clean(self) -> None:
+        # Lowering capacity below the open tickets would break the capacity constraint.
+        if self.capacity is not None and self.capacity < self.active_ticket_count:
+            raise ValidationError(
+                {
+                    "capacity": f"This agent holds {self.active_ticket_count} open tickets; capacity cannot go below that."
+                }
+            )
 
 
 class SkillLevel(models.TextChoices):

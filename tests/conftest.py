@@ -75,3 +75,14 @@ def eager_celery() -> Iterator[None]:
     finally:
         celery_app.conf.task_always_eager = False
         celery_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    """Per-process TTL caches must not carry one test's users or categories into the next."""
+    from teams.selectors import clear_config_cache
+    from tickets.api import _may_submit, category_slugs
+
+    clear_config_cache()
+    _may_submit.cache_clear()  # type: ignore[attr-defined]
+    category_slugs.cache_clear()  # type: ignore[attr-defined]

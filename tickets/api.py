@@ -6,6 +6,7 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from cxconsole.caching import ttl_cache
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
 from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket
@@ -62,7 +64,7 @@ class OrderSerializer(serializers.Serializer):
     shipped = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate_product_category(self, value: str) -> str:
-        if value and not Category.objects.filter(slug=value).exists():
+        if value and value not in category_slugs():
             raise serializers.ValidationError(f"Unknown product category {value!r}.")
         return value
 
@@ -103,11 +105,24 @@ class InquiryStatusSerializer(serializers.Serializer):
         return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]
 
 
+@ttl_cache(seconds=30)
+def category_slugs() -> frozenset[str]:
+    return frozenset(Category.objects.values_list("slug", flat=True))
+
+
+@ttl_cache(seconds=30)
+def _may_submit(user_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return bool(user and user.has_perm("tickets.submit_inquiries"))
+
+
 class CanSubmitInquiries(permissions.BasePermission):
+    """A storefront client's role, cached per process for 30 s (a revoked role stops within that)."""
+
     message = "This API token may not submit inquiries."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.has_perm("tickets.submit_inquiries"))
+        return bool(request.user and request.user.is_authenticated and _may_submit(request.user.pk))
 
 
 def _created_body(ticket: Ticket) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Routing services: every write on queues, assignments and agent status goes through here."""
 
-from routing.services.assignment import dispatch_queue, eligible_agents, try_assign
+from routing.services.assignment import assign_ticket, dispatch_queue, eligible_agents, try_assign
 from routing.services.intake import enqueue_dispatch, requeue_unrouted_tickets, route_ticket, triage_queue
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.work import (
@@ -20,6 +20,7 @@ __all__ = [
     "RoutingError",
     "add_internal_note",
     "add_shopper_message",
+    "assign_ticket",
     "dispatch_queue",
     "eligible_agents",
     "enqueue_dispatch",

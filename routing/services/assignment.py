@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentStatus, SkillLevel, SpecialistQueue
+from teams.selectors import queue_by_id
 from teams.services import SUPERVISORS_GROUP
 from tickets.models import Ticket, TicketStatus
 from tickets.services import set_status
@@ -206,6 +207,30 @@ def dispatch_queue(*, queue_id: int, limit: int = 200) -> int:
         if not _anyone_free(queue):
             break
     return assigned
+
+
+def assign_ticket(*, ticket_id: int) -> bool:
+    """Assign one freshly routed ticket, on its specialist queue's Celery queue.
+
+    When nothing waits ahead of it in its queue this is one claim attempt for this ticket alone
+    (no scan of the line); otherwise the queue is served in order, so it never jumps the line.
+    """
+    row = (
+        Ticket.objects.filter(pk=ticket_id, status=TicketStatus.QUEUED)
+        .values("queue_id", "priority", "queued_at")
+        .first()
+    )
+    if row is None or row["queue_id"] is None:
+        return False
+    queue = queue_by_id(row["queue_id"])
+    if queue is None:
+        return False
+    ahead = Ticket.objects.filter(queue_id=queue.id, status=TicketStatus.QUEUED).filter(
+        Q(priority__gt=row["priority"]) | Q(priority=row["priority"], queued_at__lt=row["queued_at"])
+    )
+    if ahead.exists():
+        return dispatch_queue(queue_id=queue.id) > 0
+    return bool(try_assign(ticket_id, queue=queue))
 
 
 def _waiting_line(queue: SpecialistQueue, *, after: tuple[int, object, int] | None) -> QuerySet:

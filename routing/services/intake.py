@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 UNROUTED_SWEEP_BATCH = 500
 DISPATCH_TASK = "routing.dispatch_queue"
+ASSIGN_TASK = "routing.assign_ticket"
 
 
 def triage_queue() -> SpecialistQueue:
@@ -41,6 +42,18 @@ def enqueue_dispatch(queue: SpecialistQueue) -> None:
             celery_app.signature(DISPATCH_TASK, args=[queue.id], queue=queue.celery_queue).apply_async()
         except Exception:
             logger.warning("Could not enqueue dispatch for queue %s; the sweep will retry.", queue.slug, exc_info=True)
+
+    transaction.on_commit(publish)
+
+
+def enqueue_assignment(ticket: Ticket, queue: SpecialistQueue) -> None:
+    """After commit, run assign_ticket for a freshly routed ticket on its queue's Celery queue."""
+
+    def publish() -> None:
+        try:
+            celery_app.signature(ASSIGN_TASK, args=[ticket.id], queue=queue.celery_queue).apply_async()
+        except Exception:
+            logger.warning("Could not enqueue assignment of ticket %s; the sweep will retry.", ticket.id, exc_info=True)
 
     transaction.on_commit(publish)
 
@@ -87,7 +100,7 @@ def route_ticket(*, ticket_id: int) -> Ticket | None:
             )[:300],
             latency_ms=(time.perf_counter() - started) * 1000,
         )
-        enqueue_dispatch(queue)
+        enqueue_assignment(ticket, queue)
     return ticket
 
 

@@ -11,7 +11,7 @@ from tickets.models import Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
 DEMO_PASSWORD = "cx-demo-2026"
-DEMO_API_TOKEN = "demo-storefront-token-0000000000000000000"
+DEMO_API_TOKEN = "demo-storefront-token-000000000000000000"  # 40 characters, the key length
 
 # username, display name, languages, primary skills, secondary skills
 AGENTS = [
@@ -71,6 +71,16 @@ class Command(BaseCommand):
             sam.set_password(DEMO_PASSWORD)
             sam.save()
         sam.groups.add(groups[SUPERVISORS_GROUP])
+        # Sam takes escalations (the supervisors' queue), so he has an agent profile too.
+        AgentProfile.objects.get_or_create(
+            user=sam,
+            defaults={
+                "display_name": "Sam (supervisor)",
+                "languages": ["zh", "en"],
+                "capacity": 5,
+                "status": AgentStatus.ONLINE,
+            },
+        )
 
         for username, display, languages, primary, secondary in AGENTS:
             user, created = users.get_or_create(username=username, defaults={"first_name": display.split()[0]})

@@ -1,0 +1,22 @@
+"""Reads on teams. Category and queue configuration changes rarely and is read on every
+routed ticket, so it is cached per process for a few seconds (admin edits apply within that)."""
+
+from cxconsole.caching import ttl_cache
+from teams.models import Category, SpecialistQueue
+
+CONFIG_CACHE_SECONDS = 5
+
+
+@ttl_cache(seconds=CONFIG_CACHE_SECONDS)
+def categories_by_slug() -> dict[str, Category]:
+    return {c.slug: c for c in Category.objects.select_related("queue")}
+
+
+@ttl_cache(seconds=CONFIG_CACHE_SECONDS)
+def queue_by_id(queue_id: int) -> SpecialistQueue | None:
+    return SpecialistQueue.objects.filter(pk=queue_id).first()
+
+
+def clear_config_cache() -> None:
+    categories_by_slug.cache_clear()  # type: ignore[attr-defined]
+    queue_by_id.cache_clear()  # type: ignore[attr-defined]
