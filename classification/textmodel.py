@@ -24,7 +24,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # the product lexicon (short product terms, no intent).
 DATA_FILES = tuple(sorted(DATA_DIR.glob("*_zh.csv")) + sorted(DATA_DIR.glob("*_en.csv")))
 HOLDOUT_SHARE = 0.2  # of each (language, category) group; never trained on by the shipped model
-FEATURE_VERSION = "f3"
+FEATURE_VERSION = "f4"
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -96,7 +96,7 @@ def _features() -> FeatureUnion:
                 "chars",
                 TfidfVectorizer(
                     analyzer="char_wb",
-                    ngram_range=(1, 4),
+                    ngram_range=(2, 5),
                     min_df=2,
                     sublinear_tf=True,
                     max_features=200_000,
@@ -204,7 +204,7 @@ class TextModel:
         ]
 
 
-def train(examples: Sequence[Example], *, category_c: float = 20.0, intent_c: float = 10.0) -> TextModel:
+def train(examples: Sequence[Example], *, category_c: float = 40.0, intent_c: float = 10.0) -> TextModel:
     ordered = sorted(examples, key=lambda e: (e.language, e.category, e.text))
     digest = hashlib.sha256(f"{FEATURE_VERSION}|{category_c}|{intent_c}".encode())
     for example in ordered:
