@@ -1,10 +1,6 @@
-"""
-ASGI config for cxconsole project.
+"""ASGI entry point: Django for HTTP, Channels for the console's live-update websocket.
 
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
+Served by uvicorn (`manage.py runembedded`, or any ASGI server in a real deployment).
 """
 
 import os
@@ -13,4 +9,19 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxconsole.settings")
 
-application = get_asgi_application()
+# Set up Django (the app registry) before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from console.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Session auth on the websocket, and only from pages served by an allowed host.
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -33,11 +33,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "channels",
     "teams",
     "tickets",
     "classification",
     "routing",
     "ops",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in agent's saved interface language beats the browser's.
+    "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,6 +107,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "console:inbox"
+LOGOUT_REDIRECT_URL = "login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -132,6 +140,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Live updates (Django Channels) ----------------------------------------------------------
+# A push is only a hint to re-read state from the database, so losing the layer (Redis down)
+# delays a screen by the page's polling interval, never loses work.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # A short connect timeout: a write whose hint cannot be delivered must not wait long.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}]},
+        }
+    }
+else:
+    # The in-memory layer, made safe to send to from the embedded Celery worker thread.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -172,16 +195,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Tasks are short; a hard limit keeps a stuck one from holding a slot (and an unacked message).
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60, minimum=5)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {
     # Redis redelivers an unacked task after this long: it must exceed the longest task.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=120),
-    # The in-memory transport polls; 10 ms keeps an embedded hop at ~10 ms instead of ~1 s.
-    "polling_interval": 0.01,
 }
+if not REDIS_URL:
+    # The in-memory transport polls; 10 ms keeps an embedded hop at ~10 ms instead of ~1 s.
+    # (Never for Redis: there it would become a 10 ms BRPOP timeout, a busy loop.)
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.01
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The one table of task routes. Assignment runs on the Celery queue of the ticket's specialist
-# queue ("assign.<slug>"), chosen per call by routing.tasks, so it is not listed here.
+# queue ("assign.<slug>"), chosen per publish by routing.services, so it is not listed here.
 CELERY_TASK_ROUTES = {
     "routing.route_ticket": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
@@ -207,3 +232,5 @@ HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0
 # Two or more earlier inquiries from one shopper in this window make a "repeat contact".
 REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
 INQUIRY_BODY_MAX_LENGTH = 5000
+# Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
@@ -9,6 +12,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
+    path("console/", include("console.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("routing.urls")),
@@ -17,3 +28,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz),
 ]
+handler404 = "console.views.page_not_found"
+
+if settings.BENCH_ENDPOINTS:
+    from ops import bench_views
+
+    urlpatterns += [path("bench/bare", bench_views.bare), path("bench/row", bench_views.one_row)]

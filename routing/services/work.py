@@ -167,11 +167,18 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
         if ticket.status not in HOLDS_AGENT:
             raise RoutingError("Only a ticket assigned to an agent can be answered.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body)
-        changed = set_status(ticket, TicketStatus.WAITING_ON_SHOPPER)
+        # A follow-up reply while already waiting on the shopper changes no status.
+        changed = (
+            []
+            if ticket.status == TicketStatus.WAITING_ON_SHOPPER
+            else set_status(ticket, TicketStatus.WAITING_ON_SHOPPER)
+        )
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
             changed.append("first_response_at")
-        ticket.save(update_fields=changed)
+        if changed:
+            ticket.save(update_fields=changed)
+        notify_ticket_changed(ticket, kind="message")
     return message
 
 

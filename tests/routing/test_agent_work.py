@@ -169,3 +169,14 @@ def test_a_closed_ticket_cannot_be_reopened_by_a_message(ana, inquiry) -> None:
     type(ticket).objects.filter(pk=ticket.pk).update(status=TicketStatus.CLOSED)
     with pytest.raises(RoutingError):
         add_shopper_message(ticket_id=ticket.id, body="hello?")
+
+
+def test_an_agent_can_send_a_follow_up_while_waiting_on_the_shopper(ana, inquiry) -> None:
+    ticket = inquiry()
+    reply_to_shopper(ticket_id=ticket.id, by=ana.user, body="您好，请提供订单照片")
+    first_response = refreshed(ticket).first_response_at
+    reply_to_shopper(ticket_id=ticket.id, by=ana.user, body="补充：照片请拍清楚戒圈内侧")
+    ticket = refreshed(ticket)
+    assert ticket.status == TicketStatus.WAITING_ON_SHOPPER
+    assert ticket.first_response_at == first_response
+    assert ticket.messages.filter(author_kind="agent", is_internal=False).count() == 2

@@ -98,7 +98,8 @@ class Command(BaseCommand):
         client.set_unusable_password()
         client.save()
         client.groups.add(groups[STOREFRONT_GROUP])
-        Token.objects.get_or_create(user=client, defaults={"key": DEMO_API_TOKEN})
+        Token.objects.filter(user=client).exclude(key=DEMO_API_TOKEN).delete()
+        Token.objects.get_or_create(user=client, key=DEMO_API_TOKEN)
 
         if not Ticket.objects.exists():
             for external_id, name, language, body, order in SAMPLE_INQUIRIES:

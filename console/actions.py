@@ -1,0 +1,176 @@
+"""What an agent does on a ticket page: plain POST forms, each calling one routing service.
+
+A bad form or a request the service refuses (RoutingError, InvalidTransition) re-renders the ticket page with the
+agent's input kept and the reason shown; nothing is half-done (every service is atomic).
+"""
+
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from console import selectors
+from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
+from console.templatetags.console import category_name
+from console.views import console_view, render_ticket_page, user_of, visible_ticket_or_404
+from routing import services
+from routing.services import RoutingError
+from tickets.models import Ticket, TicketStatus
+from tickets.states import InvalidTransition
+
+HTTP_BAD_REQUEST = 400
+HTTP_FORBIDDEN = 403
+HTTP_CONFLICT = 409
+
+# What the routing services raise for a request that cannot be done (the API answers 409 too).
+REFUSED = (RoutingError, InvalidTransition)
+
+
+def _failed(
+    request: HttpRequest, ticket: Ticket, name: str, form: django_forms.Form, reason: str, status: int
+) -> HttpResponse:
+    if reason:
+        form.add_error(None, reason)
+    ticket = selectors.visible_ticket(user_of(request), ticket.id) or ticket
+    return render_ticket_page(request, ticket, forms={name: form}, error=reason, status=status)
+
+
+def _not_yours(request: HttpRequest, ticket: Ticket, name: str, form: django_forms.Form) -> HttpResponse:
+    reason = _("Only the agent who holds this ticket, or a supervisor, can do this.")
+    return _failed(request, ticket, name, form, reason, HTTP_FORBIDDEN)
+
+
+def refusal_reason(exc: Exception) -> str:
+    """Why a service refused, in words for the agent."""
+    if isinstance(exc, InvalidTransition):
+        status = TicketStatus(exc.current).label if exc.current in TicketStatus.values else exc.current
+        return _("not possible while the ticket is %(status)s.") % {"status": status}
+    return str(exc)
+
+
+def _refused(request: HttpRequest, ticket: Ticket, name: str, form: django_forms.Form, exc: Exception) -> HttpResponse:
+    reason = _("This could not be done: %(reason)s") % {"reason": refusal_reason(exc)}
+    return _failed(request, ticket, name, form, reason, HTTP_CONFLICT)
+
+
+def _invalid(request: HttpRequest, ticket: Ticket, name: str, form: django_forms.Form) -> HttpResponse:
+    return _failed(request, ticket, name, form, "", HTTP_BAD_REQUEST)
+
+
+def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
+    """To the ticket while the agent still sees it, else to the inbox."""
+    if selectors.visible_ticket(user_of(request), ticket_id) is not None:
+        return HttpResponseRedirect(reverse("console:ticket", args=[ticket_id]))
+    return HttpResponseRedirect(reverse("console:inbox"))
+
+
+@require_POST
+@console_view
+def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = ReplyForm(request.POST)
+    if not selectors.may_work(user_of(request), ticket):
+        return _not_yours(request, ticket, "reply", form)
+    if not form.is_valid():
+        return _invalid(request, ticket, "reply", form)
+    try:
+        services.reply_to_shopper(ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"])
+    except REFUSED as exc:
+        return _refused(request, ticket, "reply", form, exc)
+    messages.success(request, _("Reply sent to the shopper."))
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def add_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, "note", form)
+    try:
+        services.add_internal_note(ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"])
+    except REFUSED as exc:
+        return _refused(request, ticket, "note", form, exc)
+    messages.success(request, _("Internal note added."))
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = RecategorizeForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, "recategorize", form)
+    category = form.cleaned_data["category"]
+    try:
+        moved = services.recategorize_ticket(ticket_id=ticket.id, category=category, by=user_of(request))
+    except REFUSED as exc:
+        return _refused(request, ticket, "recategorize", form, exc)
+    text: dict[str, Any] = {"id": ticket.id, "category": category_name(category)}
+    if moved.queue_id != ticket.queue_id and moved.queue is not None:
+        text["queue"] = moved.queue.name
+        messages.success(request, _("Ticket #%(id)s is now %(category)s and moved to the %(queue)s queue.") % text)
+    else:
+        messages.success(request, _("Ticket #%(id)s is now %(category)s.") % text)
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def transfer(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    user = user_of(request)
+    form = TransferForm(request.POST, queues=selectors.transfer_queues(), agents=selectors.transfer_agents(user))
+    if not selectors.may_work(user, ticket):
+        return _not_yours(request, ticket, "transfer", form)
+    if not form.is_valid():
+        return _invalid(request, ticket, "transfer", form)
+    to_queue, to_agent = form.cleaned_data["to_queue"], form.cleaned_data["to_agent"]
+    try:
+        services.transfer_ticket(
+            ticket_id=ticket.id, by=user, note=form.cleaned_data["note"], to_queue=to_queue, to_agent=to_agent
+        )
+    except REFUSED as exc:
+        return _refused(request, ticket, "transfer", form, exc)
+    destination = to_queue.name if to_queue is not None else str(to_agent)
+    messages.success(request, _("Ticket #%(id)s transferred to %(to)s.") % {"id": ticket.id, "to": destination})
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def escalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = EscalateForm(request.POST)
+    if not selectors.may_work(user_of(request), ticket):
+        return _not_yours(request, ticket, "escalate", form)
+    if not form.is_valid():
+        return _invalid(request, ticket, "escalate", form)
+    try:
+        services.escalate_ticket(ticket_id=ticket.id, by=user_of(request), note=form.cleaned_data["note"])
+    except REFUSED as exc:
+        return _refused(request, ticket, "escalate", form, exc)
+    messages.success(request, _("Ticket #%(id)s escalated to the supervisors.") % {"id": ticket.id})
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def resolve(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = django_forms.Form(request.POST)
+    if not selectors.may_work(user_of(request), ticket):
+        return _not_yours(request, ticket, "resolve", form)
+    try:
+        services.resolve_ticket(ticket_id=ticket.id, by=user_of(request))
+    except REFUSED as exc:
+        return _refused(request, ticket, "resolve", form, exc)
+    messages.success(request, _("Ticket #%(id)s resolved.") % {"id": ticket.id})
+    # The freed slot pulls the next waiting ticket: the inbox shows it (live, if it comes later).
+    return HttpResponseRedirect(reverse("console:inbox"))

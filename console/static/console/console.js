@@ -1,0 +1,291 @@
+/*
+ * CX Console live updates.
+ *
+ * The server renders everything. A websocket brings hints ("ticket 12 changed"); a hint is never
+ * trusted as state: the page re-reads its live fragment (server-rendered HTML) and swaps in every
+ * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
+ * hint and every few seconds anyway, so a lost hint or a restarted Redis never leaves the screen
+ * wrong for long.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 5000;
+  var HINT_DEBOUNCE_MS = 80;
+  var MAX_BACKOFF_MS = 15000;
+  var SOUND_KEY = "cx-console-sound";
+
+  var root = document.querySelector("[data-live-url]");
+  var stringsNode = document.getElementById("console-strings");
+  var strings = stringsNode ? JSON.parse(stringsNode.textContent) : {};
+
+  function t(key, values) {
+    var text = strings[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.replace("%(" + name + ")s", values[name]);
+    });
+    return text;
+  }
+
+  /* --- Sound: off by default, remembered per browser ------------------------------------------ */
+
+  var soundButton = document.getElementById("sound-toggle");
+  var audio = null;
+  var soundOn = false;
+  try {
+    soundOn = window.localStorage.getItem(SOUND_KEY) === "on";
+  } catch (e) {
+    soundOn = false;
+  }
+
+  function renderSoundButton() {
+    if (!soundButton) return;
+    soundButton.hidden = false;
+    soundButton.setAttribute("aria-pressed", soundOn ? "true" : "false");
+    soundButton.textContent = soundOn ? t("soundOn") : t("soundOff");
+  }
+
+  function beep() {
+    if (!soundOn) return;
+    try {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return;
+      audio = audio || new Context();
+      if (audio.state === "suspended") audio.resume();
+      var now = audio.currentTime;
+      var oscillator = audio.createOscillator();
+      var gain = audio.createGain();
+      oscillator.type = "sine";
+      oscillator.frequency.setValueAtTime(880, now);
+      oscillator.frequency.setValueAtTime(1175, now + 0.12);
+      gain.gain.setValueAtTime(0.0001, now);
+      gain.gain.exponentialRampToValueAtTime(0.25, now + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + 0.3);
+      oscillator.connect(gain);
+      gain.connect(audio.destination);
+      oscillator.start(now);
+      oscillator.stop(now + 0.32);
+    } catch (e) {
+      /* No audio device: the visible cue is enough. */
+    }
+  }
+
+  if (soundButton) {
+    renderSoundButton();
+    soundButton.addEventListener("click", function () {
+      soundOn = !soundOn;
+      try {
+        window.localStorage.setItem(SOUND_KEY, soundOn ? "on" : "off");
+      } catch (e) {
+        /* Private mode: the choice lasts for this page only. */
+      }
+      renderSoundButton();
+      beep(); // the click unlocks audio and lets the agent hear what the cue sounds like
+    });
+  }
+
+  if (!root) return; // the login page has no live content
+
+  var liveUrl = root.getAttribute("data-live-url");
+  var wsPath = root.getAttribute("data-ws-path");
+  var indicator = document.getElementById("live-indicator");
+  var announcer = document.getElementById("live-announcer");
+
+  /* --- Cues: what is new since the last look ---------------------------------------------------- */
+
+  var seen = new Set();
+  document.querySelectorAll("[data-cue]").forEach(function (node) {
+    seen.add(node.getAttribute("data-cue"));
+  });
+
+  function announce(text) {
+    if (!announcer) return;
+    var toast = document.createElement("p");
+    toast.className = "toast";
+    toast.textContent = text;
+    announcer.appendChild(toast);
+    window.setTimeout(function () {
+      toast.remove();
+    }, 6000);
+  }
+
+  var CUE_MS = 4000;
+  var cuedAt = new Map(); // key -> when it arrived, so a re-rendered row keeps its cue
+
+  function cueNewItems() {
+    var fresh = [];
+    var now = Date.now();
+    document.querySelectorAll("[data-cue]").forEach(function (node) {
+      var key = node.getAttribute("data-cue");
+      if (seen.has(key)) {
+        if (now - (cuedAt.get(key) || 0) < CUE_MS) node.classList.add("is-new");
+        return;
+      }
+      seen.add(key);
+      cuedAt.set(key, now);
+      node.classList.add("is-new");
+      fresh.push(key);
+    });
+    fresh.forEach(function (key) {
+      var parts = key.split("-");
+      if (parts[0] === "ticket") announce(t("newTicket", { id: parts[1] }));
+      if (parts[0] === "message") announce(t("newMessage"));
+    });
+    if (fresh.length) beep();
+  }
+
+  /* --- Re-reading the server's HTML --------------------------------------------------------------- */
+
+  // A part's markup without its CSRF tokens (masked afresh on every render, so never "a change").
+  function signature(node) {
+    var copy = node.cloneNode(true);
+    copy.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
+      input.removeAttribute("value");
+    });
+    return copy.outerHTML;
+  }
+
+  var lastMarkup = new Map();
+  document.querySelectorAll("[data-live-part]").forEach(function (node) {
+    lastMarkup.set(node.id, signature(node));
+  });
+
+  function focusKey(element) {
+    if (!element || element === document.body) return null;
+    if (element.id) return "#" + CSS.escape(element.id);
+    if (element.name) {
+      return element.tagName.toLowerCase() + '[name="' + CSS.escape(element.name) + '"][value="' + CSS.escape(element.value || "") + '"]';
+    }
+    if (element.getAttribute("href")) return 'a[href="' + CSS.escape(element.getAttribute("href")) + '"]';
+    return null;
+  }
+
+  function swapParts(html) {
+    var incoming = new DOMParser().parseFromString(html, "text/html");
+    incoming.querySelectorAll("[data-live-part]").forEach(function (part) {
+      var current = document.getElementById(part.id);
+      if (!current) return;
+      var markup = signature(part);
+      if (lastMarkup.get(part.id) === markup) return; // unchanged: keep focus, selection, cues
+      lastMarkup.set(part.id, markup);
+      var active = document.activeElement;
+      var key = current.contains(active) ? focusKey(active) : null;
+      var replacement = document.importNode(part, true);
+      current.replaceWith(replacement);
+      if (key) {
+        var again = replacement.querySelector(key);
+        if (again) again.focus({ preventScroll: true });
+      }
+    });
+    cueNewItems();
+  }
+
+  var inFlight = false;
+  var queued = false;
+  var gone = false;
+
+  function refresh() {
+    if (gone) return;
+    if (inFlight) {
+      queued = true;
+      return;
+    }
+    inFlight = true;
+    fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
+          window.location.reload(); // signed out: the page itself goes to the login form
+          return;
+        }
+        if (response.status === 404) {
+          gone = true;
+          var notice = document.getElementById("ticket-gone");
+          if (notice) notice.hidden = false;
+          return;
+        }
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text().then(swapParts);
+      })
+      .catch(function () {
+        setState(socketOpen ? "live" : "offline");
+      })
+      .finally(function () {
+        inFlight = false;
+        if (queued) {
+          queued = false;
+          refresh();
+        }
+      });
+  }
+
+  var hintTimer = null;
+  function refreshSoon() {
+    if (hintTimer) return;
+    hintTimer = window.setTimeout(function () {
+      hintTimer = null;
+      refresh();
+    }, HINT_DEBOUNCE_MS);
+  }
+
+  /* --- The websocket: hints, reconnect with backoff ----------------------------------------------- */
+
+  var socketOpen = false;
+  var attempts = 0;
+  var closedForGood = false;
+
+  function setState(state) {
+    if (!indicator) return;
+    indicator.setAttribute("data-state", state);
+    indicator.textContent = t(state);
+  }
+
+  function connect() {
+    if (!wsPath || !("WebSocket" in window)) {
+      setState("offline");
+      return;
+    }
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + window.location.host + wsPath);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    socket.addEventListener("open", function () {
+      socketOpen = true;
+      attempts = 0;
+      setState("live");
+      refresh(); // anything that changed while we were away
+    });
+    socket.addEventListener("message", function () {
+      refreshSoon();
+    });
+    socket.addEventListener("close", function (event) {
+      socketOpen = false;
+      if (event.code === 4401 || event.code === 4403) {
+        closedForGood = true; // signed out or not an agent: the next fetch says where to go
+        setState("offline");
+        refresh();
+        return;
+      }
+      setState("reconnecting");
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (closedForGood) return;
+    var delay = Math.min(MAX_BACKOFF_MS, 500 * Math.pow(2, attempts));
+    attempts += 1;
+    delay = delay * (0.75 + Math.random() * 0.5); // spread reconnects after a server restart
+    window.setTimeout(connect, delay);
+  }
+
+  connect();
+  window.setInterval(refresh, POLL_MS);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") refresh();
+  });
+  window.addEventListener("online", refresh);
+})();

@@ -1,0 +1,120 @@
+"""Template helpers for the console: localized names, badges and labels."""
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.contrib.auth.models import User
+from django.utils import timezone
+from django.utils.html import json_script
+from django.utils.timesince import timesince
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from classification import signals as sig
+from teams.models import Category
+from tickets.models import Intent, Ticket
+
+register = template.Library()
+
+# Label and badge style of each signal the classifier raises.
+SIGNALS: dict[str, tuple[Any, str]] = {
+    sig.ASKS_FOR_HUMAN: (_("Asks for a person"), "danger"),
+    sig.SENSITIVE: (_("Sensitive"), "sensitive"),
+    sig.NEGATIVE: (_("Negative"), "warning"),
+    sig.REPEAT_CONTACT: (_("Repeat contact"), "warning"),
+    sig.HIGH_VALUE: (_("High value"), "info"),
+    sig.FRESH_GUARANTEE: (_("Fresh guarantee"), "success"),
+}
+
+HIGH_PRIORITY = 30
+
+
+@register.filter
+def category_name(category: Category | None) -> str:
+    """The category's name in the interface language."""
+    if category is None:
+        return ""
+    language = get_language() or ""
+    return category.name_zh if language.startswith("zh") else category.name_en
+
+
+@register.filter
+def person(user: User | None) -> str:
+    """An agent's display name (needs agent_profile loaded alongside the user)."""
+    if user is None:
+        return ""
+    try:
+        profile = user.agent_profile
+    except User.agent_profile.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        profile = None
+    if profile is not None and profile.display_name:
+        return profile.display_name
+    return user.get_full_name() or user.get_username()
+
+
+@register.inclusion_tag("console/_signals.html")
+def signal_badges(signals: list[str] | None) -> dict[str, Any]:
+    badges = [(SIGNALS.get(code, (code.replace("_", " "), "neutral"))) for code in signals or []]
+    return {"badges": badges}
+
+
+@register.inclusion_tag("console/_priority.html")
+def priority_badge(priority: int) -> dict[str, Any]:
+    if priority >= Ticket.PRIORITY_TOP:
+        label, style = _("Top"), "danger"
+    elif priority >= HIGH_PRIORITY:
+        label, style = _("High"), "warning"
+    elif priority > 0:
+        label, style = _("Raised"), "info"
+    else:
+        label, style = _("Normal"), "neutral"
+    return {"label": label, "style": style, "priority": priority}
+
+
+@register.filter
+def intent_label(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(Intent(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def waited(since: datetime | None) -> str:
+    """How long since then, to the minute ("under a minute" for the first one)."""
+    if since is None:
+        return ""
+    if (timezone.now() - since).total_seconds() < 60:
+        return str(_("under a minute"))
+    return timesince(since)
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def excerpt(ticket: Ticket) -> str:
+    """A ticket's title: its subject, or the start of what the shopper wrote."""
+    text = ticket.subject or " ".join(ticket.body.split())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+@register.simple_tag
+def console_strings() -> str:
+    """The few strings console.js shows, in the interface language, as a JSON script element."""
+    strings = {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Reconnecting…"),
+        "offline": _("Offline — retrying"),
+        "soundOn": _("Sound on"),
+        "soundOff": _("Sound off"),
+        "newTicket": _("New ticket #%(id)s assigned to you"),
+        "newMessage": _("New message from the shopper"),
+    }
+    return json_script({key: str(value) for key, value in strings.items()}, "console-strings")

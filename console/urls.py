@@ -1,0 +1,20 @@
+from django.urls import path
+
+from console import actions, views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("inbox/live/", views.inbox_live, name="inbox_live"),
+    path("tickets/<int:ticket_id>/", views.ticket_page, name="ticket"),
+    path("tickets/<int:ticket_id>/live/", views.ticket_live, name="ticket_live"),
+    path("tickets/<int:ticket_id>/reply/", actions.reply, name="reply"),
+    path("tickets/<int:ticket_id>/notes/", actions.add_note, name="note"),
+    path("tickets/<int:ticket_id>/category/", actions.recategorize, name="recategorize"),
+    path("tickets/<int:ticket_id>/transfer/", actions.transfer, name="transfer"),
+    path("tickets/<int:ticket_id>/escalate/", actions.escalate, name="escalate"),
+    path("tickets/<int:ticket_id>/resolve/", actions.resolve, name="resolve"),
+    path("status/", views.set_status, name="status"),
+    path("language/", views.set_language, name="language"),
+]

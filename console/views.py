@@ -1,0 +1,215 @@
+"""The console's pages and the HTML fragments their live updates re-read.
+
+Every page and fragment is read through selectors that only return what the user may see:
+another queue's ticket is a 404, exactly as if it did not exist.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from django.views.decorators.http import require_GET, require_POST
+
+from console import selectors
+from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm, ReplyForm, StatusForm, TransferForm
+from console.services import set_ui_language
+from routing.services import RoutingError, set_agent_status
+from teams.models import AgentStatus
+from tickets.models import Ticket, TicketStatus
+from tickets.states import HOLDS_AGENT, InvalidTransition
+
+View = Callable[..., HttpResponse]
+
+
+def console_view(view: View) -> View:
+    """Signed-in agents and supervisors only: others are sent to log in, or refused (403)."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.can_work_tickets(request.user):
+            return render(request, "console/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def user_of(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # console_view guarantees a signed-in user
+    return request.user
+
+
+def header_context(request: HttpRequest, *, page_path: str) -> dict[str, Any]:
+    """What the header shows on every console page (and re-reads in every live fragment)."""
+    return {
+        "profile": selectors.agent_profile_of(user_of(request)),
+        "status_choices": AgentStatus.choices,
+        "page_path": page_path,
+        "is_supervisor": selectors.is_supervisor(user_of(request)),
+    }
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+# --- Inbox ------------------------------------------------------------------------------------
+
+
+@require_GET
+@console_view
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/inbox.html", _inbox_context(request))
+
+
+@require_GET
+@console_view
+def inbox_live(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/inbox_live.html", _inbox_context(request))
+
+
+def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        **header_context(request, page_path=reverse("console:inbox")),
+        "inbox": selectors.inbox_for(user_of(request)),
+        "live_url": reverse("console:inbox_live"),
+    }
+
+
+# --- Ticket -----------------------------------------------------------------------------------
+
+
+def visible_ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
+    ticket = selectors.visible_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        raise Http404("No ticket of yours has this id.")
+    return ticket
+
+
+@require_GET
+@console_view
+def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    return render_ticket_page(request, visible_ticket_or_404(request, ticket_id))
+
+
+@require_GET
+@console_view
+def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = visible_ticket_or_404(request, ticket_id)
+    return render(request, "console/ticket_live.html", _ticket_context(request, ticket))
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    user = user_of(request)
+    may_work = selectors.may_work(user, ticket)
+    is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED)
+    return {
+        **header_context(request, page_path=reverse("console:ticket", args=[ticket.id])),
+        "ticket": ticket,
+        "detail": selectors.ticket_detail(ticket),
+        "live_url": reverse("console:ticket_live", args=[ticket.id]),
+        "is_mine": ticket.assigned_agent_id == user.pk,
+        "can_reply": may_work and ticket.status in HOLDS_AGENT,
+        "can_resolve": may_work and ticket.status in HOLDS_AGENT,
+        "can_move": may_work and is_open,
+        "can_note": ticket.status != TicketStatus.CLOSED,
+        "can_recategorize": is_open,
+    }
+
+
+def render_ticket_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    forms: dict[str, Any] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The ticket page; after a failed action, with that action's bound form and the reason."""
+    user = user_of(request)
+    context = _ticket_context(request, ticket)
+    context["forms"] = {
+        "reply": ReplyForm(),
+        "note": NoteForm(),
+        "recategorize": RecategorizeForm(initial={"category": ticket.category_id}),
+        "transfer": TransferForm(queues=selectors.transfer_queues(), agents=selectors.transfer_agents(user)),
+        "escalate": EscalateForm(),
+        **(forms or {}),
+    }
+    context["action_error"] = error
+    return render(request, "console/ticket.html", context, status=status)
+
+
+# --- Header controls --------------------------------------------------------------------------
+
+
+@require_POST
+@console_view
+def set_status(request: HttpRequest) -> HttpResponse:
+    target = safe_next(request, reverse("console:inbox"))
+    form = StatusForm(request.POST)
+    profile = selectors.agent_profile_of(user_of(request))
+    if profile is None:
+        messages.error(request, _("You have no agent profile, so you have no status to set."))
+    elif not form.is_valid():
+        messages.error(request, _("Choose online, away or offline."))
+    else:
+        try:
+            profile = set_agent_status(agent=profile, status=form.cleaned_data["status"])
+        except (RoutingError, InvalidTransition) as exc:
+            messages.error(request, _("Your status could not be changed: %(reason)s") % {"reason": exc})
+        else:
+            messages.success(request, _("You are now %(status)s.") % {"status": profile.get_status_display()})
+    return HttpResponseRedirect(target)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Save the interface language: on the agent's profile when signed in, and in the language
+    cookie (which also serves the login page). Blank goes back to the browser's language."""
+    target = safe_next(request, reverse("console:inbox"))
+    response = HttpResponseRedirect(target)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the offered languages."))
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        set_ui_language(user=user_of(request), language=language)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    if request.user.is_authenticated:
+        with override(language or request.LANGUAGE_CODE):
+            messages.success(request, _("Language saved."))
+    return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 page (handler404), in the console's look.
+
+    It reads nothing from the database: under ASGI, Django renders it outside the request's
+    thread, where a database connection would be opened and never closed.
+    """
+    return render(request, "console/not_found.html", status=404)

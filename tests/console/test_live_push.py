@@ -1,0 +1,219 @@
+"""Ticket changes reach the consoles that show them, over the channel layer, as hints.
+
+The receiver of tickets.events.ticket_changed fans a hint out to the groups of the agents who had
+or have the ticket, of its queue, and of the supervisors; the console's websocket consumer joins
+exactly those groups. A channel layer that is down never breaks the write that caused the hint.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser
+
+from console.consumers import ConsoleConsumer
+from console.layers import ThreadSafeInMemoryChannelLayer
+from console.push import SUPERVISORS_GROUP, agent_group, groups_for_change, queue_group
+from routing.services import add_shopper_message, set_agent_status
+from teams.models import AgentStatus
+from tests.factories import UserFactory, queue
+from tests.routing.test_assignment import refreshed
+from tickets.models import TicketStatus
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+MEMORY_LAYER = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def memory_layer(settings: Any) -> Any:
+    settings.CHANNEL_LAYERS = MEMORY_LAYER
+    return get_channel_layer()
+
+
+def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
+    """Run an async scenario; its sync calls (services, fixtures) run in this thread, on the test DB."""
+    return async_to_sync(scenario)()
+
+
+async def drain(layer: Any, channel: str, wait: float = 0.3) -> list[dict[str, Any]]:
+    received = []
+    while True:
+        try:
+            received.append(await asyncio.wait_for(layer.receive(channel), wait))
+        except TimeoutError:
+            return received
+
+
+async def listening(layer: Any, *groups: str) -> str:
+    channel = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+    return channel
+
+
+def connected_as(user: Any) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+def test_a_change_is_meant_for_its_agents_its_queue_and_the_supervisors() -> None:
+    assert groups_for_change(queue_id=7, agent_ids=[3, 2, 3]) == ["agent.2", "agent.3", "queue.7", SUPERVISORS_GROUP]
+    assert groups_for_change(queue_id=None, agent_ids=[]) == [SUPERVISORS_GROUP]
+
+
+def test_an_assignment_is_pushed_to_the_agent_and_to_her_queue(memory_layer, ana, inquiry) -> None:
+    jewelry = queue("jewelry")
+
+    async def scenario() -> None:
+        agent_channel = await listening(memory_layer, agent_group(ana.user.id))
+        queue_channel = await listening(memory_layer, queue_group(jewelry.id))
+        ticket = await database_sync_to_async(inquiry)()
+
+        to_agent = await drain(memory_layer, agent_channel)
+        assert {"type": "ticket.changed", "ticket_id": ticket.id, "status": "assigned"}.items() <= to_agent[-1].items()
+        assert any(
+            hint["status"] == "queued" and hint["queue_id"] == jewelry.id
+            for hint in await drain(memory_layer, queue_channel)
+        )
+
+    run(scenario)
+
+
+def test_a_shopper_message_is_pushed_to_the_agent_who_holds_the_ticket(memory_layer, ana, mei, inquiry) -> None:
+    ticket = inquiry()
+
+    async def scenario() -> None:
+        anas = await listening(memory_layer, agent_group(ana.user.id))
+        meis = await listening(memory_layer, agent_group(mei.user.id))
+        await database_sync_to_async(add_shopper_message)(ticket_id=ticket.id, body="还在吗？")
+
+        assert [hint["kind"] for hint in await drain(memory_layer, anas)] == ["message"]
+        assert await drain(memory_layer, meis, wait=0.05) == []
+
+    run(scenario)
+
+
+def test_the_console_socket_of_an_agent_hears_about_her_new_ticket(memory_layer, ana, inquiry) -> None:
+    async def scenario() -> None:
+        socket = connected_as(ana.user)
+        connected, _ = await socket.connect()
+        assert connected
+        ticket = await database_sync_to_async(inquiry)()
+        hint = await socket.receive_json_from(timeout=2)
+        while hint["status"] != "assigned":
+            hint = await socket.receive_json_from(timeout=2)
+        assert hint == {
+            "type": "ticket.changed",
+            "ticket_id": ticket.id,
+            "status": "assigned",
+            "queue_id": ticket.queue_id,
+            "kind": "status",
+        }
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_an_agent_socket_hears_nothing_of_another_queue_but_a_supervisor_hears_all(
+    memory_layer, ana, mei, sam, inquiry
+) -> None:
+    async def scenario() -> None:
+        anas, sams = connected_as(ana.user), connected_as(sam.user)
+        assert (await anas.connect())[0] and (await sams.connect())[0]
+        baby = await database_sync_to_async(inquiry)("奶瓶漏水", category="maternal_baby")
+
+        assert (await sams.receive_json_from(timeout=2))["ticket_id"] == baby.id
+        assert await anas.receive_nothing(timeout=0.2)
+        await anas.disconnect()
+        await sams.disconnect()
+
+    run(scenario)
+
+
+def test_a_socket_without_a_signed_in_agent_is_closed(memory_layer, db) -> None:
+    visitor = UserFactory(username="visitor")
+
+    async def scenario() -> None:
+        for user, code in [(AnonymousUser(), 4401), (visitor, 4403)]:
+            connected, close_code = await connected_as(user).connect()
+            assert not connected and close_code == code
+
+    run(scenario)
+
+
+def test_a_hint_sent_from_another_thread_wakes_the_listening_loop_at_once() -> None:
+    """The embedded worker thread assigns tickets; its hints must not wait for the web loop to wake."""
+    layer = ThreadSafeInMemoryChannelLayer()
+
+    async def scenario() -> float:
+        channel = await listening(layer, "agent.1")
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.05)  # the loop now sleeps in receive()
+        sent_at = time.monotonic()
+        sender = threading.Thread(target=async_to_sync(layer.group_send), args=("agent.1", {"type": "ticket.changed"}))
+        sender.start()
+        message = await asyncio.wait_for(receiving, 2)
+        elapsed = time.monotonic() - sent_at
+        await asyncio.to_thread(sender.join)  # never block the loop the sender waits on
+        assert message == {"type": "ticket.changed"}
+        return elapsed
+
+    assert asyncio.run(scenario()) < 0.5
+
+
+def test_a_channel_layer_that_is_down_never_breaks_the_write(settings, ana, inquiry, caplog) -> None:
+    # Nothing listens on port 1: every hint fails, as with Redis down.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1"]}}
+    }
+    caplog.set_level(logging.WARNING, logger="console.push")
+
+    ticket = inquiry()
+
+    assert refreshed(ticket).assigned_agent == ana.user
+    assert "pages poll" in caplog.text
+    set_agent_status(agent=ana, status=AgentStatus.AWAY)  # later writes too
+    assert refreshed(ticket).status == TicketStatus.ASSIGNED
+
+
+def test_hints_travel_through_redis(settings, redis_broker, ana, inquiry) -> None:
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_broker]}}
+    }
+    assert django_settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+
+    async def scenario() -> None:
+        socket = connected_as(ana.user)
+        assert (await socket.connect())[0]
+        ticket = await database_sync_to_async(inquiry)()
+        statuses = []
+        while "assigned" not in statuses:
+            hint = await socket.receive_json_from(timeout=3)
+            assert hint["ticket_id"] == ticket.id
+            statuses.append(hint["status"])
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_socket_opened_while_the_layer_is_down_is_closed_and_the_page_keeps_polling(settings, ana) -> None:
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1"]}}
+    }
+
+    async def scenario() -> None:
+        connected, code = await connected_as(ana.user).connect()
+        assert not connected and code == 1011
+
+    run(scenario)
