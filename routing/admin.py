@@ -31,16 +31,6 @@ class MessageInline(admin.TabularInline):
     extra = 0
     fields = ["created_at", "author_kind", "author", "is_internal", "body"]
 
-    def save_model(self, request: HttpRequest, obj: Ticket, form: forms.ModelForm, change: bool) -> None:
-        # A category set here is an agent's correction: store the label and re-route, like the console.
-        if change and "category" in form.changed_data and obj.category is not None:
-            category = obj.category
-            obj.category = Ticket.objects.get(pk=obj.pk).category
-            super().save_model(request, obj, form, change)
-            recategorize_ticket(ticket_id=obj.pk, category=category, by=request.user)
-            return
-        super().save_model(request, obj, form, change)
-
     readonly_fields = ["created_at", "author_kind", "author", "is_internal", "body"]
     can_delete = False
 
