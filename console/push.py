@@ -7,10 +7,11 @@ failure here must never reach the write that caused it: it is logged and swallow
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,28 @@ def push_ticket_change(
         layer = get_channel_layer()
         if layer is None:
             return
-        async_to_sync(_send_to_groups)(layer, groups, hint)
+        future = asyncio.run_coroutine_threadsafe(_send_to_groups(layer, groups, hint), _hint_loop())
+        future.result(timeout=PUSH_TIMEOUT_SECONDS + 0.5)
     except Exception:
         logger.warning("Could not push the change of ticket %s to %s; pages poll.", ticket_id, groups, exc_info=True)
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _hint_loop() -> asyncio.AbstractEventLoop:
+    """One long-lived event loop per process for sending hints. async_to_sync would make a new
+    loop per call, and the Redis layer's connection pool lives per loop: a new connection for
+    every ticket change. Re-made after a fork (Celery's prefork children)."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="console-hints", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
 
 
 async def _send_to_groups(layer: Any, groups: list[str], hint: dict[str, Any]) -> None:
