@@ -204,6 +204,10 @@ if not REDIS_URL:
     # (Never for Redis: there it would become a 10 ms BRPOP timeout, a busy loop.)
     CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.01
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery closes Django's database connections around every task unless told to reuse them; a new
+# PostgreSQL connection per task costs more than the task. Reused up to this many tasks (Django's
+# CONN_MAX_AGE and health checks still apply).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The one table of task routes. Assignment runs on the Celery queue of the ticket's specialist
 # queue ("assign.<slug>"), chosen per publish by routing.services, so it is not listed here.
