@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--floor-seconds", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--celery-workers", type=int, default=2, help="worker processes (prefork pool size)")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"], help="Celery pool")
     parser.add_argument("--handoff-share", type=float, default=0.1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "routing.json"))
@@ -217,7 +218,7 @@ def main() -> None:
                     "-c",
                     str(args.celery_workers),
                     "-P",
-                    "prefork",
+                    args.pool,
                     "--without-gossip",
                     "--without-mingle",
                     "-l",
@@ -293,7 +294,7 @@ def main() -> None:
     window = (max(r[2] for r in assigned) - min(r[1] for r in assigned)).total_seconds() if assigned else 0
     figures = {
         "web_workers": args.web_workers,
-        "celery_worker_processes": args.celery_workers,
+        "celery_pool": f"{args.pool} x {args.celery_workers}",
         "agents_online": 50,
         "floor_bare_rps": round(bare),
         "floor_one_row_rps": round(row),
