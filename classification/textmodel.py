@@ -24,7 +24,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # the product lexicon (short product terms, no intent).
 DATA_FILES = tuple(sorted(DATA_DIR.glob("*_zh.csv")) + sorted(DATA_DIR.glob("*_en.csv")))
 HOLDOUT_SHARE = 0.2  # of each (language, category) group; never trained on by the shipped model
-FEATURE_VERSION = "f4"
+FEATURE_VERSION = "f5"
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -108,10 +108,10 @@ def _features() -> FeatureUnion:
                 TfidfVectorizer(
                     preprocessor=_words,
                     token_pattern=r"(?u)\b\w+\b",
-                    ngram_range=(1, 2),
+                    ngram_range=(1, 3),
                     min_df=1,
                     sublinear_tf=True,
-                    max_features=100_000,
+                    max_features=150_000,
                     dtype=np.float32,
                 ),
             ),
