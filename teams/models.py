@@ -109,10 +109,6 @@ class AgentProfile(models.Model):
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()
 
-    @property
-    def is_available(self) -> bool:
-        return self.status == AgentStatus.ONLINE and self.active_ticket_count < self.capacity
-
     def clean(self) -> None:
         # Lowering capacity below the open tickets would break the capacity constraint.
         if self.capacity is not None and self.capacity < self.active_ticket_count:

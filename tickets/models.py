@@ -161,10 +161,6 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject or self.body[:40]}"
 
-    @property
-    def is_waiting(self) -> bool:
-        return self.status == TicketStatus.QUEUED
-
 
 class AuthorKind(models.TextChoices):
     SHOPPER = "shopper", _("Shopper")
