@@ -36,6 +36,19 @@ def _lock(ticket_id: int) -> Ticket:
     return ticket
 
 
+def _lock_routed(ticket_id: int, *, action: str) -> Ticket:
+    """Lock a ticket that routing has placed and that is not closed (what transfer, escalation and
+    re-categorization need)."""
+    ticket = _lock(ticket_id)
+    if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
+        raise RoutingError(f"A {ticket.status} ticket cannot be {action}.")
+    return ticket
+
+
+def _internal_note(ticket: Ticket, *, by: User, body: str) -> Message:
+    return Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body, is_internal=True)
+
+
 def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_reason: str) -> None:
     agent_user_id = release_locked(ticket=ticket, end_reason=end_reason)
     changed = set_status(ticket, TicketStatus.QUEUED)
@@ -105,12 +118,8 @@ def transfer_ticket(
         raise RoutingError("Transfer to exactly one of: a queue or an agent.")
     started = time.perf_counter()
     with transaction.atomic():
-        ticket = _lock(ticket_id)
-        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
-            raise RoutingError(f"A {ticket.status} ticket cannot be transferred.")
-        Message.objects.create(
-            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=f"Transfer: {note}", is_internal=True
-        )
+        ticket = _lock_routed(ticket_id, action="transferred")
+        _internal_note(ticket, by=by, body=f"Transfer: {note}")
         if to_queue is not None:
             _requeue_locked(ticket, queue=to_queue, front=False, end_reason="transferred to queue")
             RoutingDecision.objects.create(
@@ -125,8 +134,8 @@ def transfer_ticket(
         if to_agent.user_id == ticket.assigned_agent_id:
             raise RoutingError("The ticket is already with this agent.")
         previous = release_locked(ticket=ticket, end_reason="transferred to agent")
-        if ticket.status != TicketStatus.QUEUED:
-            ticket.status = TicketStatus.QUEUED  # between owners; set_status below stamps nothing new
+        # Between owners, through the state machine like every other move (stamps nothing new).
+        set_status(ticket, TicketStatus.QUEUED)
         agent = (
             AgentProfile.objects.select_for_update()
             .filter(pk=to_agent.pk, active_ticket_count__lt=F("capacity"))
@@ -147,12 +156,8 @@ def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
         slug=ESCALATION_QUEUE_SLUG, defaults={"name": "Supervisors", "kind": SpecialistQueue.Kind.ESCALATION}
     )
     with transaction.atomic():
-        ticket = _lock(ticket_id)
-        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
-            raise RoutingError(f"A {ticket.status} ticket cannot be escalated.")
-        Message.objects.create(
-            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=f"Escalation: {note}", is_internal=True
-        )
+        ticket = _lock_routed(ticket_id, action="escalated")
+        _internal_note(ticket, by=by, body=f"Escalation: {note}")
         _requeue_locked(ticket, queue=supervisors, front=True, end_reason="escalated")
         RoutingDecision.objects.create(
             ticket=ticket, kind=RoutingDecision.Kind.ESCALATE, queue=supervisors, reason=note[:300]
@@ -185,9 +190,7 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
 def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        note = Message.objects.create(
-            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body, is_internal=True
-        )
+        note = _internal_note(ticket, by=by, body=body)
         notify_ticket_changed(ticket, kind="message")
         return note
 
@@ -252,9 +255,7 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
     """An agent sets the category: a training label is stored; when the category's queue differs,
     the ticket is re-routed there (back in line, keeping its priority)."""
     with transaction.atomic():
-        ticket = _lock(ticket_id)
-        if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
-            raise RoutingError(f"A {ticket.status} ticket cannot be re-categorized.")
+        ticket = _lock_routed(ticket_id, action="re-categorized")
         record_agent_category(ticket=ticket, category=category, by=by)
         ticket.category = category
         ticket.needs_category = False
