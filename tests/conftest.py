@@ -80,9 +80,11 @@ def eager_celery() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     """Per-process TTL caches must not carry one test's users or categories into the next."""
+    from cxconsole.auth import CachedTokenAuthentication
     from teams.selectors import clear_config_cache
     from tickets.api import _may_submit, category_slugs
 
+    CachedTokenAuthentication.forget_all()
     clear_config_cache()
     _may_submit.cache_clear()  # type: ignore[attr-defined]
     category_slugs.cache_clear()  # type: ignore[attr-defined]

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from cxconsole.auth import CachedTokenAuthentication
 from cxconsole.caching import ttl_cache
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
@@ -130,6 +132,8 @@ def _created_body(ticket: Ticket) -> dict[str, Any]:
 
 
 class InquiryCreateView(APIView):
+    # Storefront clients only (token); the busiest endpoint, so the token's user is remembered briefly.
+    authentication_classes = [CachedTokenAuthentication, SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated, CanSubmitInquiries]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "intake"

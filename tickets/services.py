@@ -148,8 +148,9 @@ def open_ticket(
             Message.objects.create(
                 ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body, created_at=ticket.created_at
             )
+            # No live hint yet: a "new" ticket is in no queue, so no screen shows it until routing
+            # queues it (that change is announced).
             transaction.on_commit(partial(enqueue_routing, ticket.id), robust=True)
-            notify_ticket_changed(ticket, kind="created")
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
         if not idempotency_key:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from routing.models import Assignment, AssignmentReason, RoutingDecision
@@ -215,9 +215,14 @@ def assign_ticket(*, ticket_id: int) -> bool:
     When nothing waits ahead of it in its queue this is one claim attempt for this ticket alone
     (no scan of the line); otherwise the queue is served in order, so it never jumps the line.
     """
+    # One query: where the ticket waits, and whether anything waits ahead of it there.
+    ahead = Ticket.objects.filter(queue_id=OuterRef("queue_id"), status=TicketStatus.QUEUED).filter(
+        Q(priority__gt=OuterRef("priority")) | Q(priority=OuterRef("priority"), queued_at__lt=OuterRef("queued_at"))
+    )
     row = (
         Ticket.objects.filter(pk=ticket_id, status=TicketStatus.QUEUED)
-        .values("queue_id", "priority", "queued_at")
+        .values("queue_id")
+        .annotate(has_ahead=Exists(ahead))
         .first()
     )
     if row is None or row["queue_id"] is None:
@@ -225,10 +230,7 @@ def assign_ticket(*, ticket_id: int) -> bool:
     queue = queue_by_id(row["queue_id"])
     if queue is None:
         return False
-    ahead = Ticket.objects.filter(queue_id=queue.id, status=TicketStatus.QUEUED).filter(
-        Q(priority__gt=row["priority"]) | Q(priority=row["priority"], queued_at__lt=row["queued_at"])
-    )
-    if ahead.exists():
+    if row["has_ahead"]:
         return dispatch_queue(queue_id=queue.id) > 0
     return bool(try_assign(ticket_id, queue=queue))
 
