@@ -72,6 +72,35 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> 
     return float(match.group(1)) if match else 0.0
 
 
+def prepare_database(suffix: str) -> tuple[str, str, dict[str, str], str]:
+    """A fresh scratch database <name>_<suffix>, migrated, with 50 online agents (capacity 5000,
+    so agents are always free) and a storefront client. Returns its URL, the Redis URL, the
+    environment for child processes and the client's token."""
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxconsole")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    parsed = urlparse(base_db)
+    bench_name = (parsed.path.lstrip("/") or "cxconsole") + f"_{suffix}"
+    bench_db = parsed._replace(path=f"/{bench_name}").geturl()
+    admin_db = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_db, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{bench_name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_db,
+        "REDIS_URL": redis_url,
+        "INTAKE_THROTTLE_RATE": "1000000/second",
+        "BENCH_ENDPOINTS": "1",
+        "LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    print(f"Preparing {bench_name} ...", flush=True)
+    run([PY, "manage.py", "migrate", "--noinput"], env)
+    run([PY, "manage.py", "seed_agents", "--count", "50", "--capacity", "5000", "--prefix", "bench"], env)
+    token = run([PY, "manage.py", "create_api_client", "bench-storefront"], env).strip().splitlines()[-1]
+    return bench_db, redis_url, env, token
+
+
 def inquiry_payload(i: int, handoff: bool) -> bytes:
     language, category, text = TEXTS[i % len(TEXTS)]
     body = (HANDOFF_PHRASES[language] if handoff else "") + text + f" #{i}"
@@ -139,34 +168,18 @@ def main() -> None:
     parser.add_argument("--floor-seconds", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--celery-workers", type=int, default=2, help="worker processes (prefork pool size)")
-    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"], help="Celery pool")
+    parser.add_argument(
+        "--pool",
+        default="prefork",
+        choices=["prefork", "threads", "solo"],
+        help="Celery pool; solo starts --celery-workers separate single-process workers",
+    )
     parser.add_argument("--handoff-share", type=float, default=0.1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "routing.json"))
     args = parser.parse_args()
 
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxconsole")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-    parsed = urlparse(base_db)
-    bench_name = (parsed.path.lstrip("/") or "cxconsole") + "_bench"
-    bench_db = parsed._replace(path=f"/{bench_name}").geturl()
-    admin_db = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_db, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{bench_name}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": bench_db,
-        "REDIS_URL": redis_url,
-        "INTAKE_THROTTLE_RATE": "1000000/second",
-        "BENCH_ENDPOINTS": "1",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    print(f"Preparing {bench_name} ...", flush=True)
-    run([PY, "manage.py", "migrate", "--noinput"], env)
-    run([PY, "manage.py", "seed_agents", "--count", "50", "--capacity", "5000", "--prefix", "bench"], env)
-    token = run([PY, "manage.py", "create_api_client", "bench-storefront"], env).strip().splitlines()[-1]
+    bench_db, redis_url, env, token = prepare_database("bench")
     queues = run(
         [
             PY,
@@ -204,34 +217,38 @@ def main() -> None:
     ]
 
     def start_workers() -> None:
-        procs.append(
-            subprocess.Popen(
-                [
-                    PY,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "cxconsole",
-                    "worker",
-                    "-Q",
-                    queues,
-                    "-c",
-                    str(args.celery_workers),
-                    "-P",
-                    args.pool,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-l",
-                    "WARNING",
-                    "-n",
-                    "bench@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=(logs / "worker.log").open("w"),
-                stderr=subprocess.STDOUT,
+        # prefork/threads: one worker with a pool of N; solo: N workers of one process each (no
+        # parent-child hand-off per task).
+        solo = args.pool == "solo"
+        for n in range(args.celery_workers if solo else 1):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        PY,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "cxconsole",
+                        "worker",
+                        "-Q",
+                        queues,
+                        "-c",
+                        "1" if solo else str(args.celery_workers),
+                        "-P",
+                        args.pool,
+                        "--without-gossip",
+                        "--without-mingle",
+                        "-l",
+                        "WARNING",
+                        "-n",
+                        f"bench{n}@%h",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=(logs / f"worker{n}.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
             )
-        )
 
     try:
         base = f"http://127.0.0.1:{args.port}"
