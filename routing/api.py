@@ -67,6 +67,24 @@ class ShopperMessageView(ShopperView):
         return Response(status=status.HTTP_201_CREATED)
 
 
+class CancelInquiryView(ShopperView):
+    @extend_schema(
+        request=None,
+        parameters=[TRACKING_TOKEN_PARAMETER],
+        responses={200: InquiryStatusSerializer, 409: None},
+        summary="Shopper withdraws the inquiry",
+        description=(
+            "Before any agent took it the inquiry is closed as abandoned; back in line after an earlier "
+            "assignment, as cancelled. While an agent holds it (or once resolved) the answer is 409. "
+            "Repeating a successful cancel returns the same closed inquiry."
+        ),
+    )
+    def post(self, request: Request, ticket_id: int) -> Response:
+        ticket = self.shopper_ticket(request, ticket_id)
+        services.cancel_inquiry(ticket_id=ticket.id)
+        return Response(InquiryStatusSerializer(self.shopper_ticket(request, ticket_id)).data)
+
+
 # --- Agents and supervisors --------------------------------------------------------------------
 
 

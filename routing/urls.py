@@ -5,6 +5,7 @@ from routing import api
 urlpatterns = [
     path("inquiries/<int:ticket_id>/handoff/", api.HandoffView.as_view(), name="inquiry-handoff"),
     path("inquiries/<int:ticket_id>/messages/", api.ShopperMessageView.as_view(), name="inquiry-messages"),
+    path("inquiries/<int:ticket_id>/cancel/", api.CancelInquiryView.as_view(), name="inquiry-cancel"),
     path("tickets/", api.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<int:ticket_id>/", api.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/reply/", api.ReplyView.as_view(), name="ticket-reply"),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -47,6 +48,12 @@ class SpecialistQueue(models.Model):
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SPECIALIST)
     service_level_seconds = models.PositiveIntegerField(default=120, help_text="Target time from queued to assigned.")
+    # The dashboard colours a queue's tile when its service level falls below this share.
+    service_level_target_percent = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of tickets that should be assigned within the service-level time (1-100 %).",
+    )
     overflow_seconds = models.PositiveIntegerField(
         default=300,
         help_text="After this wait, agents with a secondary skill (then the secondary queue) may take it.",
@@ -58,6 +65,12 @@ class SpecialistQueue(models.Model):
     class Meta:
         ordering = ["slug"]
         permissions = [("supervise_queues", "Can watch queue health and act as a supervisor")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_level_target_percent__gte=1, service_level_target_percent__lte=100),
+                name="queue_service_level_target_is_a_percentage",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -156,6 +156,13 @@ class Ticket(models.Model):
             models.Index(fields=["status", "created_at"], name="ticket_status_created"),
             models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status"),
             models.Index(fields=["shopper", "created_at"], name="ticket_shopper_created"),
+            # Queue health (supervision.selectors): "today" and the trailing 30 minutes are read
+            # through one index per timestamp, OR-ed by PostgreSQL as a bitmap (see the README).
+            models.Index(fields=["queued_at"], name="ticket_queued_at"),
+            models.Index(fields=["first_assigned_at"], name="ticket_first_assigned_at"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+            # Only abandons count on the dashboard: the index holds just those closes.
+            models.Index(fields=["closed_at"], condition=Q(close_reason="abandoned"), name="ticket_abandoned_at"),
         ]
 
     def __str__(self) -> str:

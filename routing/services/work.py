@@ -18,7 +18,7 @@ from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.events import notify_ticket_changed
-from tickets.models import AuthorKind, Message, Ticket, TicketStatus
+from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
 
@@ -306,3 +306,31 @@ def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
             _dispatch_for_agent(agent.user_id)
     agent.refresh_from_db()
     return agent
+
+
+def cancel_inquiry(*, ticket_id: int) -> Ticket:
+    """The shopper withdraws their inquiry (tracking token checked by the caller).
+
+    Before any assignment (new or queued, never held by an agent) the ticket is closed as
+    "abandoned" — the contact-center meaning the dashboard counts. A ticket that was assigned once
+    and is back in line (its agent went offline, a transfer) is closed as "cancelled": the shopper
+    gave up, but not before anyone took it. While an agent holds it, or once it is resolved, the
+    shopper talks to the agent instead: RoutingError (the API answers 409).
+
+    Atomic; idempotent (cancelling a withdrawn inquiry again returns it unchanged).
+    """
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status == TicketStatus.CLOSED:
+            if ticket.close_reason in (CloseReason.ABANDONED, CloseReason.CANCELLED):
+                return ticket
+            raise RoutingError("This inquiry is already closed.")
+        if ticket.status not in (TicketStatus.NEW, TicketStatus.QUEUED):
+            raise RoutingError(
+                "An agent is already handling this inquiry; write to them, or let them know it is settled."
+            )
+        reason = CloseReason.ABANDONED if ticket.first_assigned_at is None else CloseReason.CANCELLED
+        changed = set_status(ticket, TicketStatus.CLOSED)
+        ticket.close_reason = reason
+        ticket.save(update_fields=[*changed, "close_reason"])
+    return ticket

@@ -1,0 +1,509 @@
+"""Reads for the supervisors' dashboard: queue health, the agent board, sparklines, the audit log.
+
+Each metric is defined once, here, exactly as the README states it. Everything is computed in a
+small fixed number of queries (conditional aggregation grouped by queue), however many queues,
+agents or tickets there are; tests hold the query counts.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from callbacks.selectors import callback_counts_by_queue
+from supervision.models import QueueSample, SupervisorAction
+from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
+from teams.services import SUPERVISORS_GROUP
+from tickets.models import CloseReason, Ticket, TicketStatus
+
+TRAILING_WINDOW = timedelta(minutes=30)
+HEALTH_CACHE_KEY = "supervision:queue-health:v1"
+SPARKLINE_WINDOW = timedelta(hours=1)
+RESOLVED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+def day_start(now: datetime) -> datetime:
+    """Local midnight (DASHBOARD_TIME_ZONE) of the day `now` falls in, as an aware datetime."""
+    zone = ZoneInfo(settings.DASHBOARD_TIME_ZONE)
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time.min, tzinfo=zone)
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds(), 1)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """Answer figures over one window (the trailing 30 minutes, or today)."""
+
+    assigned: int
+    answered_within_target: int
+    abandoned_after_grace: int
+    average_speed_of_answer_seconds: float | None
+
+    @property
+    def service_level(self) -> float | None:
+        """Assigned within target ÷ (assigned + abandoned after the grace period); None when both are 0."""
+        return _ratio(self.answered_within_target, self.assigned + self.abandoned_after_grace)
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    queue_id: int
+    slug: str
+    name: str
+    kind: str
+    service_level_seconds: int
+    service_level_target_percent: int
+    overflow_seconds: int
+    waiting: int
+    longest_wait_seconds: float
+    sla_breaches_now: int
+    offered_today: int
+    assigned_today: int
+    resolved_today: int
+    abandoned_today: int
+    average_handle_time_seconds: float | None
+    last_30_minutes: WindowFigures
+    today: WindowFigures
+    agents_online: int
+    agents_available: int
+    agents_busy: int
+    agents_away: int
+    occupancy: float | None
+    callbacks_due_next_hour: int
+    callbacks_overdue: int
+    callbacks_missed_today: int
+
+    @property
+    def service_level_below_target(self) -> bool:
+        level = self.last_30_minutes.service_level
+        return level is not None and level * 100 < self.service_level_target_percent
+
+    @property
+    def longest_wait_past_target(self) -> bool:
+        return self.longest_wait_seconds > self.service_level_seconds
+
+    @property
+    def state(self) -> str:
+        """Tile colour: "alert" when both thresholds are crossed, "warn" for one, "ok" for none."""
+        crossed = int(self.service_level_below_target) + int(self.longest_wait_past_target)
+        return ("ok", "warn", "alert")[crossed]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for window in ("last_30_minutes", "today"):
+            data[window]["service_level"] = getattr(self, window).service_level
+        data["service_level_below_target"] = self.service_level_below_target
+        data["longest_wait_past_target"] = self.longest_wait_past_target
+        data["state"] = self.state
+        return data
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int
+    username: str
+    display_name: str
+    status: str
+    status_since: datetime
+    open_tickets: int
+    capacity: int
+    handled_today: int
+    average_handle_time_seconds: float | None
+    languages: list[str]
+    primary_skills: list[str] = field(default_factory=list)
+    secondary_skills: list[str] = field(default_factory=list)
+
+    @property
+    def is_at_capacity(self) -> bool:
+        return self.open_tickets >= self.capacity
+
+    def as_dict(self) -> dict[str, Any]:
+        # By hand, not dataclasses.asdict (a deep copy): this runs for every agent on every refresh.
+        return {
+            "agent_id": self.agent_id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "status": self.status,
+            "status_since": self.status_since.isoformat(),
+            "open_tickets": self.open_tickets,
+            "capacity": self.capacity,
+            "handled_today": self.handled_today,
+            "average_handle_time_seconds": self.average_handle_time_seconds,
+            "languages": self.languages,
+            "primary_skills": self.primary_skills,
+            "secondary_skills": self.secondary_skills,
+        }
+
+
+@dataclass(frozen=True)
+class Health:
+    """Everything the dashboard, the health API and /metrics show, taken at one instant."""
+
+    generated_at: datetime
+    day_start: datetime
+    queues: list[QueueHealth]
+    agents: list[AgentRow]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "day_start": self.day_start.isoformat(),
+            "time_zone": settings.DASHBOARD_TIME_ZONE,
+            "service_level_abandon_grace_seconds": settings.SERVICE_LEVEL_ABANDON_GRACE_SECONDS,
+            "queues": [queue.as_dict() for queue in self.queues],
+            "agents": [agent.as_dict() for agent in self.agents],
+        }
+
+
+# --- Queue metrics ------------------------------------------------------------------------------
+
+
+def _ticket_figures(*, queues: list[SpecialistQueue], now: datetime, today: datetime) -> dict[int, Mapping[str, Any]]:
+    """One query: every ticket figure per queue.
+
+    Reads only the tickets that can count: waiting now, or touched (queued, first assigned,
+    resolved, abandoned) since the earlier of local midnight and 30 minutes ago. Each branch of the
+    OR has its own index (ticket_waiting_line, ticket_queued_at, ...), so PostgreSQL reads today's
+    rows through a bitmap OR however many months of history sit in the table.
+    """
+    trailing = now - TRAILING_WINDOW
+    since = min(today, trailing)
+    grace = timedelta(seconds=settings.SERVICE_LEVEL_ABANDON_GRACE_SECONDS)
+    queued = Q(status=TicketStatus.QUEUED)
+    abandoned = Q(close_reason=CloseReason.ABANDONED, closed_at__isnull=False)
+    resolved = Q(status__in=RESOLVED_STATUSES, resolved_at__isnull=False, first_assigned_at__isnull=False)
+
+    def window(key: str, start: datetime) -> dict[str, Any]:
+        assigned = Q(first_assigned_at__gte=start, first_assigned_at__lte=now)
+        return {
+            f"{key}_assigned": Count("id", filter=assigned),
+            f"{key}_within": Count("id", filter=assigned & Q(answer_wait__lte=F("target"))),
+            f"{key}_abandoned": Count(
+                "id", filter=abandoned & Q(closed_at__gte=start, closed_at__lte=now, abandon_wait__gt=grace)
+            ),
+            f"{key}_asa": Avg("answer_wait", filter=assigned),
+        }
+
+    rows = (
+        Ticket.objects.filter(queue__isnull=False)
+        .filter(
+            queued
+            | Q(queued_at__gte=since)
+            | Q(first_assigned_at__gte=since)
+            | Q(resolved_at__gte=since)
+            | Q(closed_at__gte=since, close_reason=CloseReason.ABANDONED)
+        )
+        .alias(
+            entered=Coalesce("queued_at", "created_at"),
+            # Each queue's own target, spelled out per queue: portable (SQLite cannot multiply an
+            # interval) and it spares the join to the queue table.
+            target=Case(
+                *[When(queue_id=q.id, then=Value(timedelta(seconds=q.service_level_seconds))) for q in queues],
+                default=Value(timedelta(0)),
+                output_field=DurationField(),
+            ),
+            answer_wait=ExpressionWrapper(F("first_assigned_at") - F("entered"), output_field=DurationField()),
+            abandon_wait=ExpressionWrapper(F("closed_at") - F("entered"), output_field=DurationField()),
+            breach_at=ExpressionWrapper(F("entered") + F("target"), output_field=DateTimeField()),
+            handle_time=ExpressionWrapper(F("resolved_at") - F("first_assigned_at"), output_field=DurationField()),
+        )
+        .values("queue_id")
+        .annotate(
+            waiting=Count("id", filter=queued),
+            oldest_entered=Min("entered", filter=queued),
+            breaches=Count("id", filter=queued & Q(breach_at__lte=now)),
+            offered_today=Count("id", filter=Q(queued_at__gte=today, queued_at__lte=now)),
+            resolved_today=Count("id", filter=resolved & Q(resolved_at__gte=today, resolved_at__lte=now)),
+            aht_today=Avg("handle_time", filter=resolved & Q(resolved_at__gte=today, resolved_at__lte=now)),
+            abandoned_today=Count("id", filter=abandoned & Q(closed_at__gte=today, closed_at__lte=now)),
+            **window("m30", trailing),
+            **window("day", today),
+        )
+        .order_by()
+    )
+    return {row["queue_id"]: dict(row) for row in rows}
+
+
+@dataclass
+class _Staffing:
+    online: int = 0
+    available: int = 0
+    busy: int = 0
+    away: int = 0
+    open_tickets: int = 0
+    capacity: int = 0
+
+    def add(self, agent: Mapping[str, Any]) -> None:
+        if agent["status"] == AgentStatus.AWAY:
+            self.away += 1
+        if agent["status"] != AgentStatus.ONLINE:
+            return
+        self.online += 1
+        if agent["active_ticket_count"] < agent["capacity"]:
+            self.available += 1
+        else:
+            self.busy += 1
+        self.open_tickets += agent["active_ticket_count"]
+        self.capacity += agent["capacity"]
+
+
+def _staffing(queues: list[SpecialistQueue]) -> dict[int, _Staffing]:
+    """Two queries: agents (with whether they are supervisors) and which queues their primary
+    skills staff. Specialist queues are staffed by primary-skill agents, triage by every agent,
+    the escalation queue by supervisors — the same people routing would assign."""
+    agents: dict[int, Mapping[str, Any]] = {
+        row["id"]: row
+        for row in AgentProfile.objects.annotate(
+            is_supervisor=Exists(
+                User.groups.through.objects.filter(user_id=OuterRef("user_id"), group__name=SUPERVISORS_GROUP)
+            )
+        ).values("id", "status", "capacity", "active_ticket_count", "is_supervisor")
+    }
+    staffed_by: dict[int, set[int]] = defaultdict(set)
+    for queue_id, agent_id in (
+        AgentSkill.objects.filter(level=SkillLevel.PRIMARY, category__queue__isnull=False)
+        .values_list("category__queue_id", "agent_id")
+        .distinct()
+    ):
+        staffed_by[queue_id].add(agent_id)
+    result: dict[int, _Staffing] = {}
+    for queue in queues:
+        if queue.kind == SpecialistQueue.Kind.TRIAGE:
+            members: set[int] = set(agents)
+        elif queue.kind == SpecialistQueue.Kind.ESCALATION:
+            members = {agent_id for agent_id, row in agents.items() if row["is_supervisor"]}
+        else:
+            members = staffed_by.get(queue.id, set())
+        staffing = _Staffing()
+        for agent_id in members:
+            staffing.add(agents[agent_id])
+        result[queue.id] = staffing
+    return result
+
+
+def queue_health(*, now: datetime | None = None) -> list[QueueHealth]:
+    """Every queue's metrics at `now` (default: the current time). Five queries, whatever the size."""
+    now = now or timezone.now()
+    today = day_start(now)
+    # Specialist queues first, then triage, then the supervisors' own queue.
+    order: dict[str, int] = {
+        SpecialistQueue.Kind.SPECIALIST: 0,
+        SpecialistQueue.Kind.TRIAGE: 1,
+        SpecialistQueue.Kind.ESCALATION: 2,
+    }
+    queues = sorted(SpecialistQueue.objects.all(), key=lambda q: (order.get(q.kind, 3), q.name))
+    figures = _ticket_figures(queues=queues, now=now, today=today)
+    staffing = _staffing(queues)
+    callbacks = callback_counts_by_queue(now=now, day_start=today)
+    result = []
+    for queue in queues:
+        row: Mapping[str, Any] = figures.get(queue.id, {})
+        staff = staffing[queue.id]
+        counts = callbacks.get(queue.id)
+        oldest = row.get("oldest_entered")
+        result.append(
+            QueueHealth(
+                queue_id=queue.id,
+                slug=queue.slug,
+                name=queue.name,
+                kind=queue.kind,
+                service_level_seconds=queue.service_level_seconds,
+                service_level_target_percent=queue.service_level_target_percent,
+                overflow_seconds=queue.overflow_seconds,
+                waiting=row.get("waiting", 0),
+                longest_wait_seconds=max(0.0, round((now - oldest).total_seconds(), 1)) if oldest else 0.0,
+                sla_breaches_now=row.get("breaches", 0),
+                offered_today=row.get("offered_today", 0),
+                assigned_today=row.get("day_assigned", 0),
+                resolved_today=row.get("resolved_today", 0),
+                abandoned_today=row.get("abandoned_today", 0),
+                average_handle_time_seconds=_seconds(row.get("aht_today")),
+                last_30_minutes=_window(row, "m30"),
+                today=_window(row, "day"),
+                agents_online=staff.online,
+                agents_available=staff.available,
+                agents_busy=staff.busy,
+                agents_away=staff.away,
+                occupancy=_ratio(staff.open_tickets, staff.capacity),
+                callbacks_due_next_hour=counts.due_next_hour if counts else 0,
+                callbacks_overdue=counts.overdue if counts else 0,
+                callbacks_missed_today=counts.missed_today if counts else 0,
+            )
+        )
+    return result
+
+
+def _window(row: Mapping[str, Any], key: str) -> WindowFigures:
+    return WindowFigures(
+        assigned=row.get(f"{key}_assigned", 0),
+        answered_within_target=row.get(f"{key}_within", 0),
+        abandoned_after_grace=row.get(f"{key}_abandoned", 0),
+        average_speed_of_answer_seconds=_seconds(row.get(f"{key}_asa")),
+    )
+
+
+# --- Agent board --------------------------------------------------------------------------------
+
+
+def agent_board(*, now: datetime | None = None) -> list[AgentRow]:
+    """Every agent: status and since when, open tickets against capacity, and today's handled
+    tickets with their average handle time. Three queries (today's resolutions grouped by agent,
+    skills, agents with their usernames)."""
+    now = now or timezone.now()
+    today = day_start(now)
+    handled = {
+        row["assigned_agent_id"]: row
+        for row in Ticket.objects.filter(
+            resolved_at__gte=today,
+            resolved_at__lte=now,
+            status__in=RESOLVED_STATUSES,
+            assigned_agent__isnull=False,
+            first_assigned_at__isnull=False,
+        )
+        .values("assigned_agent_id")
+        .annotate(
+            count=Count("id"),
+            aht=Avg(ExpressionWrapper(F("resolved_at") - F("first_assigned_at"), output_field=DurationField())),
+        )
+        .order_by()
+    }
+    # Plain rows, no model instances: 500 agents as models (and a prefetch queryset per agent)
+    # cost more than every query of the page together.
+    skills: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for agent_id, slug, level in AgentSkill.objects.order_by("category__slug").values_list(
+        "agent_id", "category__slug", "level"
+    ):
+        skills[agent_id].append((slug, level))
+    rows = []
+    for agent in AgentProfile.objects.order_by("user__username").values(
+        "id",
+        "user_id",
+        "user__username",
+        "display_name",
+        "status",
+        "status_since",
+        "active_ticket_count",
+        "capacity",
+        "languages",
+    ):
+        done: Mapping[str, Any] = handled.get(agent["user_id"], {})
+        held = skills.get(agent["id"], [])
+        rows.append(
+            AgentRow(
+                agent_id=agent["id"],
+                username=agent["user__username"],
+                display_name=agent["display_name"] or agent["user__username"],
+                status=agent["status"],
+                status_since=agent["status_since"],
+                open_tickets=agent["active_ticket_count"],
+                capacity=agent["capacity"],
+                handled_today=done.get("count", 0),
+                average_handle_time_seconds=_seconds(done.get("aht")),
+                languages=list(agent["languages"]),
+                primary_skills=[slug for slug, level in held if level == SkillLevel.PRIMARY],
+                secondary_skills=[slug for slug, level in held if level == SkillLevel.SECONDARY],
+            )
+        )
+    return rows
+
+
+# --- The whole picture, cached ------------------------------------------------------------------
+
+
+def current_health(*, use_cache: bool = True) -> dict[str, Any]:
+    """The health payload (queues and agents) as plain JSON data, computed at most once per
+    QUEUE_HEALTH_CACHE_SECONDS across all processes (the Django cache). A wallboard, many
+    supervisors' pages and a Prometheus scraper then cost one computation per period."""
+    if use_cache and settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
+        cached: dict[str, Any] | None = cache.get(HEALTH_CACHE_KEY)
+        if cached is not None:
+            return cached
+    now = timezone.now()
+    payload = Health(
+        generated_at=now, day_start=day_start(now), queues=queue_health(now=now), agents=agent_board(now=now)
+    ).as_dict()
+    if settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
+        cache.set(HEALTH_CACHE_KEY, payload, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS)
+    return payload
+
+
+# --- Sparklines ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """One queue's last hour as SVG polyline points (0..width × 0..height, newest at the right)."""
+
+    waiting_points: str
+    service_level_points: str
+    max_waiting: int
+    samples: int
+
+
+def sparklines(*, now: datetime | None = None, width: int = 120, height: int = 28) -> dict[int, Sparkline]:
+    """The last hour of samples per queue, scaled for inline SVG. One query."""
+    now = now or timezone.now()
+    start = now - SPARKLINE_WINDOW
+    series: dict[int, list[tuple[datetime, int, float | None]]] = defaultdict(list)
+    for queue_id, minute, waiting, level in (
+        QueueSample.objects.filter(minute__gte=start, minute__lte=now)
+        .order_by("queue_id", "minute")
+        .values_list("queue_id", "minute", "waiting", "service_level")
+    ):
+        series[queue_id].append((minute, waiting, level))
+    span = SPARKLINE_WINDOW.total_seconds()
+    result = {}
+    for queue_id, samples in series.items():
+        top = max(waiting for _, waiting, _ in samples) or 1
+
+        def x(minute: datetime) -> float:
+            return round((minute - start).total_seconds() / span * width, 1)
+
+        waiting_points = " ".join(f"{x(m)},{round(height - w / top * height, 1)}" for m, w, _ in samples)
+        level_points = " ".join(
+            f"{x(m)},{round(height - level * height, 1)}" for m, _, level in samples if level is not None
+        )
+        result[queue_id] = Sparkline(
+            waiting_points=waiting_points,
+            service_level_points=level_points,
+            max_waiting=max(w for _, w, _ in samples),
+            samples=len(samples),
+        )
+    return result
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def recent_actions(*, limit: int = 20) -> list[SupervisorAction]:
+    return list(SupervisorAction.objects.select_related("actor").order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,43 @@
+"""Formatting for the dashboard: durations, rates, ISO timestamps from the cached payload."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """120.0 → "2m 0s"; 4000 → "1h 6m"; None → "–" (nothing to average)."""
+    if seconds is None:
+        return "–"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(h)dh %(m)dm") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)dm %(s)ds") % {"m": minutes, "s": secs}
+    return _("%(s)ds") % {"s": secs}
+
+
+@register.filter
+def rate(value: float | None) -> str:
+    """0.756 → "76%"; None (nothing in the window) → "–"."""
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def since(iso: str | None) -> str:
+    """How long ago an ISO timestamp was, as a short duration."""
+    if not iso:
+        return ""
+    return duration((timezone.now() - datetime.fromisoformat(iso)).total_seconds())
+
+
+@register.filter
+def parse_iso(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None

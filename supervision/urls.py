@@ -1,0 +1,14 @@
+from django.urls import path
+
+from supervision import views
+
+app_name = "supervision"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("live/", views.dashboard_live, name="live"),
+    path("reassign/", views.reassign, name="reassign"),
+    path("agents/<int:agent_id>/status/", views.agent_status, name="agent_status"),
+    path("agents/<int:agent_id>/", views.agent_edit, name="agent_edit"),
+    path("queues/<int:queue_id>/", views.queue_targets, name="queue_targets"),
+]

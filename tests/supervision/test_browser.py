@@ -1,0 +1,76 @@
+"""Supervisor Sam watches the dashboard in a real browser (Chromium) against the product on uvicorn.
+
+Intake and routing run inside the server (eager Celery); hints travel over the configured channel
+layer (Redis in CI). Screenshots go to var/screenshots/.
+"""
+
+import time
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from tests.console.test_browser import log_in, open_inquiry
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("eager_celery"),
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
+]
+
+COUNT_FETCHES = """() => {
+  window.liveFetches = 0;
+  const original = window.fetch;
+  window.fetch = function (url) {
+    if (String(url).indexOf("/console/dashboard/live/") !== -1) window.liveFetches += 1;
+    return original.apply(this, arguments);
+  };
+  window.sameDocument = true;
+}"""
+
+
+@pytest.fixture
+def storefront_token(storefront_client: Any) -> str:
+    return Token.objects.get(user=storefront_client.user).key
+
+
+@pytest.fixture
+def expect(browser: Any) -> Any:
+    return browser.expect
+
+
+@pytest.fixture
+def page(browser: Any) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield page
+    page.context.close()
+
+
+def test_sam_sees_the_jewelry_tile_count_a_new_inquiry_live(
+    console_server, page, expect, screenshots, sam, storefront_token
+) -> None:
+    log_in(page, console_server, "sam")
+    page.get_by_role("link", name="Dashboard").click()
+    page.wait_for_url(f"{console_server}/console/dashboard/")
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    waiting = page.locator('.tile[data-queue="jewelry"] [data-metric="waiting"]')
+    expect(waiting).to_have_text("0")
+    page.evaluate(COUNT_FETCHES)
+
+    # Nobody serves jewelry right now: the inquiry waits, and the tile counts it without a reload.
+    open_inquiry(console_server, storefront_token, "戒指的钻石掉了一颗，怎么办？")
+
+    expect(waiting).to_have_text("1", timeout=4_000)  # pushed: the hint, then one re-read after the cache
+    assert page.evaluate("window.sameDocument") is True
+    page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
+
+    # A burst of arrivals (several hints each) costs at most about one re-read per second.
+    page.evaluate("window.liveFetches = 0")
+    started = time.monotonic()
+    for n in range(5):
+        open_inquiry(console_server, storefront_token, f"手链断了第{n}次，能修吗？")
+    expect(waiting).to_have_text("6", timeout=6_000)
+    elapsed = time.monotonic() - started
+    fetches = page.evaluate("window.liveFetches")
+    assert 1 <= fetches <= elapsed + 3, (fetches, elapsed)
+    assert page.evaluate("window.sameDocument") is True
