@@ -5,8 +5,10 @@ with an in-process worker, a local-memory cache. See .env.example for every vari
 """
 
 from pathlib import Path
+from zoneinfo import available_timezones
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from cxconsole.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "routing",
     "ops",
     "console",
+    "callbacks",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +219,11 @@ CELERY_TASK_ROUTES = {
     "routing.route_ticket": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
+    "supervision.sample_queue_health": {"queue": "default"},
+    # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
+    "callbacks.dispatch_due": {"queue": "callbacks"},
+    "callbacks.send_notifications": {"queue": "callbacks"},
+    "callbacks.send_due_notifications": {"queue": "callbacks"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -223,6 +232,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
     # Overflow and SLA flags, and a dispatch of every queue with waiting work (lost enqueues).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
+    # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
+    # run in the same minute stores nothing).
+    "sample-queue-health": {"task": "supervision.sample_queue_health", "schedule": 60.0},
+    # Due callbacks surfaced and due reminders queued, found in the database (SKIP LOCKED, one
+    # batch per transaction); no long ETA tasks. Re-enqueues itself while a burst lasts.
+    "dispatch-due-callbacks": {"task": "callbacks.dispatch_due", "schedule": 10.0},
+    # Outbox retries after backoff, and notifications whose send task was lost (Redis down).
+    "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -236,5 +253,49 @@ HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0
 # Two or more earlier inquiries from one shopper in this window make a "repeat contact".
 REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
 INQUIRY_BODY_MAX_LENGTH = 5000
+
+# --- Supervisor dashboard (supervision/) -------------------------------------------------------
+# "Today" on the dashboard starts at local midnight in this time zone.
+DASHBOARD_TIME_ZONE = env_str("DASHBOARD_TIME_ZONE", "Asia/Shanghai")
+if DASHBOARD_TIME_ZONE not in available_timezones():
+    raise ImproperlyConfigured(f"DASHBOARD_TIME_ZONE={DASHBOARD_TIME_ZONE!r} is not an IANA time zone.")
+# Shoppers who abandon within this many seconds of queueing are left out of the service level.
+SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECONDS", 10, minimum=0)
+# The health numbers (page, API, /metrics) are computed at most once per this many seconds.
+QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
+# Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Callbacks and shopper notifications -----------------------------------------------------
+# Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in
+# the admin (callbacks.CallbackPolicy); these are the product-wide ones.
+# The site's public address: signed links in messages to shoppers start with it.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# A shopper's confirm / reschedule / cancel link stops working after this many days.
+CALLBACK_LINK_MAX_AGE_DAYS = env_int("CALLBACK_LINK_MAX_AGE_DAYS", 30, minimum=1)
+# Outbox: attempts before a notification is marked failed; first retry after this many seconds,
+# doubling each time (capped at an hour).
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6, minimum=1)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30, minimum=1)
+# Email through Django's backends; the console backend (print) unless configured.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "service@cxconsole.example")
+# SMS: "file" appends JSON lines to SMS_FILE_PATH (empty: to the log); "http" POSTs JSON to
+# SMS_HTTP_URL with a timeout (retries come from the outbox's backoff).
+SMS_BACKEND = env_str("SMS_BACKEND", "file")
+if SMS_BACKEND not in ("file", "http"):
+    raise ImproperlyConfigured(f"SMS_BACKEND={SMS_BACKEND!r} must be 'file' or 'http'.")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms-outbox.log"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0, minimum=0.1)
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

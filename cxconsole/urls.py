@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from supervision.api import MetricsView
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
@@ -24,6 +26,12 @@ urlpatterns = [
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("routing.urls")),
     path("api/v1/", include("classification.urls")),
+    # Callbacks: shopper API, the shopper's signed-link page and console actions (full paths inside).
+    path("", include("callbacks.urls")),
+    # Supervisors: the dashboard, the health API for wallboards, Prometheus' /metrics.
+    path("console/dashboard/", include("supervision.urls")),
+    path("api/v1/", include("supervision.api_urls")),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz),
