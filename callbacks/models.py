@@ -189,6 +189,12 @@ class Callback(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="missed") | Q(missed_at__isnull=False), name="missed_callback_has_missed_at"
             ),
+            # One planned callback per inquiry (book_callback checks first, under a lock).
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status__in=["scheduled", "due", "in_progress"]),
+                name="one_active_callback_per_ticket",
+            ),
         ]
         indexes = [
             # The dispatcher's and the dashboard's scan: active callbacks by time.

@@ -100,7 +100,10 @@ def send_email(*, to: str, subject: str, body: str, ics: str = "", idempotency_k
         headers={"X-Idempotency-Key": idempotency_key},
     )
     if ics:
-        message.attach("callback.ics", ics, "text/calendar; charset=utf-8; method=PUBLISH")
+        # The part's method must match the file's METHOD line, or a mail client may add a
+        # cancelled event to the calendar instead of removing it.
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in ics else "PUBLISH"
+        message.attach("callback.ics", ics, f"text/calendar; method={method}")
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # smtplib, socket and backend errors alike: retried by the outbox

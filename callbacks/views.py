@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from callbacks import services
 from callbacks.forms import BookCallbackForm, OutcomeForm, SlotChoiceForm
 from callbacks.links import LinkExpired, LinkInvalid, make_link_token, read_link_token
-from callbacks.models import ACTIVE_STATUSES, Callback
+from callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
 from callbacks.rendering import django_language, format_local, format_when, who_calls
 from callbacks.selectors import workable_callbacks
 from callbacks.states import InvalidCallbackTransition
@@ -98,6 +98,8 @@ def shopper_page(request: HttpRequest, token: str) -> HttpResponse:
             "when": format_when(callback, shopper.time_zone, shopper.language),
             "who": who_calls(callback),
             "is_active": callback.status in ACTIVE_STATUSES,
+            # Not while an agent is on the call (the service refuses it too).
+            "can_move": callback.status in (CallbackStatus.SCHEDULED, CallbackStatus.DUE),
             "slots": _shopper_slots(callback),
             "shopper_language": django_language(shopper.language),
         }

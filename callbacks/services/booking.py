@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callbacks.models import (
@@ -18,6 +18,7 @@ from callbacks.models import (
     CallbackStatus,
     NotificationKind,
 )
+from callbacks.rendering import format_local
 from callbacks.services.hours import policy_for, range_containing, slot_containing
 from callbacks.services.outbox import build_notifications, enqueue_notifications
 from callbacks.states import check_transition
@@ -151,7 +152,8 @@ def book_callback(
 
     Atomic (callback and notifications commit together); raises ValidationError by field for a
     bad phone, time or window and for a full slot, CallbackError for a ticket that cannot take
-    callbacks (closed, or not yet in a queue). booked_by None means the shopper booked it.
+    callbacks (closed, not yet in a queue, or with a callback still planned: one at a time per
+    inquiry). booked_by None means the shopper booked it.
     """
     now = now or timezone.now()
     by_shopper = booked_by is None
@@ -168,6 +170,15 @@ def book_callback(
     policy = policy_for(ticket.queue)
     with transaction.atomic():
         policy = _locked_policy(policy)
+        # One planned callback per inquiry: a double submit (or a second booking) would have two
+        # agents dial the same shopper. Checked under the queue's lock; the partial unique
+        # constraint one_active_callback_per_ticket is the backstop.
+        planned = Callback.objects.filter(ticket=ticket, status__in=ACTIVE_STATUSES).order_by("scheduled_at").first()
+        if planned is not None:
+            raise CallbackError(
+                _("This inquiry already has a callback planned (%(when)s): move or cancel that one instead.")
+                % {"when": _in_readers_zone(planned.scheduled_at, ticket=ticket, reader=booked_by)}
+            )
         validate_time(policy=policy, scheduled_at=scheduled_at, window_end=window_end, now=now, by_shopper=by_shopper)
         callback = Callback.objects.create(
             ticket=ticket,
@@ -188,6 +199,13 @@ def book_callback(
     return callback
 
 
+def _in_readers_zone(at: datetime, *, ticket: Ticket, reader: User | None) -> str:
+    """A time for a refusal message: in the agent's zone, or the shopper's (reader None)."""
+    profile = AgentProfile.objects.filter(user=reader).only("time_zone").first() if reader else None
+    tz_name = profile.time_zone if profile else ticket.shopper.time_zone
+    return f"{format_local(at, tz_name, translation.get_language() or 'en')} ({tz_name})"
+
+
 def _reload(callback_id: int, *, lock: bool = False) -> Callback:
     callbacks = Callback.objects.select_related("ticket__shopper", "queue", "owner__agent_profile")
     if lock:
@@ -205,10 +223,15 @@ def reschedule_callback(
 ) -> Callback:
     """Move a callback that has not been completed, missed or cancelled to another time; the
     shopper gets a "rescheduled" notice with the new time and a new calendar entry. Atomic.
-    by None: the shopper (through their link), who must respect the minimum notice."""
+    by None: the shopper (through their link), who must respect the minimum notice.
+    CallbackError while an agent is on the call (the agent records "asked to reschedule")."""
     now = now or timezone.now()
     with transaction.atomic():
         callback = _reload(callback_id, lock=True)
+        if callback.status == CallbackStatus.IN_PROGRESS:
+            # Moving it now would pull the call from under the agent dialling (their outcome
+            # would then be refused) and lose the attempt they started.
+            raise CallbackError(_("We are calling you right now; this callback cannot be moved any more."))
         check_transition(callback.status, CallbackStatus.SCHEDULED)
         policy = _locked_policy(policy_for(callback.queue))
         validate_time(

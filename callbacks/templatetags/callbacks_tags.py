@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from callbacks.forms import BookCallbackForm, OutcomeForm
 from callbacks.models import ACTIVE_STATUSES, CallbackStatus
-from callbacks.rendering import zone
+from callbacks.rendering import WEEKDAYS_ZH, zone
 from callbacks.selectors import callback_work_for, callbacks_of_ticket
 
 register = template.Library()
@@ -18,10 +18,13 @@ register = template.Library()
 
 @register.filter
 def in_tz(value: datetime | None, tz_name: str) -> str:
-    """ "Mon 23 Nov 14:00" in the given time zone."""
+    """ "Mon 23 Nov 14:00" (in Chinese "11月23日（周一）14:00") in the given time zone, in the
+    page's language (strftime's %a and %b are English whatever the page's language)."""
     if value is None:
         return ""
     local = value.astimezone(zone(tz_name or "UTC"))
+    if (translation.get_language() or "").startswith("zh"):
+        return f"{local.month}月{local.day}日（周{WEEKDAYS_ZH[local.weekday()]}）{local:%H:%M}"
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 

@@ -83,13 +83,14 @@ def test_bad_bookings_get_400_with_the_field_and_the_reason(ticket, payload, fie
     assert Callback.objects.count() == 0 and Notification.objects.count() == 0
 
 
-def test_a_full_slot_is_refused(ticket) -> None:
+def test_a_full_slot_is_refused(ticket, ticket_of, emma) -> None:
     policy = policy_for(queue("jewelry"))
     policy.callbacks_per_slot = 1
     policy.save()
     client = APIClient()
     assert client.post(book_url(ticket), {"slot_start": "2026-11-23T14:00:00+08:00"}, format="json").status_code == 201
-    second = client.post(book_url(ticket), {"slot_start": "2026-11-23T14:00:00+08:00"}, format="json")
+    other = ticket_of(emma)  # another shopper wants the same slot
+    second = client.post(book_url(other), {"slot_start": "2026-11-23T14:00:00+08:00"}, format="json")
     assert second.status_code == 400 and second.json() == {"slot_start": ["This slot is full; pick another time."]}
     slots = client.get(slots_url(ticket, days=1)).json()["slots"]
     assert "2026-11-23T06:00:00Z" not in [s["start"] for s in slots]
@@ -110,3 +111,12 @@ def test_the_schema_documents_the_callback_endpoints() -> None:
     paths = schema.json()["paths"]
     assert "/api/v1/inquiries/{ticket_id}/callbacks/" in paths
     assert "/api/v1/inquiries/{ticket_id}/callback-slots/" in paths
+
+
+def test_a_double_submitted_booking_makes_one_callback_and_the_second_gets_409(ticket) -> None:
+    payload = {"slot_start": "2026-11-23T14:00:00+08:00"}
+    first = APIClient().post(book_url(ticket), payload, format="json")
+    second = APIClient().post(book_url(ticket), payload, format="json")
+    assert first.status_code == 201
+    assert second.status_code == 409 and "already has a callback planned" in second.json()["detail"]
+    assert Callback.objects.count() == 1

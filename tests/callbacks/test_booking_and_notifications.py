@@ -135,3 +135,60 @@ def test_a_reminder_is_not_planned_when_its_moment_has_already_passed(booked) ->
     assert soon.reminder_due_at is None
     later = booked(at_shanghai(23, 16))
     assert later.reminder_due_at == at_shanghai(23, 16) - timedelta(hours=1)
+
+
+def test_an_inquiry_has_one_planned_callback_at_a_time(booked, ticket_of, wang, ana) -> None:
+    """A double submit must not have two agents dial Wang: the second booking on the same inquiry
+    is refused (nothing written) until the first is over; the database holds the line too."""
+    from django.db import IntegrityError, transaction
+
+    from callbacks.models import Callback
+
+    ticket = ticket_of(wang)
+    first = booked(at_shanghai(23, 14), ticket=ticket)
+    with pytest.raises(CallbackError, match="already has a callback planned"):
+        booked(at_shanghai(23, 16), ticket=ticket)
+    assert Callback.objects.filter(ticket=ticket).count() == 1
+    assert Notification.objects.filter(callback__ticket=ticket).count() == 2  # the first's confirmation only
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Callback.objects.create(
+            ticket=ticket, queue=ticket.queue, booked_by="agent", phone=wang.phone, scheduled_at=at_shanghai(23, 16)
+        )
+
+    cancel_callback(callback_id=first.pk)
+    again = booked(at_shanghai(23, 16), ticket=ticket)  # once the first is over, a new one is fine
+    assert again.status == CallbackStatus.SCHEDULED
+
+
+def test_a_shopper_cannot_move_a_callback_while_an_agent_is_calling(booked, ana) -> None:
+    from callbacks.services import start_callback
+
+    callback = booked(at_shanghai(23, 14))
+    start_callback(callback_id=callback.pk, by=ana.user)
+    with pytest.raises(CallbackError, match="calling you right now"):
+        reschedule_callback(callback_id=callback.pk, scheduled_at=at_shanghai(24, 11))
+    callback.refresh_from_db()
+    assert (callback.status, callback.version, callback.started_by_id) == (
+        CallbackStatus.IN_PROGRESS,
+        1,
+        ana.user_id,
+    )
+
+
+def test_a_cancellation_email_carries_a_calendar_cancel(booked, settings, tmp_path) -> None:
+    """The attachment's method must match the file's METHOD, or a calendar keeps the event."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    callback = booked()
+    cancel_callback(callback_id=callback.pk)
+    send_due_notifications()
+
+    by_subject = {message.subject: message for message in mail.outbox}
+    cancelled = next(m for s, m in by_subject.items() if "取消" in s)
+    booked_mail = next(m for s, m in by_subject.items() if "预约" in s)
+    cancel_part = cancelled.message().get_payload()[1]
+    assert cancel_part.get_content_type() == "text/calendar"
+    assert (
+        cancel_part.get_param("method") == "CANCEL" and "METHOD:CANCEL" in cancel_part.get_payload(decode=True).decode()
+    )
+    assert booked_mail.message().get_payload()[1].get_param("method") == "PUBLISH"

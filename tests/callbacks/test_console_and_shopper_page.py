@@ -197,3 +197,26 @@ def test_an_expired_link_gets_a_clear_410_page_and_changes_nothing(booked, setti
     assert "This link has expired" in page.content.decode()
     callback.refresh_from_db()
     assert callback.status == CallbackStatus.SCHEDULED
+
+
+def test_while_ana_is_calling_the_shopper_page_offers_no_other_time(booked, ana) -> None:
+    from callbacks.services import start_callback
+
+    callback = booked(at_shanghai(23, 14))
+    start_callback(callback_id=callback.pk, by=ana.user)
+    token = make_link_token(callback.pk)
+    page = Client().get(f"/callbacks/{token}/").content.decode()
+    assert "我们正在给您打电话。" in page and "/reschedule/" not in page
+    response = Client().post(f"/callbacks/{token}/reschedule/", {"slot": at_shanghai(24, 11).isoformat()}, follow=True)
+    assert response.status_code == 200 and any("无法改约" in m for m in flash(response))
+    callback.refresh_from_db()
+    assert callback.status == CallbackStatus.IN_PROGRESS and callback.version == 1
+
+
+def test_the_ticket_page_in_chinese_writes_callback_times_in_chinese(booked, ana) -> None:
+    callback = booked(at_shanghai(23, 14), window_end=at_shanghai(23, 14, 30))
+    client = signed_in(ana)
+    html = client.get(f"/console/tickets/{callback.ticket_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "11月23日（周一）14:00–14:30" in html and "Mon 23 Nov" not in html
+    english = client.get(f"/console/tickets/{callback.ticket_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Mon 23 Nov 14:00–14:30" in english
