@@ -83,6 +83,18 @@ def test_waiting_longest_wait_and_sla_breaches_now(jewelry_day) -> None:
     assert jewelry.sla_breaches_now == 1  # c waited 600 s; d only 60 s
 
 
+def test_a_ticket_waiting_exactly_the_target_is_a_breach_as_routing_flags_it(ana) -> None:
+    with time_machine.travel(NOW, tick=False):
+        ticket("jewelry", queued=NOW - timedelta(seconds=120))  # the target, to the second
+        ticket("jewelry", queued=NOW - timedelta(seconds=119))
+
+    jewelry = jewelry_at()
+
+    assert jewelry.sla_breaches_now == 1
+    assert jewelry.longest_wait_seconds == 120.0
+    assert not jewelry.longest_wait_past_target  # the tile turns at "past", not at the target
+
+
 def test_todays_counts_offered_assigned_resolved_abandoned(jewelry_day) -> None:
     jewelry = jewelry_at()
 
@@ -206,9 +218,9 @@ def test_the_metrics_take_a_fixed_number_of_queries(django_assert_num_queries, j
 def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_day) -> None:
     from callbacks.models import Callback, CallbackStatus
 
-    base = jewelry_day["c"]
-
     def callback(at, status=CallbackStatus.SCHEDULED, **fields):  # type: ignore[no-untyped-def]
+        # One ticket per callback: a ticket has at most one active callback.
+        base = ticket("jewelry", queued=local(25, 9, 50))
         return Callback.objects.create(
             ticket=base,
             queue=base.queue,
