@@ -58,7 +58,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
         "live_url": reverse("supervision:live"),
-        "cache_seconds": settings.QUEUE_HEALTH_CACHE_SECONDS,
+        # One more re-read just after the server's cached figures expired (0: no cache, no need).
+        "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
     }
 
 

@@ -85,3 +85,11 @@ def test_sam_sees_the_jewelry_tile_count_a_new_inquiry_live(
     fetches = page.evaluate("window.liveFetches")
     assert 1 <= fetches <= elapsed + 3, (fetches, elapsed)
     assert page.evaluate("window.sameDocument") is True
+
+
+def test_a_form_page_without_live_content_shows_no_live_indicator(console_server, page, expect, sam) -> None:
+    log_in(page, console_server, "sam")
+    page.goto(f"{console_server}/console/dashboard/agents/{sam.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # No "Connecting…" that never ends on a page with nothing to keep live.
+    expect(page.locator("#live-indicator")).to_be_hidden()

@@ -6,6 +6,11 @@
  * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
  * hint and every few seconds anyway, so a lost hint or a restarted Redis never leaves the screen
  * wrong for long.
+ *
+ * A page that hears about every ticket (the supervisors' dashboard) sets data-min-interval-ms: at
+ * most one re-read per interval however many hints arrive. data-trailing-ms adds one more re-read
+ * that long after the last hint (the dashboard's figures are cached on the server for a moment,
+ * so the last change is always shown).
  */
 (function () {
   "use strict";
@@ -84,11 +89,17 @@
     });
   }
 
-  if (!root) return; // the login page has no live content
+  var indicator = document.getElementById("live-indicator");
+  if (!root) {
+    // Forms and the login page have no live content: no "connecting..." that never ends.
+    if (indicator) indicator.hidden = true;
+    return;
+  }
 
   var liveUrl = root.getAttribute("data-live-url");
   var wsPath = root.getAttribute("data-ws-path");
-  var indicator = document.getElementById("live-indicator");
+  var minIntervalMs = parseInt(root.getAttribute("data-min-interval-ms"), 10) || 0;
+  var trailingMs = parseInt(root.getAttribute("data-trailing-ms"), 10) || 0;
   var announcer = document.getElementById("live-announcer");
 
   /* --- Cues: what is new since the last look ---------------------------------------------------- */
@@ -167,8 +178,10 @@
       if (!current) return;
       var markup = signature(part);
       if (lastMarkup.get(part.id) === markup) return; // unchanged: keep focus, selection, cues
-      lastMarkup.set(part.id, markup);
       var active = document.activeElement;
+      // Someone choosing in a drop-down here: keep their half-made choice (the next read swaps it).
+      if (current.contains(active) && active.tagName === "SELECT") return;
+      lastMarkup.set(part.id, markup);
       var key = current.contains(active) ? focusKey(active) : null;
       var replacement = document.importNode(part, true);
       current.replaceWith(replacement);
@@ -183,6 +196,7 @@
   var inFlight = false;
   var queued = false;
   var gone = false;
+  var lastStarted = 0;
 
   function refresh() {
     if (gone) return;
@@ -191,6 +205,7 @@
       return;
     }
     inFlight = true;
+    lastStarted = Date.now();
     fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
@@ -213,18 +228,28 @@
         inFlight = false;
         if (queued) {
           queued = false;
-          refresh();
+          if (minIntervalMs) refreshSoon();
+          else refresh();
         }
       });
   }
 
   var hintTimer = null;
+  var trailingTimer = null;
   function refreshSoon() {
+    if (trailingMs) {
+      if (trailingTimer) window.clearTimeout(trailingTimer);
+      trailingTimer = window.setTimeout(function () {
+        trailingTimer = null;
+        refresh();
+      }, trailingMs);
+    }
     if (hintTimer) return;
+    var wait = Math.max(HINT_DEBOUNCE_MS, lastStarted + minIntervalMs - Date.now());
     hintTimer = window.setTimeout(function () {
       hintTimer = null;
       refresh();
-    }, HINT_DEBOUNCE_MS);
+    }, wait);
   }
 
   /* --- The websocket: hints, reconnect with backoff ----------------------------------------------- */
