@@ -12,6 +12,7 @@ from callbacks.models import Callback, Notification
 from callbacks.services import book_callback
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
+from tests.console.conftest import browser, console_server, expect, screenshots  # noqa: F401  (the browser rig)
 from tests.factories import AgentFactory, ShopperFactory, TicketFactory, UserFactory, queue
 from tests.integration.conftest import start_worker  # noqa: F401  (real Celery workers, for test_races)
 from tickets.models import Shopper, Ticket, TicketStatus

@@ -9,7 +9,6 @@ from django.utils import timezone
 from callbacks.links import make_link_token
 from callbacks.models import Callback, CallbackStatus
 from callbacks.services import available_slots, book_callback, dispatch_due_callbacks
-from tests.console.conftest import browser, console_server, screenshots  # noqa: F401  (the browser rig)
 from tests.factories import queue
 
 pytestmark = [
@@ -18,20 +17,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def expect(browser: Any) -> Any:  # noqa: F811
-    return browser.expect
-
-
-def new_page(browser: Any, locale: str) -> Any:  # noqa: F811
+def new_page(browser: Any, locale: str) -> Any:
     return browser.new_page(viewport={"width": 414, "height": 896}, locale=locale)
 
 
 def test_wang_confirms_moves_and_cancels_her_callback_on_her_phone(
-    console_server,  # noqa: F811
-    browser,  # noqa: F811
+    console_server,
+    browser,
     expect,
-    screenshots,  # noqa: F811
+    screenshots,
     ticket_of,
     wang,
 ) -> None:
@@ -70,10 +64,10 @@ def test_wang_confirms_moves_and_cancels_her_callback_on_her_phone(
 
 
 def test_a_due_callback_appears_on_anas_inbox_live_and_she_completes_it(
-    console_server,  # noqa: F811
-    browser,  # noqa: F811
+    console_server,
+    browser,
     expect,
-    screenshots,  # noqa: F811
+    screenshots,
     ticket_of,
     wang,
     ana,

@@ -5,12 +5,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from django.conf import settings
 from django.db import connections
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
@@ -123,3 +125,24 @@ def browser() -> Iterator[BrowserThread]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def expect(browser: BrowserThread) -> Any:
+    return browser.expect
+
+
+@pytest.fixture
+def page(browser: BrowserThread) -> Iterator[Any]:
+    """A desktop-sized page in English, closed after the test."""
+    page = browser.new_page(viewport=DESKTOP, locale="en-US")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def storefront_token(storefront_client: Any) -> str:
+    return Token.objects.get(user=storefront_client.user).key

@@ -10,7 +10,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from teams.models import AgentProfile
 from tests.factories import queue
@@ -25,7 +24,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
 
 
@@ -50,23 +48,6 @@ def open_inquiry(base: str, token: str, body: str, *, category: str = "jewelry")
         "order": {"number": "JD20261125001", "product_title": "18K金钻石戒指", "product_category": category},
     }
     return api_post(base, "/api/v1/inquiries/", payload, {"Authorization": f"Token {token}"})
-
-
-@pytest.fixture
-def storefront_token(storefront_client: Any) -> str:
-    return Token.objects.get(user=storefront_client.user).key
-
-
-@pytest.fixture
-def expect(browser: Any) -> Any:
-    return browser.expect
-
-
-@pytest.fixture
-def page(browser: Any) -> Any:
-    page = browser.new_page(viewport=DESKTOP, locale="en-US")
-    yield page
-    page.context.close()
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -9,11 +9,14 @@ from tests.console.conftest import (  # noqa: F401  (fixtures shared with the co
     bo,
     browser,
     console_server,
+    expect,
     inquiry,
     mei,
+    page,
     sam,
     screenshots,
     signed_in,
+    storefront_token,
 )
 
 

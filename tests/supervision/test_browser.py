@@ -5,10 +5,8 @@ layer (Redis in CI). Screenshots go to var/screenshots/.
 """
 
 import time
-from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from tests.console.test_browser import log_in, open_inquiry
 
@@ -36,23 +34,6 @@ NO_POLL = """(() => {
     return original.apply(this, arguments);
   };
 })();"""
-
-
-@pytest.fixture
-def storefront_token(storefront_client: Any) -> str:
-    return Token.objects.get(user=storefront_client.user).key
-
-
-@pytest.fixture
-def expect(browser: Any) -> Any:
-    return browser.expect
-
-
-@pytest.fixture
-def page(browser: Any) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
-    yield page
-    page.context.close()
 
 
 def test_sam_sees_the_jewelry_tile_count_a_new_inquiry_live(
