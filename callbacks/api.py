@@ -1,11 +1,12 @@
 """Shopper API for callbacks: free slots, book one, list one's callbacks (tracking token)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -62,6 +63,16 @@ class BookingSerializer(serializers.Serializer):
         max_length=32, required=False, allow_blank=True, help_text="Default: the shopper's phone."
     )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate_slot_start(self, value: datetime) -> datetime:
+        # A time without an offset is ambiguous for a shopper abroad: refuse it rather than guess UTC.
+        raw = self.initial_data.get("slot_start") if hasattr(self.initial_data, "get") else None
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        if parsed is not None and parsed.tzinfo is None:
+            raise serializers.ValidationError(
+                "Give the time with its offset, as callback-slots lists it (e.g. 2026-11-26T02:00:00Z)."
+            )
+        return value
 
 
 class CallbackSerializer(serializers.ModelSerializer):

@@ -63,7 +63,7 @@ def _with_relations(callbacks: QuerySet[Callback]) -> QuerySet[Callback]:
 
 
 def callbacks_of_ticket(ticket_id: int) -> QuerySet[Callback]:
-    """A ticket's callbacks, the active ones first, then the most recent."""
+    """A ticket's callbacks, the latest first (an inquiry has at most one open callback)."""
     return _with_relations(Callback.objects.filter(ticket_id=ticket_id)).order_by("-scheduled_at", "-id")
 
 

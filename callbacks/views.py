@@ -81,6 +81,8 @@ def _shopper_slots(callback: Callback) -> list[dict[str, Any]]:
             "remaining": slot.remaining,
         }
         for slot in slots
+        # The shopper's current time is not "another time".
+        if not (callback.is_active and slot.start == callback.scheduled_at)
     ]
 
 

@@ -72,6 +72,7 @@ def test_the_shopper_books_a_free_slot_and_gets_the_whole_slot_as_window(ticket)
         ({"slot_start": "2026-11-23T14:10:00+08:00"}, "slot_start", "Choose the start of one of the offered slots."),
         ({"slot_start": "2026-11-23T10:00:00+08:00"}, "slot_start", "Book at least 15 minutes ahead."),
         ({"slot_start": "next tuesday"}, "slot_start", "Datetime has wrong format"),
+        ({"slot_start": "2026-11-23T14:00:00"}, "slot_start", "Give the time with its offset"),
         ({"slot_start": "2026-11-23T14:00:00+08:00", "phone": "12ab"}, "phone", "6 to 15 digits"),
         ({}, "slot_start", "required"),
     ],

@@ -220,3 +220,11 @@ def test_the_ticket_page_in_chinese_writes_callback_times_in_chinese(booked, ana
     assert "11月23日（周一）14:00–14:30" in html and "Mon 23 Nov" not in html
     english = client.get(f"/console/tickets/{callback.ticket_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Mon 23 Nov 14:00–14:30" in english
+
+
+def test_the_shopper_is_not_offered_their_own_time_as_another_time(booked) -> None:
+    callback = booked(at_shanghai(23, 14))
+    html = Client().get(f"/callbacks/{make_link_token(callback.pk)}/").content.decode()
+    offered = re.findall(r'<option value="([^"]+)"', html)
+    assert offered, "other free slots are offered"
+    assert callback.scheduled_at.isoformat() not in offered
