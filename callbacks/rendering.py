@@ -48,7 +48,7 @@ def who_calls(callback: Callback) -> str:
     if owner is not None:
         profile = getattr(owner, "agent_profile", None)
         return (profile.display_name if profile and profile.display_name else owner.get_username()) or ""
-    return _("our %(queue)s specialists") % {"queue": callback.queue.name}
+    return _("our %(queue)s specialists") % {"queue": callback.queue.label}
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return _refused(request, ticket, "recategorize", form, exc)
     text: dict[str, Any] = {"id": ticket.id, "category": category_name(category)}
     if moved.queue_id != ticket.queue_id and moved.queue is not None:
-        text["queue"] = moved.queue.name
+        text["queue"] = moved.queue.label
         messages.success(request, _("Ticket #%(id)s is now %(category)s and moved to the %(queue)s queue.") % text)
     else:
         messages.success(request, _("Ticket #%(id)s is now %(category)s.") % text)
@@ -138,7 +138,7 @@ def transfer(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     except REFUSED as exc:
         return _refused(request, ticket, "transfer", form, exc)
-    destination = to_queue.name if to_queue is not None else str(to_agent)
+    destination = to_queue.label if to_queue is not None else str(to_agent)
     messages.success(request, _("Ticket #%(id)s transferred to %(to)s.") % {"id": ticket.id, "to": destination})
     return _back_to(request, ticket.id)
 

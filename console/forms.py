@@ -99,7 +99,7 @@ class TransferForm(ConsoleForm):
         assert isinstance(destination, forms.ChoiceField)
         destination.choices = [
             ("", gettext("Choose a queue or an agent…")),
-            (gettext("Queues"), [(f"queue:{pk}", queue.name) for pk, queue in self.queues.items()]),
+            (gettext("Queues"), [(f"queue:{pk}", queue.label) for pk, queue in self.queues.items()]),
             (gettext("Agents"), [(f"agent:{pk}", _agent_label(agent)) for pk, agent in self.agents.items()]),
         ]
 

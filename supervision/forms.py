@@ -22,10 +22,15 @@ def _reason(*, required: bool) -> forms.CharField:
     )
 
 
+class QueueField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
 class ReassignForm(ConsoleForm):
     id_prefix = "reassign"
     ticket = forms.IntegerField(label=_("Ticket number"), min_value=1)
-    queue = forms.ModelChoiceField(label=_("To queue"), queryset=SpecialistQueue.objects.none(), required=False)
+    queue = QueueField(label=_("To queue"), queryset=SpecialistQueue.objects.none(), required=False)
     agent = forms.ModelChoiceField(label=_("Or to agent"), queryset=AgentProfile.objects.none(), required=False)
     reason = _reason(required=True)
 

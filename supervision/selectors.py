@@ -40,7 +40,7 @@ from teams.services import SUPERVISORS_GROUP
 from tickets.models import CloseReason, Ticket, TicketStatus
 
 TRAILING_WINDOW = timedelta(minutes=30)
-HEALTH_CACHE_KEY = "supervision:queue-health:v1"
+HEALTH_CACHE_KEY = "supervision:queue-health:v2"
 SPARKLINE_WINDOW = timedelta(hours=1)
 RESOLVED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
@@ -80,6 +80,7 @@ class QueueHealth:
     queue_id: int
     slug: str
     name: str
+    name_zh: str
     kind: str
     service_level_seconds: int
     service_level_target_percent: int
@@ -336,6 +337,7 @@ def queue_health(*, now: datetime | None = None) -> list[QueueHealth]:
                 queue_id=queue.id,
                 slug=queue.slug,
                 name=queue.name,
+                name_zh=queue.name_zh,
                 kind=queue.kind,
                 service_level_seconds=queue.service_level_seconds,
                 service_level_target_percent=queue.service_level_target_percent,

@@ -181,6 +181,6 @@ def queue_targets(request: HttpRequest, queue_id: int) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            return _done(request, _("Targets of %(queue)s saved.") % {"queue": queue.name})
+            return _done(request, _("Targets of %(queue)s saved.") % {"queue": queue.label})
     context = {**header_context(request, page_path=request.path), "queue": queue, "form": form}
     return render(request, "supervision/queue_targets.html", context, status=400 if form.errors else 200)

@@ -20,10 +20,10 @@ class CategoryInline(admin.TabularInline):
 
 @admin.register(SpecialistQueue)
 class SpecialistQueueAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "kind", "service_level_seconds", "overflow_seconds", "secondary_queue"]
+    list_display = ["slug", "name", "name_zh", "kind", "service_level_seconds", "overflow_seconds", "secondary_queue"]
     list_select_related = ["secondary_queue"]
     list_filter = ["kind"]
-    search_fields = ["slug", "name"]
+    search_fields = ["slug", "name", "name_zh"]
     inlines = [CategoryInline]
 
 

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,6 +39,12 @@ class Category(models.Model):
         return f"{self.name_en} / {self.name_zh}"
 
 
+def localized_name(name: str, name_zh: str, language: str | None = None) -> str:
+    """The Chinese name for a Chinese reader when there is one, else the English name."""
+    language = language or get_language() or ""
+    return name_zh if name_zh and language.startswith("zh") else name
+
+
 class SpecialistQueue(models.Model):
     class Kind(models.TextChoices):
         SPECIALIST = "specialist", _("Specialist")
@@ -46,6 +53,7 @@ class SpecialistQueue(models.Model):
 
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
+    name_zh = models.CharField(max_length=80, blank=True, help_text="Chinese name; blank shows the English one.")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SPECIALIST)
     service_level_seconds = models.PositiveIntegerField(default=120, help_text="Target time from queued to assigned.")
     # The dashboard colours a queue's tile when its service level falls below this share.
@@ -74,6 +82,11 @@ class SpecialistQueue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (the reader's: an agent's console, a shopper's message)."""
+        return localized_name(self.name, self.name_zh)
 
     @property
     def celery_queue(self) -> str:

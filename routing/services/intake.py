@@ -26,7 +26,7 @@ ASSIGN_TASK = "routing.assign_ticket"
 def triage_queue() -> SpecialistQueue:
     queue, _ = SpecialistQueue.objects.get_or_create(
         slug=TRIAGE_QUEUE_SLUG,
-        defaults={"name": "General triage", "kind": SpecialistQueue.Kind.TRIAGE},
+        defaults={"name": "General triage", "name_zh": "综合分诊", "kind": SpecialistQueue.Kind.TRIAGE},
     )
     return queue
 

@@ -153,7 +153,8 @@ def transfer_ticket(
 def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
     """Send a ticket to the supervisors' queue, first in line, with the agent's note."""
     supervisors, _ = SpecialistQueue.objects.get_or_create(
-        slug=ESCALATION_QUEUE_SLUG, defaults={"name": "Supervisors", "kind": SpecialistQueue.Kind.ESCALATION}
+        slug=ESCALATION_QUEUE_SLUG,
+        defaults={"name": "Supervisors", "name_zh": "主管（升级）", "kind": SpecialistQueue.Kind.ESCALATION},
     )
     with transaction.atomic():
         ticket = _lock_routed(ticket_id, action="escalated")

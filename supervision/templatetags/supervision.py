@@ -6,6 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from teams.models import localized_name
+
 register = template.Library()
 
 
@@ -41,3 +43,9 @@ def since(iso: str | None) -> str:
 @register.filter
 def parse_iso(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso) if iso else None
+
+
+@register.filter
+def queue_label(queue: dict) -> str:
+    """A queue from the cached payload, named in the reader's language."""
+    return localized_name(queue.get("name", ""), queue.get("name_zh", ""))

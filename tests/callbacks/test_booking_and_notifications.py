@@ -192,3 +192,9 @@ def test_a_cancellation_email_carries_a_calendar_cancel(booked, settings, tmp_pa
         cancel_part.get_param("method") == "CANCEL" and "METHOD:CANCEL" in cancel_part.get_payload(decode=True).decode()
     )
     assert booked_mail.message().get_payload()[1].get_param("method") == "PUBLISH"
+
+
+def test_a_chinese_shopper_is_told_the_queue_in_chinese(booked) -> None:
+    booked(at_shanghai(23, 14), owner=None)
+    sms = Notification.objects.get(channel="sms")
+    assert "我们的珠宝首饰专员" in sms.body

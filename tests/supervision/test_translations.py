@@ -39,3 +39,8 @@ def test_a_supervisor_reading_chinese_sees_the_dashboard_in_chinese(sam, signed_
 
     assert "队列健康" in page and "最近的主管操作" in page
     assert "看板" in client.get("/console/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()  # the header link
+
+
+def test_a_supervisor_reading_chinese_sees_the_queues_chinese_names(sam, signed_in) -> None:
+    page = signed_in(sam).get("/console/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "珠宝首饰" in page and "综合分诊" in page
