@@ -7,9 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,11 +21,77 @@ from supervision.selectors import current_health
 METRICS_TOKEN_AUTH = "metrics-token"
 
 
+# The payload's shape, for the OpenAPI schema (wallboard clients); a test holds it equal to what
+# current_health() really returns. Definitions of each figure: the README.
+class WindowFiguresSerializer(serializers.Serializer):
+    assigned = serializers.IntegerField()
+    answered_within_target = serializers.IntegerField()
+    abandoned_after_grace = serializers.IntegerField()
+    average_speed_of_answer_seconds = serializers.FloatField(allow_null=True)
+    service_level = serializers.FloatField(allow_null=True, help_text="0..1; null when nothing to count.")
+
+
+class QueueHealthSerializer(serializers.Serializer):
+    queue_id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_zh = serializers.CharField()
+    kind = serializers.CharField()
+    service_level_seconds = serializers.IntegerField()
+    service_level_target_percent = serializers.IntegerField()
+    overflow_seconds = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    longest_wait_seconds = serializers.FloatField()
+    sla_breaches_now = serializers.IntegerField()
+    offered_today = serializers.IntegerField()
+    assigned_today = serializers.IntegerField()
+    resolved_today = serializers.IntegerField()
+    abandoned_today = serializers.IntegerField()
+    average_handle_time_seconds = serializers.FloatField(allow_null=True)
+    last_30_minutes = WindowFiguresSerializer()
+    today = WindowFiguresSerializer()
+    agents_online = serializers.IntegerField()
+    agents_available = serializers.IntegerField()
+    agents_busy = serializers.IntegerField()
+    agents_away = serializers.IntegerField()
+    occupancy = serializers.FloatField(allow_null=True)
+    callbacks_due_next_hour = serializers.IntegerField()
+    callbacks_overdue = serializers.IntegerField()
+    callbacks_missed_today = serializers.IntegerField()
+    service_level_below_target = serializers.BooleanField()
+    longest_wait_past_target = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=["ok", "warn", "alert"])
+
+
+class AgentRowSerializer(serializers.Serializer):
+    agent_id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    status = serializers.CharField()
+    status_since = serializers.DateTimeField()
+    open_tickets = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+    handled_today = serializers.IntegerField()
+    average_handle_time_seconds = serializers.FloatField(allow_null=True)
+    languages = serializers.ListField(child=serializers.CharField())
+    primary_skills = serializers.ListField(child=serializers.CharField())
+    secondary_skills = serializers.ListField(child=serializers.CharField())
+
+
+class HealthSerializer(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    day_start = serializers.DateTimeField()
+    time_zone = serializers.CharField()
+    service_level_abandon_grace_seconds = serializers.IntegerField()
+    queues = QueueHealthSerializer(many=True)
+    agents = AgentRowSerializer(many=True)
+
+
 class QueueHealthView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsSupervisor]
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses=HealthSerializer,
         summary="Queue health: every queue's metrics and the agent board (supervisors)",
         description="The figures the supervisors' dashboard shows, defined in the README. Cached for "
         "QUEUE_HEALTH_CACHE_SECONDS (see generated_at).",

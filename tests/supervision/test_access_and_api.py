@@ -132,3 +132,16 @@ def test_the_live_fragment_costs_the_same_few_queries_however_many_agents(
     with django_assert_max_num_queries(len(few)):
         page = client.get("/console/dashboard/live/").content.decode()
     assert page.count('data-agent="more') == 8
+
+
+def test_the_published_schema_describes_exactly_what_the_api_returns(sam, ana, signed_in) -> None:
+    from supervision.api import AgentRowSerializer, HealthSerializer, QueueHealthSerializer, WindowFiguresSerializer
+
+    data = signed_in(sam).get("/api/v1/queues/health/").json()
+    queue = data["queues"][0]
+    assert set(data) == set(HealthSerializer().fields)
+    assert set(queue) == set(QueueHealthSerializer().fields)
+    assert set(queue["today"]) == set(WindowFiguresSerializer().fields)
+    assert set(data["agents"][0]) == set(AgentRowSerializer().fields)
+    schema = signed_in(sam).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "QueueHealth" in schema["components"]["schemas"]
