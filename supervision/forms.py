@@ -29,7 +29,8 @@ class QueueField(forms.ModelChoiceField):
 
 class ReassignForm(ConsoleForm):
     id_prefix = "reassign"
-    ticket = forms.IntegerField(label=_("Ticket number"), min_value=1)
+    # Bigger than any ticket id the database can hold: a form error, not a lookup.
+    ticket = forms.IntegerField(label=_("Ticket number"), min_value=1, max_value=2**63 - 1)
     queue = QueueField(label=_("To queue"), queryset=SpecialistQueue.objects.none(), required=False)
     agent = forms.ModelChoiceField(label=_("Or to agent"), queryset=AgentProfile.objects.none(), required=False)
     reason = _reason(required=True)

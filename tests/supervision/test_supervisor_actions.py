@@ -97,6 +97,8 @@ def test_the_reassign_form_says_what_is_missing(sam, signed_in) -> None:
     assert no_reason.status_code == 400 and "Say why, for the audit log." in no_reason.content.decode()
     unknown = client.post("/console/dashboard/reassign/", {"ticket": 999999, "queue": queue("books").id, "reason": "x"})
     assert unknown.status_code == 409 and "There is no ticket #999999." in unknown.content.decode()
+    huge = client.post("/console/dashboard/reassign/", {"ticket": 10**19, "queue": queue("books").id, "reason": "x"})
+    assert huge.status_code == 400 and "Ensure this value is less than or equal to" in huge.content.decode()
     assert not SupervisorAction.objects.exists()
 
 
