@@ -14,17 +14,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cxconsole.timezones import is_time_zone
 from teams.models import SpecialistQueue
 from tickets.models import Ticket
 
 
 def validate_time_zone(value: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(_("%(value)s is not a known time zone (e.g. Asia/Shanghai).") % {"value": value}) from exc
+    if not is_time_zone(value):
+        raise ValidationError(_("%(value)s is not a known time zone (e.g. Asia/Shanghai).") % {"value": value})
 
 
 class CallbackPolicy(models.Model):

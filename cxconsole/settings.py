@@ -5,12 +5,11 @@ with an in-process worker, a local-memory cache. See .env.example for every vari
 """
 
 from pathlib import Path
-from zoneinfo import available_timezones
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cxconsole.env import env_bool, env_float, env_int, env_list, env_str
+from cxconsole.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -256,9 +255,7 @@ INQUIRY_BODY_MAX_LENGTH = 5000
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.
-DASHBOARD_TIME_ZONE = env_str("DASHBOARD_TIME_ZONE", "Asia/Shanghai")
-if DASHBOARD_TIME_ZONE not in available_timezones():
-    raise ImproperlyConfigured(f"DASHBOARD_TIME_ZONE={DASHBOARD_TIME_ZONE!r} is not an IANA time zone.")
+DASHBOARD_TIME_ZONE = env_time_zone("DASHBOARD_TIME_ZONE", "Asia/Shanghai")
 # Shoppers who abandon within this many seconds of queueing are left out of the service level.
 SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECONDS", 10, minimum=0)
 # The health numbers (page, API, /metrics) are computed at most once per this many seconds.

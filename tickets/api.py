@@ -2,7 +2,6 @@
 
 import hmac
 import re
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 
 from cxconsole.auth import CachedTokenAuthentication
 from cxconsole.caching import ttl_cache
+from cxconsole.timezones import is_time_zone
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
 from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket
@@ -25,7 +25,6 @@ from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails,
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 IDEMPOTENCY_KEY_MAX = 128
-_TIME_ZONES = frozenset(zoneinfo.available_timezones())
 
 
 def normalize_phone(value: str) -> str:
@@ -49,7 +48,7 @@ class ShopperSerializer(serializers.Serializer):
         return normalize_phone(value) if value else value
 
     def validate_time_zone(self, value: str) -> str:
-        if value and value not in _TIME_ZONES:
+        if value and not is_time_zone(value):
             raise serializers.ValidationError("Unknown time zone; use an IANA name such as Asia/Shanghai.")
         return value
 
