@@ -18,7 +18,10 @@ class Method(models.TextChoices):
 
 class ClassificationDecision(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="classification_decisions")
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Read only by ticket; a category deleted is a rare, slower scan (no index of its own).
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     predicted_slug = models.CharField(max_length=40, blank=True)
     method = models.CharField(max_length=10, choices=Method.choices)
     confidence = models.FloatField()
@@ -27,7 +30,7 @@ class ClassificationDecision(models.Model):
     signals = models.JSONField(default=list)
     latency_ms = models.FloatField(default=0.0)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -1,8 +1,9 @@
 """Classify inquiries (category, intent, signals) and learn from agents' corrections."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -123,43 +124,72 @@ def classify_batch(texts: list[str]) -> list[Classification]:
     ]
 
 
-def recent_inquiry_count(ticket: Ticket) -> int:
-    since = ticket.created_at - timedelta(hours=settings.REPEAT_CONTACT_WINDOW_HOURS)
-    return Ticket.objects.filter(
-        shopper_id=ticket.shopper_id, created_at__gte=since, created_at__lte=ticket.created_at
-    ).count()
+def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
+    """For each ticket, its shopper's inquiries in the repeat-contact window up to it (itself
+    included), in one query for the whole batch."""
+    if not tickets:
+        return {}
+    window = timedelta(hours=settings.REPEAT_CONTACT_WINDOW_HOURS)
+    earlier = (
+        Ticket.objects.filter(
+            shopper_id__in={t.shopper_id for t in tickets},
+            created_at__gte=min(t.created_at for t in tickets) - window,
+            created_at__lte=max(t.created_at for t in tickets),
+        )
+        .values_list("shopper_id", "created_at")
+        .order_by()
+    )
+    by_shopper: dict[int, list[datetime]] = {}
+    for shopper_id, created_at in earlier:
+        by_shopper.setdefault(shopper_id, []).append(created_at)
+    return {
+        t.id: sum(1 for at in by_shopper.get(t.shopper_id, ()) if t.created_at - window <= at <= t.created_at)
+        for t in tickets
+    }
 
 
 def classify_ticket(ticket: Ticket) -> Classification:
-    """Classify a ticket and record the decision; sets category, intent, signals, priority and
-    needs_category on the instance (the caller, routing, saves it in its transaction)."""
-    text = f"{ticket.subject}\n{ticket.body}" if ticket.subject else ticket.body
+    return classify_tickets([ticket])[0]
+
+
+def classify_tickets(tickets: Sequence[Ticket]) -> list[Classification]:
+    """Classify tickets and record each decision (one insert for the batch); sets category,
+    intent, signals, priority and needs_category on the instances (the caller, routing, saves
+    them in its transaction)."""
     categories = categories_by_slug()
-    result = classify_text(
-        text=text,
-        order_category=ticket.order_product_category,
-        order_amount=ticket.order_amount,
-        recent_inquiries=recent_inquiry_count(ticket),
-        known_categories=frozenset(categories),
-    )
-    category = None if result.needs_category else categories.get(result.category)
-    ticket.category = category
-    ticket.intent = result.intent
-    ticket.signals = result.signals
-    ticket.priority = max(ticket.priority, result.priority)
-    ticket.needs_category = result.needs_category or category is None
-    ClassificationDecision.objects.create(
-        ticket=ticket,
-        category=category,
-        predicted_slug=result.category,
-        method=Method.FALLBACK if result.needs_category else result.method,
-        confidence=result.confidence,
-        model_version=result.model_version,
-        intent=result.intent,
-        signals=result.signals,
-        latency_ms=result.latency_ms,
-    )
-    return result
+    known = frozenset(categories)
+    recent = recent_inquiry_counts(tickets)
+    results, decisions = [], []
+    for ticket in tickets:
+        result = classify_text(
+            text=f"{ticket.subject}\n{ticket.body}" if ticket.subject else ticket.body,
+            order_category=ticket.order_product_category,
+            order_amount=ticket.order_amount,
+            recent_inquiries=recent[ticket.id],
+            known_categories=known,
+        )
+        category = None if result.needs_category else categories.get(result.category)
+        ticket.category = category
+        ticket.intent = result.intent
+        ticket.signals = result.signals
+        ticket.priority = max(ticket.priority, result.priority)
+        ticket.needs_category = result.needs_category or category is None
+        decisions.append(
+            ClassificationDecision(
+                ticket=ticket,
+                category=category,
+                predicted_slug=result.category,
+                method=Method.FALLBACK if result.needs_category else result.method,
+                confidence=result.confidence,
+                model_version=result.model_version,
+                intent=result.intent,
+                signals=result.signals,
+                latency_ms=result.latency_ms,
+            )
+        )
+        results.append(result)
+    ClassificationDecision.objects.bulk_create(decisions)
+    return results
 
 
 @transaction.atomic

@@ -103,7 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "cxconsole.caching.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -215,7 +215,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # The one table of task routes. Assignment runs on the Celery queue of the ticket's specialist
 # queue ("assign.<slug>"), chosen per publish by routing.services, so it is not listed here.
 CELERY_TASK_ROUTES = {
-    "routing.route_ticket": {"queue": "intake"},
+    "routing.route_new_tickets": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},

@@ -21,7 +21,10 @@ class AssignmentReason(models.TextChoices):
 
 class Assignment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assignments")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    # Served by assignment_agent_started (agent first): no index of its own.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     reason = models.CharField(max_length=20, choices=AssignmentReason.choices)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -52,11 +55,15 @@ class RoutingDecision(models.Model):
         HANDOFF = "handoff", _("Handoff to a person")
         REQUEUE = "requeue", _("Returned to queue")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="routing_decisions")
+    # Two rows per ticket are written on the hot path and read only by ticket (the index below):
+    # the foreign keys carry no indexes of their own (a queue or user deleted: a rare, slower scan).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="routing_decisions", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    queue = models.ForeignKey(SpecialistQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    queue = models.ForeignKey(
+        SpecialistQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     candidates = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=300, blank=True)

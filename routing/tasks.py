@@ -1,30 +1,31 @@
-"""Thin routing tasks: take ids, re-read state, call one service. Safe to run twice."""
+"""Thin routing tasks: re-read state from the database, call one service. Safe to run twice.
+
+Writers do not publish these per ticket: they kick them (cxconsole.kicks), so one run drains
+whatever has piled up since the last one.
+"""
 
 from celery import shared_task
 
+from cxconsole.kicks import claim
 from routing import services
+from routing.services.intake import dispatch_kick_key
 
 
-@shared_task(name="routing.route_ticket")
-def route_ticket(ticket_id: int) -> None:
-    services.route_ticket(ticket_id=ticket_id)
-
-
-@shared_task(name="routing.assign_ticket")
-def assign_ticket(ticket_id: int) -> bool:
-    """Runs on the Celery queue of the ticket's specialist queue (assign.<slug>)."""
-    return services.assign_ticket(ticket_id=ticket_id)
+@shared_task(name="routing.route_new_tickets")
+def route_new_tickets() -> int:
+    return services.drain_new_tickets()
 
 
 @shared_task(name="routing.dispatch_queue")
 def dispatch_queue(queue_id: int) -> int:
     """Runs on the Celery queue of its specialist queue (assign.<slug>), chosen at publish time."""
+    claim(dispatch_kick_key(queue_id))
     return services.dispatch_queue(queue_id=queue_id)
 
 
 @shared_task(name="routing.sweep_unrouted_tickets")
 def sweep_unrouted_tickets() -> int:
-    return len(services.requeue_unrouted_tickets())
+    return services.requeue_unrouted_tickets()
 
 
 @shared_task(name="routing.sweep_waiting_tickets")

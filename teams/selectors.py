@@ -20,3 +20,10 @@ def queue_by_id(queue_id: int) -> SpecialistQueue | None:
 def clear_config_cache() -> None:
     categories_by_slug.cache_clear()  # type: ignore[attr-defined]
     queue_by_id.cache_clear()  # type: ignore[attr-defined]
+    queue_category_ids.cache_clear()  # type: ignore[attr-defined]
+
+
+@ttl_cache(seconds=CONFIG_CACHE_SECONDS)
+def queue_category_ids(queue_id: int) -> frozenset[int]:
+    """The categories a queue serves (its specialists are the agents skilled in them)."""
+    return frozenset(Category.objects.filter(queue_id=queue_id).values_list("id", flat=True))

@@ -88,3 +88,23 @@ def _fresh_process_caches() -> None:
     clear_config_cache()
     _may_submit.cache_clear()  # type: ignore[attr-defined]
     category_slugs.cache_clear()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_kicks() -> None:
+    """A kick flag left by one test (a publish recorded, never run) must not swallow the next
+    test's kick: every test starts with none pending."""
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        keys = list(client.scan_iter(match="*kick:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # no Redis: the tests that need it say so themselves

@@ -10,13 +10,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from cxconsole.auth import CachedTokenAuthentication
 from cxconsole.caching import ttl_cache
+from cxconsole.serializers import SharedFieldsSerializer
+from cxconsole.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
 from cxconsole.timezones import is_time_zone
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
@@ -36,7 +39,7 @@ def normalize_phone(value: str) -> str:
     return compact
 
 
-class ShopperSerializer(serializers.Serializer):
+class ShopperSerializer(SharedFieldsSerializer):
     external_id = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -53,7 +56,7 @@ class ShopperSerializer(serializers.Serializer):
         return value
 
 
-class OrderSerializer(serializers.Serializer):
+class OrderSerializer(SharedFieldsSerializer):
     number = serializers.CharField(max_length=64)
     product_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     product_category = serializers.SlugField(max_length=40, required=False, allow_blank=True, default="")
@@ -70,7 +73,7 @@ class OrderSerializer(serializers.Serializer):
         return value
 
 
-class InquiryCreateSerializer(serializers.Serializer):
+class InquiryCreateSerializer(SharedFieldsSerializer):
     shopper = ShopperSerializer()
     channel = serializers.ChoiceField(choices=Channel.choices)
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -134,8 +137,11 @@ class InquiryCreateView(APIView):
     # Storefront clients only (token); the busiest endpoint, so the token's user is remembered briefly.
     authentication_classes = [CachedTokenAuthentication, SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated, CanSubmitInquiries]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowRateThrottle]
     throttle_scope = "intake"
+    # JSON in, JSON out: no negotiation among renderers on the busiest endpoint.
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         request=InquiryCreateSerializer,
@@ -180,7 +186,7 @@ class InquiryCreateView(APIView):
         )
 
 
-class ShopperRateThrottle(AnonRateThrottle):
+class ShopperRateThrottle(AnonWindowRateThrottle):
     scope = "shopper"
 
 

@@ -4,6 +4,8 @@ Sent after commit, never before (a listener must not see a change that could rol
 A notification is a hint to re-read state, not the state itself: listeners re-query.
 """
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -36,3 +38,30 @@ def notify_ticket_changed(ticket: Ticket, *, kind: str) -> None:
         )
 
     transaction.on_commit(send, robust=True)
+
+
+def notify_tickets_changed(tickets: Sequence[Ticket], *, kind: str) -> None:
+    """Announce a batch of tickets moved by one transaction (routing, assignment): once per queue
+    after commit, naming every agent who holds one of them now.
+
+    A hint only says "re-read", and a screen re-reads everything it shows, so one hint per screen
+    does what one per ticket did: a batch of 50 assignments costs a few hints, not 50.
+    """
+    by_queue: dict[int | None, list[Ticket]] = {}
+    for ticket in tickets:
+        by_queue.setdefault(ticket.queue_id, []).append(ticket)
+
+    def send() -> None:
+        for queue_id, batch in by_queue.items():
+            ticket_changed.send(
+                sender=Ticket,
+                ticket_id=batch[0].id,
+                status=batch[0].status,
+                queue_id=queue_id,
+                previous_queue_id=None,
+                agent_ids=sorted({t.assigned_agent_id for t in batch if t.assigned_agent_id}),
+                kind=kind,
+            )
+
+    if by_queue:
+        transaction.on_commit(send, robust=True)

@@ -70,7 +70,9 @@ class Ticket(models.Model):
     PRIORITY_NORMAL = 0
     PRIORITY_TOP = 100
 
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="tickets")
+    # Foreign keys whose lookups an index below already serves carry no index of their own: every
+    # ticket write (intake, routing, assignment) updates every index of this table.
+    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
@@ -85,13 +87,16 @@ class Ticket(models.Model):
     )
     status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
-    queue = models.ForeignKey(SpecialistQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    queue = models.ForeignKey(
+        SpecialistQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     assigned_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_tickets",
+        db_index=False,
     )
     # Set when waiting past the queue's overflow time widens who may take it.
     overflowed = models.BooleanField(default=False)
@@ -114,6 +119,8 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="submitted_tickets",
         help_text="The storefront API client that submitted it.",
+        # Looked up with its Idempotency-Key (the unique index); deleting an API client is rare.
+        db_index=False,
     )
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)

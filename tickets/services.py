@@ -2,25 +2,24 @@
 
 import hashlib
 import json
-import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cxconsole.celery import app as celery_app
+from cxconsole.kicks import kick
 from tickets.events import notify_ticket_changed
+from tickets.intake_write import insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
 from tickets.states import check_transition
 from tickets.text import detect_language
 
-logger = logging.getLogger(__name__)
-
-ROUTE_TICKET_TASK = "routing.route_ticket"
+# The routing task that drains every "new" ticket, and its kick key (cxconsole.kicks).
+ROUTE_TASK = "routing.route_new_tickets"
+ROUTE_KICK = "route"
 
 
 @dataclass(frozen=True)
@@ -54,18 +53,14 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was first used for a different request."""
 
 
-def enqueue_routing(ticket_id: int) -> bool:
-    """Publish routing.route_ticket for a ticket; False when the broker refused.
+def enqueue_routing() -> bool:
+    """Make sure a routing run will look at new tickets (a coalesced kick, see cxconsole.kicks);
+    False when the broker refused.
 
-    Failure is tolerated on purpose: the ticket is committed in status "new", and the
-    sweeper (routing.sweep_unrouted_tickets) re-enqueues it.
+    Failure is tolerated on purpose: the ticket is committed in status "new", and the sweeper
+    (routing.sweep_unrouted_tickets) kicks routing again.
     """
-    try:
-        celery_app.signature(ROUTE_TICKET_TASK, args=[ticket_id]).apply_async()
-    except Exception:
-        logger.warning("Could not enqueue routing for ticket %s; the sweeper will retry.", ticket_id, exc_info=True)
-        return False
-    return True
+    return kick(ROUTE_TASK, key=ROUTE_KICK)
 
 
 def _fingerprint(**fields: object) -> str:
@@ -82,26 +77,6 @@ def _replay(*, client: User | None, idempotency_key: str, fingerprint: str) -> I
     return IntakeResult(ticket=existing, created=False)
 
 
-def _upsert_shopper(details: ShopperDetails, *, language: str) -> Shopper:
-    defaults = {
-        "name": details.name,
-        "phone": details.phone,
-        "email": details.email,
-        "language": details.language or language,
-    }
-    if details.time_zone:
-        defaults["time_zone"] = details.time_zone
-    shopper, created = Shopper.objects.get_or_create(external_id=details.external_id, defaults=defaults)
-    if not created:
-        # Fresh contact details win; blanks never erase what we already know.
-        changed = {k: v for k, v in defaults.items() if v and getattr(shopper, k) != v}
-        if changed:
-            for key, value in changed.items():
-                setattr(shopper, key, value)
-            shopper.save(update_fields=list(changed))
-    return shopper
-
-
 def open_ticket(
     *,
     shopper: ShopperDetails,
@@ -113,9 +88,10 @@ def open_ticket(
     client: User | None = None,
     idempotency_key: str | None = None,
 ) -> IntakeResult:
-    """Accept a shopper's inquiry: shopper, ticket and first message in one transaction.
+    """Accept a shopper's inquiry: shopper (created or updated), ticket and first message, written
+    together (tickets.intake_write: one statement on PostgreSQL).
 
-    Routing is enqueued after commit. With an idempotency key, a retry (even one racing the
+    Routing is kicked after commit. With an idempotency key, a retry (even one racing the
     first request) returns the first ticket; the same key with a different request raises
     IdempotencyConflict. Inputs are expected to be validated already (see tickets.api).
     """
@@ -132,25 +108,33 @@ def open_ticket(
         replay = _replay(client=client, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
+    now = timezone.now()
+    ticket = Ticket(
+        channel=channel,
+        subject=subject,
+        body=body,
+        language=language,
+        client=client,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        created_at=now,
+        **_order_fields(order),
+    )
     try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                shopper=_upsert_shopper(shopper, language=language),
-                channel=channel,
-                subject=subject,
-                body=body,
-                language=language,
-                client=client,
-                idempotency_key=idempotency_key or None,
-                request_fingerprint=fingerprint,
-                **_order_fields(order),
-            )
-            Message.objects.create(
-                ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body, created_at=ticket.created_at
-            )
-            # No live hint yet: a "new" ticket is in no queue, so no screen shows it until routing
-            # queues it (that change is announced).
-            transaction.on_commit(partial(enqueue_routing, ticket.id), robust=True)
+        insert_inquiry(
+            Shopper(
+                external_id=shopper.external_id,
+                name=shopper.name,
+                phone=shopper.phone,
+                email=shopper.email,
+                language=shopper.language or language,
+                **({"time_zone": shopper.time_zone} if shopper.time_zone else {}),
+                created_at=now,
+            ),
+            ticket,
+            Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now),
+            time_zone_given=bool(shopper.time_zone),
+        )
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
         if not idempotency_key:
@@ -159,6 +143,10 @@ def open_ticket(
         if replay is None:
             raise
         return replay
+    # No live hint yet: a "new" ticket is in no queue, so no screen shows it until routing queues
+    # it (that change is announced). Outside a transaction the kick goes at once (the write has
+    # committed); inside one, at its commit.
+    transaction.on_commit(enqueue_routing, robust=True)
     return IntakeResult(ticket=ticket, created=True)
 
 
@@ -176,13 +164,15 @@ def _order_fields(order: OrderSnapshot | None) -> dict[str, object]:
     }
 
 
-def set_status(ticket: Ticket, status: str, *, at: datetime | None = None) -> list[str]:
+def set_status(ticket: Ticket, status: str, *, at: datetime | None = None, announce: bool = True) -> list[str]:
     """Move a (locked or freshly read) ticket to a new status, stamping the metric timestamps.
 
-    Returns the changed field names; the caller saves them inside its own transaction.
+    Returns the changed field names; the caller saves them inside its own transaction. A batch
+    writer passes announce=False and announces the whole batch (tickets.events.notify_tickets_changed).
     """
     check_transition(ticket.status, status)
-    notify_ticket_changed(ticket, kind="status")
+    if announce:
+        notify_ticket_changed(ticket, kind="status")
     now = at or timezone.now()
     ticket.status = status
     changed = ["status", "updated_at"]

@@ -1,7 +1,14 @@
 """Routing services: every write on queues, assignments and agent status goes through here."""
 
-from routing.services.assignment import assign_ticket, dispatch_queue, eligible_agents, try_assign
-from routing.services.intake import enqueue_dispatch, requeue_unrouted_tickets, route_ticket, triage_queue
+from routing.services.assignment import dispatch_queue
+from routing.services.intake import (
+    drain_new_tickets,
+    enqueue_dispatch,
+    requeue_unrouted_tickets,
+    route_new_tickets,
+    route_ticket,
+    triage_queue,
+)
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.work import (
     RoutingError,
@@ -21,10 +28,9 @@ __all__ = [
     "RoutingError",
     "add_internal_note",
     "add_shopper_message",
-    "assign_ticket",
     "cancel_inquiry",
     "dispatch_queue",
-    "eligible_agents",
+    "drain_new_tickets",
     "enqueue_dispatch",
     "escalate_ticket",
     "recategorize_ticket",
@@ -32,10 +38,10 @@ __all__ = [
     "request_handoff",
     "requeue_unrouted_tickets",
     "resolve_ticket",
+    "route_new_tickets",
     "route_ticket",
     "set_agent_status",
     "sweep_waiting_tickets",
     "transfer_ticket",
     "triage_queue",
-    "try_assign",
 ]

@@ -1,27 +1,40 @@
-"""Assignment: give waiting tickets to the best eligible agents, atomically.
+"""Assignment: give waiting tickets to the best eligible agents, a batch at a time, atomically.
 
-Lock order, everywhere in routing: ticket rows first, then agent rows. Tickets are claimed
-with SKIP LOCKED (racing workers take different tickets and never wait on each other); the one
-agent row is locked with a plain FOR UPDATE and its capacity re-checked under the lock. With
-that order no two transactions can wait on each other in a cycle.
+Lock order, everywhere in routing: ticket rows first, then agent rows. A dispatch run claims the
+head of a queue's line with SKIP LOCKED (racing runs take different tickets and never wait on
+each other), then locks the queue's free agents with a plain FOR UPDATE in id order (so two runs
+wanting the same agents queue up instead of deadlocking), matches in memory, and writes the whole
+batch: one insert of assignments, one update of tickets, one update per distinct number of new
+tickets per agent, one insert of decisions. The unique active-assignment constraint and the
+capacity check constraint back this up.
 """
 
 import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from routing.models import Assignment, AssignmentReason, RoutingDecision
-from teams.models import AgentProfile, AgentStatus, SkillLevel, SpecialistQueue
-from teams.selectors import queue_by_id
+from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
+from teams.selectors import queue_by_id, queue_category_ids
 from teams.services import SUPERVISORS_GROUP
+from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
 from tickets.services import set_status
 
-DISPATCH_SCAN_BATCH = 100
-AGENT_CLAIM_ATTEMPTS = 3
+# Tickets taken from the head of a line per transaction.
+DISPATCH_BATCH = 50
+# One run assigns at most this many and looks at most this far down the line (tickets nobody
+# present can take, e.g. for their language, are skipped over).
+DISPATCH_LIMIT = 500
+DISPATCH_SCAN_LIMIT = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ASSIGN_FIELDS = ["status", "assigned_agent", "first_assigned_at", "handoff_assigned_at", "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -33,17 +46,33 @@ class Eligibility:
     allow_secondary: bool
     language: str
 
-    @property
-    def key(self) -> tuple[object, ...]:
-        return (self.queue_kind, self.category_ids, self.allow_secondary, self.language)
+    def admits(self, agent: AgentProfile, skills: Mapping[int, str]) -> bool:
+        """For an online agent of the queue's pool (supervisors for escalation, everyone for
+        triage, the queue's skilled agents for a specialist queue) with free capacity."""
+        if self.language not in agent.languages:
+            return False
+        if self.queue_kind != SpecialistQueue.Kind.SPECIALIST:
+            return True
+        levels = (SkillLevel.PRIMARY, SkillLevel.SECONDARY) if self.allow_secondary else (SkillLevel.PRIMARY,)
+        return any(skills.get(category_id) in levels for category_id in self.category_ids)
+
+    def reason(self, ticket: Ticket, skills: Mapping[int, str]) -> str:
+        if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
+            return AssignmentReason.HANDOFF
+        if (
+            self.allow_secondary
+            and self.queue_kind == SpecialistQueue.Kind.SPECIALIST
+            and not any(skills.get(c) == SkillLevel.PRIMARY for c in self.category_ids)
+        ):
+            return AssignmentReason.OVERFLOW
+        return AssignmentReason.ROUTING
 
 
 def eligibility_for(ticket: Ticket, queue: SpecialistQueue) -> Eligibility:
-    if ticket.category is not None and ticket.category.queue_id == queue.id:
-        categories = frozenset({ticket.category.id})
-    else:
-        # Transferred or overflowed into another queue: that queue's own specialists serve it.
-        categories = frozenset(queue.categories.values_list("id", flat=True))
+    categories = queue_category_ids(queue.id)
+    if ticket.category_id is not None and ticket.category_id in categories:
+        categories = frozenset({ticket.category_id})
+    # Otherwise transferred or overflowed into another queue: that queue's own specialists serve it.
     return Eligibility(
         queue_kind=queue.kind,
         category_ids=categories,
@@ -52,70 +81,65 @@ def eligibility_for(ticket: Ticket, queue: SpecialistQueue) -> Eligibility:
     )
 
 
-def eligible_agents(rule: Eligibility) -> list[AgentProfile]:
-    """Online agents below capacity who may take a ticket, best first: most free capacity, then
-    longest since their last assignment."""
-    agents: QuerySet[AgentProfile] = AgentProfile.objects.filter(
-        status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity")
-    )
-    if rule.queue_kind == SpecialistQueue.Kind.ESCALATION:
-        agents = agents.filter(user__groups__name=SUPERVISORS_GROUP)
-    elif rule.queue_kind == SpecialistQueue.Kind.SPECIALIST:
-        levels = [SkillLevel.PRIMARY, SkillLevel.SECONDARY] if rule.allow_secondary else [SkillLevel.PRIMARY]
-        agents = agents.filter(skill_set__category_id__in=rule.category_ids, skill_set__level__in=levels)
-    # Triage: any online agent who speaks the language can set the category.
-    agents = (
-        agents.annotate(free=F("capacity") - F("active_ticket_count"))
-        .order_by("-free", F("last_assigned_at").asc(nulls_first=True), "id")
-        .distinct()
-    )
-    return [agent for agent in agents if rule.language in agent.languages]
+def best_first(agent: AgentProfile) -> tuple[int, datetime, int]:
+    """Most free capacity first, then longest since the last assignment (never assigned first)."""
+    return (agent.active_ticket_count - agent.capacity, agent.last_assigned_at or _EPOCH, agent.pk)
 
 
-def _claim_agent(candidates: list[AgentProfile]) -> AgentProfile | None:
-    """Lock the best candidate who still has room (another worker may have filled them)."""
-    for agent in candidates[:AGENT_CLAIM_ATTEMPTS]:
-        locked = (
-            AgentProfile.objects.select_for_update(of=("self",))
-            .filter(pk=agent.pk, status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity"))
-            .first()
-        )
-        if locked is not None:
-            return locked
-    return None
+@dataclass
+class Pick:
+    ticket: Ticket
+    agent: AgentProfile
+    reason: str
+    candidates: int
 
 
 def assign_locked(
     *, ticket: Ticket, agent: AgentProfile, reason: str, candidates: int = 1, started: float | None = None
-) -> Assignment:
-    """Give a locked ticket to a locked agent. The caller holds both row locks in its transaction.
+) -> None:
+    """Give a locked ticket to a locked agent. The caller holds both row locks in its transaction."""
+    _write_assignments([Pick(ticket, agent, reason, candidates)], started=started)
 
-    The unique active-assignment constraint and the capacity check constraint back this up.
-    """
+
+def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
+    """Write a batch of assignments of locked tickets to locked agents (agents may repeat)."""
     now = timezone.now()
-    assignment = Assignment.objects.create(ticket=ticket, agent_id=agent.user_id, reason=reason, started_at=now)
-    AgentProfile.objects.filter(pk=agent.pk).update(
-        active_ticket_count=F("active_ticket_count") + 1, last_assigned_at=now
-    )
-    agent.active_ticket_count += 1
-    agent.last_assigned_at = now
-    changed = set_status(ticket, TicketStatus.ASSIGNED, at=now)
-    ticket.assigned_agent_id = agent.user_id
-    changed.append("assigned_agent")
-    if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
-        ticket.handoff_assigned_at = now
-        changed.append("handoff_assigned_at")
-    ticket.save(update_fields=changed)
-    RoutingDecision.objects.create(
-        ticket=ticket,
-        kind=RoutingDecision.Kind.ASSIGN,
-        queue_id=ticket.queue_id,
-        agent_id=agent.user_id,
-        candidates=candidates,
-        reason=reason,
-        latency_ms=(time.perf_counter() - started) * 1000 if started else 0.0,
-    )
-    return assignment
+    latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    per_agent: Counter[int] = Counter()
+    assignments, decisions = [], []
+    for pick in picks:
+        ticket, agent = pick.ticket, pick.agent
+        set_status(ticket, TicketStatus.ASSIGNED, at=now, announce=False)
+        ticket.assigned_agent_id = agent.user_id
+        ticket.updated_at = now
+        if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
+            ticket.handoff_assigned_at = now
+        per_agent[agent.pk] += 1
+        assignments.append(Assignment(ticket=ticket, agent_id=agent.user_id, reason=pick.reason, started_at=now))
+        decisions.append(
+            RoutingDecision(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.ASSIGN,
+                queue_id=ticket.queue_id,
+                agent_id=agent.user_id,
+                candidates=pick.candidates,
+                reason=pick.reason,
+                latency_ms=latency_ms,
+                created_at=now,
+            )
+        )
+    tickets = [pick.ticket for pick in picks]
+    Assignment.objects.bulk_create(assignments)
+    Ticket.objects.bulk_update(tickets, ASSIGN_FIELDS)
+    by_count: dict[int, list[int]] = {}
+    for agent_pk, count in per_agent.items():
+        by_count.setdefault(count, []).append(agent_pk)
+    for count, agent_pks in by_count.items():
+        AgentProfile.objects.filter(pk__in=agent_pks).update(
+            active_ticket_count=F("active_ticket_count") + count, last_assigned_at=now
+        )
+    RoutingDecision.objects.bulk_create(decisions)
+    notify_tickets_changed(tickets, kind="status")
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
@@ -130,112 +154,89 @@ def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
     return assignment.agent_id
 
 
-def try_assign(
-    ticket_id: int, *, queue: SpecialistQueue, cache: dict[tuple[object, ...], bool] | None = None
-) -> bool | None:
-    """One claim attempt for one waiting ticket, in its own short transaction.
+def _lock_free_agents(queue: SpecialistQueue) -> tuple[list[AgentProfile], dict[int, dict[int, str]]]:
+    """Lock the online agents with room who may serve this queue, in id order; and their skills
+    in its categories (by agent pk, then category id)."""
+    agents: QuerySet[AgentProfile] = AgentProfile.objects.select_for_update(of=("self",)).filter(
+        status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity")
+    )
+    categories = queue_category_ids(queue.id)
+    if queue.kind == SpecialistQueue.Kind.ESCALATION:
+        agents = agents.filter(user__groups__name=SUPERVISORS_GROUP)
+    elif queue.kind == SpecialistQueue.Kind.SPECIALIST:
+        agents = agents.filter(pk__in=AgentSkill.objects.filter(category_id__in=categories).values("agent_id"))
+    locked = list(agents.order_by("pk"))
+    skills: dict[int, dict[int, str]] = {agent.pk: {} for agent in locked}
+    if locked and queue.kind == SpecialistQueue.Kind.SPECIALIST:
+        rows = AgentSkill.objects.filter(agent_id__in=skills, category_id__in=categories).values_list(
+            "agent_id", "category_id", "level"
+        )
+        for agent_pk, category_id, level in rows:
+            skills[agent_pk][category_id] = level
+    return locked, skills
 
-    True: assigned. False: nobody eligible is free (remembered in cache by eligibility).
-    None: the ticket is no longer waiting here, or another worker holds it.
-    """
+
+def _match(
+    tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[AgentProfile], skills: dict[int, dict[int, str]]
+) -> list[Pick]:
+    """Each ticket in line order to the best agent it admits, counting what this batch gives."""
+    picks = []
+    for ticket in tickets:
+        rule = eligibility_for(ticket, queue)
+        eligible = [a for a in agents if a.active_ticket_count < a.capacity and rule.admits(a, skills[a.pk])]
+        if not eligible:
+            continue
+        agent = min(eligible, key=best_first)
+        picks.append(Pick(ticket, agent, rule.reason(ticket, skills[agent.pk]), len(eligible)))
+        agent.active_ticket_count += 1
+        agent.last_assigned_at = timezone.now()
+    return picks
+
+
+def _dispatch_batch(
+    queue: SpecialistQueue, *, after: tuple[int, datetime, int] | None, size: int
+) -> tuple[int, tuple[int, datetime, int] | None, int]:
+    """One transaction: claim the next `size` tickets of the line, give what can be given.
+    Returns (assigned, where the line was read up to, tickets read); 0 read = line exhausted,
+    and None for the position means nobody is free."""
     started = time.perf_counter()
     with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("category")
-            .filter(pk=ticket_id, status=TicketStatus.QUEUED, queue=queue)
-            .first()
-        )
-        if ticket is None:
-            return None
-        rule = eligibility_for(ticket, queue)
-        if cache is not None and cache.get(rule.key) is False:
-            return False
-        candidates = eligible_agents(rule)
-        agent = _claim_agent(candidates)
-        if agent is None:
-            if cache is not None:
-                cache[rule.key] = False
-            return False
-        reason = _reason_for(ticket, agent, rule)
-        assign_locked(ticket=ticket, agent=agent, reason=reason, candidates=len(candidates), started=started)
-    return True
+        tickets = list(_waiting_line(queue, after=after).select_for_update(skip_locked=True, of=("self",))[:size])
+        if not tickets:
+            return 0, after, 0
+        agents, skills = _lock_free_agents(queue)
+        if not agents:
+            return 0, None, len(tickets)
+        picks = _match(tickets, queue, agents, skills)
+        if picks:
+            _write_assignments(picks, started=started)
+    last = tickets[-1]
+    assert last.queued_at is not None  # every queued ticket has one
+    return len(picks), (last.priority, last.queued_at, last.pk), len(tickets)
 
 
-def _reason_for(ticket: Ticket, agent: AgentProfile, rule: Eligibility) -> str:
-    if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
-        return AssignmentReason.HANDOFF
-    if (
-        rule.allow_secondary
-        and not agent.skill_set.filter(category_id__in=rule.category_ids, level=SkillLevel.PRIMARY).exists()
-    ):
-        return AssignmentReason.OVERFLOW
-    return AssignmentReason.ROUTING
-
-
-def _anyone_free(queue: SpecialistQueue) -> bool:
-    free = AgentProfile.objects.filter(status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity"))
-    if queue.kind == SpecialistQueue.Kind.SPECIALIST:
-        free = free.filter(skill_set__category__queue=queue)
-    return free.exists()
-
-
-def dispatch_queue(*, queue_id: int, limit: int = 200) -> int:
+def dispatch_queue(*, queue_id: int, limit: int = DISPATCH_LIMIT) -> int:
     """Serve a queue's waiting line, by priority then age, while eligible agents are free.
 
-    Safe with any number of concurrent callers (tickets are claimed with SKIP LOCKED, agents
-    re-checked under lock). Called by the routing.dispatch_queue task on the queue's own Celery
-    queue, after routing, when agents come online or free capacity, and by the periodic sweep.
-    Returns how many tickets it assigned.
+    Safe with any number of concurrent callers. Run by the routing.dispatch_queue task on the
+    queue's own Celery queue (kicked after routing, when agents come online or free capacity,
+    and by the periodic sweep) and inline for a handoff (limit=1). Returns how many it assigned.
     """
-    queue = SpecialistQueue.objects.filter(pk=queue_id).first()
-    if queue is None or not _anyone_free(queue):
+    queue = queue_by_id(queue_id)
+    if queue is None:
         return 0
-    assigned = 0
-    no_agent: dict[tuple[object, ...], bool] = {}
-    last_seen: tuple[int, object, int] | None = None
-    while assigned < limit:
-        batch = list(_waiting_line(queue, after=last_seen)[:DISPATCH_SCAN_BATCH])
-        if not batch:
-            break
-        for ticket_id, _priority, _queued_at in batch:
-            if try_assign(ticket_id, queue=queue, cache=no_agent):
-                assigned += 1
-                if assigned >= limit:
-                    break
-        last_seen = (batch[-1][1], batch[-1][2], batch[-1][0])
-        if not _anyone_free(queue):
+    assigned = scanned = 0
+    after: tuple[int, datetime, int] | None = None
+    while assigned < limit and scanned < DISPATCH_SCAN_LIMIT:
+        count, after, read = _dispatch_batch(queue, after=after, size=min(DISPATCH_BATCH, limit - assigned))
+        assigned += count
+        scanned += read
+        if read == 0 or after is None:
             break
     return assigned
 
 
-def assign_ticket(*, ticket_id: int) -> bool:
-    """Assign one freshly routed ticket, on its specialist queue's Celery queue.
-
-    When nothing waits ahead of it in its queue this is one claim attempt for this ticket alone
-    (no scan of the line); otherwise the queue is served in order, so it never jumps the line.
-    """
-    # One query: where the ticket waits, and whether anything waits ahead of it there.
-    ahead = Ticket.objects.filter(queue_id=OuterRef("queue_id"), status=TicketStatus.QUEUED).filter(
-        Q(priority__gt=OuterRef("priority")) | Q(priority=OuterRef("priority"), queued_at__lt=OuterRef("queued_at"))
-    )
-    row = (
-        Ticket.objects.filter(pk=ticket_id, status=TicketStatus.QUEUED)
-        .values("queue_id")
-        .annotate(has_ahead=Exists(ahead))
-        .first()
-    )
-    if row is None or row["queue_id"] is None:
-        return False
-    queue = queue_by_id(row["queue_id"])
-    if queue is None:
-        return False
-    if row["has_ahead"]:
-        return dispatch_queue(queue_id=queue.id) > 0
-    return bool(try_assign(ticket_id, queue=queue))
-
-
-def _waiting_line(queue: SpecialistQueue, *, after: tuple[int, object, int] | None) -> QuerySet:
+def _waiting_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | None) -> QuerySet[Ticket]:
     line = Ticket.objects.filter(queue=queue, status=TicketStatus.QUEUED)
     if after is not None:
         priority, queued_at, ticket_id = after
@@ -245,4 +246,4 @@ def _waiting_line(queue: SpecialistQueue, *, after: tuple[int, object, int] | No
             | Q(priority=priority, queued_at__gt=queued_at)
             | Q(priority=priority, queued_at=queued_at, id__gt=ticket_id)
         )
-    return line.order_by("-priority", "queued_at", "id").values_list("id", "priority", "queued_at")
+    return line.order_by("-priority", "queued_at", "id")

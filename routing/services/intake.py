@@ -1,26 +1,43 @@
-"""From a new ticket to its place in a specialist queue."""
+"""From new tickets to their places in specialist queues, a batch at a time."""
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from classification.services import classify_ticket
-from cxconsole.celery import app as celery_app
+from classification.services import classify_tickets
+from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
 from teams.models import SpecialistQueue
 from teams.taxonomy import TRIAGE_QUEUE_SLUG
+from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
-from tickets.services import enqueue_routing, set_status
+from tickets.services import ROUTE_KICK, enqueue_routing, set_status
 
 logger = logging.getLogger(__name__)
 
-UNROUTED_SWEEP_BATCH = 500
+# New tickets classified and placed per transaction.
+ROUTE_BATCH = 100
+# A routing or dispatch run hands over to a fresh task after this long (other queues' tasks get
+# the worker in between; the kick is re-sent so no work is left behind).
+DRAIN_SECONDS = 2.0
 DISPATCH_TASK = "routing.dispatch_queue"
-ASSIGN_TASK = "routing.assign_ticket"
+ROUTE_FIELDS = [
+    "status",
+    "queued_at",
+    "updated_at",
+    "category",
+    "queue",
+    "intent",
+    "signals",
+    "priority",
+    "needs_category",
+    "handoff_requested_at",
+]
 
 
 def triage_queue() -> SpecialistQueue:
@@ -31,94 +48,119 @@ def triage_queue() -> SpecialistQueue:
     return queue
 
 
+def dispatch_kick_key(queue_id: int) -> str:
+    return f"dispatch:{queue_id}"
+
+
 def enqueue_dispatch(queue: SpecialistQueue) -> None:
-    """After commit, run dispatch_queue on the queue's own Celery queue (assign.<slug>).
+    """After commit, make sure a dispatch_queue run on the queue's own Celery queue (assign.<slug>)
+    will serve its line: a coalesced kick, so a burst of changes costs one run, not one each.
 
-    A lost publish is repaired by the periodic sweep, which dispatches every queue with waiting work.
+    A lost publish is repaired by the periodic sweep, which kicks every queue with waiting work.
     """
-
-    def publish() -> None:
-        try:
-            celery_app.signature(DISPATCH_TASK, args=[queue.id], queue=queue.celery_queue).apply_async()
-        except Exception:
-            logger.warning("Could not enqueue dispatch for queue %s; the sweep will retry.", queue.slug, exc_info=True)
-
-    transaction.on_commit(publish)
-
-
-def enqueue_assignment(ticket: Ticket, queue: SpecialistQueue) -> None:
-    """After commit, run assign_ticket for a freshly routed ticket on its queue's Celery queue."""
-
-    def publish() -> None:
-        try:
-            celery_app.signature(ASSIGN_TASK, args=[ticket.id], queue=queue.celery_queue).apply_async()
-        except Exception:
-            logger.warning("Could not enqueue assignment of ticket %s; the sweep will retry.", ticket.id, exc_info=True)
-
-    transaction.on_commit(publish)
+    transaction.on_commit(
+        lambda: kick(DISPATCH_TASK, key=dispatch_kick_key(queue.id), args=[queue.id], queue=queue.celery_queue)
+    )
 
 
 def route_ticket(*, ticket_id: int) -> Ticket | None:
-    """Classify a new ticket, choose its queue and put it in line; then dispatch that queue.
-
-    Idempotent: only a "new" ticket moves. A ticket whose signals demand a person is handed
-    off (top priority, handoff time recorded). Called by the routing.route_ticket task.
-    """
-    started = time.perf_counter()
+    """Route one ticket now (a handoff does not wait for the routing worker). Idempotent: only a
+    "new" ticket moves; waits for a routing run that holds it."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None or ticket.status != TicketStatus.NEW:
-            return ticket
-        result = classify_ticket(ticket)
-        category_queue = ticket.category.queue if ticket.category is not None else None
-        queue = category_queue or triage_queue()
+        tickets = list(Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id, status=TicketStatus.NEW))
+        _route_locked(tickets)
+    return Ticket.objects.filter(pk=ticket_id).first()
+
+
+def route_new_tickets(*, batch_size: int = ROUTE_BATCH) -> int:
+    """Classify up to batch_size "new" tickets, oldest first, and put each in line in its queue,
+    in one transaction; then kick the dispatch of every queue that gained work. Returns how many.
+
+    Racing callers take different tickets (SKIP LOCKED). A ticket whose signals demand a person is
+    handed off: top priority, handoff time recorded.
+    """
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=TicketStatus.NEW)
+            .order_by("id")[:batch_size]
+        )
+        _route_locked(tickets)
+    return len(tickets)
+
+
+def drain_new_tickets(*, budget_seconds: float = DRAIN_SECONDS) -> int:
+    """The routing task: route new tickets, batch after batch, until none is left or the budget
+    is spent (then it kicks a successor). Returns how many it routed."""
+    claim(ROUTE_KICK)
+    deadline = time.monotonic() + budget_seconds
+    routed = 0
+    while True:
+        count = route_new_tickets()
+        routed += count
+        if count < ROUTE_BATCH:
+            return routed
+        if time.monotonic() > deadline:
+            enqueue_routing()
+            return routed
+
+
+def _route_locked(tickets: Sequence[Ticket]) -> None:
+    """Classify and queue locked "new" tickets; the caller's transaction commits it all."""
+    if not tickets:
+        return
+    started = time.perf_counter()
+    results = classify_tickets(tickets)
+    now = timezone.now()
+    queues: dict[int, SpecialistQueue] = {}
+    decisions = []
+    triage: SpecialistQueue | None = None
+    for ticket, result in zip(tickets, results, strict=True):
+        queue = ticket.category.queue if ticket.category is not None else None
+        if queue is None:
+            triage = triage or triage_queue()
+            queue = triage
         ticket.queue = queue
-        changed = set_status(ticket, TicketStatus.QUEUED)
+        queues[queue.id] = queue
+        set_status(ticket, TicketStatus.QUEUED, at=now, announce=False)
+        ticket.updated_at = now
         if result.demands_a_person:
             ticket.priority = Ticket.PRIORITY_TOP
-            ticket.handoff_requested_at = ticket.handoff_requested_at or timezone.now()
-        ticket.save(
-            update_fields=[
-                *changed,
-                "category",
-                "queue",
-                "intent",
-                "signals",
-                "priority",
-                "needs_category",
-                "handoff_requested_at",
-            ]
+            ticket.handoff_requested_at = ticket.handoff_requested_at or now
+        decisions.append(
+            RoutingDecision(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.HANDOFF if result.demands_a_person else RoutingDecision.Kind.ROUTE,
+                queue=queue,
+                reason=(
+                    f"{result.method} says {result.category} ({result.confidence:.2f})"
+                    + (" — unsure, to triage" if result.needs_category else "")
+                    + (f"; signals: {', '.join(result.signals)}" if result.signals else "")
+                )[:300],
+                created_at=now,
+            )
         )
-        RoutingDecision.objects.create(
-            ticket=ticket,
-            kind=RoutingDecision.Kind.HANDOFF if result.demands_a_person else RoutingDecision.Kind.ROUTE,
-            queue=queue,
-            reason=(
-                f"{result.method} says {result.category} ({result.confidence:.2f})"
-                + (" — unsure, to triage" if result.needs_category else "")
-                + (f"; signals: {', '.join(result.signals)}" if result.signals else "")
-            )[:300],
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
-        enqueue_assignment(ticket, queue)
-    return ticket
+    Ticket.objects.bulk_update(tickets, ROUTE_FIELDS)
+    latency_ms = (time.perf_counter() - started) * 1000 / len(tickets)
+    for decision in decisions:
+        decision.latency_ms = latency_ms
+    RoutingDecision.objects.bulk_create(decisions)
+    notify_tickets_changed(tickets, kind="status")
+    for queue in queues.values():
+        enqueue_dispatch(queue)
 
 
-def requeue_unrouted_tickets(*, batch_size: int = UNROUTED_SWEEP_BATCH, grace_seconds: int | None = None) -> list[int]:
-    """Re-enqueue routing for tickets still "new" past the grace period (a lost enqueue).
+def requeue_unrouted_tickets(*, grace_seconds: int | None = None) -> int:
+    """Kick routing when tickets have stayed "new" past the grace period (a lost kick or task).
 
-    Safe to run twice at once: route_ticket only moves "new" tickets, so a duplicate
-    enqueue is harmless. Bounded by batch_size, oldest first.
+    Returns how many tickets are overdue. Safe to run twice at once: routing takes each new
+    ticket once (SKIP LOCKED) and only moves "new" tickets.
     """
     if grace_seconds is None:
         grace_seconds = settings.UNROUTED_TICKET_GRACE_SECONDS
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
-    ids = list(
-        Ticket.objects.filter(status=TicketStatus.NEW, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:batch_size]
-    )
-    requeued = [ticket_id for ticket_id in ids if enqueue_routing(ticket_id)]
-    if requeued:
-        logger.info("Re-enqueued routing for %d unrouted tickets.", len(requeued))
-    return requeued
+    overdue = Ticket.objects.filter(status=TicketStatus.NEW, created_at__lt=cutoff).count()
+    if overdue:
+        logger.info("%d tickets still new past %ss: kicking routing.", overdue, grace_seconds)
+        enqueue_routing()
+    return overdue

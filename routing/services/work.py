@@ -99,7 +99,13 @@ def request_handoff(*, ticket_id: int) -> Ticket:
         )
         queue_id = ticket.queue_id
     if ticket.status == TicketStatus.QUEUED and queue_id is not None:
-        dispatch_queue(queue_id=queue_id)  # inline: a person within the request, not after a hop
+        # Inline: a person within the request, not after a hop. The head of the line is this
+        # ticket unless an older top-priority one waits; then the queue's dispatcher follows.
+        dispatch_queue(queue_id=queue_id, limit=1)
+        ticket.refresh_from_db()
+        if ticket.status == TicketStatus.QUEUED and ticket.queue is not None:
+            enqueue_dispatch(ticket.queue)  # no transaction here: kicks at once
+        return ticket
     ticket.refresh_from_db()
     return ticket
 

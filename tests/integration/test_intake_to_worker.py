@@ -48,6 +48,6 @@ def test_a_ticket_whose_enqueue_was_lost_is_recovered_by_the_sweeper(
 
     monkeypatch.setattr(celery_app, "send_task", real_send_task)  # Redis is back
     with time_machine.travel(timezone.now() + timedelta(seconds=90), tick=True):
-        assert requeue_unrouted_tickets() == [ticket_id]
+        assert requeue_unrouted_tickets() == 1
 
     wait_for(lambda: status_of(ticket_id) == TicketStatus.QUEUED)

@@ -1,4 +1,4 @@
-"""Nothing accepted is lost: a ticket whose routing enqueue failed is picked up by the sweeper."""
+"""Nothing accepted is lost: a ticket whose routing kick failed is picked up by the sweeper."""
 
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cxconsole.celery import app as celery_app
-from routing.services import requeue_unrouted_tickets, route_ticket
+from routing.services import requeue_unrouted_tickets, route_new_tickets, route_ticket
 from tests.tickets.test_intake_api import URL, VALID
 from tickets.models import Ticket, TicketStatus
 
@@ -46,7 +46,7 @@ def test_an_inquiry_is_accepted_even_when_the_broker_is_down(
         response = storefront_client.post(URL, VALID, format="json")
 
     assert response.status_code == 201
-    assert broken_broker == ["routing.route_ticket"]
+    assert broken_broker == ["routing.route_new_tickets"]
     assert Ticket.objects.get(pk=response.data["id"]).status == TicketStatus.NEW
 
 
@@ -62,13 +62,14 @@ def test_the_sweeper_re_enqueues_tickets_left_new_past_the_grace_period(
     monkeypatch.setattr(
         celery_app, "send_task", lambda name, args=None, kwargs=None, **kw: sent.append((name, list(args)))
     )
-    assert requeue_unrouted_tickets() == []  # still inside the grace period
+    assert requeue_unrouted_tickets() == 0  # still inside the grace period
+    assert sent == []
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert requeue_unrouted_tickets() == [lost_id]
-    assert sent == [("routing.route_ticket", [lost_id])]
+        assert requeue_unrouted_tickets() == 1
+    assert sent == [("routing.route_new_tickets", [])]
 
-    route_ticket(ticket_id=lost_id)  # what the worker does with the re-sent task
+    assert route_new_tickets() == 1  # what the worker does with the kicked task
     assert Ticket.objects.get(pk=lost_id).status == TicketStatus.QUEUED
 
 
@@ -77,7 +78,7 @@ def test_the_sweeper_leaves_routed_tickets_alone(storefront_client: APIClient, r
     ticket_id = storefront_client.post(URL, VALID, format="json").data["id"]
     route_ticket(ticket_id=ticket_id)
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        assert requeue_unrouted_tickets() == []
+        assert requeue_unrouted_tickets() == 0
 
 
 @pytest.mark.django_db
