@@ -185,6 +185,8 @@ def main() -> None:
             PY,
             "manage.py",
             "shell",
+            "-v",
+            "0",
             "-c",
             "from routing.selectors import celery_queue_names; print(','.join(celery_queue_names()))",
         ],

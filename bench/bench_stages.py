@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Where a ticket's CPU goes: intake, routing and assignment measured one stage at a time.
 
-    .venv/bin/python bench/bench_stages.py --tickets 600
+    .venv/bin/python bench/bench_stages.py --tickets 600 --batch 20
 
 On a scratch PostgreSQL database (<name>_stages) with 50 free agents and Redis as broker and
 channel layer, in one process and without HTTP or Celery around them, it runs N inquiries
-through the intake API view (Django's test client), then routing.route_ticket's service on each,
-then routing.assign_ticket's service on each, and prints per stage: median wall and CPU time
-per ticket and SQL queries per ticket. Their sum is a floor on the CPU one ticket costs the web
+through the intake API view (Django's test client), then routes them in batches of --batch
+(routing.route_new_tickets; under load the batch is whatever arrived since the last run), then
+serves every queue's line (routing.dispatch_queue), and prints per stage and per ticket: median
+wall and CPU time and SQL queries. Their sum is a floor on the CPU one ticket costs the web
 and worker processes (PostgreSQL, Redis and Celery's own hand-offs come on top); bench_routing.py
 measures the whole path. Publishing to Celery is real (the queues are purged afterwards).
 """
@@ -48,9 +49,15 @@ def measure(label: str, items: list, step: Callable[[object], object]) -> dict[s
     }
 
 
+def per_ticket(stage: dict[str, float | str], tickets: int) -> dict[str, float | str]:
+    """A stage measured per batch, restated per ticket."""
+    return {k: (round(v / tickets, 2) if isinstance(v, float) and k != "stage" else v) for k, v in stage.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=600)
+    parser.add_argument("--batch", type=int, default=20, help="tickets per routing batch (load sets it live)")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "stages.json"))
     args = parser.parse_args()
 
@@ -65,7 +72,8 @@ def main() -> None:
     from django.test import Client
 
     from routing import services
-    from tickets.models import Ticket
+    from teams.models import SpecialistQueue
+    from tickets.models import Ticket, TicketStatus
 
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
@@ -78,15 +86,21 @@ def main() -> None:
     # Warm-up: model loading, caches, connections.
     for i in range(30):
         intake(i)
-    warm = list(Ticket.objects.values_list("id", flat=True))
-    for ticket_id in warm:
-        services.route_ticket(ticket_id=ticket_id)
-        services.assign_ticket(ticket_id=ticket_id)
+    services.drain_new_tickets()
+    for queue_id in SpecialistQueue.objects.values_list("id", flat=True):
+        services.dispatch_queue(queue_id=queue_id)
 
     stages = [measure("intake (API view)", list(range(1000, 1000 + args.tickets)), intake)]
-    ids = list(Ticket.objects.exclude(id__in=warm).order_by("id").values_list("id", flat=True))
-    stages.append(measure("route_ticket (classify, queue)", ids, lambda i: services.route_ticket(ticket_id=i)))
-    stages.append(measure("assign_ticket (claim, assign)", ids, lambda i: services.assign_ticket(ticket_id=i)))
+    ids = list(Ticket.objects.filter(status=TicketStatus.NEW).values_list("id", flat=True))
+    batches = [args.batch] * (len(ids) // args.batch)
+    route = measure(f"route, batches of {args.batch}", batches, lambda b: services.route_new_tickets(batch_size=b))
+    stages.append(per_ticket(route, args.batch))
+    queues = list(
+        Ticket.objects.filter(id__in=ids, status=TicketStatus.QUEUED).values_list("queue_id", flat=True).distinct()
+    )
+    waiting = Ticket.objects.filter(id__in=ids, status=TicketStatus.QUEUED).count()
+    dispatch = measure("dispatch, every queue", [queues], lambda q: [services.dispatch_queue(queue_id=i) for i in q])
+    stages.append(per_ticket(dispatch, waiting))
     assert Ticket.objects.filter(id__in=ids, first_assigned_at__isnull=False).count() == len(ids)
     redis.Redis.from_url(redis_url).flushdb()
 

@@ -72,7 +72,8 @@ def _statements(vendor: str) -> tuple[str, str, str]:
     )
     shopper = f"{insert(Shopper)} ON CONFLICT ({qn('external_id')}) DO UPDATE SET {merge} RETURNING {qn('id')}"
     ticket = f"{insert(Ticket)} RETURNING {qn('id')}"
-    return shopper, ticket, insert(Message)
+    message = f"{insert(Message)} RETURNING {qn('id')}"
+    return shopper, ticket, message
 
 
 def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool) -> None:
@@ -88,13 +89,13 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
         sql = (
             f"WITH s AS ({upsert}), "
             f"t AS ({insert_ticket.format(link='(SELECT id FROM s)')}), "
-            f"m AS ({insert_message.format(link='(SELECT id FROM t)')} RETURNING 1) "
-            "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT count(*) FROM m)"
+            f"m AS ({insert_message.format(link='(SELECT id FROM t)')}) "
+            "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
         with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            shopper.id, ticket.id, _ = cursor.fetchone()
+            shopper.id, ticket.id, message.id = cursor.fetchone()
     else:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(upsert, shopper_params)
@@ -102,5 +103,6 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
             cursor.execute(insert_ticket.format(link="%s"), _link(ticket_params, shopper.id))
             (ticket.id,) = cursor.fetchone()
             cursor.execute(insert_message.format(link="%s"), _link(message_params, ticket.id))
+            (message.id,) = cursor.fetchone()
     ticket.shopper_id = shopper.id  # read lazily: the stored row may hold merged details
     message.ticket = ticket

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from cxconsole.bulk import update_fields
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
@@ -46,10 +47,10 @@ class Eligibility:
     allow_secondary: bool
     language: str
 
-    def admits(self, agent: AgentProfile, skills: Mapping[int, str]) -> bool:
+    def admits(self, languages: list[str], skills: Mapping[int, str]) -> bool:
         """For an online agent of the queue's pool (supervisors for escalation, everyone for
         triage, the queue's skilled agents for a specialist queue) with free capacity."""
-        if self.language not in agent.languages:
+        if self.language not in languages:
             return False
         if self.queue_kind != SpecialistQueue.Kind.SPECIALIST:
             return True
@@ -81,15 +82,29 @@ def eligibility_for(ticket: Ticket, queue: SpecialistQueue) -> Eligibility:
     )
 
 
-def best_first(agent: AgentProfile) -> tuple[int, datetime, int]:
-    """Most free capacity first, then longest since the last assignment (never assigned first)."""
-    return (agent.active_ticket_count - agent.capacity, agent.last_assigned_at or _EPOCH, agent.pk)
+@dataclass
+class FreeAgent:
+    """A locked agent row, as a dispatch batch sees and spends it (plain values: a batch may
+    look at dozens of agents to assign a handful of tickets)."""
+
+    pk: int
+    user_id: int
+    capacity: int
+    active: int
+    last_assigned_at: datetime | None
+    languages: list[str]
+    skills: dict[int, str]  # category id -> level, for the queue's categories
+
+    def best_first(self) -> tuple[int, datetime, int]:
+        """Most free capacity first, then longest since the last assignment (never assigned first)."""
+        return (self.active - self.capacity, self.last_assigned_at or _EPOCH, self.pk)
 
 
 @dataclass
 class Pick:
     ticket: Ticket
-    agent: AgentProfile
+    agent_pk: int
+    agent_user_id: int
     reason: str
     candidates: int
 
@@ -98,7 +113,9 @@ def assign_locked(
     *, ticket: Ticket, agent: AgentProfile, reason: str, candidates: int = 1, started: float | None = None
 ) -> None:
     """Give a locked ticket to a locked agent. The caller holds both row locks in its transaction."""
-    _write_assignments([Pick(ticket, agent, reason, candidates)], started=started)
+    _write_assignments([Pick(ticket, agent.pk, agent.user_id, reason, candidates)], started=started)
+    agent.active_ticket_count += 1
+    agent.last_assigned_at = timezone.now()
 
 
 def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
@@ -108,20 +125,20 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
     per_agent: Counter[int] = Counter()
     assignments, decisions = [], []
     for pick in picks:
-        ticket, agent = pick.ticket, pick.agent
+        ticket = pick.ticket
         set_status(ticket, TicketStatus.ASSIGNED, at=now, announce=False)
-        ticket.assigned_agent_id = agent.user_id
+        ticket.assigned_agent_id = pick.agent_user_id
         ticket.updated_at = now
         if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
             ticket.handoff_assigned_at = now
-        per_agent[agent.pk] += 1
-        assignments.append(Assignment(ticket=ticket, agent_id=agent.user_id, reason=pick.reason, started_at=now))
+        per_agent[pick.agent_pk] += 1
+        assignments.append(Assignment(ticket=ticket, agent_id=pick.agent_user_id, reason=pick.reason, started_at=now))
         decisions.append(
             RoutingDecision(
                 ticket=ticket,
                 kind=RoutingDecision.Kind.ASSIGN,
                 queue_id=ticket.queue_id,
-                agent_id=agent.user_id,
+                agent_id=pick.agent_user_id,
                 candidates=pick.candidates,
                 reason=pick.reason,
                 latency_ms=latency_ms,
@@ -130,7 +147,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
         )
     tickets = [pick.ticket for pick in picks]
     Assignment.objects.bulk_create(assignments)
-    Ticket.objects.bulk_update(tickets, ASSIGN_FIELDS)
+    update_fields(tickets, ASSIGN_FIELDS)
     by_count: dict[int, list[int]] = {}
     for agent_pk, count in per_agent.items():
         by_count.setdefault(count, []).append(agent_pk)
@@ -154,10 +171,10 @@ def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
     return assignment.agent_id
 
 
-def _lock_free_agents(queue: SpecialistQueue) -> tuple[list[AgentProfile], dict[int, dict[int, str]]]:
-    """Lock the online agents with room who may serve this queue, in id order; and their skills
-    in its categories (by agent pk, then category id)."""
-    agents: QuerySet[AgentProfile] = AgentProfile.objects.select_for_update(of=("self",)).filter(
+def _lock_free_agents(queue: SpecialistQueue) -> list[FreeAgent]:
+    """Lock the online agents with room who may serve this queue, in id order, with their skills
+    in its categories."""
+    agents = AgentProfile.objects.select_for_update(of=("self",)).filter(
         status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity")
     )
     categories = queue_category_ids(queue.id)
@@ -165,31 +182,35 @@ def _lock_free_agents(queue: SpecialistQueue) -> tuple[list[AgentProfile], dict[
         agents = agents.filter(user__groups__name=SUPERVISORS_GROUP)
     elif queue.kind == SpecialistQueue.Kind.SPECIALIST:
         agents = agents.filter(pk__in=AgentSkill.objects.filter(category_id__in=categories).values("agent_id"))
-    locked = list(agents.order_by("pk"))
-    skills: dict[int, dict[int, str]] = {agent.pk: {} for agent in locked}
+    locked = [
+        FreeAgent(pk, user_id, capacity, active, last, languages, {})
+        for pk, user_id, capacity, active, last, languages in agents.order_by("pk").values_list(
+            "pk", "user_id", "capacity", "active_ticket_count", "last_assigned_at", "languages"
+        )
+    ]
     if locked and queue.kind == SpecialistQueue.Kind.SPECIALIST:
-        rows = AgentSkill.objects.filter(agent_id__in=skills, category_id__in=categories).values_list(
+        by_pk = {agent.pk: agent for agent in locked}
+        rows = AgentSkill.objects.filter(agent_id__in=by_pk, category_id__in=categories).values_list(
             "agent_id", "category_id", "level"
         )
         for agent_pk, category_id, level in rows:
-            skills[agent_pk][category_id] = level
-    return locked, skills
+            by_pk[agent_pk].skills[category_id] = level
+    return locked
 
 
-def _match(
-    tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[AgentProfile], skills: dict[int, dict[int, str]]
-) -> list[Pick]:
+def _match(tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[FreeAgent]) -> list[Pick]:
     """Each ticket in line order to the best agent it admits, counting what this batch gives."""
     picks = []
+    now = timezone.now()
     for ticket in tickets:
         rule = eligibility_for(ticket, queue)
-        eligible = [a for a in agents if a.active_ticket_count < a.capacity and rule.admits(a, skills[a.pk])]
+        eligible = [a for a in agents if a.active < a.capacity and rule.admits(a.languages, a.skills)]
         if not eligible:
             continue
-        agent = min(eligible, key=best_first)
-        picks.append(Pick(ticket, agent, rule.reason(ticket, skills[agent.pk]), len(eligible)))
-        agent.active_ticket_count += 1
-        agent.last_assigned_at = timezone.now()
+        agent = min(eligible, key=FreeAgent.best_first)
+        picks.append(Pick(ticket, agent.pk, agent.user_id, rule.reason(ticket, agent.skills), len(eligible)))
+        agent.active += 1
+        agent.last_assigned_at = now
     return picks
 
 
@@ -204,10 +225,10 @@ def _dispatch_batch(
         tickets = list(_waiting_line(queue, after=after).select_for_update(skip_locked=True, of=("self",))[:size])
         if not tickets:
             return 0, after, 0
-        agents, skills = _lock_free_agents(queue)
+        agents = _lock_free_agents(queue)
         if not agents:
             return 0, None, len(tickets)
-        picks = _match(tickets, queue, agents, skills)
+        picks = _match(tickets, queue, agents)
         if picks:
             _write_assignments(picks, started=started)
     last = tickets[-1]
@@ -231,7 +252,7 @@ def dispatch_queue(*, queue_id: int, limit: int = DISPATCH_LIMIT) -> int:
         count, after, read = _dispatch_batch(queue, after=after, size=min(DISPATCH_BATCH, limit - assigned))
         assigned += count
         scanned += read
-        if read == 0 or after is None:
+        if read < DISPATCH_BATCH or after is None:  # the line is read to its end, or nobody is free
             break
     return assigned
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification.services import classify_tickets
+from cxconsole.bulk import update_fields
 from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
 from teams.models import SpecialistQueue
@@ -140,7 +141,7 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
                 created_at=now,
             )
         )
-    Ticket.objects.bulk_update(tickets, ROUTE_FIELDS)
+    update_fields(tickets, ROUTE_FIELDS)
     latency_ms = (time.perf_counter() - started) * 1000 / len(tickets)
     for decision in decisions:
         decision.latency_ms = latency_ms

@@ -139,6 +139,12 @@ def transfer_ticket(
         assert to_agent is not None
         if to_agent.user_id == ticket.assigned_agent_id:
             raise RoutingError("The ticket is already with this agent.")
+        # Both agent rows in id order, as dispatch locks them: never one each way round.
+        list(
+            AgentProfile.objects.select_for_update()
+            .filter(user_id__in=[u for u in (ticket.assigned_agent_id, to_agent.user_id) if u])
+            .order_by("pk")
+        )
         previous = release_locked(ticket=ticket, end_reason="transferred to agent")
         # Between owners, through the state machine like every other move (stamps nothing new).
         set_status(ticket, TicketStatus.QUEUED)

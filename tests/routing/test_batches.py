@@ -1,0 +1,165 @@
+"""Routing and assignment work in batches: a batch of 30 tickets costs the database no more
+queries than a batch of 3, and live screens get one hint per queue, not one per ticket."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cxconsole.celery import app as celery_app
+from routing.models import Assignment, RoutingDecision
+from routing.services import dispatch_queue, route_new_tickets
+from teams.models import AgentProfile
+from tests.factories import AgentFactory, TicketFactory, UserFactory, category
+from tickets.events import ticket_changed
+from tickets.models import Ticket, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+# Order categories the storefront sent: each decides the ticket's queue.
+MIX = ["jewelry", "maternal_baby", "fresh_food"]
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list]]:
+    sent: list[tuple[str, list]] = []
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args=None, kwargs=None, **kw: sent.append((name, list(args or [])))
+    )
+    return sent
+
+
+@pytest.fixture
+def hints() -> Iterator[list[dict]]:
+    """The ticket_changed notifications live screens receive."""
+    received: list[dict] = []
+
+    def listen(sender: object, **kwargs: object) -> None:
+        received.append(kwargs)
+
+    ticket_changed.connect(listen, dispatch_uid="test-batch-hints")
+    yield received
+    ticket_changed.disconnect(dispatch_uid="test-batch-hints")
+
+
+@pytest.fixture
+def jewelry_team(db: None) -> list[AgentProfile]:
+    """Three jewelry specialists with room for plenty of tickets."""
+    return [
+        AgentFactory(user=UserFactory(username=name), capacity=40, languages=["zh"], skills=["jewelry"])
+        for name in ("ana", "bo", "cy")
+    ]
+
+
+def new_tickets(count: int, categories: list[str] = MIX) -> list[Ticket]:
+    return [TicketFactory(order_product_category=categories[n % len(categories)]) for n in range(count)]
+
+
+def waiting_tickets(count: int) -> list[Ticket]:
+    jewelry = category("jewelry")
+    queued_at = timezone.now() - timedelta(minutes=5)
+    return [
+        TicketFactory(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=queued_at)
+        for _ in range(count)
+    ]
+
+
+def queries_to_route(count: int) -> int:
+    tickets = new_tickets(count)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert route_new_tickets(batch_size=100) == count
+    assert not Ticket.objects.filter(pk__in=[t.pk for t in tickets], status=TicketStatus.NEW).exists()
+    return len(queries)
+
+
+def queries_to_dispatch(count: int) -> int:
+    tickets = waiting_tickets(count)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert dispatch_queue(queue_id=category("jewelry").queue_id) == count
+    assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], status=TicketStatus.ASSIGNED).count() == count
+    return len(queries)
+
+
+def test_routing_30_new_tickets_takes_no_more_queries_than_routing_3() -> None:
+    queries_to_route(1)  # first use: per-process caches (categories) fill here
+
+    assert queries_to_route(3) == queries_to_route(30)
+
+
+def test_a_routed_batch_puts_every_ticket_in_its_queue_with_a_decision() -> None:
+    tickets = new_tickets(9)
+
+    assert route_new_tickets(batch_size=100) == 9
+
+    for ticket in Ticket.objects.filter(pk__in=[t.pk for t in tickets]).select_related("category"):
+        assert ticket.status == TicketStatus.QUEUED
+        assert ticket.category.slug == ticket.order_product_category
+        assert ticket.queue_id == ticket.category.queue_id
+        assert ticket.queued_at is not None
+    assert RoutingDecision.objects.filter(kind=RoutingDecision.Kind.ROUTE).count() == 9
+
+
+def test_a_routing_run_takes_at_most_its_batch_oldest_first() -> None:
+    tickets = new_tickets(5)
+
+    assert route_new_tickets(batch_size=3) == 3
+
+    still_new = Ticket.objects.filter(status=TicketStatus.NEW).order_by("pk")
+    assert list(still_new) == tickets[3:]
+
+
+def test_dispatching_30_waiting_tickets_takes_no_more_queries_than_dispatching_3(
+    jewelry_team: list[AgentProfile],
+) -> None:
+    queries_to_dispatch(3)  # first use: per-process caches (the queue, its categories) fill here
+
+    assert queries_to_dispatch(3) == queries_to_dispatch(30)
+    loads = sorted(AgentProfile.objects.values_list("active_ticket_count", flat=True))
+    assert loads == [12, 12, 12]  # 36 tickets shared evenly
+    assert Assignment.objects.filter(ended_at__isnull=True).count() == 36
+
+
+def test_routing_a_batch_sends_one_hint_and_one_dispatch_kick_per_queue(
+    hints: list[dict], published: list, django_capture_on_commit_callbacks
+) -> None:
+    tickets = new_tickets(12)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        route_new_tickets(batch_size=100)
+
+    queue_ids = {category(slug).queue_id for slug in MIX}
+    assert len(queue_ids) == 3
+    assert sorted(h["queue_id"] for h in hints) == sorted(queue_ids)
+    assert {(h["kind"], h["status"]) for h in hints} == {("status", TicketStatus.QUEUED)}
+    assert {h["ticket_id"] for h in hints} <= {t.pk for t in tickets}
+    assert sorted(args[0] for name, args in published if name == "routing.dispatch_queue") == sorted(queue_ids)
+    assert [name for name, _ in published if name != "routing.dispatch_queue"] == []
+
+
+def test_a_batch_of_one_queue_sends_one_hint_however_many_tickets(
+    hints: list[dict], published: list, django_capture_on_commit_callbacks
+) -> None:
+    new_tickets(20, categories=["jewelry"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        route_new_tickets(batch_size=100)
+
+    assert [h["queue_id"] for h in hints] == [category("jewelry").queue_id]
+
+
+def test_dispatching_a_batch_sends_one_hint_naming_every_agent_who_got_work(
+    jewelry_team: list[AgentProfile], hints: list[dict], published: list, django_capture_on_commit_callbacks
+) -> None:
+    waiting_tickets(6)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_queue(queue_id=category("jewelry").queue_id) == 6
+
+    assert len(hints) == 1
+    (hint,) = hints
+    assert hint["queue_id"] == category("jewelry").queue_id
+    assert hint["status"] == TicketStatus.ASSIGNED
+    assert hint["agent_ids"] == sorted(agent.user_id for agent in jewelry_team)

@@ -1,0 +1,110 @@
+"""update_fields writes many rows' changed fields in one go, storing exactly what save() would
+(cxconsole.bulk)."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from cxconsole.bulk import update_fields
+from tests.factories import TicketFactory, UserFactory, category, queue
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+QUEUED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+FIELDS = ["status", "queue", "category", "signals", "priority", "queued_at", "assigned_agent", "order_amount"]
+
+
+def stored(ticket: Ticket, fields: list[str] = FIELDS) -> dict[str, Any]:
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    return {name: getattr(fresh, Ticket._meta.get_field(name).attname) for name in fields}
+
+
+def change(ticket: Ticket, n: int) -> None:
+    ticket.status = "queued"
+    ticket.queue = queue("jewelry")
+    ticket.category = None  # a value that was set, cleared
+    ticket.signals = ["negative_sentiment", {"repeat_contact": n}]
+    ticket.priority = 100 + n
+    ticket.queued_at = QUEUED_AT
+    ticket.assigned_agent = None
+    ticket.order_amount = Decimal(f"{n}.50")
+
+
+def expected(n: int) -> dict[str, Any]:
+    return {
+        "status": "queued",
+        "queue": queue("jewelry").id,
+        "category": None,
+        "signals": ["negative_sentiment", {"repeat_contact": n}],
+        "priority": 100 + n,
+        "queued_at": QUEUED_AT,
+        "assigned_agent": None,
+        "order_amount": Decimal(f"{n}.50"),
+    }
+
+
+def test_it_stores_each_row_s_own_values_as_save_would() -> None:
+    tickets = [TicketFactory(category=category("jewelry"), signals=["old"]) for _ in range(4)]
+    by_save = TicketFactory(category=category("jewelry"), signals=["old"])
+    for n, ticket in enumerate([*tickets, by_save]):
+        change(ticket, n)
+
+    update_fields(tickets, FIELDS)
+    by_save.save(update_fields=FIELDS)
+
+    assert [stored(ticket) for ticket in tickets] == [expected(n) for n in range(4)]
+    assert stored(by_save) == expected(4)  # the same representation, through save()
+
+
+def test_it_sets_a_foreign_key_given_as_object_or_as_id() -> None:
+    ana = UserFactory(username="ana")
+    by_object, by_id = TicketFactory(status="queued"), TicketFactory(status="queued")
+    by_object.assigned_agent = ana
+    by_id.assigned_agent_id = ana.id
+
+    update_fields([by_object, by_id], ["assigned_agent"])
+
+    assert list(Ticket.objects.filter(assigned_agent=ana).order_by("pk")) == [by_object, by_id]
+
+
+def test_fields_not_listed_are_left_as_stored() -> None:
+    ticket = TicketFactory(subject="戒指尺寸", priority=0)
+    ticket.subject = "changed in memory only"
+    ticket.priority = 100
+
+    update_fields([ticket], ["priority"])
+
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert (fresh.subject, fresh.priority) == ("戒指尺寸", 100)
+
+
+def test_other_tickets_are_untouched() -> None:
+    changed, bystander = TicketFactory(), TicketFactory()
+    changed.priority = 100
+
+    update_fields([changed], ["priority"])
+
+    assert Ticket.objects.get(pk=bystander.pk).priority == 0
+
+
+def test_a_batch_is_one_statement_whatever_its_size() -> None:
+    tickets = [TicketFactory() for _ in range(25)]
+    for n, ticket in enumerate(tickets):
+        change(ticket, n)
+
+    with CaptureQueriesContext(connections["default"]) as queries:
+        update_fields(tickets, FIELDS)
+
+    assert len(queries) == 1
+    assert sorted(Ticket.objects.values_list("priority", flat=True)) == [100 + n for n in range(25)]
+
+
+def test_an_empty_batch_touches_nothing() -> None:
+    with CaptureQueriesContext(connections["default"]) as queries:
+        update_fields([], FIELDS)
+    assert len(queries) == 0
