@@ -236,7 +236,7 @@ def _dispatch_batch(
     return len(picks), (last.priority, last.queued_at, last.pk), len(tickets)
 
 
-def dispatch_queue(*, queue_id: int, limit: int = DISPATCH_LIMIT) -> int:
+def dispatch_queue(*, queue_id: int, limit: int | None = None) -> int:
     """Serve a queue's waiting line, by priority then age, while eligible agents are free.
 
     Safe with any number of concurrent callers. Run by the routing.dispatch_queue task on the
@@ -246,6 +246,7 @@ def dispatch_queue(*, queue_id: int, limit: int = DISPATCH_LIMIT) -> int:
     queue = queue_by_id(queue_id)
     if queue is None:
         return 0
+    limit = DISPATCH_LIMIT if limit is None else limit
     assigned = scanned = 0
     after: tuple[int, datetime, int] | None = None
     while assigned < limit and scanned < DISPATCH_SCAN_LIMIT:

@@ -163,3 +163,22 @@ def test_dispatching_a_batch_sends_one_hint_naming_every_agent_who_got_work(
     assert hint["queue_id"] == category("jewelry").queue_id
     assert hint["status"] == TicketStatus.ASSIGNED
     assert hint["agent_ids"] == sorted(agent.user_id for agent in jewelry_team)
+
+
+def test_a_dispatch_run_that_reaches_its_limit_kicks_a_successor(
+    jewelry_team: list[AgentProfile],
+    published: list[tuple[str, list]],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from routing import tasks
+
+    monkeypatch.setattr(tasks, "DISPATCH_LIMIT", 4)
+    monkeypatch.setattr("routing.services.assignment.DISPATCH_LIMIT", 4)
+    waiting_tickets(6)
+    queue = category("jewelry").queue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_queue(queue.id) == 4
+    assert published == [("routing.dispatch_queue", [queue.id])]  # the two left are not stranded
+    assert Ticket.objects.filter(status=TicketStatus.QUEUED).count() == 2
