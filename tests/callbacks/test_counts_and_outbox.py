@@ -138,6 +138,9 @@ class _Provider(BaseHTTPRequestHandler):
 def provider_server() -> Iterator[str]:
     _Provider.replies, _Provider.received, _Provider.delay = [], [], 0.0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
+    # Closing waits for handlers still running (a delayed reply from a timeout test), so none of
+    # them pops a reply the next test queued on the shared handler class.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/sms"
