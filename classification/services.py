@@ -14,6 +14,7 @@ from django.utils import timezone
 from classification import textmodel
 from classification.models import CategoryLabel, ClassificationDecision, Method
 from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
+from cxconsole.bulk import insert_rows
 from teams.models import Category
 from teams.selectors import categories_by_slug
 from teams.taxonomy import CATEGORY_SLUGS
@@ -188,7 +189,7 @@ def classify_tickets(tickets: Sequence[Ticket]) -> list[Classification]:
             )
         )
         results.append(result)
-    ClassificationDecision.objects.bulk_create(decisions)
+    insert_rows(decisions)
     return results
 
 

@@ -18,8 +18,10 @@ logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
 HINT_TYPE = "ticket.changed"
-# A write waits at most this long for its hint to be handed to the channel layer.
+# A hint not handed to the channel layer within this long is dropped (pages poll).
 PUSH_TIMEOUT_SECONDS = 2.0
+# Per process and group, hints closer together than this are merged into the latest one.
+HINT_INTERVAL_SECONDS = 0.1
 
 
 def agent_group(user_id: int) -> str:
@@ -54,17 +56,65 @@ def push_ticket_change(
     previous_queue_id: int | None = None,
     **extra: Any,
 ) -> None:
-    """Receiver of tickets.events.ticket_changed (sent after commit). Never raises."""
+    """Receiver of tickets.events.ticket_changed (sent after commit). Never raises, never waits:
+    the hint is handed to this process's hint thread, which sends it (see _Coalescer)."""
     hint = {"type": HINT_TYPE, "ticket_id": ticket_id, "status": status, "queue_id": queue_id, "kind": kind}
     groups = groups_for_change(queue_id=queue_id, agent_ids=agent_ids, previous_queue_id=previous_queue_id)
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        future = asyncio.run_coroutine_threadsafe(_send_to_groups(layer, groups, hint), _hint_loop())
-        future.result(timeout=PUSH_TIMEOUT_SECONDS + 0.5)
+        loop = _hint_loop()
+        loop.call_soon_threadsafe(_coalescer(loop).submit, layer, groups, hint)
     except Exception:
         logger.warning("Could not push the change of ticket %s to %s; pages poll.", ticket_id, groups, exc_info=True)
+
+
+class _Coalescer:
+    """Per process, at most one hint per group every HINT_INTERVAL_SECONDS; the latest hint of a
+    burst follows at the end of the interval (trailing edge), so none is lost, only merged.
+
+    A page re-reads everything it shows on any hint (at most once a second), so a burst of
+    assignments costs each screen one hint instead of one per batch or ticket. Lives on the hint
+    loop's thread; the pending hints are bounded by the number of groups.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.last_sent: dict[tuple[int, str], float] = {}
+        self.pending: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+
+    def submit(self, layer: Any, groups: list[str], hint: dict[str, Any]) -> None:
+        now = self.loop.time()
+        for group in groups:
+            key = (id(layer), group)
+            if key in self.pending:
+                self.pending[key] = (layer, hint)  # the latest wins; its send is scheduled
+                continue
+            due = self.last_sent.get(key, -HINT_INTERVAL_SECONDS) + HINT_INTERVAL_SECONDS
+            if now >= due:
+                self._send(key, layer, group, hint)
+            else:
+                self.pending[key] = (layer, hint)
+                self.loop.call_at(due, self._flush, key, group)
+
+    def _flush(self, key: tuple[int, str], group: str) -> None:
+        layer, hint = self.pending.pop(key)
+        self._send(key, layer, group, hint)
+
+    def _send(self, key: tuple[int, str], layer: Any, group: str, hint: dict[str, Any]) -> None:
+        self.last_sent[key] = self.loop.time()
+        self.loop.create_task(_send_to_group(layer, group, hint))
+
+
+_coalescers: dict[int, _Coalescer] = {}
+
+
+def _coalescer(loop: asyncio.AbstractEventLoop) -> _Coalescer:
+    coalescer = _coalescers.get(id(loop))
+    if coalescer is None or coalescer.loop is not loop:
+        coalescer = _coalescers[id(loop)] = _Coalescer(loop)
+    return coalescer
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -85,9 +135,10 @@ def _hint_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-async def _send_to_groups(layer: Any, groups: list[str], hint: dict[str, Any]) -> None:
-    async def send_all() -> None:
-        for group in groups:
-            await layer.group_send(group, hint)
-
-    await asyncio.wait_for(send_all(), timeout=PUSH_TIMEOUT_SECONDS)
+async def _send_to_group(layer: Any, group: str, hint: dict[str, Any]) -> None:
+    try:
+        await asyncio.wait_for(layer.group_send(group, hint), timeout=PUSH_TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning(
+            "Could not push the change of ticket %s to %s; pages poll.", hint.get("ticket_id"), group, exc_info=True
+        )

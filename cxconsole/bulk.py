@@ -1,8 +1,9 @@
-"""Write many rows' changed fields at once, for the routing hot path.
+"""Write many rows at once, for the routing hot path.
 
 Django's bulk_update builds one CASE WHEN per field and row, and resolving those expressions
-cost ~75% of routing a ticket (measured with bench/bench_stages.py). Here one plain UPDATE text
-is executed for every row with executemany: psycopg sends the whole batch in one pipelined round
+cost ~75% of routing a ticket (measured with bench/bench_stages.py), and bulk_create compiles a
+multi-row INSERT value by value through the ORM. Here one plain statement text is executed for
+every row with executemany: psycopg sends the whole batch in one pipelined round
 trip; SQLite runs it in-process. Values are prepared by each field as save() would.
 """
 
@@ -28,5 +29,25 @@ def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
         f"WHERE {qn(str(meta.pk.column))} = %s"
     )
     rows = [[*(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns), obj.pk] for obj in objs]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    """INSERT the objects (same model) in one pipelined executemany, without reading their ids
+    back (for log-like rows nobody reads in the same transaction: decisions, assignments).
+    Values are prepared by each field as save() would, defaults and auto_now included."""
+    if not objs:
+        return
+    model = type(objs[0])
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    meta = model._meta
+    columns = [f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    rows = [[f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in columns] for obj in objs]
     with conn.cursor() as cursor:
         cursor.executemany(sql, rows)

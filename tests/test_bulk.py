@@ -1,4 +1,4 @@
-"""update_fields writes many rows' changed fields in one go, storing exactly what save() would
+"""update_fields and insert_rows write many rows in one go, storing exactly what save() would
 (cxconsole.bulk)."""
 
 from datetime import UTC, datetime
@@ -9,7 +9,8 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from cxconsole.bulk import update_fields
+from cxconsole.bulk import insert_rows, update_fields
+from routing.models import RoutingDecision
 from tests.factories import TicketFactory, UserFactory, category, queue
 from tickets.models import Ticket
 
@@ -108,3 +109,30 @@ def test_an_empty_batch_touches_nothing() -> None:
     with CaptureQueriesContext(connections["default"]) as queries:
         update_fields([], FIELDS)
     assert len(queries) == 0
+
+
+def test_inserted_rows_hold_what_save_would_store_defaults_included() -> None:
+    tickets = TicketFactory.create_batch(3)
+    jewelry = queue("jewelry")
+    rows = [
+        RoutingDecision(ticket=t, kind=RoutingDecision.Kind.ROUTE, queue=jewelry, reason=f"r{n}", latency_ms=n / 2)
+        for n, t in enumerate(tickets)
+    ]
+    with CaptureQueriesContext(connections["default"]) as captured:
+        insert_rows(rows)
+    assert len(captured.captured_queries) == 1  # one executemany for the whole batch
+    saved = RoutingDecision(ticket=tickets[0], kind=RoutingDecision.Kind.ROUTE, queue=jewelry, reason="r0")
+    saved.save()
+    stored_rows = list(
+        RoutingDecision.objects.exclude(pk=saved.pk)
+        .order_by("reason")
+        .values_list("ticket_id", "kind", "queue_id", "agent_id", "candidates", "reason", "latency_ms")
+    )
+    assert stored_rows == [(t.id, "route", jewelry.id, None, 0, f"r{n}", n / 2) for n, t in enumerate(tickets)]
+    assert RoutingDecision.objects.exclude(pk=saved.pk).filter(created_at__isnull=True).count() == 0  # default set
+
+
+def test_inserting_nothing_runs_no_query() -> None:
+    with CaptureQueriesContext(connections["default"]) as captured:
+        insert_rows([])
+    assert captured.captured_queries == []

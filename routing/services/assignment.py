@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from cxconsole.bulk import update_fields
+from cxconsole.bulk import insert_rows, update_fields
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
@@ -146,7 +146,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
             )
         )
     tickets = [pick.ticket for pick in picks]
-    Assignment.objects.bulk_create(assignments)
+    insert_rows(assignments)
     update_fields(tickets, ASSIGN_FIELDS)
     by_count: dict[int, list[int]] = {}
     for agent_pk, count in per_agent.items():
@@ -155,7 +155,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
         AgentProfile.objects.filter(pk__in=agent_pks).update(
             active_ticket_count=F("active_ticket_count") + count, last_assigned_at=now
         )
-    RoutingDecision.objects.bulk_create(decisions)
+    insert_rows(decisions)
     notify_tickets_changed(tickets, kind="status")
 
 

@@ -2,17 +2,20 @@
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from classification.services import classify_tickets
-from cxconsole.bulk import update_fields
+from cxconsole.bulk import insert_rows, update_fields
 from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
+from routing.services.assignment import dispatch_queue
 from teams.models import SpecialistQueue
 from teams.taxonomy import TRIAGE_QUEUE_SLUG
 from tickets.events import notify_tickets_changed
@@ -145,10 +148,15 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
     latency_ms = (time.perf_counter() - started) * 1000 / len(tickets)
     for decision in decisions:
         decision.latency_ms = latency_ms
-    RoutingDecision.objects.bulk_create(decisions)
+    insert_rows(decisions)
     notify_tickets_changed(tickets, kind="status")
     for queue in queues.values():
         enqueue_dispatch(queue)
+    handoffs = Counter(t.queue.id for t, r in zip(tickets, results, strict=True) if r.demands_a_person and t.queue)
+    for queue_id, count in handoffs.items():
+        # The handoff path: a person at once, from this run, not after a hop behind other
+        # queues' dispatch runs (the shopper's own handoff request does the same inline).
+        transaction.on_commit(partial(dispatch_queue, queue_id=queue_id, limit=count))
 
 
 def requeue_unrouted_tickets(*, grace_seconds: int | None = None) -> int:

@@ -22,7 +22,14 @@ from django.contrib.auth.models import AnonymousUser
 
 from console.consumers import ConsoleConsumer
 from console.layers import ThreadSafeInMemoryChannelLayer
-from console.push import SUPERVISORS_GROUP, agent_group, groups_for_change, queue_group
+from console.push import (
+    HINT_INTERVAL_SECONDS,
+    SUPERVISORS_GROUP,
+    agent_group,
+    groups_for_change,
+    push_ticket_change,
+    queue_group,
+)
 from routing.services import add_shopper_message, set_agent_status
 from teams.models import AgentStatus
 from tests.factories import UserFactory, queue
@@ -181,7 +188,10 @@ def test_a_channel_layer_that_is_down_never_breaks_the_write(settings, ana, inqu
 
     ticket = inquiry()
 
-    assert refreshed(ticket).assigned_agent == ana.user
+    assert refreshed(ticket).assigned_agent == ana.user  # the write went through at once
+    deadline = time.monotonic() + 5  # the hint thread reports its failure shortly after
+    while "pages poll" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "pages poll" in caplog.text
     set_agent_status(agent=ana, status=AgentStatus.AWAY)  # later writes too
     assert refreshed(ticket).status == TicketStatus.ASSIGNED
@@ -217,3 +227,18 @@ def test_a_socket_opened_while_the_layer_is_down_is_closed_and_the_page_keeps_po
         assert not connected and code == 1011
 
     run(scenario)
+
+
+def test_a_burst_of_changes_reaches_a_screen_as_two_hints_the_last_one_the_latest(memory_layer) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        channel = await listening(memory_layer, SUPERVISORS_GROUP)
+        await asyncio.sleep(2 * HINT_INTERVAL_SECONDS)  # nothing pending from an earlier test
+        for ticket_id in range(1, 51):  # e.g. 50 assignment batches in a few milliseconds
+            await database_sync_to_async(push_ticket_change)(
+                None, ticket_id=ticket_id, status="assigned", queue_id=7, agent_ids=[], kind="status"
+            )
+        return await drain(memory_layer, channel, wait=0.5)
+
+    received = run(scenario)
+    # The first at once, the rest merged into one trailing hint: none lost, none per batch.
+    assert [hint["ticket_id"] for hint in received] == [1, 50]

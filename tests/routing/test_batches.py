@@ -182,3 +182,19 @@ def test_a_dispatch_run_that_reaches_its_limit_kicks_a_successor(
         assert tasks.dispatch_queue(queue.id) == 4
     assert published == [("routing.dispatch_queue", [queue.id])]  # the two left are not stranded
     assert Ticket.objects.filter(status=TicketStatus.QUEUED).count() == 2
+
+
+def test_a_ticket_whose_words_ask_for_a_person_is_assigned_by_the_routing_run_itself(
+    jewelry_team: list[AgentProfile], published: list[tuple[str, list]], django_capture_on_commit_callbacks
+) -> None:
+    asks = TicketFactory(order_product_category="jewelry", body="转人工！戒指尺寸不对", language="zh")
+    waits = TicketFactory(order_product_category="jewelry", body="戒指尺寸偏大，想换小一号", language="zh")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert route_new_tickets() == 2
+
+    asks.refresh_from_db()
+    waits.refresh_from_db()
+    assert asks.status == TicketStatus.ASSIGNED and asks.handoff_assigned_at is not None  # no hop
+    assert waits.status == TicketStatus.QUEUED  # served by its queue's dispatch run, which was kicked
+    assert ("routing.dispatch_queue", [waits.queue_id]) in published
