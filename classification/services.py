@@ -149,10 +149,6 @@ def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
     }
 
 
-def classify_ticket(ticket: Ticket) -> Classification:
-    return classify_tickets([ticket])[0]
-
-
 def classify_tickets(tickets: Sequence[Ticket]) -> list[Classification]:
     """Classify tickets and record each decision (one insert for the batch); sets category,
     intent, signals, priority and needs_category on the instances (the caller, routing, saves

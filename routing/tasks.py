@@ -6,11 +6,7 @@ whatever has piled up since the last one.
 
 from celery import shared_task
 
-from cxconsole.kicks import claim
 from routing import services
-from routing.services.assignment import DISPATCH_LIMIT
-from routing.services.intake import dispatch_kick_key
-from teams.selectors import queue_by_id
 
 
 @shared_task(name="routing.route_new_tickets")
@@ -20,14 +16,8 @@ def route_new_tickets() -> int:
 
 @shared_task(name="routing.dispatch_queue")
 def dispatch_queue(queue_id: int) -> int:
-    """Runs on the Celery queue of its specialist queue (assign.<slug>), chosen at publish time.
-    A run that reached its limit kicks a successor (other queues' runs get the worker between)."""
-    claim(dispatch_kick_key(queue_id))
-    assigned = services.dispatch_queue(queue_id=queue_id)
-    queue = queue_by_id(queue_id)
-    if assigned >= DISPATCH_LIMIT and queue is not None:
-        services.enqueue_dispatch(queue)
-    return assigned
+    """Runs on the Celery queue of its specialist queue (assign.<slug>), chosen at publish time."""
+    return services.drain_queue(queue_id=queue_id)
 
 
 @shared_task(name="routing.sweep_unrouted_tickets")

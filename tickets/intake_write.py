@@ -17,8 +17,9 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Field, Model
+from django.db.models import Model
 
+from cxconsole.bulk import insert_columns, insert_statement, insert_values
 from tickets.models import Message, Shopper, Ticket
 
 # Filled from the statement before: never taken from the instance.
@@ -26,18 +27,11 @@ _LINKED = {"shopper", "ticket"}
 _LINK = object()
 
 
-@cache
-def _columns(model: type[Model]) -> list[Field]:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
 def _params(obj: Model) -> list[Any]:
     """The instance's values in column order; _LINK where the linked id goes."""
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-access proxy
-    return [
-        _LINK if field.name in _LINKED else field.get_db_prep_save(field.pre_save(obj, add=True), conn)
-        for field in _columns(type(obj))
-    ]
+    values = insert_values(obj, conn)
+    return [_LINK if f.name in _LINKED else v for f, v in zip(insert_columns(type(obj)), values, strict=True)]
 
 
 def _link(params: list[Any], value: Any) -> list[Any]:
@@ -52,15 +46,11 @@ def _unlinked(params: list[Any]) -> list[Any]:
 def _statements(vendor: str) -> tuple[str, str, str]:
     """(shopper upsert, ticket insert, message insert) for a backend; in the ticket and message
     inserts the linked id's place is {link}."""
-    qn = connection.ops.quote_name
+    conn = connections[DEFAULT_DB_ALIAS]
+    qn = conn.ops.quote_name
 
     def insert(model: type[Model]) -> str:
-        fields = _columns(model)
-        values = ["{link}" if f.name in _LINKED else "%s" for f in fields]
-        return (
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "
-            f"VALUES ({', '.join(values)})"
-        )
+        return insert_statement(model, conn, lambda f: "{link}" if f.name in _LINKED else "%s")
 
     table = qn(Shopper._meta.db_table)
     merge = ", ".join(

@@ -3,6 +3,7 @@
 from routing.services.assignment import dispatch_queue
 from routing.services.intake import (
     drain_new_tickets,
+    drain_queue,
     enqueue_dispatch,
     requeue_unrouted_tickets,
     route_new_tickets,
@@ -31,6 +32,7 @@ __all__ = [
     "cancel_inquiry",
     "dispatch_queue",
     "drain_new_tickets",
+    "drain_queue",
     "enqueue_dispatch",
     "escalate_ticket",
     "recategorize_ticket",

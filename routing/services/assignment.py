@@ -113,13 +113,15 @@ def assign_locked(
     *, ticket: Ticket, agent: AgentProfile, reason: str, candidates: int = 1, started: float | None = None
 ) -> None:
     """Give a locked ticket to a locked agent. The caller holds both row locks in its transaction."""
-    _write_assignments([Pick(ticket, agent.pk, agent.user_id, reason, candidates)], started=started)
+    agent.last_assigned_at = _write_assignments(
+        [Pick(ticket, agent.pk, agent.user_id, reason, candidates)], started=started
+    )
     agent.active_ticket_count += 1
-    agent.last_assigned_at = timezone.now()
 
 
-def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
-    """Write a batch of assignments of locked tickets to locked agents (agents may repeat)."""
+def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
+    """Write a batch of assignments of locked tickets to locked agents (agents may repeat).
+    Returns the time they carry."""
     now = timezone.now()
     latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     per_agent: Counter[int] = Counter()
@@ -157,6 +159,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> None:
         )
     insert_rows(decisions)
     notify_tickets_changed(tickets, kind="status")
+    return now
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:

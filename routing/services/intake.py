@@ -15,8 +15,9 @@ from classification.services import classify_tickets
 from cxconsole.bulk import insert_rows, update_fields
 from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
-from routing.services.assignment import dispatch_queue
+from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
 from teams.models import SpecialistQueue
+from teams.selectors import queue_by_id
 from teams.taxonomy import TRIAGE_QUEUE_SLUG
 from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
@@ -107,6 +108,17 @@ def drain_new_tickets(*, budget_seconds: float = DRAIN_SECONDS) -> int:
         if time.monotonic() > deadline:
             enqueue_routing()
             return routed
+
+
+def drain_queue(*, queue_id: int) -> int:
+    """The dispatch task: serve a queue's line; a run that reached its limit kicks a successor
+    (other queues' runs get the worker in between). Returns how many it assigned."""
+    claim(dispatch_kick_key(queue_id))
+    assigned = dispatch_queue(queue_id=queue_id)
+    queue = queue_by_id(queue_id)
+    if assigned >= DISPATCH_LIMIT and queue is not None:
+        enqueue_dispatch(queue)
+    return assigned
 
 
 def _route_locked(tickets: Sequence[Ticket]) -> None:

@@ -173,7 +173,7 @@ def test_a_dispatch_run_that_reaches_its_limit_kicks_a_successor(
 ) -> None:
     from routing import tasks
 
-    monkeypatch.setattr(tasks, "DISPATCH_LIMIT", 4)
+    monkeypatch.setattr("routing.services.intake.DISPATCH_LIMIT", 4)
     monkeypatch.setattr("routing.services.assignment.DISPATCH_LIMIT", 4)
     waiting_tickets(6)
     queue = category("jewelry").queue
