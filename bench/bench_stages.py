@@ -96,7 +96,10 @@ def main() -> None:
     route = measure(f"route, batches of {args.batch}", batches, lambda b: services.route_new_tickets(batch_size=b))
     stages.append(per_ticket(route, args.batch))
     queues = list(
-        Ticket.objects.filter(id__in=ids, status=TicketStatus.QUEUED).values_list("queue_id", flat=True).distinct()
+        Ticket.objects.filter(id__in=ids, status=TicketStatus.QUEUED)
+        .values_list("queue_id", flat=True)
+        .order_by()
+        .distinct()
     )
     waiting = Ticket.objects.filter(id__in=ids, status=TicketStatus.QUEUED).count()
     dispatch = measure("dispatch, every queue", [queues], lambda q: [services.dispatch_queue(queue_id=i) for i in q])

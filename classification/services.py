@@ -14,7 +14,7 @@ from django.utils import timezone
 from classification import textmodel
 from classification.models import CategoryLabel, ClassificationDecision, Method
 from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
-from cxconsole.bulk import insert_rows
+from cxconsole.bulk import insert_rows, prep_value, select_values
 from teams.models import Category
 from teams.selectors import categories_by_slug
 from teams.taxonomy import CATEGORY_SLUGS
@@ -131,14 +131,16 @@ def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
     if not tickets:
         return {}
     window = timedelta(hours=settings.REPEAT_CONTACT_WINDOW_HOURS)
-    earlier = (
-        Ticket.objects.filter(
-            shopper_id__in={t.shopper_id for t in tickets},
-            created_at__gte=min(t.created_at for t in tickets) - window,
-            created_at__lte=max(t.created_at for t in tickets),
-        )
-        .values_list("shopper_id", "created_at")
-        .order_by()
+    shoppers = sorted({t.shopper_id for t in tickets})
+    earlier = select_values(
+        Ticket,
+        ["shopper_id", "created_at"],
+        where=f"{{shopper_id}} IN ({', '.join(['%s'] * len(shoppers))}) AND {{created_at}} >= %s AND {{created_at}} <= %s",
+        params=[
+            *shoppers,
+            prep_value(Ticket, "created_at", min(t.created_at for t in tickets) - window),
+            prep_value(Ticket, "created_at", max(t.created_at for t in tickets)),
+        ],
     )
     by_shopper: dict[int, list[datetime]] = {}
     for shopper_id, created_at in earlier:

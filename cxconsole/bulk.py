@@ -1,4 +1,4 @@
-"""Write many rows at once, for the routing hot path.
+"""Read and write many rows at once, for the routing hot path.
 
 Django's bulk_update builds one CASE WHEN per field and row, and resolving those expressions
 cost ~75% of routing a ticket (measured with bench/bench_stages.py), and bulk_create compiles a
@@ -6,15 +6,24 @@ multi-row INSERT value by value through the ORM. Here one plain statement text i
 every row with executemany: psycopg sends the whole batch in one pipelined round trip; SQLite
 runs it in-process. Values are prepared by each field as save() would (one rule, also used by
 tickets.intake_write).
+
+Reads: compiling an ORM query costs ~0.5-0.9 ms of CPU here, more than running it, and a
+dispatch run made four of them for a handful of tickets. select_rows keeps each statement's text
+per process (built from the model's own fields, so a new field is read like any other) and
+converts values with the fields' own database converters, as the ORM would.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+# A selected column's position, the converters the ORM applies to it, and the expression they take.
+Chain = tuple[int, list[Any], Any]
 
 
 @cache
@@ -75,3 +84,100 @@ def insert_rows(objs: Sequence[Model]) -> None:
     _execute_many(
         model, lambda conn: insert_statement(model, conn), lambda conn: [insert_values(obj, conn) for obj in objs]
     )
+
+
+def column_names(model: type[Model], conn: BaseDatabaseWrapper) -> dict[str, str]:
+    """Quoted column names by field name and attname ("queue" and "queue_id" alike), for
+    statement templates such as "{queue} = %s AND {status} = %s"."""
+    qn = conn.ops.quote_name
+    names = {}
+    for field in model._meta.concrete_fields:
+        names[field.name] = names[field.attname] = qn(str(field.column))
+    return names
+
+
+def converters(fields: Iterable[Field], conn: BaseDatabaseWrapper) -> list[Chain]:
+    """Per selected column (by position), the converters the ORM would apply to its value."""
+    found: list[Chain] = []
+    for index, field in enumerate(fields):
+        col = field.get_col(field.model._meta.db_table)
+        chain = conn.ops.get_db_converters(col) + field.get_db_converters(conn)
+        if chain:
+            found.append((index, chain, col))
+    return found
+
+
+def convert_rows(rows: Iterable[Sequence[Any]], chains: list[Chain], conn: BaseDatabaseWrapper) -> list[list[Any]]:
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, chain, col in chains:
+            for convert in chain:
+                values[index] = convert(values[index], col, conn)
+        converted.append(values)
+    return converted
+
+
+@cache
+def _select_statement(
+    model: type[Model], alias: str, only: tuple[str, ...], where: str, order_by: str, limit: int | None, lock: str
+) -> tuple[str, tuple[str, ...], list[Chain]]:
+    conn = connections[alias]
+    fields = [_field(model, name) for name in only] if only else list(model._meta.concrete_fields)
+    names = column_names(model, conn)
+    table = conn.ops.quote_name(model._meta.db_table)
+    sql = f"SELECT {', '.join(names[f.attname] for f in fields)} FROM {table} WHERE {where.format(**names)}"
+    if order_by:
+        sql += f" ORDER BY {order_by.format(**names)}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    if lock and conn.features.has_select_for_update:
+        sql += f" FOR UPDATE OF {table}" if conn.features.has_select_for_update_of else " FOR UPDATE"
+        if lock == "skip_locked" and conn.features.has_select_for_update_skip_locked:
+            sql += " SKIP LOCKED"
+    return sql, tuple(f.attname for f in fields), converters(fields, conn)
+
+
+def _run_select(
+    model: type[Model],
+    only: tuple[str, ...],
+    where: str,
+    params: Sequence[Any],
+    order_by: str,
+    limit: int | None,
+    lock: str,
+) -> tuple[str, tuple[str, ...], list[list[Any]]]:
+    alias = router.db_for_write(model) if lock else router.db_for_read(model)
+    conn = connections[alias]
+    sql, attnames, chains = _select_statement(model, alias, only, where, order_by, limit, lock)
+    with conn.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return alias, attnames, convert_rows(cursor.fetchall(), chains, conn)
+
+
+def select_rows(
+    model: type[M], *, where: str, params: Sequence[Any], order_by: str, limit: int, lock: str = ""
+) -> list[M]:
+    """Instances of `model` from one statement whose text is built once per shape.
+
+    `where` and `order_by` name columns as {field}; params are database values (see
+    prep_value); `lock` is "", "update" (FOR UPDATE OF the table) or "skip_locked" (FOR UPDATE
+    ... SKIP LOCKED), where the backend has them (SQLite has neither: its single writer
+    serializes). Instances are built as the ORM builds them.
+    """
+    alias, attnames, rows = _run_select(model, (), where, params, order_by, limit, lock)
+    return [cast(M, model.from_db(alias, attnames, values)) for values in rows]
+
+
+def select_values(model: type[Model], fields: Sequence[str], *, where: str, params: Sequence[Any]) -> list[list[Any]]:
+    """Rows of the named fields' values (converted as the ORM would), like values_list()."""
+    return _run_select(model, tuple(fields), where, params, "", None, "")[2]
+
+
+def prep_value(model: type[Model], field: str, value: Any) -> Any:
+    """A value as the database takes it in a WHERE clause on that field (datetimes on SQLite)."""
+    return _field(model, field).get_db_prep_value(value, connections[router.db_for_read(model)])
+
+
+def _field(model: type[Model], name: str) -> Field:
+    return cast(Field, model._meta.get_field(name))

@@ -14,12 +14,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any, cast
 
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connections, router, transaction
+from django.db.models import F, Field
 from django.utils import timezone
 
-from cxconsole.bulk import insert_rows, update_fields
+from cxconsole.bulk import column_names, convert_rows, converters, insert_rows, select_rows, update_fields
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
@@ -150,16 +154,24 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
     tickets = [pick.ticket for pick in picks]
     insert_rows(assignments)
     update_fields(tickets, ASSIGN_FIELDS)
-    by_count: dict[int, list[int]] = {}
-    for agent_pk, count in per_agent.items():
-        by_count.setdefault(count, []).append(agent_pk)
-    for count, agent_pks in by_count.items():
-        AgentProfile.objects.filter(pk__in=agent_pks).update(
-            active_ticket_count=F("active_ticket_count") + count, last_assigned_at=now
-        )
+    _count_assignments(per_agent, now)
     insert_rows(decisions)
     notify_tickets_changed(tickets, kind="status")
     return now
+
+
+def _count_assignments(per_agent: Mapping[int, int], now: datetime) -> None:
+    """Add each locked agent's new tickets to its count (one pipelined statement per batch)."""
+    conn = connections[router.db_for_write(AgentProfile)]
+    a = column_names(AgentProfile, conn)
+    table = conn.ops.quote_name(AgentProfile._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
+        f" {a['last_assigned_at']} = %s WHERE {a['id']} = %s"
+    )
+    stamp = AgentProfile._meta.get_field("last_assigned_at").get_db_prep_save(now, conn)
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, [[count, stamp, pk] for pk, count in sorted(per_agent.items())])
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
@@ -176,29 +188,63 @@ def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
 
 def _lock_free_agents(queue: SpecialistQueue) -> list[FreeAgent]:
     """Lock the online agents with room who may serve this queue, in id order, with their skills
-    in its categories."""
-    agents = AgentProfile.objects.select_for_update(of=("self",)).filter(
-        status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity")
-    )
-    categories = queue_category_ids(queue.id)
+    in its categories (one statement: the agents joined to those skills)."""
+    conn = connections[router.db_for_write(AgentProfile)]
+    categories = sorted(queue_category_ids(queue.id))
+    if queue.kind == SpecialistQueue.Kind.SPECIALIST and not categories:
+        return []
+    sql, chains = _free_agents_statement(conn.alias, queue.kind, len(categories))
+    # In the statement's order: the join's categories, the agent filter, the supervisors' group.
+    params: list[Any] = [*categories] if queue.kind == SpecialistQueue.Kind.SPECIALIST else []
+    params.append(AgentStatus.ONLINE)
     if queue.kind == SpecialistQueue.Kind.ESCALATION:
-        agents = agents.filter(user__groups__name=SUPERVISORS_GROUP)
-    elif queue.kind == SpecialistQueue.Kind.SPECIALIST:
-        agents = agents.filter(pk__in=AgentSkill.objects.filter(category_id__in=categories).values("agent_id"))
-    locked = [
-        FreeAgent(pk, user_id, capacity, active, last, languages, {})
-        for pk, user_id, capacity, active, last, languages in agents.order_by("pk").values_list(
-            "pk", "user_id", "capacity", "active_ticket_count", "last_assigned_at", "languages"
+        params.append(SUPERVISORS_GROUP)
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = convert_rows(cursor.fetchall(), chains, conn)
+    by_pk: dict[int, FreeAgent] = {}
+    for pk, user_id, capacity, active, last, languages, category_id, level in rows:
+        agent = by_pk.get(pk)
+        if agent is None:
+            agent = by_pk[pk] = FreeAgent(pk, user_id, capacity, active, last, languages, {})
+        if category_id is not None:
+            agent.skills[category_id] = level
+    return list(by_pk.values())
+
+
+@cache
+def _free_agents_statement(alias: str, kind: str, categories: int) -> tuple[str, list[Any]]:
+    """The statement _lock_free_agents runs for a kind of queue (and number of categories)."""
+    conn = connections[alias]
+    qn = conn.ops.quote_name
+    a = column_names(AgentProfile, conn)
+    s = column_names(AgentSkill, conn)
+    agents, skills = qn(AgentProfile._meta.db_table), qn(AgentSkill._meta.db_table)
+    columns = ["id", "user_id", "capacity", "active_ticket_count", "last_assigned_at", "languages"]
+    select = ", ".join(f"{agents}.{a[c]}" for c in columns)
+    where = f"{agents}.{a['status']} = %s AND {agents}.{a['active_ticket_count']} < {agents}.{a['capacity']}"
+    if kind == SpecialistQueue.Kind.SPECIALIST:
+        placeholders = ", ".join(["%s"] * categories)
+        sql = (
+            f"SELECT {select}, {skills}.{s['category_id']}, {skills}.{s['level']} FROM {agents}"
+            f" INNER JOIN {skills} ON {skills}.{s['agent_id']} = {agents}.{a['id']}"
+            f" AND {skills}.{s['category_id']} IN ({placeholders}) WHERE {where}"
         )
-    ]
-    if locked and queue.kind == SpecialistQueue.Kind.SPECIALIST:
-        by_pk = {agent.pk: agent for agent in locked}
-        rows = AgentSkill.objects.filter(agent_id__in=by_pk, category_id__in=categories).values_list(
-            "agent_id", "category_id", "level"
-        )
-        for agent_pk, category_id, level in rows:
-            by_pk[agent_pk].skills[category_id] = level
-    return locked
+    else:
+        sql = f"SELECT {select}, NULL, NULL FROM {agents} WHERE {where}"
+        if kind == SpecialistQueue.Kind.ESCALATION:
+            members = qn(get_user_model().groups.through._meta.db_table)
+            groups = qn(Group._meta.db_table)
+            sql += (
+                f" AND {agents}.{a['user_id']} IN (SELECT {members}.{qn('user_id')} FROM {members}"
+                f" INNER JOIN {groups} ON {groups}.{qn('id')} = {members}.{qn('group_id')}"
+                f" WHERE {groups}.{qn('name')} = %s)"
+            )
+    sql += f" ORDER BY {agents}.{a['id']}"
+    if conn.features.has_select_for_update:
+        sql += f" FOR UPDATE OF {agents}" if conn.features.has_select_for_update_of else " FOR UPDATE"
+    fields = [cast(Field, AgentProfile._meta.get_field(c)) for c in columns]
+    return sql, converters(fields, conn)
 
 
 def _match(tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[FreeAgent]) -> list[Pick]:
@@ -225,7 +271,7 @@ def _dispatch_batch(
     and None for the position means nobody is free."""
     started = time.perf_counter()
     with transaction.atomic():
-        tickets = list(_waiting_line(queue, after=after).select_for_update(skip_locked=True, of=("self",))[:size])
+        tickets = _claim_line(queue, after=after, size=size)
         if not tickets:
             return 0, after, 0
         agents = _lock_free_agents(queue)
@@ -261,14 +307,21 @@ def dispatch_queue(*, queue_id: int, limit: int | None = None) -> int:
     return assigned
 
 
-def _waiting_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | None) -> QuerySet[Ticket]:
-    line = Ticket.objects.filter(queue=queue, status=TicketStatus.QUEUED)
+_LINE_ORDER = "{priority} DESC, {queued_at} ASC, {id} ASC"
+# Keyset pagination over (priority desc, queued_at asc, id asc).
+_LINE_AFTER = "({priority} < %s OR ({priority} = %s AND {queued_at} > %s) OR ({priority} = %s AND {queued_at} = %s AND {id} > %s))"
+
+
+def _claim_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | None, size: int) -> list[Ticket]:
+    """Lock the next `size` waiting tickets of the queue's line after `after` (SKIP LOCKED: rows
+    another run holds are passed over)."""
+    where = "{queue_id} = %s AND {status} = %s"
+    params: list[object] = [queue.id, TicketStatus.QUEUED]
     if after is not None:
         priority, queued_at, ticket_id = after
-        # Keyset pagination over (priority desc, queued_at asc, id asc).
-        line = line.filter(
-            Q(priority__lt=priority)
-            | Q(priority=priority, queued_at__gt=queued_at)
-            | Q(priority=priority, queued_at=queued_at, id__gt=ticket_id)
+        where += f" AND {_LINE_AFTER}"
+        stamp = Ticket._meta.get_field("queued_at").get_db_prep_value(
+            queued_at, connections[router.db_for_write(Ticket)]
         )
-    return line.order_by("-priority", "queued_at", "id")
+        params += [priority, priority, stamp, priority, stamp, ticket_id]
+    return select_rows(Ticket, where=where, params=params, order_by=_LINE_ORDER, limit=size, lock="skip_locked")

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification.services import classify_tickets
-from cxconsole.bulk import insert_rows, update_fields
+from cxconsole.bulk import insert_rows, select_rows, update_fields
 from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
 from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
@@ -85,10 +85,13 @@ def route_new_tickets(*, batch_size: int = ROUTE_BATCH) -> int:
     handed off: top priority, handoff time recorded.
     """
     with transaction.atomic():
-        tickets = list(
-            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=TicketStatus.NEW)
-            .order_by("id")[:batch_size]
+        tickets = select_rows(
+            Ticket,
+            where="{status} = %s",
+            params=[TicketStatus.NEW],
+            order_by="{id}",
+            limit=batch_size,
+            lock="skip_locked",
         )
         _route_locked(tickets)
     return len(tickets)
