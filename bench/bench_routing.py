@@ -101,6 +101,32 @@ def prepare_database(suffix: str) -> tuple[str, str, dict[str, str], str]:
     return bench_db, redis_url, env, token
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this machine's processes, by role."""
+    roles = {
+        "gunicorn": "web (gunicorn)",
+        "celery": "Celery workers",
+        "postgres": "PostgreSQL",
+        "redis-server": "Redis",
+    }
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        role = next((name for key, name in roles.items() if key in cmdline), None)
+        if int(pid) == os.getpid():
+            role = "load generator"
+        if role:
+            used[role] = used.get(role, 0.0) + seconds
+    return used
+
+
 def inquiry_payload(i: int, handoff: bool) -> bytes:
     language, category, text = TEXTS[i % len(TEXTS)]
     body = (HANDOFF_PHRASES[language] if handoff else "") + text + f" #{i}"
@@ -264,11 +290,14 @@ def main() -> None:
         bare = wrk(f"{base}/bench/bare", args.floor_seconds, 32)
         row = wrk(f"{base}/bench/row", args.floor_seconds, 32)
         script = logs / "intake.lua"
-        body = inquiry_payload(1, False).decode()
+        # Varied inquiries (200 shoppers, every text, half with an order), as a storefront sends them:
+        # one body every time would make each request update the same shopper row.
+        bodies = ",\n".join(f"[==[{inquiry_payload(i, False).decode()}]==]" for i in range(200))
         script.write_text(
-            'wrk.method = "POST"\n'
-            f"wrk.body = [==[{body}]==]\n"
-            f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Token {token}"\n'
+            f"local bodies = {{\n{bodies}\n}}\nlocal n = 0\n"
+            f'local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Token {token}"}}\n'
+            "request = function()\n  n = n + 1\n"
+            '  return wrk.format("POST", nil, headers, bodies[(n % #bodies) + 1])\nend\n'
         )
         intake = wrk(f"{base}/api/v1/inquiries/", args.floor_seconds, 32, str(script))
         start_workers()
@@ -282,6 +311,7 @@ def main() -> None:
             (mark,) = conn.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket").fetchone()
 
         print(f"End to end: {args.rate:g} inquiries/s for {args.duration:g} s ...", flush=True)
+        cpu_before, cpu_started = cpu_seconds(), time.monotonic()
         sent = asyncio.run(fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration, args.handoff_share))
         with psycopg.connect(bench_db, autocommit=True) as conn:
             deadline = time.monotonic() + 60
@@ -292,6 +322,7 @@ def main() -> None:
                 if left == 0:
                     break
                 time.sleep(0.25)
+            cpu_after, cpu_elapsed = cpu_seconds(), time.monotonic() - cpu_started
             rows = conn.execute(
                 "SELECT extract(epoch FROM first_assigned_at - created_at) * 1000, created_at, first_assigned_at,"
                 " extract(epoch FROM handoff_assigned_at - handoff_requested_at) * 1000"
@@ -333,6 +364,14 @@ def main() -> None:
         "handoff_to_assigned_p95_ms": round(percentile(handoffs, 0.95), 1),
         "handoff_to_assigned_p99_ms": round(percentile(handoffs, 0.99), 1),
     }
+    # CPU per assigned ticket, by role, over the end-to-end phase (sending + draining).
+    for role in ("web (gunicorn)", "Celery workers", "PostgreSQL", "Redis", "load generator"):
+        spent = cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)
+        key = "cpu_ms_per_ticket_" + role.split()[0].lower()
+        figures[key] = round(spent * 1000 / len(assigned), 2) if assigned else None
+    figures["cpu_cores_busy"] = round(
+        sum(cpu_after.get(r, 0.0) - cpu_before.get(r, 0.0) for r in cpu_after) / cpu_elapsed, 2
+    )
     width = max(map(len, figures))
     print()
     for key, value in figures.items():

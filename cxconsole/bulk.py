@@ -2,10 +2,11 @@
 
 Django's bulk_update builds one CASE WHEN per field and row, and resolving those expressions
 cost ~75% of routing a ticket (measured with bench/bench_stages.py), and bulk_create compiles a
-multi-row INSERT value by value through the ORM. Here one plain statement text is executed for
-every row with executemany: psycopg sends the whole batch in one pipelined round trip; SQLite
-runs it in-process. Values are prepared by each field as save() would (one rule, also used by
-tickets.intake_write).
+multi-row INSERT value by value through the ORM. Here a batch is one plain statement: a
+multi-row INSERT, or an UPDATE joined to a VALUES list. (psycopg's executemany pipelines the rows
+in one round trip but polls the socket while PostgreSQL works: its CPU time equals its wall time,
+5x a single statement's for 30 rows, and under load it took the CPU PostgreSQL needed.) Values
+are prepared by each field as save() would (one rule, also used by tickets.intake_write).
 
 Reads: compiling an ORM query costs ~0.5-0.9 ms of CPU here, more than running it, and a
 dispatch run made four of them for a handful of tickets. select_rows keeps each statement's text
@@ -49,41 +50,63 @@ def insert_values(obj: Model, conn: BaseDatabaseWrapper) -> list[Any]:
     return [f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in insert_columns(type(obj))]
 
 
-def _execute_many(model: type[Model], sql: Callable[[BaseDatabaseWrapper], str], rows: Callable[..., list]) -> None:
-    conn = connections[router.db_for_write(model)]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql(conn), rows(conn))
+# Rows per statement: well inside every backend's limit on parameters (SQLite: 32,766).
+ROWS_PER_STATEMENT = 500
 
 
 def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
-    """UPDATE `fields` of each object (same model) to its in-memory values, by primary key."""
-    if not objs:
-        return
-    meta = type(objs[0])._meta
-    assert meta.pk is not None
-    pk_column = str(meta.pk.column)
-    columns = [cast(Field, meta.get_field(name)) for name in fields]
+    """UPDATE `fields` of each object (same model) to its in-memory values, by primary key.
 
-    def sql(conn: BaseDatabaseWrapper) -> str:
-        qn = conn.ops.quote_name
-        sets = ", ".join(f"{qn(str(f.column))} = %s" for f in columns)
-        return f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(pk_column)} = %s"
-
-    def rows(conn: BaseDatabaseWrapper) -> list[list[Any]]:
-        return [[*(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns), obj.pk] for obj in objs]
-
-    _execute_many(type(objs[0]), sql, rows)
-
-
-def insert_rows(objs: Sequence[Model]) -> None:
-    """INSERT the objects (same model) in one pipelined executemany, without reading their ids
-    back (for log-like rows nobody reads in the same transaction: decisions, assignments)."""
+    PostgreSQL: one statement per ROWS_PER_STATEMENT rows, joining a VALUES list (each value
+    cast to its column's type, so a column of NULLs is still typed). Elsewhere (SQLite, in
+    process): one prepared statement run for every row.
+    """
     if not objs:
         return
     model = type(objs[0])
-    _execute_many(
-        model, lambda conn: insert_statement(model, conn), lambda conn: [insert_values(obj, conn) for obj in objs]
-    )
+    meta = model._meta
+    assert meta.pk is not None
+    pk = meta.pk
+    columns = [cast(Field, meta.get_field(name)) for name in fields]
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    rows = [[obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns)] for obj in objs]
+    table = qn(meta.db_table)
+    with conn.cursor() as cursor:
+        if conn.vendor != "postgresql":
+            sets = ", ".join(f"{qn(str(f.column))} = %s" for f in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE {qn(str(pk.column))} = %s", [[*row[1:], row[0]] for row in rows]
+            )
+            return
+        names = [f"c{i}" for i in range(len(columns) + 1)]
+        sets = ", ".join(
+            f"{qn(str(f.column))} = v.{n}::{f.cast_db_type(conn)}" for f, n in zip(columns, names[1:], strict=True)
+        )
+        for chunk in _chunks(rows):
+            values = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v ({', '.join(names)})"
+                f" WHERE {table}.{qn(str(pk.column))} = v.c0::{pk.cast_db_type(conn)}",
+                [value for row in chunk for value in row],
+            )
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    """INSERT the objects (same model) with multi-row VALUES statements, without reading their
+    ids back (for log-like rows nobody reads in the same transaction: decisions, assignments)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    conn = connections[router.db_for_write(model)]
+    head, _, row = insert_statement(model, conn).partition(" VALUES ")
+    with conn.cursor() as cursor:
+        for chunk in _chunks([insert_values(obj, conn) for obj in objs]):
+            cursor.execute(f"{head} VALUES {', '.join([row] * len(chunk))}", [v for values in chunk for v in values])
+
+
+def _chunks(rows: list[list[Any]]) -> list[list[list[Any]]]:
+    return [rows[i : i + ROWS_PER_STATEMENT] for i in range(0, len(rows), ROWS_PER_STATEMENT)]
 
 
 def column_names(model: type[Model], conn: BaseDatabaseWrapper) -> dict[str, str]:

@@ -161,17 +161,21 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
 
 
 def _count_assignments(per_agent: Mapping[int, int], now: datetime) -> None:
-    """Add each locked agent's new tickets to its count (one pipelined statement per batch)."""
+    """Add each locked agent's new tickets to its count: one statement per distinct number."""
     conn = connections[router.db_for_write(AgentProfile)]
     a = column_names(AgentProfile, conn)
     table = conn.ops.quote_name(AgentProfile._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
-        f" {a['last_assigned_at']} = %s WHERE {a['id']} = %s"
-    )
     stamp = AgentProfile._meta.get_field("last_assigned_at").get_db_prep_save(now, conn)
+    by_count: dict[int, list[int]] = {}
+    for agent_pk, count in per_agent.items():
+        by_count.setdefault(count, []).append(agent_pk)
     with conn.cursor() as cursor:
-        cursor.executemany(sql, [[count, stamp, pk] for pk, count in sorted(per_agent.items())])
+        for count, agent_pks in sorted(by_count.items()):
+            cursor.execute(
+                f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
+                f" {a['last_assigned_at']} = %s WHERE {a['id']} IN ({', '.join(['%s'] * len(agent_pks))})",
+                [count, stamp, *sorted(agent_pks)],
+            )
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
