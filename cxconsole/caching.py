@@ -42,8 +42,8 @@ def ttl_cache(seconds: float) -> Callable[[F], F]:
 
 
 _COUNT_IN_WINDOW = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 
@@ -66,14 +66,14 @@ class _ReusedClientRedisCacheClient(RedisCacheClient):
             client = self._clients[index] = base._client(connection_pool=base._get_connection_pool(write))
         return client
 
-    def count_in_window(self, key: str, seconds: int) -> int:
-        """INCR a counter that lives `seconds`, in one round trip (one script call: cheaper in
+    def count_in_window(self, key: str, seconds: int, amount: int = 1) -> int:
+        """INCRBY a counter that lives `seconds`, in one round trip (one script call: cheaper in
         redis-py than a two-command pipeline)."""
         client = self.get_client(key, write=True)
         script = self._scripts.get(id(client))
         if script is None:
             script = self._scripts[id(client)] = client.register_script(_COUNT_IN_WINDOW)
-        return int(script(keys=[key], args=[seconds]))
+        return int(script(keys=[key], args=[seconds, amount]))
 
 
 class RedisCache(DjangoRedisCache):
@@ -84,17 +84,18 @@ class RedisCache(DjangoRedisCache):
         self._class = _ReusedClientRedisCacheClient
 
 
-def count_in_window(cache: BaseCache, key: str, seconds: int) -> int:
-    """How many times `key` was counted in the current window of `seconds`, this time included.
+def count_in_window(cache: BaseCache, key: str, seconds: int, amount: int = 1) -> int:
+    """Count `amount` more for `key` in the current window of `seconds`; returns the window's
+    total so far, these included.
 
     One round trip on Redis; add + incr on other backends (the local-memory cache of embedded mode).
     """
     backend = getattr(cache, "_cache", None)
     if isinstance(backend, _ReusedClientRedisCacheClient):
-        return backend.count_in_window(cache.make_and_validate_key(key), seconds)
+        return backend.count_in_window(cache.make_and_validate_key(key), seconds, amount)
     cache.add(key, 0, seconds)
     try:
-        return cache.incr(key)
+        return cache.incr(key, amount)
     except ValueError:  # expired between the two calls: a fresh window
-        cache.add(key, 1, seconds)
-        return 1
+        cache.add(key, amount, seconds)
+        return amount

@@ -79,12 +79,14 @@ def eager_celery() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
-    """Per-process TTL caches must not carry one test's users or categories into the next."""
+    """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
     from cxconsole.auth import CachedTokenAuthentication
+    from cxconsole.throttling import forget_leases
     from teams.selectors import clear_config_cache
     from tickets.api import _may_submit, category_slugs
 
     CachedTokenAuthentication.forget_all()
+    forget_leases()
     clear_config_cache()
     _may_submit.cache_clear()  # type: ignore[attr-defined]
     category_slugs.cache_clear()  # type: ignore[attr-defined]

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
+from cxconsole import throttling
 from cxconsole.caching import RedisCache, count_in_window
-from cxconsole.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
+from cxconsole.throttling import LEASE_DIVISOR, AnonWindowRateThrottle, ScopedWindowRateThrottle
 from tests.tickets.test_intake_api import URL, VALID
 
 # The start of a one-minute window (an exact multiple of 60 s since the epoch).
@@ -244,3 +245,50 @@ def test_on_redis_the_storefront_is_told_when_to_retry(
 
     assert [r.status_code for r in codes] == [201, 201, 429]
     assert codes[-1]["Retry-After"] == "40"
+
+
+@pytest.fixture
+def large_limits(monkeypatch: pytest.MonkeyPatch) -> LocMemCache:
+    """500 a minute for the "orders" scope: blocks of 10 (1/LEASE_DIVISOR of the limit)."""
+    counters = LocMemCache(f"throttle-{uuid.uuid4()}", {})
+    monkeypatch.setattr(ScopedWindowRateThrottle, "THROTTLE_RATES", {"orders": "500/minute"})
+    monkeypatch.setattr(ScopedWindowRateThrottle, "cache", counters)
+    return counters
+
+
+def test_a_process_counts_a_block_at_a_time_and_spends_it_locally(large_limits: LocMemCache) -> None:
+    assert 500 // LEASE_DIVISOR == 10
+    with time_machine.travel(at(5), tick=False):
+        assert all(call(ScopedView).status_code == 200 for _ in range(25))
+    # 25 requests took three blocks of 10 from the shared counter: three round trips, not 25.
+    (key,) = [k for k in large_limits._cache]
+    assert large_limits.get(key.split(":", 2)[-1]) == 30
+
+
+def test_processes_sharing_the_counter_never_admit_more_than_the_limit(large_limits: LocMemCache) -> None:
+    """Two web processes (their block memories swapped in and out) against one counter: together
+    they admit at most the limit, and a block that only partly fits is granted only that part."""
+    memories: list[dict[str, int]] = [{}, {}]
+    admitted = 0
+    with time_machine.travel(at(5), tick=False):
+        for i in range(700):
+            memory = memories[i % 2]
+            with throttling._leases_lock:
+                saved = dict(throttling._leases)
+                throttling._leases.clear()
+                throttling._leases.update(memory)
+            admitted += call(ScopedView).status_code == 200
+            with throttling._leases_lock:
+                memory.clear()
+                memory.update(throttling._leases)
+                throttling._leases.clear()
+                throttling._leases.update(saved)
+    assert admitted == 500
+
+
+def test_a_new_window_takes_a_new_block(large_limits: LocMemCache) -> None:
+    with time_machine.travel(at(59), tick=False):
+        assert all(call(ScopedView).status_code == 200 for _ in range(500))
+        assert call(ScopedView).status_code == 429
+    with time_machine.travel(at(61), tick=False):
+        assert call(ScopedView).status_code == 200
