@@ -154,11 +154,20 @@ def _select_statement(
         sql += f" ORDER BY {order_by.format(**names)}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    if lock and conn.features.has_select_for_update:
-        sql += f" FOR UPDATE OF {table}" if conn.features.has_select_for_update_of else " FOR UPDATE"
-        if lock == "skip_locked" and conn.features.has_select_for_update_skip_locked:
-            sql += " SKIP LOCKED"
+    if lock:
+        sql += lock_clause(conn, table, skip_locked=lock == "skip_locked")
     return sql, tuple(f.attname for f in fields), converters(fields, conn)
+
+
+def lock_clause(conn: BaseDatabaseWrapper, table: str, *, skip_locked: bool = False) -> str:
+    """' FOR UPDATE OF <table> [SKIP LOCKED]' as far as the backend has it (SQLite: nothing; its
+    single writer serializes)."""
+    if not conn.features.has_select_for_update:
+        return ""
+    clause = f" FOR UPDATE OF {table}" if conn.features.has_select_for_update_of else " FOR UPDATE"
+    if skip_locked and conn.features.has_select_for_update_skip_locked:
+        clause += " SKIP LOCKED"
+    return clause
 
 
 def _run_select(

@@ -1,4 +1,5 @@
-"""update_fields and insert_rows write many rows in one go, storing exactly what save() would
+"""update_fields and insert_rows write many rows in one go, storing exactly what save() would;
+select_rows and select_values read what the ORM would read
 (cxconsole.bulk)."""
 
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from cxconsole.bulk import insert_rows, update_fields
+from cxconsole.bulk import insert_rows, prep_value, select_rows, select_values, update_fields
 from routing.models import RoutingDecision
 from tests.factories import TicketFactory, UserFactory, category, queue
 from tickets.models import Ticket
@@ -136,3 +137,42 @@ def test_inserting_nothing_runs_no_query() -> None:
     with CaptureQueriesContext(connections["default"]) as captured:
         insert_rows([])
     assert captured.captured_queries == []
+
+
+def test_select_rows_builds_the_instances_the_orm_builds() -> None:
+    jewelry = category("jewelry")
+    tickets = [
+        TicketFactory(category=jewelry, signals=["repeat_contact"], order_amount=Decimal("12.50"), queued_at=QUEUED_AT)
+        for _ in range(3)
+    ]
+    ids = [t.pk for t in tickets]
+
+    rows = select_rows(
+        Ticket,
+        where=f"{{id}} IN ({', '.join(['%s'] * len(ids))})",
+        params=ids,
+        order_by="{id} DESC",
+        limit=2,
+        lock="skip_locked",
+    )
+
+    by_orm = list(Ticket.objects.filter(pk__in=ids).order_by("-id")[:2])
+    assert [t.pk for t in rows] == [t.pk for t in by_orm]
+    for mine, theirs in zip(rows, by_orm, strict=True):
+        assert {f.attname: getattr(mine, f.attname) for f in Ticket._meta.concrete_fields} == {
+            f.attname: getattr(theirs, f.attname) for f in Ticket._meta.concrete_fields
+        }
+        assert not mine._state.adding and mine._state.db == "default"
+
+
+def test_select_values_converts_values_as_values_list_does() -> None:
+    ticket = TicketFactory(queued_at=QUEUED_AT, signals=["a", {"b": 1}])
+
+    rows = select_values(
+        Ticket,
+        ["queued_at", "signals", "shopper_id"],
+        where="{id} = %s AND {queued_at} >= %s",
+        params=[ticket.pk, prep_value(Ticket, "queued_at", QUEUED_AT)],
+    )
+
+    assert rows == [list(Ticket.objects.filter(pk=ticket.pk).values_list("queued_at", "signals", "shopper_id")[0])]

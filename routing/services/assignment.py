@@ -23,7 +23,16 @@ from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from cxconsole.bulk import column_names, convert_rows, converters, insert_rows, select_rows, update_fields
+from cxconsole.bulk import (
+    column_names,
+    convert_rows,
+    converters,
+    insert_rows,
+    lock_clause,
+    prep_value,
+    select_rows,
+    update_fields,
+)
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
@@ -245,8 +254,7 @@ def _free_agents_statement(alias: str, kind: str, categories: int) -> tuple[str,
                 f" WHERE {groups}.{qn('name')} = %s)"
             )
     sql += f" ORDER BY {agents}.{a['id']}"
-    if conn.features.has_select_for_update:
-        sql += f" FOR UPDATE OF {agents}" if conn.features.has_select_for_update_of else " FOR UPDATE"
+    sql += lock_clause(conn, agents)
     fields = [cast(Field, AgentProfile._meta.get_field(c)) for c in columns]
     return sql, converters(fields, conn)
 
@@ -324,8 +332,6 @@ def _claim_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | No
     if after is not None:
         priority, queued_at, ticket_id = after
         where += f" AND {_LINE_AFTER}"
-        stamp = Ticket._meta.get_field("queued_at").get_db_prep_value(
-            queued_at, connections[router.db_for_write(Ticket)]
-        )
+        stamp = prep_value(Ticket, "queued_at", queued_at)
         params += [priority, priority, stamp, priority, stamp, ticket_id]
     return select_rows(Ticket, where=where, params=params, order_by=_LINE_ORDER, limit=size, lock="skip_locked")

@@ -198,3 +198,39 @@ def test_a_ticket_whose_words_ask_for_a_person_is_assigned_by_the_routing_run_it
     assert asks.status == TicketStatus.ASSIGNED and asks.handoff_assigned_at is not None  # no hop
     assert waits.status == TicketStatus.QUEUED  # served by its queue's dispatch run, which was kicked
     assert ("routing.dispatch_queue", [waits.queue_id]) in published
+
+
+def test_a_dispatch_run_reads_past_a_head_of_line_nobody_present_can_take(jewelry_team) -> None:
+    """60 English tickets at the head (the team speaks Chinese) fill more than one batch: the run
+    pages past them (keyset on priority, queued_at, id) to the Chinese tickets behind."""
+    jewelry = category("jewelry")
+    start = timezone.now() - timedelta(minutes=30)
+    english = [
+        TicketFactory(
+            status=TicketStatus.QUEUED,
+            category=jewelry,
+            queue=jewelry.queue,
+            language="en",
+            queued_at=start + timedelta(seconds=n),
+        )
+        for n in range(60)
+    ]
+    chinese = [
+        TicketFactory(
+            status=TicketStatus.QUEUED,
+            category=jewelry,
+            queue=jewelry.queue,
+            language="zh",
+            queued_at=start + timedelta(minutes=10, seconds=n),
+        )
+        for n in range(3)
+    ]
+
+    assert dispatch_queue(queue_id=jewelry.queue_id) == 3
+
+    assert set(Ticket.objects.filter(status=TicketStatus.ASSIGNED).values_list("pk", flat=True)) == {
+        t.pk for t in chinese
+    }
+    assert not Ticket.objects.filter(pk__in=[t.pk for t in english], status=TicketStatus.ASSIGNED).exists()
+    counts = dict(AgentProfile.objects.values_list("user__username", "active_ticket_count"))
+    assert counts == {"ana": 1, "bo": 1, "cy": 1}  # most free capacity first: one each
