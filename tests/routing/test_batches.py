@@ -205,26 +205,18 @@ def test_a_dispatch_run_reads_past_a_head_of_line_nobody_present_can_take(jewelr
     pages past them (keyset on priority, queued_at, id) to the Chinese tickets behind."""
     jewelry = category("jewelry")
     start = timezone.now() - timedelta(minutes=30)
-    english = [
-        TicketFactory(
+
+    def waiting(language: str, seconds: int) -> Ticket:
+        return TicketFactory(
             status=TicketStatus.QUEUED,
             category=jewelry,
             queue=jewelry.queue,
-            language="en",
-            queued_at=start + timedelta(seconds=n),
+            language=language,
+            queued_at=start + timedelta(seconds=seconds),
         )
-        for n in range(60)
-    ]
-    chinese = [
-        TicketFactory(
-            status=TicketStatus.QUEUED,
-            category=jewelry,
-            queue=jewelry.queue,
-            language="zh",
-            queued_at=start + timedelta(minutes=10, seconds=n),
-        )
-        for n in range(3)
-    ]
+
+    english = [waiting("en", n) for n in range(60)]
+    chinese = [waiting("zh", 600 + n) for n in range(3)]
 
     assert dispatch_queue(queue_id=jewelry.queue_id) == 3
 
