@@ -52,7 +52,9 @@ def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
     return async_to_sync(scenario)()
 
 
-async def drain(layer: Any, channel: str, wait: float = 0.3) -> list[dict[str, Any]]:
+async def drain(layer: Any, channel: str, wait: float = HINT_INTERVAL_SECONDS + 0.2) -> list[dict[str, Any]]:
+    """Every hint that arrives until none has come for `wait` (by default longer than a merged
+    hint can be held back)."""
     received = []
     while True:
         try:
