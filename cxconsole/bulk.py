@@ -5,8 +5,10 @@ cost ~75% of routing a ticket (measured with bench/bench_stages.py), and bulk_cr
 multi-row INSERT value by value through the ORM. Here a batch is one plain statement: a
 multi-row INSERT, or an UPDATE joined to a VALUES list. (psycopg's executemany pipelines the rows
 in one round trip but polls the socket while PostgreSQL works: its CPU time equals its wall time,
-5x a single statement's for 30 rows, and under load it took the CPU PostgreSQL needed.) Values
-are prepared by each field as save() would (one rule, also used by tickets.intake_write).
+5x a single statement's for 30 rows, and under load it took the CPU PostgreSQL needed.) A
+transaction's writes can go together in one round trip (write(): data-modifying CTEs), since
+each round trip costs ~0.2 ms of CPU here. Values are prepared by each field as save() would
+(one rule, also used by tickets.intake_write).
 
 Reads: compiling an ORM query costs ~0.5-0.9 ms of CPU here, more than running it, and a
 dispatch run made four of them for a handful of tickets. select_rows keeps each statement's text
@@ -15,10 +17,11 @@ converts values with the fields' own database converters, as the ORM would.
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
@@ -54,7 +57,17 @@ def insert_values(obj: Model, conn: BaseDatabaseWrapper) -> list[Any]:
 ROWS_PER_STATEMENT = 500
 
 
-def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
+@dataclass(frozen=True)
+class Statement:
+    """One write: its SQL and parameters; `many` runs the SQL once per parameter row
+    (executemany), which only the in-process backend (SQLite) is given."""
+
+    sql: str
+    params: list[Any]
+    many: bool = False
+
+
+def update_statements(objs: Sequence[Model], fields: Sequence[str]) -> list[Statement]:
     """UPDATE `fields` of each object (same model) to its in-memory values, by primary key.
 
     PostgreSQL: one statement per ROWS_PER_STATEMENT rows, joining a VALUES list (each value
@@ -62,7 +75,7 @@ def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
     process): one prepared statement run for every row.
     """
     if not objs:
-        return
+        return []
     model = type(objs[0])
     meta = model._meta
     assert meta.pk is not None
@@ -72,37 +85,68 @@ def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
     qn = conn.ops.quote_name
     rows = [[obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns)] for obj in objs]
     table = qn(meta.db_table)
-    with conn.cursor() as cursor:
-        if conn.vendor != "postgresql":
-            sets = ", ".join(f"{qn(str(f.column))} = %s" for f in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {qn(str(pk.column))} = %s", [[*row[1:], row[0]] for row in rows]
-            )
-            return
-        names = [f"c{i}" for i in range(len(columns) + 1)]
-        sets = ", ".join(
-            f"{qn(str(f.column))} = v.{n}::{f.cast_db_type(conn)}" for f, n in zip(columns, names[1:], strict=True)
+    if conn.vendor != "postgresql":
+        sets = ", ".join(f"{qn(str(f.column))} = %s" for f in columns)
+        sql = f"UPDATE {table} SET {sets} WHERE {qn(str(pk.column))} = %s"
+        return [Statement(sql, [[*row[1:], row[0]] for row in rows], many=True)]
+    names = [f"c{i}" for i in range(len(columns) + 1)]
+    sets = ", ".join(
+        f"{qn(str(f.column))} = v.{n}::{f.cast_db_type(conn)}" for f, n in zip(columns, names[1:], strict=True)
+    )
+    return [
+        Statement(
+            f"UPDATE {table} SET {sets} FROM (VALUES {_placeholders(len(names), len(chunk))})"
+            f" AS v ({', '.join(names)}) WHERE {table}.{qn(str(pk.column))} = v.c0::{pk.cast_db_type(conn)}",
+            [value for row in chunk for value in row],
         )
-        for chunk in _chunks(rows):
-            values = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(chunk))
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v ({', '.join(names)})"
-                f" WHERE {table}.{qn(str(pk.column))} = v.c0::{pk.cast_db_type(conn)}",
-                [value for row in chunk for value in row],
-            )
+        for chunk in _chunks(rows)
+    ]
 
 
-def insert_rows(objs: Sequence[Model]) -> None:
-    """INSERT the objects (same model) with multi-row VALUES statements, without reading their
-    ids back (for log-like rows nobody reads in the same transaction: decisions, assignments)."""
+def insert_statements(objs: Sequence[Model]) -> list[Statement]:
+    """INSERT the objects (same model) with multi-row VALUES, without reading their ids back
+    (for log-like rows nobody reads in the same transaction: decisions, assignments)."""
     if not objs:
-        return
+        return []
     model = type(objs[0])
     conn = connections[router.db_for_write(model)]
     head, _, row = insert_statement(model, conn).partition(" VALUES ")
+    return [
+        Statement(f"{head} VALUES {', '.join([row] * len(chunk))}", [v for values in chunk for v in values])
+        for chunk in _chunks([insert_values(obj, conn) for obj in objs])
+    ]
+
+
+def write(*batches: list[Statement]) -> None:
+    """Run the statements, in order, in one round trip where the backend allows: on PostgreSQL
+    as the data-modifying CTEs of one statement (they share one snapshot, so no two of them may
+    touch the same row); elsewhere one after another. Every statement runs to completion."""
+    statements = [statement for batch in batches for statement in batch]
+    if not statements:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]  # one database holds every table
     with conn.cursor() as cursor:
-        for chunk in _chunks([insert_values(obj, conn) for obj in objs]):
-            cursor.execute(f"{head} VALUES {', '.join([row] * len(chunk))}", [v for values in chunk for v in values])
+        if conn.vendor == "postgresql" and len(statements) > 1:
+            ctes = ", ".join(f"w{i} AS ({statement.sql})" for i, statement in enumerate(statements))
+            cursor.execute(f"WITH {ctes} SELECT 1", [p for statement in statements for p in statement.params])
+            return
+        for statement in statements:
+            if statement.many:
+                cursor.executemany(statement.sql, statement.params)
+            else:
+                cursor.execute(statement.sql, statement.params)
+
+
+def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
+    write(update_statements(objs, fields))
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    write(insert_statements(objs))
+
+
+def _placeholders(columns: int, rows: int) -> str:
+    return ", ".join(["(" + ", ".join(["%s"] * columns) + ")"] * rows)
 
 
 def _chunks(rows: list[list[Any]]) -> list[list[list[Any]]]:

@@ -10,7 +10,16 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from cxconsole.bulk import insert_rows, prep_value, select_rows, select_values, update_fields
+from cxconsole.bulk import (
+    insert_rows,
+    insert_statements,
+    prep_value,
+    select_rows,
+    select_values,
+    update_fields,
+    update_statements,
+    write,
+)
 from routing.models import RoutingDecision
 from tests.factories import TicketFactory, UserFactory, category, queue
 from tickets.models import Ticket
@@ -176,3 +185,30 @@ def test_select_values_converts_values_as_values_list_does() -> None:
     )
 
     assert rows == [list(Ticket.objects.filter(pk=ticket.pk).values_list("queued_at", "signals", "shopper_id")[0])]
+
+
+def test_write_applies_every_batch_and_on_postgresql_in_one_round_trip() -> None:
+    tickets = [TicketFactory(category=category("jewelry")) for _ in range(3)]
+    for n, ticket in enumerate(tickets):
+        change(ticket, n)
+    agent = UserFactory()
+    decisions = [
+        RoutingDecision(ticket=t, kind=RoutingDecision.Kind.ROUTE, queue=queue("jewelry"), agent=agent, reason="r")
+        for t in tickets
+    ]
+    connection = connections["default"]
+
+    with CaptureQueriesContext(connection) as queries:
+        write(update_statements(tickets, FIELDS), insert_statements(decisions))
+
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    for n, ticket in enumerate(tickets):
+        assert stored(ticket) == expected(n)
+    assert RoutingDecision.objects.filter(ticket__in=tickets, agent=agent).count() == 3
+
+
+def test_write_with_nothing_to_write_sends_nothing() -> None:
+    with CaptureQueriesContext(connections["default"]) as queries:
+        write(update_statements([], FIELDS), insert_statements([]))
+    assert len(queries) == 0

@@ -24,14 +24,16 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from cxconsole.bulk import (
+    Statement,
     column_names,
     convert_rows,
     converters,
-    insert_rows,
+    insert_statements,
     lock_clause,
     prep_value,
     select_rows,
-    update_fields,
+    update_statements,
+    write,
 )
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
@@ -161,15 +163,17 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
             )
         )
     tickets = [pick.ticket for pick in picks]
-    insert_rows(assignments)
-    update_fields(tickets, ASSIGN_FIELDS)
-    _count_assignments(per_agent, now)
-    insert_rows(decisions)
+    write(
+        insert_statements(assignments),
+        update_statements(tickets, ASSIGN_FIELDS),
+        _count_statements(per_agent, now),
+        insert_statements(decisions),
+    )
     notify_tickets_changed(tickets, kind="status")
     return now
 
 
-def _count_assignments(per_agent: Mapping[int, int], now: datetime) -> None:
+def _count_statements(per_agent: Mapping[int, int], now: datetime) -> list[Statement]:
     """Add each locked agent's new tickets to its count: one statement per distinct number."""
     conn = connections[router.db_for_write(AgentProfile)]
     a = column_names(AgentProfile, conn)
@@ -178,13 +182,14 @@ def _count_assignments(per_agent: Mapping[int, int], now: datetime) -> None:
     by_count: dict[int, list[int]] = {}
     for agent_pk, count in per_agent.items():
         by_count.setdefault(count, []).append(agent_pk)
-    with conn.cursor() as cursor:
-        for count, agent_pks in sorted(by_count.items()):
-            cursor.execute(
-                f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
-                f" {a['last_assigned_at']} = %s WHERE {a['id']} IN ({', '.join(['%s'] * len(agent_pks))})",
-                [count, stamp, *sorted(agent_pks)],
-            )
+    return [
+        Statement(
+            f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
+            f" {a['last_assigned_at']} = %s WHERE {a['id']} IN ({', '.join(['%s'] * len(agent_pks))})",
+            [count, stamp, *sorted(agent_pks)],
+        )
+        for count, agent_pks in sorted(by_count.items())
+    ]
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification.services import classify_tickets
-from cxconsole.bulk import insert_rows, select_rows, update_fields
+from cxconsole.bulk import insert_statements, select_rows, update_statements, write
 from cxconsole.kicks import claim, kick
 from routing.models import RoutingDecision
 from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
@@ -129,7 +129,7 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
     if not tickets:
         return
     started = time.perf_counter()
-    results = classify_tickets(tickets)
+    results, classified = classify_tickets(tickets)
     now = timezone.now()
     queues: dict[int, SpecialistQueue] = {}
     decisions = []
@@ -159,11 +159,10 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
                 created_at=now,
             )
         )
-    update_fields(tickets, ROUTE_FIELDS)
     latency_ms = (time.perf_counter() - started) * 1000 / len(tickets)
     for decision in decisions:
         decision.latency_ms = latency_ms
-    insert_rows(decisions)
+    write(classified, update_statements(tickets, ROUTE_FIELDS), insert_statements(decisions))
     notify_tickets_changed(tickets, kind="status")
     for queue in queues.values():
         enqueue_dispatch(queue)
