@@ -137,14 +137,6 @@ def write(*batches: list[Statement]) -> None:
                 cursor.execute(statement.sql, statement.params)
 
 
-def update_fields(objs: Sequence[Model], fields: Sequence[str]) -> None:
-    write(update_statements(objs, fields))
-
-
-def insert_rows(objs: Sequence[Model]) -> None:
-    write(insert_statements(objs))
-
-
 def _placeholders(columns: int, rows: int) -> str:
     return ", ".join(["(" + ", ".join(["%s"] * columns) + ")"] * rows)
 
@@ -187,7 +179,7 @@ def convert_rows(rows: Iterable[Sequence[Any]], chains: list[Chain], conn: BaseD
 
 @cache
 def _select_statement(
-    model: type[Model], alias: str, only: tuple[str, ...], where: str, order_by: str, limit: int | None, lock: str
+    model: type[Model], alias: str, only: tuple[str, ...], where: str, order_by: str, limit: int | None, lock: bool
 ) -> tuple[str, tuple[str, ...], list[Chain]]:
     conn = connections[alias]
     fields = [_field(model, name) for name in only] if only else list(model._meta.concrete_fields)
@@ -199,7 +191,7 @@ def _select_statement(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     if lock:
-        sql += lock_clause(conn, table, skip_locked=lock == "skip_locked")
+        sql += lock_clause(conn, table, skip_locked=True)
     return sql, tuple(f.attname for f in fields), converters(fields, conn)
 
 
@@ -221,7 +213,7 @@ def _run_select(
     params: Sequence[Any],
     order_by: str,
     limit: int | None,
-    lock: str,
+    lock: bool,
 ) -> tuple[str, tuple[str, ...], list[list[Any]]]:
     alias = router.db_for_write(model) if lock else router.db_for_read(model)
     conn = connections[alias]
@@ -232,22 +224,22 @@ def _run_select(
 
 
 def select_rows(
-    model: type[M], *, where: str, params: Sequence[Any], order_by: str, limit: int, lock: str = ""
+    model: type[M], *, where: str, params: Sequence[Any], order_by: str, limit: int, skip_locked: bool = False
 ) -> list[M]:
     """Instances of `model` from one statement whose text is built once per shape.
 
     `where` and `order_by` name columns as {field}; params are database values (see
-    prep_value); `lock` is "", "update" (FOR UPDATE OF the table) or "skip_locked" (FOR UPDATE
-    ... SKIP LOCKED), where the backend has them (SQLite has neither: its single writer
-    serializes). Instances are built as the ORM builds them.
+    prep_value). With skip_locked the rows are locked (FOR UPDATE OF the table SKIP LOCKED),
+    passing over rows another transaction holds, where the backend has it (SQLite has neither:
+    its single writer serializes). Instances are built as the ORM builds them.
     """
-    alias, attnames, rows = _run_select(model, (), where, params, order_by, limit, lock)
+    alias, attnames, rows = _run_select(model, (), where, params, order_by, limit, skip_locked)
     return [cast(M, model.from_db(alias, attnames, values)) for values in rows]
 
 
 def select_values(model: type[Model], fields: Sequence[str], *, where: str, params: Sequence[Any]) -> list[list[Any]]:
     """Rows of the named fields' values (converted as the ORM would), like values_list()."""
-    return _run_select(model, tuple(fields), where, params, "", None, "")[2]
+    return _run_select(model, tuple(fields), where, params, "", None, False)[2]
 
 
 def prep_value(model: type[Model], field: str, value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""update_fields and insert_rows write many rows in one go, storing exactly what save() would;
+"""update_statements and insert_statements write many rows in one go, storing exactly what save()
+would;
 select_rows and select_values read what the ORM would read
 (cxconsole.bulk)."""
 
@@ -11,12 +12,10 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from cxconsole.bulk import (
-    insert_rows,
     insert_statements,
     prep_value,
     select_rows,
     select_values,
-    update_fields,
     update_statements,
     write,
 )
@@ -65,7 +64,7 @@ def test_it_stores_each_row_s_own_values_as_save_would() -> None:
     for n, ticket in enumerate([*tickets, by_save]):
         change(ticket, n)
 
-    update_fields(tickets, FIELDS)
+    write(update_statements(tickets, FIELDS))
     by_save.save(update_fields=FIELDS)
 
     assert [stored(ticket) for ticket in tickets] == [expected(n) for n in range(4)]
@@ -78,7 +77,7 @@ def test_it_sets_a_foreign_key_given_as_object_or_as_id() -> None:
     by_object.assigned_agent = ana
     by_id.assigned_agent_id = ana.id
 
-    update_fields([by_object, by_id], ["assigned_agent"])
+    write(update_statements([by_object, by_id], ["assigned_agent"]))
 
     assert list(Ticket.objects.filter(assigned_agent=ana).order_by("pk")) == [by_object, by_id]
 
@@ -88,7 +87,7 @@ def test_fields_not_listed_are_left_as_stored() -> None:
     ticket.subject = "changed in memory only"
     ticket.priority = 100
 
-    update_fields([ticket], ["priority"])
+    write(update_statements([ticket], ["priority"]))
 
     fresh = Ticket.objects.get(pk=ticket.pk)
     assert (fresh.subject, fresh.priority) == ("戒指尺寸", 100)
@@ -98,7 +97,7 @@ def test_other_tickets_are_untouched() -> None:
     changed, bystander = TicketFactory(), TicketFactory()
     changed.priority = 100
 
-    update_fields([changed], ["priority"])
+    write(update_statements([changed], ["priority"]))
 
     assert Ticket.objects.get(pk=bystander.pk).priority == 0
 
@@ -109,7 +108,7 @@ def test_a_batch_is_one_statement_whatever_its_size() -> None:
         change(ticket, n)
 
     with CaptureQueriesContext(connections["default"]) as queries:
-        update_fields(tickets, FIELDS)
+        write(update_statements(tickets, FIELDS))
 
     assert len(queries) == 1
     assert sorted(Ticket.objects.values_list("priority", flat=True)) == [100 + n for n in range(25)]
@@ -117,7 +116,7 @@ def test_a_batch_is_one_statement_whatever_its_size() -> None:
 
 def test_an_empty_batch_touches_nothing() -> None:
     with CaptureQueriesContext(connections["default"]) as queries:
-        update_fields([], FIELDS)
+        write(update_statements([], FIELDS))
     assert len(queries) == 0
 
 
@@ -129,8 +128,8 @@ def test_inserted_rows_hold_what_save_would_store_defaults_included() -> None:
         for n, t in enumerate(tickets)
     ]
     with CaptureQueriesContext(connections["default"]) as captured:
-        insert_rows(rows)
-    assert len(captured.captured_queries) == 1  # one executemany for the whole batch
+        write(insert_statements(rows))
+    assert len(captured.captured_queries) == 1  # one statement for the whole batch
     saved = RoutingDecision(ticket=tickets[0], kind=RoutingDecision.Kind.ROUTE, queue=jewelry, reason="r0")
     saved.save()
     stored_rows = list(
@@ -144,7 +143,7 @@ def test_inserted_rows_hold_what_save_would_store_defaults_included() -> None:
 
 def test_inserting_nothing_runs_no_query() -> None:
     with CaptureQueriesContext(connections["default"]) as captured:
-        insert_rows([])
+        write(insert_statements([]))
     assert captured.captured_queries == []
 
 
@@ -162,7 +161,7 @@ def test_select_rows_builds_the_instances_the_orm_builds() -> None:
         params=ids,
         order_by="{id} DESC",
         limit=2,
-        lock="skip_locked",
+        skip_locked=True,
     )
 
     by_orm = list(Ticket.objects.filter(pk__in=ids).order_by("-id")[:2])
@@ -206,9 +205,3 @@ def test_write_applies_every_batch_and_on_postgresql_in_one_round_trip() -> None
     for n, ticket in enumerate(tickets):
         assert stored(ticket) == expected(n)
     assert RoutingDecision.objects.filter(ticket__in=tickets, agent=agent).count() == 3
-
-
-def test_write_with_nothing_to_write_sends_nothing() -> None:
-    with CaptureQueriesContext(connections["default"]) as queries:
-        write(update_statements([], FIELDS), insert_statements([]))
-    assert len(queries) == 0

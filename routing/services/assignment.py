@@ -24,6 +24,7 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from cxconsole.bulk import (
+    Chain,
     Statement,
     column_names,
     convert_rows,
@@ -231,7 +232,7 @@ def _lock_free_agents(queue: SpecialistQueue) -> list[FreeAgent]:
 
 
 @cache
-def _free_agents_statement(alias: str, kind: str, categories: int) -> tuple[str, list[Any]]:
+def _free_agents_statement(alias: str, kind: str, categories: int) -> tuple[str, list[Chain]]:
     """The statement _lock_free_agents runs for a kind of queue (and number of categories)."""
     conn = connections[alias]
     qn = conn.ops.quote_name
@@ -339,4 +340,4 @@ def _claim_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | No
         where += f" AND {_LINE_AFTER}"
         stamp = prep_value(Ticket, "queued_at", queued_at)
         params += [priority, priority, stamp, priority, stamp, ticket_id]
-    return select_rows(Ticket, where=where, params=params, order_by=_LINE_ORDER, limit=size, lock="skip_locked")
+    return select_rows(Ticket, where=where, params=params, order_by=_LINE_ORDER, limit=size, skip_locked=True)

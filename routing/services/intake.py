@@ -91,7 +91,7 @@ def route_new_tickets(*, batch_size: int = ROUTE_BATCH) -> int:
             params=[TicketStatus.NEW],
             order_by="{id}",
             limit=batch_size,
-            lock="skip_locked",
+            skip_locked=True,
         )
         _route_locked(tickets)
     return len(tickets)
