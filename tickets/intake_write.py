@@ -19,7 +19,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
-from cxconsole.bulk import insert_columns, insert_statement, insert_values
+from cxconsole.bulk import execute, insert_columns, insert_statement, insert_values
 from tickets.models import Message, Shopper, Ticket
 
 # Filled from the statement before: never taken from the instance.
@@ -83,8 +83,10 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
             "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
-        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            execute(connection, sql, params) as cursor,
+        ):
             shopper.id, ticket.id, message.id = cursor.fetchone()
     else:
         with transaction.atomic(), connection.cursor() as cursor:
