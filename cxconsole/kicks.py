@@ -6,7 +6,10 @@ ticket, so a writer now kicks instead:
 
     kick("routing.route_new_tickets", key="route")          # after its commit
 
-publishes the task only when no run for that key is pending (a cache ADD: SET NX on Redis). The
+publishes the task only when no run for that key is pending (a cache ADD: SET NX on Redis).
+A writer with several keys at once (a routing batch that filled several queues) kicks them all
+with kick_all(): one round trip sets every flag and one publishes every run that was not
+pending (a Redis pipeline, kombu's batched publish), instead of two round trips per key. The
 task calls claim(key) as it starts, before it reads any work, and drains everything it finds.
 A ticket committed before the claim is seen by that run; a ticket committed after it finds the
 flag gone and publishes the next run. So no work waits for a run that has already looked.
@@ -19,9 +22,11 @@ draining tasks claim rows with SKIP LOCKED.
 import logging
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from cxconsole.caching import add_many
 from cxconsole.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -33,20 +38,43 @@ def _flag(key: str) -> str:
     return f"kick:{key}"
 
 
+@dataclass(frozen=True)
+class Kick:
+    task_name: str
+    key: str
+    args: tuple[object, ...] = ()
+    queue: str | None = None
+
+
 def kick(task_name: str, *, key: str, args: Sequence[object] = (), queue: str | None = None) -> bool:
     """Publish task_name unless a run for key is already pending. False when the broker refused
     (the caller's work is committed; a sweep finds it)."""
+    return kick_all([Kick(task_name, key, tuple(args), queue)])
+
+
+def kick_all(kicks: Sequence[Kick]) -> bool:
+    """kick() for each, in two round trips however many there are. False when the broker refused
+    (their flags are cleared, so the next writer or sweep publishes again)."""
+    if not kicks:
+        return True
     try:
-        if not cache.add(_flag(key), 1, KICK_TTL_SECONDS):
-            return True
+        added = add_many(cache, [_flag(k.key) for k in kicks], 1, KICK_TTL_SECONDS)
+        fresh = [k for k in kicks if _flag(k.key) in added]
     except Exception:
-        logger.warning("Kick flag %s not set (cache unreachable); publishing anyway.", key, exc_info=True)
+        logger.warning("Kick flags not set (cache unreachable); publishing anyway.", exc_info=True)
+        fresh = list(kicks)
+    if not fresh:
+        return True
     try:
-        celery_app.signature(task_name, args=list(args), queue=queue).apply_async()
+        with celery_app.producer_or_acquire() as producer, producer.batch():
+            for k in fresh:
+                celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(producer=producer)
     except Exception:
-        logger.warning("Could not publish %s for %s; a sweep will pick the work up.", task_name, key, exc_info=True)
+        logger.warning(
+            "Could not publish %s; a sweep will pick the work up.", ", ".join(k.key for k in fresh), exc_info=True
+        )
         with suppress(Exception):
-            cache.delete(_flag(key))
+            cache.delete_many([_flag(k.key) for k in fresh])
         return False
     return True
 

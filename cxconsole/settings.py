@@ -186,6 +186,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
+if REDIS_URL:
+    # kombu's Redis transport, keeping one redis-py client per channel (see cxconsole.broker).
+    CELERY_BROKER_TRANSPORT = "cxconsole.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from classification.services import classify_tickets
 from cxconsole.bulk import insert_statements, select_rows, update_statements, write
-from cxconsole.kicks import claim, kick
+from cxconsole.kicks import Kick, claim, kick_all
 from routing.models import RoutingDecision
 from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
 from teams.models import SpecialistQueue
@@ -57,15 +57,15 @@ def dispatch_kick_key(queue_id: int) -> str:
     return f"dispatch:{queue_id}"
 
 
-def enqueue_dispatch(queue: SpecialistQueue) -> None:
-    """After commit, make sure a dispatch_queue run on the queue's own Celery queue (assign.<slug>)
-    will serve its line: a coalesced kick, so a burst of changes costs one run, not one each.
+def enqueue_dispatch(*queues: SpecialistQueue) -> None:
+    """After commit, make sure a dispatch_queue run on each queue's own Celery queue
+    (assign.<slug>) will serve its line: coalesced kicks, so a burst of changes costs one run per
+    queue, not one each, and the queues of one batch are kicked together (two round trips).
 
     A lost publish is repaired by the periodic sweep, which kicks every queue with waiting work.
     """
-    transaction.on_commit(
-        lambda: kick(DISPATCH_TASK, key=dispatch_kick_key(queue.id), args=[queue.id], queue=queue.celery_queue)
-    )
+    kicks = [Kick(DISPATCH_TASK, dispatch_kick_key(q.id), (q.id,), q.celery_queue) for q in queues]
+    transaction.on_commit(lambda: kick_all(kicks))
 
 
 def route_ticket(*, ticket_id: int) -> Ticket | None:
@@ -164,8 +164,7 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
         decision.latency_ms = latency_ms
     write(classified, update_statements(tickets, ROUTE_FIELDS), insert_statements(decisions))
     notify_tickets_changed(tickets, kind="status")
-    for queue in queues.values():
-        enqueue_dispatch(queue)
+    enqueue_dispatch(*queues.values())
     handoffs = Counter(t.queue.id for t, r in zip(tickets, results, strict=True) if r.demands_a_person and t.queue)
     for queue_id, count in handoffs.items():
         # The handoff path: a person at once, from this run, not after a hop behind other

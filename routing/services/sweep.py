@@ -48,7 +48,7 @@ def sweep_waiting_tickets(*, batch_size: int = SWEEP_BATCH) -> dict[str, int]:
         sla_at = now - timedelta(seconds=queue.service_level_seconds)
         ids = list(waiting.filter(sla_breached=False, queued_at__lte=sla_at).values_list("id", flat=True)[:batch_size])
         counts["sla_breached"] += Ticket.objects.filter(id__in=ids).update(sla_breached=True)
-    for queue in SpecialistQueue.objects.filter(tickets__status=TicketStatus.QUEUED).distinct():
-        enqueue_dispatch(queue)
-        counts["dispatched"] += 1
+    waiting_queues = list(SpecialistQueue.objects.filter(tickets__status=TicketStatus.QUEUED).distinct())
+    enqueue_dispatch(*waiting_queues)
+    counts["dispatched"] += len(waiting_queues)
     return counts
