@@ -88,6 +88,9 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, with a health check that needs no round trip (see its docstring).
+        DATABASES["default"]["ENGINE"] = "cxconsole.postgresql"
 else:
     DATABASES = {
         "default": {
