@@ -155,12 +155,13 @@ def execute(conn: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Abstr
     """Run one statement whose only placeholders are %s; returns the (Django-wrapped) cursor, to
     fetch from and close (`with execute(...) as cursor:`). On PostgreSQL the values travel apart
     from the text (see the module's docstring); elsewhere this is cursor.execute()."""
-    if conn.vendor != "postgresql":
-        cursor = conn.cursor()
-        cursor.execute(sql, params)
-        return cast(AbstractContextManager[Any], cursor)
-    cursor = _raw_cursor(conn)
-    cursor.execute(_numbered(sql), list(params))
+    raw = conn.vendor == "postgresql"
+    cursor = _raw_cursor(conn) if raw else conn.cursor()
+    try:
+        cursor.execute(_numbered(sql) if raw else sql, list(params))
+    except BaseException:
+        cursor.close()
+        raise
     return cast(AbstractContextManager[Any], cursor)
 
 
@@ -173,7 +174,7 @@ def _raw_cursor(conn: BaseDatabaseWrapper) -> Any:
     conn.ensure_connection()
     conn.validate_thread_sharing()
     with conn.wrap_database_errors:
-        raw = psycopg.RawCursor(conn.connection)
+        raw: Any = psycopg.RawCursor(conn.connection)  # the stubs expect Django's wrapper here
     return conn.make_debug_cursor(raw) if conn.queries_logged else conn.make_cursor(raw)
 
 

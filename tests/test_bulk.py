@@ -205,3 +205,33 @@ def test_write_applies_every_batch_and_on_postgresql_in_one_round_trip() -> None
     for n, ticket in enumerate(tickets):
         assert stored(ticket) == expected(n)
     assert RoutingDecision.objects.filter(ticket__in=tickets, agent=agent).count() == 3
+
+
+def test_text_that_looks_like_placeholders_or_quotes_is_stored_as_given() -> None:
+    """Values travel apart from the statement's text (server-side binding on PostgreSQL): a value
+    holding %s, $1 or quotes is data, never SQL."""
+    ticket = TicketFactory()
+    tricky = ["50%s off? $1 or $2", 'it\'s "broken"; DROP TABLE x; --', "%%", ""]
+    decisions = [
+        RoutingDecision(ticket=ticket, kind=RoutingDecision.Kind.ROUTE, queue=queue("jewelry"), reason=text)
+        for text in tricky
+    ]
+    ticket.subject = "%s $1 '"
+
+    write(insert_statements(decisions), update_statements([ticket], ["subject"]))
+
+    assert sorted(RoutingDecision.objects.filter(ticket=ticket).values_list("reason", flat=True)) == sorted(tricky)
+    assert Ticket.objects.get(pk=ticket.pk).subject == "%s $1 '"
+
+
+def test_a_failing_batch_raises_django_s_error_and_writes_nothing() -> None:
+    from django.db import IntegrityError, transaction
+
+    ticket = TicketFactory()
+    good = RoutingDecision(ticket=ticket, kind=RoutingDecision.Kind.ROUTE, queue=queue("jewelry"), reason="ok")
+    bad = RoutingDecision(ticket=ticket, kind=None, reason="a decision of no kind")  # NOT NULL
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        write(insert_statements([good]), insert_statements([bad]))
+
+    assert not RoutingDecision.objects.filter(ticket=ticket).exists()

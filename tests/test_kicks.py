@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cxconsole import kicks
 from cxconsole.celery import app as celery_app
-from cxconsole.kicks import KICK_TTL_SECONDS, claim, kick
+from cxconsole.kicks import KICK_TTL_SECONDS, Kick, claim, kick, kick_all
 from tickets.services import ROUTE_KICK, ROUTE_TASK, ShopperDetails, open_ticket
 
 
@@ -191,3 +191,63 @@ def test_on_redis_racing_writers_publish_one_run(redis_broker: str, published: l
 
     assert published == [(ROUTE_TASK, [], None)]
     assert cache.get("kick:race") is not None
+
+
+def dispatch_kicks(*queue_ids: int) -> list[Kick]:
+    return [Kick("routing.dispatch_queue", f"dispatch:{i}", (i,), f"assign.q{i}") for i in queue_ids]
+
+
+def test_kicking_several_keys_at_once_publishes_one_run_per_key_not_already_pending(published: list) -> None:
+    kick("routing.dispatch_queue", key="dispatch:2", args=[2], queue="assign.q2")  # already pending
+
+    assert kick_all(dispatch_kicks(1, 2, 3)) is True
+
+    assert published == [
+        ("routing.dispatch_queue", [2], "assign.q2"),
+        ("routing.dispatch_queue", [1], "assign.q1"),
+        ("routing.dispatch_queue", [3], "assign.q3"),
+    ]
+    assert kick_all(dispatch_kicks(1, 2, 3)) is True  # all pending now
+    assert len(published) == 3
+
+
+def test_a_refused_batch_clears_every_flag_it_set(broker_down: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert kick_all(dispatch_kicks(1, 2)) is False
+    assert cache.get("kick:dispatch:1") is None and cache.get("kick:dispatch:2") is None
+
+    sent: list[str] = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, *a, **k: sent.append(name))  # the broker is back
+    assert kick_all(dispatch_kicks(1, 2)) is True
+    assert len(sent) == 2
+
+
+def test_on_redis_several_kicks_take_one_round_trip_for_their_flags(
+    redis_broker: str, published: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    calls: list[str] = []
+    original = redis.client.Pipeline.execute
+
+    def counted(self: redis.client.Pipeline, *args: object, **kwargs: object) -> object:
+        calls.append("pipeline")
+        return original(self, *args, **kwargs)
+
+    single = redis.Redis.execute_command
+
+    def one_command(self: redis.Redis, *args: object, **options: object) -> object:
+        calls.append(str(args[0]))
+        return single(self, *args, **options)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
+    monkeypatch.setattr(redis.Redis, "execute_command", one_command)  # a pipeline buffers its own
+
+    kick_all(dispatch_kicks(11, 12, 13, 14))
+
+    assert calls == ["pipeline"]
+    assert len(published) == 4
+    client = redis.Redis.from_url(redis_broker)
+    for i in (11, 12, 13, 14):
+        (flag,) = client.keys(f"*kick:dispatch:{i}")
+        assert 0 < client.ttl(flag) <= KICK_TTL_SECONDS
+        claim(f"dispatch:{i}")
