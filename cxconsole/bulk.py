@@ -16,8 +16,8 @@ placeholders and renders each value as a literal; it caches the parse only for s
 20-row insert (more than PostgreSQL spent on it). Writes here go through execute(): on
 PostgreSQL the placeholders are numbered once ($1, $2, ...) by a plain split and the values are
 sent apart from the text by psycopg's RawCursor (server-side binding, C dumpers), still through
-Django's cursor wrapper, so query logging and counting see them. A 20-row insert: 1.26 -> 0.75 ms
-of CPU.
+Django's cursor wrapper, so query logging and counting see them. Executing a prepared write of 20
+decisions and 20 ticket updates: 1.06 -> 0.33 ms of CPU (4 of each: 0.26 -> 0.21 ms).
 
 Reads: compiling an ORM query costs ~0.5-0.9 ms of CPU here, more than running it, and a
 dispatch run made four of them for a handful of tickets. select_rows keeps each statement's text
@@ -152,13 +152,13 @@ def write(*batches: list[Statement]) -> None:
 
 
 def execute(conn: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> AbstractContextManager[Any]:
-    """Run one statement whose only placeholders are %s; returns the (Django-wrapped) cursor, to
-    fetch from and close (`with execute(...) as cursor:`). On PostgreSQL the values travel apart
-    from the text (see the module's docstring); elsewhere this is cursor.execute()."""
-    raw = conn.vendor == "postgresql"
-    cursor = _raw_cursor(conn) if raw else conn.cursor()
+    """Run one statement whose only placeholders are %s on PostgreSQL, the values apart from the
+    text (see the module's docstring); returns the (Django-wrapped) cursor, to fetch from and
+    close (`with execute(...) as cursor:`). Other backends use their cursor as usual."""
+    assert conn.vendor == "postgresql", "execute() is the PostgreSQL path"
+    cursor = _raw_cursor(conn)
     try:
-        cursor.execute(_numbered(sql) if raw else sql, list(params))
+        cursor.execute(_numbered(sql), list(params))
     except BaseException:
         cursor.close()
         raise

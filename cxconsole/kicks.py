@@ -55,6 +55,7 @@ def kick(task_name: str, *, key: str, args: Sequence[object] = (), queue: str | 
 def kick_all(kicks: Sequence[Kick]) -> bool:
     """kick() for each, in two round trips however many there are. False when the broker refused
     (their flags are cleared, so the next writer or sweep publishes again)."""
+    kicks = list({k.key: k for k in kicks}.values())  # one run per key, however often it is named
     if not kicks:
         return True
     try:

@@ -211,6 +211,11 @@ def test_kicking_several_keys_at_once_publishes_one_run_per_key_not_already_pend
     assert len(published) == 3
 
 
+def test_a_key_named_twice_in_one_batch_publishes_one_run(published: list) -> None:
+    assert kick_all(dispatch_kicks(5, 5)) is True
+    assert published == [("routing.dispatch_queue", [5], "assign.q5")]
+
+
 def test_a_refused_batch_clears_every_flag_it_set(broker_down: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     assert kick_all(dispatch_kicks(1, 2)) is False
     assert cache.get("kick:dispatch:1") is None and cache.get("kick:dispatch:2") is None

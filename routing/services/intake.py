@@ -65,7 +65,8 @@ def enqueue_dispatch(*queues: SpecialistQueue) -> None:
     A lost publish is repaired by the periodic sweep, which kicks every queue with waiting work.
     """
     kicks = [Kick(DISPATCH_TASK, dispatch_kick_key(q.id), (q.id,), q.celery_queue) for q in queues]
-    transaction.on_commit(lambda: kick_all(kicks))
+    if kicks:
+        transaction.on_commit(lambda: kick_all(kicks))
 
 
 def route_ticket(*, ticket_id: int) -> Ticket | None:
