@@ -51,6 +51,13 @@ TEXTS = [
 HANDOFF_PHRASES = {"zh": "转人工！", "en": "I want to talk to a real person. "}
 
 
+WORKER_CLASS = {
+    "sync": lambda args: [],
+    "gthread": lambda args: ["-k", "gthread", "--threads", str(args.web_threads)],
+    "asgi": lambda args: ["-k", "uvicorn.workers.UvicornWorker"],
+}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
@@ -193,6 +200,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20, help="seconds of the end-to-end phase")
     parser.add_argument("--floor-seconds", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--server",
+        default="sync",
+        choices=["sync", "gthread", "asgi"],
+        help="gunicorn worker class: sync (WSGI), gthread (WSGI, --web-threads threads per worker) or"
+        " asgi (uvicorn workers, the ASGI entry point the console's websockets need)",
+    )
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per worker with --server gthread")
     parser.add_argument("--celery-workers", type=int, default=2, help="worker processes (prefork pool size)")
     parser.add_argument(
         "--pool",
@@ -229,9 +244,10 @@ def main() -> None:
                 PY,
                 "-m",
                 "gunicorn",
-                "cxconsole.wsgi:application",
+                "cxconsole.asgi:application" if args.server == "asgi" else "cxconsole.wsgi:application",
                 "-w",
                 str(args.web_workers),
+                *WORKER_CLASS[args.server](args),
                 "-b",
                 f"127.0.0.1:{args.port}",
                 "--log-level",
@@ -344,6 +360,7 @@ def main() -> None:
     window = (max(r[2] for r in assigned) - min(r[1] for r in assigned)).total_seconds() if assigned else 0
     figures = {
         "web_workers": args.web_workers,
+        "web_server": args.server + (f" x {args.web_threads} threads" if args.server == "gthread" else ""),
         "celery_pool": f"{args.pool} x {args.celery_workers}",
         "agents_online": 50,
         "floor_bare_rps": round(bare),

@@ -5,9 +5,15 @@ Served by uvicorn (`manage.py runembedded`, or any ASGI server in a real deploym
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxconsole.settings")
+if not settings.configured:
+    # This process serves ASGI: each request on a thread of its own, so its PostgreSQL
+    # connections come from a pool (DB_POOL in settings.py). A process that loaded the settings
+    # before importing this module (manage.py runembedded, the tests) keeps its own choice.
+    os.environ.setdefault("DB_POOL", "1")
 
 # Set up Django (the app registry) before anything imports models.
 django_asgi_app = get_asgi_application()

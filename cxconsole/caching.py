@@ -2,7 +2,8 @@
 
 - ttl_cache: a tiny per-process time-to-live cache for hot, rarely changing reads (category
   slugs, a client's permission), so the intake path does not pay a query for them per request.
-- RedisCache: Django's Redis cache backend without its per-call client construction.
+- RedisCache: Django's Redis cache backend without its per-call client construction, one
+  client per process.
 - count_in_window: a fixed-window counter (rate limits) in one Redis round trip.
 - add_many: cache.add for many keys, in one Redis round trip.
 """
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.utils.functional import cached_property
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,12 +88,28 @@ class _ReusedClientRedisCacheClient(RedisCacheClient):
         return [bool(added) for added in pipe.execute()]
 
 
-class RedisCache(DjangoRedisCache):
-    """Django's Redis cache with one client per pool, plus a one-round-trip window counter."""
+_shared_clients: dict[tuple[tuple[str, ...], str], _ReusedClientRedisCacheClient] = {}
+_shared_clients_lock = threading.Lock()
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._class = _ReusedClientRedisCacheClient
+
+class RedisCache(DjangoRedisCache):
+    """Django's Redis cache with one client per pool, plus a one-round-trip window counter.
+
+    The client, and so its connection pool, is shared by every thread of the process. Django
+    makes a cache object per thread, and under ASGI each request runs on a thread of its own:
+    with a client per cache object, every request would open a new Redis connection.
+    """
+
+    @cached_property
+    def _cache(self) -> _ReusedClientRedisCacheClient:
+        servers: Any = self._servers  # type: ignore[attr-defined]  # Django's, without stubs
+        options: dict[str, Any] = self._options  # type: ignore[attr-defined]
+        key = (tuple(servers), repr(sorted(options.items())))
+        with _shared_clients_lock:
+            client = _shared_clients.get(key)
+            if client is None:
+                client = _shared_clients[key] = _ReusedClientRedisCacheClient(servers, **options)
+        return client
 
 
 def count_in_window(cache: BaseCache, key: str, seconds: int, amount: int = 1) -> int:

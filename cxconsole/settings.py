@@ -79,18 +79,33 @@ TEMPLATES = [
 WSGI_APPLICATION = "cxconsole.wsgi.application"
 ASGI_APPLICATION = "cxconsole.asgi.application"
 
+# A pool of connections per process instead of one persistent connection per thread. Under ASGI
+# each request's code runs on a thread of its own, so a per-thread connection is never reused:
+# every request would open one (a new PostgreSQL connection costs ~10x the request) and leave the
+# last to the garbage collector. cxconsole/asgi.py turns this on for the processes it starts; WSGI
+# web workers and Celery workers keep one persistent connection each.
+DB_POOL = env_bool("DB_POOL", False)
+
 if DATABASE_URL:
-    # Persistent connections: a new PostgreSQL connection per request costs ~10x the request.
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            # Django's pool hands connections out per request: no persistent ones beside it.
+            conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
             conn_health_checks=True,
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, with a health check that needs no round trip (see its docstring).
         DATABASES["default"]["ENGINE"] = "cxconsole.postgresql"
+        if DB_POOL:
+            # Connections are checked as they leave the pool (CONN_HEALTH_CHECKS). A request
+            # waits up to DB_POOL_TIMEOUT seconds for a free one, then fails.
+            DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 2,
+                "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+                "timeout": env_float("DB_POOL_TIMEOUT", 10.0, minimum=0.1),
+            }
 else:
     DATABASES = {
         "default": {

@@ -292,3 +292,17 @@ def test_a_new_window_takes_a_new_block(large_limits: LocMemCache) -> None:
         assert call(ScopedView).status_code == 429
     with time_machine.travel(at(61), tick=False):
         assert call(ScopedView).status_code == 200
+
+
+def test_every_thread_of_a_process_shares_one_redis_client(redis_cache: RedisCache) -> None:
+    """Django makes a cache object per thread, and under ASGI each request has a thread of its
+    own: the client (and its connection pool) must be the process's, not the thread's."""
+    clients = []
+    for _ in range(3):
+        thread = threading.Thread(target=lambda: clients.append(caches["default"]._cache))
+        thread.start()
+        thread.join()
+    assert len(clients) == 3
+    assert all(client is redis_cache._cache for client in clients)
+    assert isinstance(RedisCache("redis://127.0.0.1:6379/15", {})._cache, type(redis_cache._cache))
+    assert RedisCache("redis://127.0.0.1:6379/15", {})._cache is not redis_cache._cache  # another server

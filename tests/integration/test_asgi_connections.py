@@ -1,0 +1,106 @@
+"""The ASGI server reuses its PostgreSQL and Redis connections (cxconsole/asgi.py, DB_POOL,
+cxconsole.caching.RedisCache).
+
+Under ASGI Django runs each request's code on a thread of its own. Without a pool, a persistent
+connection is kept per thread and never reused, so every request opened a PostgreSQL connection
+(and a Redis one, through a cache object per thread): ~130 requests/s at most on 2 cores, and
+connections left to the garbage collector. This test serves real inquiries through the product's
+ASGI entry point in a uvicorn process and counts the connections it opened.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from teams.services import STOREFRONT_GROUP, ensure_roles
+from tests.factories import UserFactory
+from tests.integration import conftest as integration
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+REQUESTS = 40
+POOL_MAX_SIZE = 4
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, redis_broker: str) -> None:
+    groups = ensure_roles()
+    storefront = UserFactory(username="asgi-storefront")
+    storefront.groups.add(groups[STOREFRONT_GROUP])
+    token = Token.objects.create(user=storefront).key
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": integration.test_database_url(),
+        "REDIS_URL": redis_broker,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DB_POOL_MAX_SIZE": str(POOL_MAX_SIZE),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DB_POOL", None)  # the ASGI entry point turns it on by itself
+    integration.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = integration.LOG_DIR / "asgi-connections.log"
+    started = time.time()
+    redis_before = redis.Redis.from_url(redis_broker).info("stats")["total_connections_received"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "cxconsole.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+        for i in range(REQUESTS):
+            body = {"shopper": {"external_id": f"asgi-{i % 5}"}, "channel": "chat", "body": f"戒指尺寸偏大 #{i}"}
+            request = urllib.request.Request(
+                f"{base}/api/v1/inquiries/",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201
+        params = connection.get_connection_params()
+        with psycopg.connect(integration.test_database_url(), autocommit=True) as admin:
+            (opened,) = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_start >= to_timestamp(%s)"
+                " AND pid <> pg_backend_pid()",
+                [params["dbname"], started],
+            ).fetchone()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    redis_opened = redis.Redis.from_url(redis_broker).info("stats")["total_connections_received"] - redis_before
+
+    # The pool's connections are still open, and there are no more of them than the pool holds;
+    # without the pool there were none left open, or one per request until collected.
+    assert 1 <= opened <= POOL_MAX_SIZE
+    # Celery's producer, the cache's client and this test's own: a handful, not one per request.
+    assert redis_opened < REQUESTS / 4
