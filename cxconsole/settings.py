@@ -100,7 +100,7 @@ if DATABASE_URL:
         DATABASES["default"]["ENGINE"] = "cxconsole.postgresql"
         if DB_POOL:
             # Connections are checked as they leave the pool (CONN_HEALTH_CHECKS). A request
-            # waits up to DB_POOL_TIMEOUT seconds for a free one, then fails.
+            # waits up to DB_POOL_TIMEOUT seconds for a free one; then the API answers 503.
             DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
                 "min_size": 2,
                 "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),

@@ -180,3 +180,27 @@ def test_a_wrong_or_missing_tracking_token_reveals_nothing(storefront_client: AP
     assert shopper.get(f"{URL}{created['id']}/", {"token": "guess"}).status_code == 404
     assert shopper.get(f"{URL}{created['id']}/").status_code == 404
     assert shopper.get(f"{URL}999999/", {"token": created["tracking_token"]}).status_code == 404
+
+
+def test_when_no_database_connection_frees_up_the_storefront_is_told_to_retry(
+    storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ASGI process's connection pool stayed exhausted past DB_POOL_TIMEOUT: a 503 the
+    storefront retries (with its idempotency key), not a 500, and nothing half-written."""
+    from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    from tickets import services
+
+    def pool_exhausted(*args: object, **kwargs: object) -> None:
+        raise OperationalError("couldn't get a connection") from PoolTimeout(
+            "couldn't get a connection after 10.00 sec"
+        )
+
+    monkeypatch.setattr(services, "insert_inquiry", pool_exhausted)
+    response = storefront_client.post(URL, payload(), format="json")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "busy" in response.json()["detail"]
+    assert not Ticket.objects.exists() and not Shopper.objects.exists()
