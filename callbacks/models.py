@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cxconsole.timezones import is_time_zone
+from core.timezones import is_time_zone
 from teams.models import SpecialistQueue
 from tickets.models import Ticket
 

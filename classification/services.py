@@ -14,7 +14,7 @@ from django.utils import timezone
 from classification import textmodel
 from classification.models import CategoryLabel, ClassificationDecision, Method
 from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
-from cxconsole.bulk import Statement, insert_statements, prep_value, select_values
+from core.bulk import Statement, insert_statements, prep_value, select_values
 from teams.models import Category
 from teams.selectors import categories_by_slug
 from teams.taxonomy import CATEGORY_SLUGS
@@ -154,7 +154,7 @@ def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
 def classify_tickets(tickets: Sequence[Ticket]) -> tuple[list[Classification], list[Statement]]:
     """Classify tickets: sets category, intent, signals, priority and needs_category on the
     instances, and returns the results with the statements recording each decision. The caller,
-    routing, writes both in its transaction (cxconsole.bulk.write: one round trip)."""
+    routing, writes both in its transaction (core.bulk.write: one round trip)."""
     categories = categories_by_slug()
     known = frozenset(categories)
     recent = recent_inquiry_counts(tickets)

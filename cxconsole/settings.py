@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cxconsole.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
+from core.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ if DATABASE_URL:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, with a health check that needs no round trip (see its docstring).
-        DATABASES["default"]["ENGINE"] = "cxconsole.postgresql"
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
         if DB_POOL:
             # Connections are checked as they leave the pool (CONN_HEALTH_CHECKS). A request
             # waits up to DB_POOL_TIMEOUT seconds for a free one; then the API answers 503.
@@ -121,7 +121,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "cxconsole.caching.RedisCache",
+            "BACKEND": "core.caching.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
         "intake": env_str("INTAKE_THROTTLE_RATE", "6000/minute"),
         "shopper": env_str("SHOPPER_THROTTLE_RATE", "120/minute"),
     },
-    "EXCEPTION_HANDLER": "cxconsole.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Console API",
@@ -205,8 +205,8 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
 if REDIS_URL:
-    # kombu's Redis transport, keeping one redis-py client per channel (see cxconsole.broker).
-    CELERY_BROKER_TRANSPORT = "cxconsole.broker:Transport"
+    # kombu's Redis transport, keeping one redis-py client per channel (see core.broker).
+    CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

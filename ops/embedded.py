@@ -9,9 +9,8 @@ import logging
 import threading
 
 from celery import beat
+from celery import current_app as celery_app
 from celery.worker import WorkController
-
-from cxconsole.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

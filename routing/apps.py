@@ -7,4 +7,7 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the tasks in every process (web too), so enqueueing resolves them by name.
-        from routing import tasks  # noqa: F401
+        from routing import tasks
+        from tickets.services import register_route_task
+
+        register_route_task(tasks.route_new_tickets.name)

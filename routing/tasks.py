@@ -1,6 +1,6 @@
 """Thin routing tasks: re-read state from the database, call one service. Safe to run twice.
 
-Writers do not publish these per ticket: they kick them (cxconsole.kicks), so one run drains
+Writers do not publish these per ticket: they kick them (core.kicks), so one run drains
 whatever has piled up since the last one.
 """
 

@@ -1,7 +1,7 @@
 """Reads on teams. Category and queue configuration changes rarely and is read on every
 routed ticket, so it is cached per process for a few seconds (admin edits apply within that)."""
 
-from cxconsole.caching import ttl_cache
+from core.caching import ttl_cache
 from teams.models import Category, SpecialistQueue
 
 CONFIG_CACHE_SECONDS = 5

@@ -80,8 +80,8 @@ def eager_celery() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
-    from cxconsole.auth import CachedTokenAuthentication
-    from cxconsole.throttling import forget_leases
+    from core.auth import CachedTokenAuthentication
+    from core.throttling import forget_leases
     from teams.selectors import clear_config_cache
     from tickets.api import _may_submit, category_slugs
 

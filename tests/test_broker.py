@@ -1,6 +1,6 @@
-"""Celery's Redis transport keeps one redis-py client per channel and pool (cxconsole.broker)."""
+"""Celery's Redis transport keeps one redis-py client per channel and pool (core.broker)."""
 
-from cxconsole.broker import Transport
+from core.broker import Transport
 from cxconsole.celery import app as celery_app
 
 

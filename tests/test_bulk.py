@@ -1,7 +1,7 @@
 """update_statements and insert_statements write many rows in one go, storing exactly what save()
 would;
 select_rows and select_values read what the ORM would read
-(cxconsole.bulk)."""
+(core.bulk)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from cxconsole.bulk import (
+from core.bulk import (
     insert_statements,
     prep_value,
     select_rows,

@@ -1,5 +1,5 @@
 """Kicks coalesce: a burst of writers publishes one routing run, and no work waits for a run that
-has already looked (cxconsole.kicks)."""
+has already looked (core.kicks)."""
 
 import threading
 from datetime import timedelta
@@ -10,10 +10,13 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
-from cxconsole import kicks
+from core import kicks
+from core.kicks import KICK_TTL_SECONDS, Kick, claim, kick, kick_all
 from cxconsole.celery import app as celery_app
-from cxconsole.kicks import KICK_TTL_SECONDS, Kick, claim, kick, kick_all
-from tickets.services import ROUTE_KICK, ROUTE_TASK, ShopperDetails, open_ticket
+from routing.tasks import route_new_tickets
+from tickets.services import ROUTE_KICK, ShopperDetails, open_ticket
+
+ROUTE_TASK = route_new_tickets.name
 
 
 class BrokerDown(Exception):

@@ -1,6 +1,6 @@
 """A persistent PostgreSQL connection is checked before each request or task without a round
 trip while it is healthy, and one the server closed is replaced, never used
-(cxconsole.postgresql)."""
+(core.postgresql)."""
 
 import select
 import time

@@ -1,6 +1,6 @@
 """Serializers that share one set of fields per class still give every payload its own result:
 nothing of one inquiry leaks into the next, in sequence or from many threads at once
-(cxconsole.serializers)."""
+(core.serializers)."""
 
 import copy
 import threading

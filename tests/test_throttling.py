@@ -1,5 +1,5 @@
 """Rate limits in fixed windows: the limit holds within a window, a refused client is told when to
-come back, and a cache outage never turns into refused inquiries (cxconsole.throttling)."""
+come back, and a cache outage never turns into refused inquiries (core.throttling)."""
 
 import threading
 import uuid
@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from cxconsole import throttling
-from cxconsole.caching import RedisCache, count_in_window
-from cxconsole.throttling import LEASE_DIVISOR, AnonWindowRateThrottle, ScopedWindowRateThrottle
+from core import throttling
+from core.caching import RedisCache, count_in_window
+from core.throttling import LEASE_DIVISOR, AnonWindowRateThrottle, ScopedWindowRateThrottle
 from tests.tickets.test_intake_api import URL, VALID
 
 # The start of a one-minute window (an exact multiple of 60 s since the epoch).

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from callbacks.models import validate_time_zone
-from cxconsole.env import env_time_zone
-from cxconsole.timezones import is_time_zone
+from core.env import env_time_zone
+from core.timezones import is_time_zone
 
 
 @pytest.mark.parametrize("name", ["Asia/Shanghai", "Europe/Berlin", "UTC"])

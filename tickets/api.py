@@ -16,11 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxconsole.auth import CachedTokenAuthentication
-from cxconsole.caching import ttl_cache
-from cxconsole.serializers import SharedFieldsSerializer
-from cxconsole.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
-from cxconsole.timezones import is_time_zone
+from core.auth import CachedTokenAuthentication
+from core.caching import ttl_cache
+from core.serializers import SharedFieldsSerializer
+from core.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
+from core.timezones import is_time_zone
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
 from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
-from cxconsole.bulk import execute, insert_columns, insert_statement, insert_values
+from core.bulk import execute, insert_columns, insert_statement, insert_values
 from tickets.models import Message, Shopper, Ticket
 
 # Filled from the statement before: never taken from the instance.

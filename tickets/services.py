@@ -7,19 +7,28 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cxconsole.kicks import kick
+from core.kicks import kick
 from tickets.events import notify_ticket_changed
 from tickets.intake_write import insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
 from tickets.states import check_transition
 from tickets.text import detect_language
 
-# The routing task that drains every "new" ticket, and its kick key (cxconsole.kicks).
-ROUTE_TASK = "routing.route_new_tickets"
+# The kick key of the run that drains every "new" ticket (core.kicks).
 ROUTE_KICK = "route"
+# That run's task belongs to routing, which sits above tickets: routing's AppConfig.ready()
+# names it through register_route_task(), so tickets never imports routing.
+_route_task: str | None = None
+
+
+def register_route_task(task_name: str) -> None:
+    """Called once by the app that routes new tickets (routing.apps)."""
+    global _route_task
+    _route_task = task_name
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,15 @@ class IdempotencyConflict(Exception):
 
 
 def enqueue_routing() -> bool:
-    """Make sure a routing run will look at new tickets (a coalesced kick, see cxconsole.kicks);
+    """Make sure a routing run will look at new tickets (a coalesced kick, see core.kicks);
     False when the broker refused.
 
     Failure is tolerated on purpose: the ticket is committed in status "new", and the sweeper
     (routing.sweep_unrouted_tickets) kicks routing again.
     """
-    return kick(ROUTE_TASK, key=ROUTE_KICK)
+    if _route_task is None:
+        raise ImproperlyConfigured("No app registered the task that routes new tickets (is routing installed?).")
+    return kick(_route_task, key=ROUTE_KICK)
 
 
 def _fingerprint(**fields: object) -> str:

@@ -12,10 +12,11 @@
 A shopper message on a resolved ticket reopens it (to its former agent or back to the queue).
 """
 
+from core.errors import ConflictError
 from tickets.models import TicketStatus as S
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(ConflictError):
     def __init__(self, current: str, target: str) -> None:
         super().__init__(f"A ticket cannot go from {current!r} to {target!r}.")
         self.current = current

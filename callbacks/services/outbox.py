@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,6 @@ from callbacks import providers
 from callbacks.links import shopper_link
 from callbacks.models import Callback, Notification, NotificationChannel, NotificationKind, NotificationStatus, Outcome
 from callbacks.rendering import build_ics, render_message
-from cxconsole.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

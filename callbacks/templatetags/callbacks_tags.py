@@ -1,6 +1,6 @@
-"""Callback panels the console's templates include with one line each, so console's views need
-no change: {% callbacks_for_ticket ticket %} on the ticket page, {% callbacks_inbox %} on the inbox.
-"""
+"""Callback filters for the callbacks templates, and the panels callbacks adds to the console's
+pages (registered in callbacks.apps through console.panels): the ticket's callbacks on the ticket
+page, due and upcoming callbacks on the inbox."""
 
 from datetime import datetime
 from typing import Any
@@ -44,7 +44,6 @@ def _page_path(context: template.Context) -> str:
     return str(context.get("page_path") or getattr(request, "path", ""))
 
 
-@register.inclusion_tag("callbacks/_ticket_callbacks.html", takes_context=True)
 def callbacks_for_ticket(context: template.Context, ticket: Any, live: bool = False) -> dict[str, Any]:
     """The ticket's callbacks with start/outcome/cancel actions; with live=False also the
     booking form (kept out of the live part so a refresh never wipes what the agent types)."""
@@ -72,7 +71,6 @@ def callbacks_for_ticket(context: template.Context, ticket: Any, live: bool = Fa
     return data
 
 
-@register.inclusion_tag("callbacks/_inbox_callbacks.html", takes_context=True)
 def callbacks_inbox(context: template.Context) -> dict[str, Any]:
     """Due callbacks at the top of the inbox (mine first, then my queues'), and my next ones."""
     request = context.get("request")

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from classification import signals as sig
+from console.panels import render_panels
 from teams.models import Category
 from tickets.models import Intent, Ticket
 
@@ -118,3 +119,9 @@ def console_strings() -> str:
         "newMessage": _("New message from the shopper"),
     }
     return json_script({key: str(value) for key, value in strings.items()}, "console-strings")
+
+
+@register.simple_tag(takes_context=True)
+def panels(context: template.Context, slot: str, *args: Any, **kwargs: Any) -> str:
+    """The panels other apps registered for a slot of this page (console.panels)."""
+    return render_panels(context, slot, *args, **kwargs)

@@ -23,7 +23,7 @@ from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from cxconsole.bulk import (
+from core.bulk import (
     Chain,
     Statement,
     column_names,

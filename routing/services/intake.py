@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification.services import classify_tickets
-from cxconsole.bulk import insert_statements, select_rows, update_statements, write
-from cxconsole.kicks import Kick, claim, kick_all
+from core.bulk import insert_statements, select_rows, update_statements, write
+from core.kicks import Kick, claim, kick_all
 from routing.models import RoutingDecision
 from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
 from teams.models import SpecialistQueue

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from classification.services import record_agent_category
+from core.errors import ConflictError
 from routing.models import AssignmentReason, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
@@ -23,7 +24,7 @@ from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
 
 
-class RoutingError(Exception):
+class RoutingError(ConflictError):
     """A request that cannot be carried out as asked (the API answers 409 with this message)."""
 
 

@@ -9,16 +9,20 @@ def create_taxonomy(apps, schema_editor):
     Category = apps.get_model("teams", "Category")
     SpecialistQueue = apps.get_model("teams", "SpecialistQueue")
     triage, _ = SpecialistQueue.objects.get_or_create(
-        slug=TRIAGE_QUEUE_SLUG, defaults={"name": "General triage", "kind": "triage"}
+        slug=TRIAGE_QUEUE_SLUG, defaults={"name": "General triage", "name_zh": "综合分诊", "kind": "triage"}
     )
     SpecialistQueue.objects.get_or_create(
-        slug=ESCALATION_QUEUE_SLUG, defaults={"name": "Supervisors", "kind": "escalation"}
+        slug=ESCALATION_QUEUE_SLUG, defaults={"name": "Supervisors", "name_zh": "主管（升级）", "kind": "escalation"}
     )
     for slug, name_en, name_zh in CATEGORIES:
-        queue_slug = "general" if slug == "other" else slug
+        general = slug == "other"
         queue, _ = SpecialistQueue.objects.get_or_create(
-            slug=queue_slug,
-            defaults={"name": "General" if slug == "other" else name_en, "secondary_queue": triage},
+            slug="general" if general else slug,
+            defaults={
+                "name": "General" if general else name_en,
+                "name_zh": "综合" if general else name_zh,
+                "secondary_queue": triage,
+            },
         )
         Category.objects.get_or_create(slug=slug, defaults={"name_en": name_en, "name_zh": name_zh, "queue": queue})
 

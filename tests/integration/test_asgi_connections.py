@@ -1,5 +1,5 @@
 """The ASGI server reuses its PostgreSQL and Redis connections (cxconsole/asgi.py, DB_POOL,
-cxconsole.caching.RedisCache).
+core.caching.RedisCache).
 
 Under ASGI Django runs each request's code on a thread of its own. Without a pool, a persistent
 connection is kept per thread and never reused, so every request opened a PostgreSQL connection

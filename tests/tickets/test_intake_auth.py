@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cxconsole import auth
+from core import auth
 from tests.tickets.test_intake_api import URL, payload
 
 

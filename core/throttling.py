@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from cxconsole.caching import count_in_window
+from core.caching import count_in_window
 
 logger = logging.getLogger(__name__)
 

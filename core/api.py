@@ -10,15 +10,14 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from routing.services import RoutingError
-from tickets.states import InvalidTransition
+from core.errors import ConflictError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, RoutingError | InvalidTransition):
+    if isinstance(exc, ConflictError):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, OperationalError) and isinstance(exc.__cause__, PoolTimeout):
         # Every pooled database connection stayed busy for DB_POOL_TIMEOUT: nothing was written.

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
+from celery import current_app as celery_app
 from django.core.cache import cache
 
-from cxconsole.caching import add_many
-from cxconsole.celery import app as celery_app
+from core.caching import add_many
 
 logger = logging.getLogger(__name__)
 
