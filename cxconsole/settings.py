@@ -289,6 +289,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # the admin (callbacks.CallbackPolicy); these are the product-wide ones.
 # The site's public address: signed links in messages to shoppers start with it.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# A shopper's link to their inquiry's page (tickets.links) stops working after this many days.
+SHOPPER_LINK_MAX_AGE_DAYS = env_int("SHOPPER_LINK_MAX_AGE_DAYS", 30, minimum=1)
 # A shopper's confirm / reschedule / cancel link stops working after this many days.
 CALLBACK_LINK_MAX_AGE_DAYS = env_int("CALLBACK_LINK_MAX_AGE_DAYS", 30, minimum=1)
 # Outbox: attempts before a notification is marked failed; first retry after this many seconds,
