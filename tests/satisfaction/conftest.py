@@ -48,3 +48,13 @@ def resolved(request: pytest.FixtureRequest) -> Callable[..., Ticket]:
         return ticket
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_health() -> None:
+    """The health payload is cached across processes: never carry one test's into the next."""
+    from django.core.cache import cache
+
+    from supervision.selectors import HEALTH_CACHE_KEY
+
+    cache.delete(HEALTH_CACHE_KEY)
