@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ops",
     "console",
     "callbacks",
+    "satisfaction",
     "supervision",
 ]
 
@@ -289,6 +290,10 @@ SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECON
 QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Satisfaction ratings (satisfaction/) -----------------------------------------------------
+# A resolution can be rated for this many days after it (later ratings answer 409).
+CSAT_RATING_WINDOW_DAYS = env_int("CSAT_RATING_WINDOW_DAYS", 14, minimum=1)
 
 # --- Callbacks and shopper notifications -----------------------------------------------------
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in

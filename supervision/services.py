@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from routing.services import RoutingError, enqueue_dispatch, set_agent_status, transfer_ticket
+from satisfaction.models import Rating
+from satisfaction.services import follow_up_low_rating
 from supervision.models import QueueSample, SupervisorAction
 from supervision.selectors import queue_health
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
@@ -263,6 +265,27 @@ class SampleResult:
     minute: datetime
     stored: int
     pruned: int
+
+
+def follow_up_rating(*, actor: User, rating_id: int, reason: str = "") -> Rating:
+    """A supervisor has followed up a low rating (called the shopper, coached the agent): it leaves
+    the dashboard's list, and the audit log says who did it. Atomic; a second follow-up of the same
+    rating changes nothing and records nothing. Raises Rating.DoesNotExist or ConflictError."""
+    with transaction.atomic():
+        before = Rating.objects.filter(pk=rating_id).values_list("followed_up_at", flat=True).first()
+        rating = follow_up_low_rating(rating_id=rating_id, by=actor)
+        if before is None:
+            _audit(
+                actor=actor,
+                action=SupervisorAction.Kind.FOLLOW_UP_RATING,
+                target_type="ticket",
+                target_id=rating.ticket_id,
+                target_label=f"#{rating.ticket_id} · {rating.score}/5",
+                before={"followed_up": False},
+                after={"followed_up": True, "rating": rating.id},
+                reason=reason,
+            )
+    return rating
 
 
 def sample_queue_health(*, now: datetime | None = None) -> SampleResult:

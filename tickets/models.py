@@ -198,9 +198,11 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
         constraints = [
+            # Agents write internal notes, and so does the system (a low satisfaction rating
+            # leaves one); a shopper never does.
             models.CheckConstraint(
-                condition=~Q(is_internal=True) | Q(author_kind="agent"),
-                name="only_agents_write_internal_notes",
+                condition=~Q(is_internal=True) | Q(author_kind__in=["agent", "system"]),
+                name="only_staff_write_internal_notes",
             )
         ]
 
