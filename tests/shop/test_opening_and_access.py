@@ -12,7 +12,7 @@ from tests.shop.helpers import open_on_page, photo
 from tickets.links import make_access_token
 from tickets.models import Attachment, Channel, Ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_a_shopper_opens_an_inquiry_with_a_photo_and_lands_on_its_page(
