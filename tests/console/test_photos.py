@@ -28,7 +28,8 @@ def test_only_agents_who_see_the_ticket_and_supervisors_get_its_photos(ana, mei,
 def test_a_refused_photo_on_an_agents_reply_is_a_400_and_nothing_is_sent(ana, inquiry, signed_in) -> None:
     ticket = inquiry("扣子断了")
     response = signed_in(ana).post(
-        f"/console/tickets/{ticket.id}/reply/", {"body": "看图", "photos": [photo("a.gif", image_bytes("GIF"), "image/gif")]}
+        f"/console/tickets/{ticket.id}/reply/",
+        {"body": "看图", "photos": [photo("a.gif", image_bytes("GIF"), "image/gif")]},
     )
     assert response.status_code == 400
     assert "is not a photo we accept" in response.content.decode()

@@ -179,9 +179,7 @@ def test_shopper_a_never_sees_shopper_bs_inquiry_message_or_photo(ana, inquiry) 
 def test_photos_on_internal_notes_are_never_served_to_the_shopper(ana, inquiry) -> None:
     ticket = inquiry("戒指")
     note = add_internal_note(ticket_id=ticket.id, by=ana.user, body="note")
-    hidden = Attachment.objects.create(
-        message=note, file="x.png", content_type="image/png", size=1, width=1, height=1
-    )
+    hidden = Attachment.objects.create(message=note, file="x.png", content_type="image/png", size=1, width=1, height=1)
     assert shopper_of(ticket).get(f"/shop/inquiries/{ticket.id}/photos/{hidden.id}/").status_code == 404
 
 
@@ -189,7 +187,8 @@ def test_an_agent_reply_with_a_photo_shows_on_the_shoppers_page(ana, inquiry, si
     AgentProfile.objects.filter(pk=ana.pk)  # Ana holds the inquiry
     ticket = inquiry("樱桃烂了一半")
     response = signed_in(ana).post(
-        f"/console/tickets/{ticket.id}/reply/", {"body": "请看这张示意图", "photos": [photo("guide.png", image_bytes("PNG"))]}
+        f"/console/tickets/{ticket.id}/reply/",
+        {"body": "请看这张示意图", "photos": [photo("guide.png", image_bytes("PNG"))]},
     )
     assert response.status_code == 302
     photo_row = Attachment.objects.get(message__ticket=ticket)

@@ -52,7 +52,9 @@ def test_a_shopper_must_give_an_email_or_a_phone(client: Client) -> None:
 )
 def test_a_refused_file_is_a_400_with_the_reason_and_nothing_is_saved(client: Client, settings, upload, reason) -> None:
     settings.ATTACHMENT_MAX_BYTES = 20_000
-    response = client.post("/shop/", {"body": "坏了", "email": "a@example.com", "photos": [photo("ok.png", image_bytes("PNG")), upload()]})
+    response = client.post(
+        "/shop/", {"body": "坏了", "email": "a@example.com", "photos": [photo("ok.png", image_bytes("PNG")), upload()]}
+    )
     assert response.status_code == 400
     assert reason in response.content.decode()
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
@@ -115,4 +117,3 @@ def test_every_shopper_form_needs_its_csrf_token(inquiry) -> None:
     assert strict.post("/shop/", {"body": "x", "email": "a@example.com"}).status_code == 403
     page = strict.get("/shop/").content.decode()
     assert len(re.findall(r'name="csrfmiddlewaretoken"', page)) >= 2  # the inquiry form and the language switch
-

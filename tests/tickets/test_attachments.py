@@ -77,7 +77,9 @@ def test_a_truncated_photo_is_refused() -> None:
         prepare_images([upload("broken.jpg", jpeg_with_location()[:400])])
 
 
-def test_photos_are_stored_with_the_message_and_thumbnailed_by_the_task(eager_celery, django_capture_on_commit_callbacks) -> None:
+def test_photos_are_stored_with_the_message_and_thumbnailed_by_the_task(
+    eager_celery, django_capture_on_commit_callbacks
+) -> None:
     ticket = TicketFactory(status="queued")
     photos = prepare_images([upload("rotten.jpg", jpeg_with_location((1600, 1200)))])
     with django_capture_on_commit_callbacks(execute=True):
