@@ -56,7 +56,7 @@ def test_a_gif_is_refused_with_the_reason() -> None:
 
 def test_an_oversized_file_is_refused_before_it_is_decoded(settings) -> None:
     settings.ATTACHMENT_MAX_BYTES = 2048
-    with pytest.raises(AttachmentRefused, match="too large: photos may be up to 2.0"):
+    with pytest.raises(AttachmentRefused, match=r"too large: photos may be up to 2\.0"):
         prepare_images([upload("big.jpg", jpeg_with_location((1200, 900)))])
 
 
