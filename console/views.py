@@ -25,6 +25,7 @@ from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
 from teams.models import AgentStatus
+from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
 
@@ -151,6 +152,16 @@ def render_ticket_page(
     }
     context["action_error"] = error
     return render(request, "console/ticket.html", context, status=status)
+
+
+@require_GET
+@console_view
+def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> HttpResponse:
+    """A photo (or its thumbnail) of a ticket the agent may see; 404 for any other."""
+    found = selectors.visible_attachment(user_of(request), ticket_id, attachment_id)
+    if found is None:
+        raise Http404("No photo of yours has this id.")
+    return serve_attachment(found, thumbnail=variant == "thumb")
 
 
 # --- Header controls --------------------------------------------------------------------------

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "callbacks",
     "satisfaction",
     "supervision",
+    "shop",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its headers are set first: CSP, X-Frame-Options, Referrer-Policy of /shop/ pages.
+    "shop.middleware.ShopSecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "cxconsole.urls"
@@ -152,6 +155,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Photos on messages (tickets.Attachment). No base_url: they are never served from a public
+    # URL, only through views that check who may see the ticket. Production: any django-storages
+    # backend here (see the README, "Attachments").
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("ATTACHMENTS_ROOT", str(BASE_DIR / "var" / "attachments"))},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -246,6 +256,9 @@ CELERY_TASK_ROUTES = {
     "callbacks.dispatch_due": {"queue": "callbacks"},
     "callbacks.send_notifications": {"queue": "callbacks"},
     "callbacks.send_due_notifications": {"queue": "callbacks"},
+    # Thumbnails of photos: image work, kept off the intake and assignment queues.
+    "tickets.make_thumbnails": {"queue": "default"},
+    "tickets.sweep_missing_thumbnails": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -265,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-callbacks": {"task": "callbacks.dispatch_due", "schedule": 10.0},
     # Outbox retries after backoff, and notifications whose send task was lost (Redis down).
     "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
+    # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
+    "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -280,6 +295,15 @@ HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0
 # Two or more earlier inquiries from one shopper in this window make a "repeat contact".
 REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
 INQUIRY_BODY_MAX_LENGTH = 5000
+
+# --- Photos on messages (tickets.attachments) ---------------------------------------------------
+# Per message: how many photos, and how large each may be as uploaded.
+ATTACHMENT_MAX_PER_MESSAGE = env_int("ATTACHMENT_MAX_PER_MESSAGE", 5, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Decoded size limit (a small file can decode to gigabytes: a "decompression bomb").
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
+# The longer side of a thumbnail, in pixels.
+ATTACHMENT_THUMBNAIL_SIZE = env_int("ATTACHMENT_THUMBNAIL_SIZE", 320, minimum=32)
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.

@@ -16,6 +16,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
     path("console/", include("console.urls")),
+    # The shopper page: open an inquiry, follow it live (signed access links land here).
+    path("shop/", include("shop.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
