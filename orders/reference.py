@@ -196,7 +196,7 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
             now,
             number="JD20261101004",
             shopper="shopper-004",
-            placed_days_ago=1.2,
+            placed_days_ago=2.5,
             state="late",
             promised_in_days=1,
             items=[("FL-ROSE-33", "33 red roses bouquet", "flowers", 1, "329.00")],
