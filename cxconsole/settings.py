@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "console",
     "callbacks",
     "satisfaction",
+    "orders",
     "supervision",
     "shop",
 ]
@@ -171,6 +172,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO (the order API: one line per lookup).
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -352,5 +355,24 @@ if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0, minimum=0.1)
+# --- The storefront's order system (orders/, docs/order-api.md) -------------------------------
+# Base URL of its order API; empty: order lookups show "unavailable" (runembedded starts the
+# reference service and points this at it when empty).
+ORDER_API_URL = env_str("ORDER_API_URL", "")
+# Sent as "Authorization: Bearer <token>" (empty: no header).
+ORDER_API_TOKEN = env_str("ORDER_API_TOKEN", "")
+# Seconds per phase (connect, read, write) for lookups, which an agent's page waits on...
+ORDER_API_TIMEOUT = env_float("ORDER_API_TIMEOUT", 2.0, minimum=0.05)
+# ...and for refunds, reships and coupons (a timeout there is retried with the same idempotency key).
+ORDER_API_ACTION_TIMEOUT = env_float("ORDER_API_ACTION_TIMEOUT", 10.0, minimum=0.05)
+# Lookups are cached this long (0: not at all); an action forgets the order it changed.
+ORDER_API_CACHE_SECONDS = env_int("ORDER_API_CACHE_SECONDS", 30, minimum=0)
+# Circuit breaker (per process): open after this many consecutive failures, try again after
+# this many seconds.
+ORDER_API_BREAKER_FAILURES = env_int("ORDER_API_BREAKER_FAILURES", 5, minimum=1)
+ORDER_API_BREAKER_RESET_SECONDS = env_float("ORDER_API_BREAKER_RESET_SECONDS", 30.0, minimum=0.1)
+# Kept-alive connections per process.
+ORDER_API_MAX_CONNECTIONS = env_int("ORDER_API_MAX_CONNECTIONS", 10, minimum=1)
+
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

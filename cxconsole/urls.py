@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include("satisfaction.urls")),
     # Callbacks: shopper API, the shopper's signed-link page and console actions (full paths inside).
     path("", include("callbacks.urls")),
+    # The ticket page's order fragment (the storefront's order system, fetched after the page loads).
+    path("", include("orders.urls")),
     # Supervisors: the dashboard, the health API for wallboards, Prometheus' /metrics.
     path("console/dashboard/", include("supervision.urls")),
     path("api/v1/", include("supervision.api_urls")),
