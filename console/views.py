@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -156,7 +157,7 @@ def render_ticket_page(
 
 @require_GET
 @console_view
-def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> HttpResponse:
+def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> HttpResponseBase:
     """A photo (or its thumbnail) of a ticket the agent may see; 404 for any other."""
     found = selectors.visible_attachment(user_of(request), ticket_id, attachment_id)
     if found is None:
