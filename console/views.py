@@ -30,7 +30,7 @@ from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def console_view(view: View) -> View:
@@ -38,7 +38,7 @@ def console_view(view: View) -> View:
 
     @wraps(view)
     @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not selectors.can_work_tickets(request.user):
             return render(request, "console/forbidden.html", status=403)
         return view(request, *args, **kwargs)
