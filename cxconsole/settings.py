@@ -254,6 +254,7 @@ CELERY_TASK_ROUTES = {
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
     "routing.close_resolved_tickets": {"queue": "default"},
+    "routing.sweep_absent_agents": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
@@ -269,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
     # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
     "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
+    # Agents whose consoles went quiet: Away, then Offline (routing.services.presence).
+    "sweep-absent-agents": {"task": "routing.sweep_absent_agents", "schedule": 10.0},
     # Resolved tickets closed after AUTO_CLOSE_RESOLVED_DAYS, in capped batches.
     "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
@@ -288,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
 UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
+# Presence: an Online agent with no console heard from for this long is set Away (no new work);
+# past the second limit, Offline (their waiting tickets go back to the queues). Consoles send a
+# heartbeat every 20 s (console.js), so the first limit is at least 30 s.
+PRESENCE_AWAY_SECONDS = env_int("PRESENCE_AWAY_SECONDS", 60, minimum=30)
+PRESENCE_OFFLINE_SECONDS = env_int("PRESENCE_OFFLINE_SECONDS", 900, minimum=60)
 # A resolved ticket is closed this many days after its resolution (a later message opens a new one).
 AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.
