@@ -240,6 +240,7 @@ CELERY_TASK_ROUTES = {
     "routing.route_new_tickets": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
+    "routing.close_resolved_tickets": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
@@ -249,8 +250,11 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
-    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis down).
-    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
+    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
+    # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
+    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
+    # Resolved tickets closed after AUTO_CLOSE_RESOLVED_DAYS, in capped batches.
+    "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
     # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
@@ -265,7 +269,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
-UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 60, minimum=1)
+UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
+# A resolved ticket is closed this many days after its resolution (a later message opens a new one).
+AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.
 CLASSIFIER_CONFIDENCE_THRESHOLD = env_float("CLASSIFIER_CONFIDENCE_THRESHOLD", 0.45, minimum=0)
 CLASSIFIER_MODEL_PATH = Path(env_str("CLASSIFIER_MODEL_PATH", str(BASE_DIR / "var" / "classifier.joblib")))

@@ -68,9 +68,12 @@ def reassign_ticket(
     reason: str,
     to_queue: SpecialistQueue | None = None,
     to_agent: AgentProfile | None = None,
+    override: bool = False,
 ) -> Ticket:
     """Move an open ticket to another queue (back in line by its priority) or straight to a named
     agent, through routing's transfer (the reason becomes its internal note), and audit it.
+    override lets an agent who is away, speaks another language or lacks the skill take it
+    (routing records the override).
 
     Atomic: a refused transfer (agent offline or full, ticket closed) raises RoutingError and
     leaves no trace. Not idempotent: a second call is a second move (or a refusal).
@@ -91,7 +94,15 @@ def reassign_ticket(
                 f"Ticket #{ticket_id} is {ticket.get_status_display()}; only open tickets can be reassigned."
             )
         before = _ticket_state(ticket)
-        transfer_ticket(ticket_id=ticket_id, by=actor, note=reason, to_queue=to_queue, to_agent=to_agent)
+        transfer_ticket(
+            ticket_id=ticket_id,
+            by=actor,
+            note=reason,
+            to_queue=to_queue,
+            to_agent=to_agent,
+            by_supervisor=True,
+            override=override,
+        )
         ticket = Ticket.objects.select_related("queue", "assigned_agent").get(pk=ticket_id)
         _audit(
             actor=actor,

@@ -118,6 +118,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
             reason=data["reason"],
             to_queue=data.get("queue"),
             to_agent=data.get("agent"),
+            override=bool(data.get("override")),
         )
     except (RoutingError, InvalidTransition) as exc:
         return _render_dashboard(request, reassign_form=form, error=str(exc), status=409)

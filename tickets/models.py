@@ -59,7 +59,6 @@ class CloseReason(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     ABANDONED = "abandoned", _("Abandoned by shopper before assignment")
     CANCELLED = "cancelled", _("Cancelled by shopper")
-    DUPLICATE = "duplicate", _("Duplicate")
 
 
 def new_tracking_token() -> str:
@@ -127,6 +126,9 @@ class Ticket(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the ticket entered its current queue, if it moved after it was first queued (overflow,
+    # transfer, escalation): that queue's overflow clock starts here. queued_at keeps its place in line.
+    queue_entered_at = models.DateTimeField(null=True, blank=True)
     first_assigned_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
