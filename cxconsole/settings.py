@@ -101,8 +101,11 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # The same backend, with a health check that needs no round trip (see its docstring).
-        DATABASES["default"]["ENGINE"] = "core.postgresql"
+        # The same backend, with a health check that needs no round trip (see its docstring);
+        # STOCK_DB_BACKEND=1 keeps Django's own (it overrides a private method: see
+        # tests/test_private_overrides.py).
+        if not env_bool("STOCK_DB_BACKEND", default=False):
+            DATABASES["default"]["ENGINE"] = "core.postgresql"
         if DB_POOL:
             # Connections are checked as they leave the pool (CONN_HEALTH_CHECKS). A request
             # waits up to DB_POOL_TIMEOUT seconds for a free one; then the API answers 503.
@@ -126,7 +129,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.caching.RedisCache",
+            # One redis-py client per process (core.caching); STOCK_CACHE_BACKEND=1 keeps Django's
+            # own, which overrides nothing private (the window counter then takes two round trips).
+            "BACKEND": (
+                "django.core.cache.backends.redis.RedisCache"
+                if env_bool("STOCK_CACHE_BACKEND", default=False)
+                else "core.caching.RedisCache"
+            ),
             "LOCATION": REDIS_URL,
         }
     }
@@ -218,8 +227,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
-if REDIS_URL:
-    # kombu's Redis transport, keeping one redis-py client per channel (see core.broker).
+if REDIS_URL and not env_bool("STOCK_BROKER_TRANSPORT", default=False):
+    # kombu's Redis transport, keeping one redis-py client per channel (see core.broker);
+    # STOCK_BROKER_TRANSPORT=1 keeps kombu's own.
     CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
