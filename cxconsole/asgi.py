@@ -18,6 +18,10 @@ if not settings.configured:
 # Set up Django (the app registry) before anything imports models.
 django_asgi_app = get_asgi_application()
 
+from core.secret_key import require_secret_key  # noqa: E402
+
+require_secret_key()  # never serve signed links under a missing key
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

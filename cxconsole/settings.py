@@ -10,11 +10,21 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
+from core.secret_key import check_secret_key, dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-cxconsole-key-change-me-in-production-0123456789")
+# No default in the source: signed shopper links and tracking tokens rest on this key. With DEBUG
+# on (make run) a key is generated once into var/; with DEBUG off a weak key stops every process
+# here and a missing one stops every serving process (core.secret_key).
+SECRET_KEY = env_str("SECRET_KEY").strip()
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = dev_secret_key(BASE_DIR / "var" / "dev-secret-key")
+if SECRET_KEY:
+    check_secret_key(SECRET_KEY, debug=DEBUG)
+# Old keys still accepted when verifying signatures and tracking tokens, so a key can be rotated.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -14,3 +14,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxconsole.settings")
 
 application = get_wsgi_application()
+
+from core.secret_key import require_secret_key  # noqa: E402
+
+require_secret_key()  # never serve signed links under a missing key

@@ -9,8 +9,14 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.secret_key import new_secret_key
 from teams.services import STOREFRONT_GROUP, ensure_roles
 from tests.factories import UserFactory
+
+# The tests sign with a key of their own, generated per run: never one written in the source.
+# Processes they start (Celery workers, servers) inherit it through the environment.
+os.environ.setdefault("SECRET_KEY", new_secret_key())
+settings.SECRET_KEY = os.environ["SECRET_KEY"]
 
 
 def service_missing(reason: str) -> None:
