@@ -8,7 +8,8 @@ from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxconsole.settings")
 
-app = Celery("cxconsole")
+# Every task retries on a database it cannot reach (core.tasks.Task).
+app = Celery("cxconsole", task_cls="core.tasks:Task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
