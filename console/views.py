@@ -213,3 +213,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     thread, where a database connection would be opened and never closed.
     """
     return render(request, "console/not_found.html", status=404)
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (console or admin): a readable page, 429."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "console/locked_out.html", context, status=429)

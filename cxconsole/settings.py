@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL the product runs embedded: SQLite, Celery's in-
 with an in-process worker, a local-memory cache. See .env.example for every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +33,32 @@ DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED = not REDIS_URL
 
+# --- HTTPS and proxies ------------------------------------------------------------------------
+# Reverse proxies of our own in front of the web processes (each appends to X-Forwarded-For):
+# the throttles and the login lockout take the client address that many hops from the right.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+# Secure by default when DEBUG is off. DEBUG and the embedded mode serve plain http://127.0.0.1,
+# so there the redirect and secure-only cookies are off (each variable overrides either way).
+_PLAIN_HTTP = DEBUG or EMBEDDED
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not _PLAIN_HTTP)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not _PLAIN_HTTP)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not _PLAIN_HTTP)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# The TLS-terminating proxy says the original scheme in this header ("X-Forwarded-Proto"; empty:
+# trust no header). Only set it behind a proxy that overwrites the header on every request.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "" if _PLAIN_HTTP else "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +80,9 @@ INSTALLED_APPS = [
     "console",
     "callbacks",
     "supervision",
+    # Login lockout (console and admin): failures counted per username and client IP.
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +97,9 @@ MIDDLEWARE = [
     "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxconsole.urls"
@@ -139,6 +172,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGIN_URL = "login"
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "console:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -168,8 +206,42 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tracking tokens and signed link tokens never reach a log line (core.log_redaction).
+    "filters": {"redact_tokens": {"()": "core.log_redaction.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# --- Login lockout (django-axes) --------------------------------------------------------------
+# Failed logins on the console and the admin are counted per username and client address (the
+# pair: a guessed password spree on one account from one place locks that pair only, so an
+# attacker cannot lock a real agent out from elsewhere). Locked pairs get the lockout page (429)
+# until the cool-off passes or an admin resets them (admin › Axes).
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "core.proxies.client_ip"
+AXES_VERBOSE = False
+
+# --- Content Security Policy (django-csp) -------------------------------------------------------
+# Pages load scripts, styles and sockets from this site only; nothing may frame them. The API
+# docs (Swagger UI) add inline styles on their own view (cxconsole/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -207,6 +279,9 @@ REST_FRAMEWORK = {
         "shopper": env_str("SHOPPER_THROTTLE_RATE", "120/minute"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # The client address the throttles count: X-Forwarded-For is read only through this many
+    # proxies of our own (0: never, so a client cannot pick its own address).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Console API",

@@ -17,6 +17,10 @@ from tests.factories import UserFactory
 # Processes they start (Celery workers, servers) inherit it through the environment.
 os.environ.setdefault("SECRET_KEY", new_secret_key())
 settings.SECRET_KEY = os.environ["SECRET_KEY"]
+# The tests speak plain HTTP to 127.0.0.1, like the embedded mode (production defaults to HTTPS).
+for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    os.environ.setdefault(_name, "0")
+    setattr(settings, _name, os.environ[_name] in ("1", "true", "yes", "on"))
 
 
 def service_missing(reason: str) -> None:
