@@ -6,11 +6,10 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.secret_key import new_secret_key
-from teams.services import STOREFRONT_GROUP, ensure_roles
+from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
 from tests.factories import UserFactory
 
 # The tests sign with a key of their own, generated per run: never one written in the source.
@@ -55,10 +54,11 @@ def storefront_client(db: None) -> APIClient:
     groups = ensure_roles()
     user = UserFactory(username="storefront")
     user.groups.add(groups[STOREFRONT_GROUP])
-    token, _ = Token.objects.get_or_create(user=user)
+    token = issue_api_token(user=user, name="storefront")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     client.user = user  # type: ignore[attr-defined]
+    client.token = token  # type: ignore[attr-defined]
     return client
 
 
