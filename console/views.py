@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -212,6 +212,10 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     It reads nothing from the database: under ASGI, Django renders it outside the request's
     thread, where a database connection would be opened and never closed.
     """
+    if request.path.startswith("/api/"):
+        # An API client gets JSON like every other API error (an id the URL pattern refuses,
+        # e.g. a negative one, never reaches the API's own 404).
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "console/not_found.html", status=404)
 
 

@@ -274,7 +274,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation documents its error answers too (core.schema).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         # Per storefront client (API token), not per shopper: one client speaks for many shoppers.
         "intake": env_str("INTAKE_THROTTLE_RATE", "6000/minute"),

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
@@ -99,7 +99,7 @@ class InquiryStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
     channel = serializers.CharField()
     subject = serializers.CharField()
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.CharField(source="category.slug", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     messages = serializers.SerializerMethodField()
@@ -153,7 +153,11 @@ class InquiryCreateView(APIView):
                 description="Retries with the same key return the first ticket instead of a new one.",
             )
         ],
-        responses={201: InquiryReceiptSerializer, 200: InquiryReceiptSerializer},
+        responses={
+            201: InquiryReceiptSerializer,
+            200: OpenApiResponse(InquiryReceiptSerializer, description="A replay: the first ticket's receipt."),
+            422: OpenApiResponse(description="This Idempotency-Key was already used for a different inquiry."),
+        },
         summary="Open a shopper inquiry",
     )
     def post(self, request: Request) -> Response:
