@@ -34,9 +34,9 @@ class ApiAutoSchema(AutoSchema):
         view = self.view
         codes = ["503"]
         writes = self.method in ("POST", "PUT", "PATCH")
-        has_query = any(
-            getattr(p, "location", None) == "query" for p in self.get_override_parameters()
-        ) or bool(getattr(view, "filter_backends", None))
+        has_query = any(getattr(p, "location", None) == "query" for p in self.get_override_parameters()) or bool(
+            getattr(view, "filter_backends", None)
+        )
         if writes or has_query:
             codes.append("400")
         if not all(issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):
