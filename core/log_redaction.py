@@ -4,7 +4,8 @@ signed tokens in shopper link paths are replaced before a record is written.
 Access logs (gunicorn's, uvicorn's, Django's runserver) and Django's request log print the full
 request path, query string included. The filter rewrites the formatted message, so it works for
 any logger's argument style; install_access_log_redaction() attaches it to the servers' access
-loggers, whose handlers the servers set up themselves.
+loggers, whose handlers the servers set up themselves. Arguments keep their shape, since
+those servers' formatters unpack them.
 """
 
 import logging
@@ -22,14 +23,17 @@ def redact(text: str) -> str:
 
 
 class RedactTokensFilter(logging.Filter):
+    """Redacts the message template and each text argument in place, keeping the arguments'
+    shape: access-log formatters (uvicorn's, gunicorn's) unpack them themselves."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True  # a malformed record is logging's problem, not ours to drop
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        elif isinstance(args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in args.items()}
         return True
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
+from uvicorn.logging import AccessFormatter
 
 from core.log_redaction import RedactTokensFilter, redact
 from core.proxies import client_ip
@@ -82,15 +83,26 @@ def test_pages_carry_a_content_security_policy_that_allows_no_inline_script() ->
     assert "frame-ancestors 'none'" in policy
 
 
-def test_tokens_are_redacted_from_log_lines(caplog) -> None:
+def test_tokens_are_redacted_from_log_lines() -> None:
     line = '127.0.0.1 - "GET /api/v1/inquiries/7/?from=2026-11-23&token=SeCrEt-ToKeN_123 HTTP/1.1" 200'
     assert "SeCrEt" not in redact(line) and "from=2026-11-23&token=[redacted]" in redact(line)
     link = "GET /callbacks/eyJjIjo0Mn0:1vNbc2:abcdefghijklmnopqrstuvwxyz/ HTTP/1.1"
     assert redact(link) == "GET /callbacks/[redacted]/ HTTP/1.1"
 
-    logger = logging.getLogger("uvicorn.access")
-    record = logger.makeRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s"', ("1.2.3.4", "GET", "/x?token=abc"), None
+    # uvicorn's access formatter unpacks the five arguments itself: they keep their shape.
+    record = logging.makeLogRecord(
+        {
+            "name": "uvicorn.access",
+            "msg": '%s - "%s %s HTTP/%s" %d',
+            "args": ("1.2.3.4", "GET", "/x?token=abc", "1.1", 200),
+        }
     )
     RedactTokensFilter().filter(record)
-    assert record.getMessage() == '1.2.3.4 - "GET /x?token=[redacted]"'
+    assert record.args == ("1.2.3.4", "GET", "/x?token=[redacted]", "1.1", 200)
+    assert AccessFormatter().format(record).endswith('"GET /x?token=[redacted] HTTP/1.1" 200')
+    # gunicorn's passes a dict of atoms.
+    atoms = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, "%(r)s", ({"r": "GET /a?token=zz HTTP/1.1"},), None
+    )
+    RedactTokensFilter().filter(atoms)
+    assert atoms.getMessage() == "GET /a?token=[redacted] HTTP/1.1"
