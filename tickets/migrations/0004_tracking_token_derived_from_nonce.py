@@ -7,7 +7,7 @@ import tickets.tracking
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0001_initial")]
+    dependencies = [("tickets", "0003_system_writes_internal_notes")]
 
     operations = [
         migrations.RenameField(model_name="ticket", old_name="tracking_token", new_name="tracking_nonce"),
