@@ -17,6 +17,7 @@ Prints a table, writes bench/results/callbacks.json and drops the scratch databa
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,11 @@ def prepare(suffix: str) -> tuple[str, str, str, dict[str, str]]:
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "cxconsole.settings",
+        # Served over plain HTTP on loopback, with a key of this run's own.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
     }
     import redis
 

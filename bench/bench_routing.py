@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,11 @@ def prepare_database(suffix: str) -> tuple[str, str, dict[str, str], str]:
         "BENCH_ENDPOINTS": "1",
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Served over plain HTTP on loopback, with a key of this run's own.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
     }
     print(f"Preparing {bench_name} ...", flush=True)
     run([PY, "manage.py", "migrate", "--noinput"], env)

@@ -1,6 +1,6 @@
 """Shopper API for callbacks: free slots, book one, list one's callbacks (tracking token)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,12 +23,24 @@ from tickets.api import TRACKING_TOKEN_PARAMETER
 from tickets.models import Ticket
 
 MAX_DAYS = 14
+# A "from" date further out than this is a mistake, not a plan (and date arithmetic near the
+# year 9999 overflows).
+MAX_FROM_DAYS_AHEAD = 366
 
 
 class SlotQuerySerializer(serializers.Serializer):
     # "from" is a Python keyword: the field is named in to_internal_value's data mapping.
     from_ = serializers.DateField(required=False, help_text="First local date (YYYY-MM-DD); default today.")
     days = serializers.IntegerField(required=False, default=7, min_value=1, max_value=MAX_DAYS)
+
+    def validate_from_(self, value: date) -> date:
+        today = timezone.now().date()
+        if not today - timedelta(days=1) <= value <= today + timedelta(days=MAX_FROM_DAYS_AHEAD):
+            raise serializers.ValidationError(
+                f"Choose a date from today to {MAX_FROM_DAYS_AHEAD} days ahead (callbacks are booked "
+                "at most weeks ahead)."
+            )
+        return value
 
     def to_internal_value(self, data: Any) -> Any:
         data = dict(data.items())

@@ -20,6 +20,8 @@ WINDOW_CHOICES = [
     (120, _("Within 2 hours")),
 ]
 OWNER_CHOICES = [("me", _("Me")), ("queue", _("Anyone in the queue"))]
+MIN_YEAR = 2000
+MAX_YEAR = 2999
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -45,6 +47,12 @@ class LocalDateTimeField(forms.DateTimeField):
                 continue
         if parsed is None:
             raise forms.ValidationError(_("Enter a date and time."), code="invalid")
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            # Far dates are typos; near year 1 or 9999 a time zone shift overflows datetime.
+            raise forms.ValidationError(
+                _("Enter a date between the years %(first)s and %(last)s.") % {"first": MIN_YEAR, "last": MAX_YEAR},
+                code="out_of_range",
+            )
         aware = parsed.replace(tzinfo=self.time_zone)
         if aware.astimezone(ZoneInfo("UTC")).astimezone(self.time_zone).replace(tzinfo=None) != parsed:
             raise forms.ValidationError(_("This local time does not exist (a daylight-saving change)."), code="dst")
@@ -91,3 +99,10 @@ class SlotChoiceForm(forms.Form):
     """The shopper picks one of the offered slot starts (UTC ISO values)."""
 
     slot = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
+
+    def clean_slot(self) -> datetime:
+        slot: datetime = self.cleaned_data["slot"]
+        if not MIN_YEAR <= slot.year <= MAX_YEAR:
+            # Comparing such a time with UTC ones overflows; no offered slot is that far anyway.
+            raise forms.ValidationError(_("Pick one of the offered times."), code="out_of_range")
+        return slot

@@ -31,6 +31,8 @@ HTTP_BAD_REQUEST = 400
 HTTP_NOT_FOUND = 404
 HTTP_GONE = 410
 SHOPPER_SLOT_DAYS = 7
+# A shopper link works while the callback is planned, and after a missed one (to book again).
+LINK_ENDS_WITH = (CallbackStatus.CANCELLED, CallbackStatus.COMPLETED)
 
 
 def error_text(exc: Exception) -> str:
@@ -65,6 +67,12 @@ def _shopper_callback(request: HttpRequest, token: str) -> Callback | HttpRespon
     )
     if callback is None:
         return render(request, "callbacks/link_problem.html", {"problem": "gone"}, status=HTTP_NOT_FOUND)
+    if callback.status in LINK_ENDS_WITH:
+        # The link dies with the callback: whoever holds an old copy can no longer see the phone
+        # number or book in the shopper's name. The shopper's messages point to their inquiry.
+        with translation.override(django_language(callback.ticket.shopper.language)):
+            context = {"problem": "closed", "closed_status": callback.status}
+            return render(request, "callbacks/link_problem.html", context, status=HTTP_GONE)
     return callback
 
 

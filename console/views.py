@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -224,4 +224,19 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     It reads nothing from the database: under ASGI, Django renders it outside the request's
     thread, where a database connection would be opened and never closed.
     """
+    if request.path.startswith("/api/"):
+        # An API client gets JSON like every other API error (an id the URL pattern refuses,
+        # e.g. a negative one, never reaches the API's own 404).
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "console/not_found.html", status=404)
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (console or admin): a readable page, 429."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "console/locked_out.html", context, status=429)

@@ -1,9 +1,21 @@
-"""Token authentication with a short per-process memory, for the storefront's high-volume calls."""
+"""API token authentication against hashed tokens, with a short per-process memory.
 
+`Authorization: Token <key>`, as DRF's TokenAuthentication reads it, but the database holds only
+the SHA-256 digest of each key (the model named by settings.API_TOKEN_MODEL, a model with
+`key_digest` and `user`), so a copy of the database opens no API. core imports no app: the model
+is looked up by name.
+"""
+
+import hashlib
 import threading
 import time
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 # A revoked token or a deactivated client keeps working in a process for at most this long.
@@ -12,11 +24,31 @@ TOKEN_CACHE_SECONDS = 30.0
 TOKEN_CACHE_MAX_ENTRIES = 1000
 
 
-class CachedTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, remembering a valid token's user for a few seconds.
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class HashedTokenAuthentication(TokenAuthentication):
+    """DRF's token scheme over stored digests."""
+
+    def get_model(self) -> type[Model]:
+        return apps.get_model(settings.API_TOKEN_MODEL)
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        model: Any = self.get_model()
+        token = model.objects.select_related("user").filter(key_digest=token_digest(key)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token
+
+
+class CachedTokenAuthentication(HashedTokenAuthentication):
+    """Remembers a valid token's user for a few seconds.
 
     A storefront client sends the same token on every inquiry; without this, each inquiry pays
-    one query for the token and its user.
+    one query for the token and its user. Remembered by digest, never by the key itself.
     """
 
     _valid: dict[str, tuple[float, tuple[Any, Any]]] = {}
@@ -24,14 +56,15 @@ class CachedTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         now = time.monotonic()
-        hit = self._valid.get(key)
+        digest = token_digest(key)
+        hit = self._valid.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
         user_and_token = super().authenticate_credentials(key)  # raises AuthenticationFailed when invalid
         with self._lock:
             if len(self._valid) >= TOKEN_CACHE_MAX_ENTRIES:
                 self._valid.clear()
-            self._valid[key] = (now + TOKEN_CACHE_SECONDS, user_and_token)
+            self._valid[digest] = (now + TOKEN_CACHE_SECONDS, user_and_token)
         return user_and_token
 
     @classmethod

@@ -18,6 +18,12 @@ if not settings.configured:
 # Set up Django (the app registry) before anything imports models.
 django_asgi_app = get_asgi_application()
 
+from core.log_redaction import install_access_log_redaction  # noqa: E402
+from core.secret_key import require_secret_key  # noqa: E402
+
+require_secret_key()  # never serve signed links under a missing key
+install_access_log_redaction()  # the server's access log prints ?token=… otherwise
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

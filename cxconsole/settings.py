@@ -4,23 +4,60 @@ With no DATABASE_URL / REDIS_URL the product runs embedded: SQLite, Celery's in-
 with an in-process worker, a local-memory cache. See .env.example for every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
+from core.secret_key import check_secret_key, dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-cxconsole-key-change-me-in-production-0123456789")
+# No default in the source: signed shopper links and tracking tokens rest on this key. With DEBUG
+# on (make run) a key is generated once into var/; with DEBUG off a weak key stops every process
+# here and a missing one stops every serving process (core.secret_key).
+SECRET_KEY = env_str("SECRET_KEY").strip()
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = dev_secret_key(BASE_DIR / "var" / "dev-secret-key")
+if SECRET_KEY:
+    check_secret_key(SECRET_KEY, debug=DEBUG)
+# Old keys still accepted when verifying signatures and tracking tokens, so a key can be rotated.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED = not REDIS_URL
+
+# --- HTTPS and proxies ------------------------------------------------------------------------
+# Reverse proxies of our own in front of the web processes (each appends to X-Forwarded-For):
+# the throttles and the login lockout take the client address that many hops from the right.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+# Secure by default when DEBUG is off. DEBUG and the embedded mode serve plain http://127.0.0.1,
+# so there the redirect and secure-only cookies are off (each variable overrides either way).
+_PLAIN_HTTP = DEBUG or EMBEDDED
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not _PLAIN_HTTP)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not _PLAIN_HTTP)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not _PLAIN_HTTP)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# The TLS-terminating proxy says the original scheme in this header ("X-Forwarded-Proto"; empty:
+# trust no header). Only set it behind a proxy that overwrites the header on every request.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "" if _PLAIN_HTTP else "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -30,7 +67,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -46,6 +82,9 @@ INSTALLED_APPS = [
     "orders",
     "supervision",
     "shop",
+    # Login lockout (console and admin): failures counted per username and client IP.
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -60,8 +99,12 @@ MIDDLEWARE = [
     "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so its headers are set first: CSP, X-Frame-Options, Referrer-Policy of /shop/ pages.
+    # The site-wide Content Security Policy (settings below); it leaves a header already set alone.
+    "csp.middleware.CSPMiddleware",
+    # After django-csp, so its headers are set first: CSP, X-Frame-Options, Referrer-Policy of /shop/.
     "shop.middleware.ShopSecurityHeadersMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxconsole.urls"
@@ -143,6 +186,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGIN_URL = "login"
+# API tokens are stored as digests in this model (core.auth).
+API_TOKEN_MODEL = "teams.ApiToken"
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "console:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -179,10 +229,44 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tracking tokens and signed link tokens never reach a log line (core.log_redaction).
+    "filters": {"redact_tokens": {"()": "core.log_redaction.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every request at INFO (the order API: one line per lookup).
     "loggers": {"httpx": {"level": "WARNING"}},
+}
+
+# --- Login lockout (django-axes) --------------------------------------------------------------
+# Failed logins on the console and the admin are counted per username and client address (the
+# pair: a guessed password spree on one account from one place locks that pair only, so an
+# attacker cannot lock a real agent out from elsewhere). Locked pairs get the lockout page (429)
+# until the cool-off passes or an admin resets them (admin › Axes).
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "core.proxies.client_ip"
+AXES_VERBOSE = False
+
+# --- Content Security Policy (django-csp) -------------------------------------------------------
+# Pages load scripts, styles and sockets from this site only; nothing may frame them. The API
+# docs (Swagger UI) add inline styles on their own view (cxconsole/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -203,17 +287,28 @@ else:
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token …` against stored digests (teams.ApiToken), remembered briefly.
+        "core.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON nested too deep is a 400, never a RecursionError (core.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Every operation documents its error answers too (core.schema).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         # Per storefront client (API token), not per shopper: one client speaks for many shoppers.
         "intake": env_str("INTAKE_THROTTLE_RATE", "6000/minute"),
         "shopper": env_str("SHOPPER_THROTTLE_RATE", "120/minute"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # The client address the throttles count: X-Forwarded-For is read only through this many
+    # proxies of our own (0: never, so a client cannot pick its own address).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Console API",

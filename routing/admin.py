@@ -70,7 +70,6 @@ class TicketAdmin(admin.ModelAdmin):
         "status",
         "queue",
         "assigned_agent",
-        "tracking_token",
         "idempotency_key",
         "created_at",
         "queued_at",

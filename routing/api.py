@@ -4,7 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -185,9 +186,14 @@ class ResolveView(AgentView):
         return _ticket_response(ticket.id)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class AgentUsernameField(serializers.SlugRelatedField):
+    """An agent named by username (a lookup through the user: the schema says it is a string)."""
+
+
 class TransferSerializer(serializers.Serializer):
     queue = serializers.SlugRelatedField(slug_field="slug", queryset=SpecialistQueue.objects.all(), required=False)
-    agent = serializers.SlugRelatedField(
+    agent = AgentUsernameField(
         slug_field="user__username", queryset=AgentProfile.objects.select_related("user"), required=False
     )
     note = serializers.CharField(max_length=2000)

@@ -5,22 +5,22 @@ endpoints); a storefront may instead relay the rating with its API token for an 
 submitted. Validate, call rate_ticket, answer.
 """
 
-import hmac
-
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.auth import CachedTokenAuthentication
+from core.parsers import SafeJSONParser
 from core.throttling import ScopedWindowRateThrottle
 from satisfaction.models import COMMENT_MAX_LENGTH, Rating
 from satisfaction.services import rate_ticket
 from tickets.api import TRACKING_TOKEN_PARAMETER, CanSubmitInquiries, ShopperRateThrottle, tracking_token_from
 from tickets.models import Ticket
+from tickets.tracking import token_matches
 
 
 class RatingRequestSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class RatingSerializer(serializers.ModelSerializer):
 
 def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket:
     """The ticket when the caller may rate it; 404 otherwise (never reveal that it exists)."""
-    ticket = Ticket.objects.only("id", "tracking_token", "client_id").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id").filter(pk=ticket_id).first()
     if ticket is not None:
         user = request.user
         if (
@@ -47,9 +47,10 @@ def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket
             and CanSubmitInquiries().has_permission(request, view)
         ):
             return ticket
-        token = tracking_token_from(request)
-        if token and hmac.compare_digest(ticket.tracking_token, token):
-            return ticket
+    # A mismatched (or non-ASCII) token costs and answers the same as an id that does not exist.
+    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    if token_matches(*found, tracking_token_from(request)):
+        return ticket  # type: ignore[return-value]  (token_matches is False without a ticket)
     raise NotFound("No inquiry matches this id and tracking token.")
 
 
@@ -60,7 +61,7 @@ class RatingView(APIView):
     # Shoppers per address; a storefront per API token, like its intake.
     throttle_classes = [ShopperRateThrottle, ScopedWindowRateThrottle]
     throttle_scope = "intake"
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [SafeJSONParser, FormParser]
 
     @extend_schema(
         request=RatingRequestSerializer,

@@ -9,11 +9,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.auth import CachedTokenAuthentication
 from routing.api import IsSupervisor
 from supervision import metrics
 from supervision.selectors import current_health
@@ -146,7 +147,7 @@ class MaySeeMetrics(permissions.BasePermission):
 
 
 class MetricsView(APIView):
-    authentication_classes = [MetricsTokenAuthentication, TokenAuthentication, SessionAuthentication]
+    authentication_classes = [MetricsTokenAuthentication, CachedTokenAuthentication, SessionAuthentication]
     permission_classes = [MaySeeMetrics]
 
     @extend_schema(exclude=True)

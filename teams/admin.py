@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from teams.models import AgentProfile, AgentSkill, Category, SpecialistQueue
+from teams.models import AgentProfile, AgentSkill, ApiToken, Category, SpecialistQueue
 
 
 @admin.register(Category)
@@ -48,3 +49,18 @@ class AgentSkillAdmin(admin.ModelAdmin):
     list_display = ["agent", "category", "level"]
     list_select_related = ["agent__user", "category"]
     list_filter = ["level", "category"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manage.py create_api_client` (shown once); here they are only listed
+    by prefix and revoked (deleted). The digest never appears."""
+
+    list_display = ["prefix", "name", "user", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "prefix"]
+    fields = ["user", "name", "prefix", "created_at"]
+    readonly_fields = ["user", "prefix", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

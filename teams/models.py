@@ -181,3 +181,26 @@ class AgentSkill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent}: {self.category.slug} ({self.level})"
+
+
+class ApiToken(models.Model):
+    """An API credential of a user (a storefront client, an agent's integration, a wallboard).
+
+    Only the SHA-256 digest of the token is stored: a copy of the database opens no API. Tokens
+    are long random strings, so a fast hash is enough (no password stretching); the token itself
+    is shown once, when it is issued (teams.services.issue_api_token).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, to tell a user's tokens apart in the admin; not enough to use one.
+    prefix = models.CharField(max_length=8, editable=False)
+    name = models.CharField(max_length=80, blank=True, help_text="What uses this token, e.g. storefront-web.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["user_id", "created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.user_id})"

@@ -1,9 +1,12 @@
 """Writes on teams: roles, agents and their skills."""
 
-from django.contrib.auth.models import Group, Permission
+import secrets
+
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
-from teams.models import AgentProfile, AgentSkill, Category, SkillLevel
+from core.auth import token_digest
+from teams.models import AgentProfile, AgentSkill, ApiToken, Category, SkillLevel
 
 AGENTS_GROUP = "agents"
 SUPERVISORS_GROUP = "supervisors"
@@ -43,3 +46,21 @@ def set_agent_skills(*, agent: AgentProfile, primary: list[str], secondary: list
         [AgentSkill(agent=agent, category=categories[s], level=SkillLevel.PRIMARY) for s in primary]
         + [AgentSkill(agent=agent, category=categories[s], level=SkillLevel.SECONDARY) for s in secondary]
     )
+
+
+def issue_api_token(*, user: User, name: str = "", key: str | None = None) -> str:
+    """Give the user a new API token and return it: the only moment it can be read, since only its
+    digest is stored. `key` fixes the token (the demo's known token); normally it is random."""
+    token = key or secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_digest=token_digest(token), prefix=token[:8], name=name)
+    return token
+
+
+def revoke_api_tokens(*, user: User, keep: str | None = None) -> int:
+    """Delete the user's API tokens (but `keep`); how many went. Processes forget a revoked token
+    within core.auth.TOKEN_CACHE_SECONDS."""
+    tokens = ApiToken.objects.filter(user=user)
+    if keep is not None:
+        tokens = tokens.exclude(key_digest=token_digest(keep))
+    deleted, _ = tokens.delete()
+    return deleted

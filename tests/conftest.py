@@ -6,11 +6,20 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from teams.services import STOREFRONT_GROUP, ensure_roles
+from core.secret_key import new_secret_key
+from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
 from tests.factories import UserFactory
+
+# The tests sign with a key of their own, generated per run: never one written in the source.
+# Processes they start (Celery workers, servers) inherit it through the environment.
+os.environ.setdefault("SECRET_KEY", new_secret_key())
+settings.SECRET_KEY = os.environ["SECRET_KEY"]
+# The tests speak plain HTTP to 127.0.0.1, like the embedded mode (production defaults to HTTPS).
+for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    os.environ.setdefault(_name, "0")
+    setattr(settings, _name, os.environ[_name] in ("1", "true", "yes", "on"))
 
 
 def service_missing(reason: str) -> None:
@@ -45,10 +54,11 @@ def storefront_client(db: None) -> APIClient:
     groups = ensure_roles()
     user = UserFactory(username="storefront")
     user.groups.add(groups[STOREFRONT_GROUP])
-    token, _ = Token.objects.get_or_create(user=user)
+    token = issue_api_token(user=user, name="storefront")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     client.user = user  # type: ignore[attr-defined]
+    client.token = token  # type: ignore[attr-defined]
     return client
 
 

@@ -1,16 +1,14 @@
 """Storefront and shopper API for inquiries: validate, call one service, answer."""
 
-import hmac
 import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,12 +16,14 @@ from rest_framework.views import APIView
 
 from core.auth import CachedTokenAuthentication
 from core.caching import ttl_cache
+from core.parsers import SafeJSONParser
 from core.serializers import SharedFieldsSerializer
 from core.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
 from core.timezones import is_time_zone
 from teams.models import Category, Language
 from tickets.models import Channel, Ticket
 from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket
+from tickets.tracking import token_matches
 
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -99,7 +99,7 @@ class InquiryStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
     channel = serializers.CharField()
     subject = serializers.CharField()
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.CharField(source="category.slug", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     messages = serializers.SerializerMethodField()
@@ -140,7 +140,7 @@ class InquiryCreateView(APIView):
     throttle_classes = [ScopedWindowRateThrottle]
     throttle_scope = "intake"
     # JSON in, JSON out: no negotiation among renderers on the busiest endpoint.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(
@@ -153,7 +153,11 @@ class InquiryCreateView(APIView):
                 description="Retries with the same key return the first ticket instead of a new one.",
             )
         ],
-        responses={201: InquiryReceiptSerializer, 200: InquiryReceiptSerializer},
+        responses={
+            201: InquiryReceiptSerializer,
+            200: OpenApiResponse(InquiryReceiptSerializer, description="A replay: the first ticket's receipt."),
+            422: OpenApiResponse(description="This Idempotency-Key was already used for a different inquiry."),
+        },
         summary="Open a shopper inquiry",
     )
     def post(self, request: Request) -> Response:
@@ -191,10 +195,15 @@ class ShopperRateThrottle(AnonWindowRateThrottle):
 
 
 def get_ticket_for_shopper(ticket_id: int, token: str) -> Ticket:
-    """The ticket when the tracking token matches; 404 otherwise (never reveal which part was wrong)."""
+    """The ticket when the tracking token matches; 404 otherwise. A wrong token, a token that is
+    not even text a token could be (non-ASCII), and an id that does not exist get the same answer,
+    so the answer never tells which ids exist. A caller that authorized the shopper another way
+    (a signed session) reads the ticket by id and calls the services directly."""
     ticket = Ticket.objects.select_related("category").prefetch_related("messages").filter(pk=ticket_id).first()
-    if ticket is None or not token or not hmac.compare_digest(ticket.tracking_token, token):
+    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    if not token_matches(*found, token or ""):
         raise NotFound("No inquiry matches this id and tracking token.")
+    assert ticket is not None  # token_matches is False without a ticket
     return ticket
 
 

@@ -1,7 +1,5 @@
 """Shoppers, their inquiries (tickets) and the conversation on each."""
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Category, Language, SpecialistQueue
+from tickets.tracking import new_tracking_nonce, tracking_token
 
 
 class Shopper(models.Model):
@@ -61,10 +60,6 @@ class CloseReason(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled by shopper")
 
 
-def new_tracking_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class Ticket(models.Model):
     PRIORITY_NORMAL = 0
     PRIORITY_TOP = 100
@@ -110,7 +105,9 @@ class Ticket(models.Model):
     order_paid = models.BooleanField(null=True, blank=True)
     order_shipped = models.BooleanField(null=True, blank=True)
 
-    tracking_token = models.CharField(max_length=64, default=new_tracking_token, editable=False)
+    # The shopper's tracking token is derived from this (tickets.tracking); the token itself is
+    # never stored.
+    tracking_nonce = models.CharField(max_length=64, default=new_tracking_nonce, editable=False)
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -176,6 +173,13 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject or self.body[:40]}"
+
+    @property
+    def tracking_token(self) -> str:
+        """The shopper's token (HMAC of SECRET_KEY over id and nonce); needs a saved ticket."""
+        if self.pk is None:
+            raise ValueError("A ticket has a tracking token once it is saved.")
+        return tracking_token(self.pk, self.tracking_nonce)
 
 
 class AuthorKind(models.TextChoices):

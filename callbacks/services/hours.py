@@ -117,7 +117,11 @@ def available_slots(
     policy = policy_for(queue)
     today = local_today(policy, now)
     first = max(from_day or today, today)
-    last = min(first + timedelta(days=max(days, 1) - 1), today + timedelta(days=policy.booking_horizon_days))
+    horizon = today + timedelta(days=policy.booking_horizon_days)
+    if first > horizon:
+        return []
+    # Counted in days from `first`, never past the horizon: no date arithmetic near date.max.
+    last = first + timedelta(days=min(max(days, 1) - 1, (horizon - first).days))
     earliest = now + timedelta(minutes=policy.min_notice_minutes if min_notice else 0)
     grid: list[tuple[datetime, datetime]] = []
     day = first

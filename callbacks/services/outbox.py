@@ -27,6 +27,7 @@ from callbacks import providers
 from callbacks.links import shopper_link
 from callbacks.models import Callback, Notification, NotificationChannel, NotificationKind, NotificationStatus, Outcome
 from callbacks.rendering import build_ics, render_message
+from tickets.links import shopper_page_url
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ def build_notifications(callback: Callback, kind: str, *, now: datetime) -> list
     """The outbox rows for one event: an SMS to the callback's phone and an email when the
     shopper has an address (after a wrong number, email only: an SMS would reach a stranger)."""
     shopper = callback.ticket.shopper
-    link = shopper_link(callback.pk)
+    # The callback's own link dies when it is cancelled or completed (callbacks.views): those
+    # messages lead to the shopper's inquiry page instead.
+    over = kind in (NotificationKind.CANCELLED, NotificationKind.COMPLETED)
+    link = shopper_page_url(callback.ticket_id) if over else shopper_link(callback.pk)
     text = render_message(callback, kind=kind, link=link)
     rows = []
     if callback.phone and not (kind == NotificationKind.MISSED and callback.outcome == Outcome.WRONG_NUMBER):

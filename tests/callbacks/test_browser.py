@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from callbacks.links import make_link_token
 from callbacks.models import Callback, CallbackStatus
-from callbacks.services import available_slots, book_callback, dispatch_due_callbacks
+from callbacks.services import available_slots, book_callback, cancel_callback, dispatch_due_callbacks
 from tests.factories import queue
 
 pytestmark = [
@@ -52,7 +52,12 @@ def test_wang_confirms_moves_and_cancels_her_callback_on_her_phone(
 
         page.get_by_role("button", name="取消回电").click()
         expect(page.get_by_text("您的回电已取消。")).to_be_visible()
-        expect(page.get_by_role("heading", name="预约新的回电")).to_be_visible()
+        # The link died with the callback: no phone, no booking from it any more.
+        expect(page.get_by_role("heading", name="此回电已取消")).to_be_visible()
+        assert wang.phone not in page.content()
+        page.screenshot(path="/work/shots/sec/callback-link-closed-phone-zh.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path="/work/shots/sec/callback-link-closed-desktop-zh.png", full_page=True)
         callback.refresh_from_db()
         assert callback.status == CallbackStatus.CANCELLED
 
@@ -105,5 +110,26 @@ def test_a_due_callback_appears_on_anas_inbox_live_and_she_completes_it(
         expect(page.get_by_text("Outcome saved: the callback is now Completed.")).to_be_visible()
         callback.refresh_from_db()
         assert callback.status == CallbackStatus.COMPLETED
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("viewport", "name"), [({"width": 390, "height": 844}, "phone"), ({"width": 1280, "height": 800}, "desktop")]
+)
+def test_emma_opens_the_link_of_her_cancelled_callback_in_english(
+    console_server, browser, expect, ticket_of, emma, viewport, name
+) -> None:
+    slots = available_slots(queue=queue("jewelry"), now=timezone.now(), days=7)
+    callback = book_callback(
+        ticket=ticket_of(emma), scheduled_at=slots[1].start, window_end=slots[1].end, phone=emma.phone
+    )
+    cancel_callback(callback_id=callback.pk)
+    page = browser.new_page(viewport=viewport, locale="en-US")
+    try:
+        response = page.goto(f"{console_server}/callbacks/{make_link_token(callback.pk)}/")
+        assert response.status == 410
+        expect(page.get_by_role("heading", level=1)).to_have_text("This callback was cancelled")
+        page.screenshot(path=f"/work/shots/sec/callback-link-closed-{name}-en.png", full_page=True)
     finally:
         page.context.close()

@@ -12,7 +12,6 @@ import uvicorn
 from django.conf import settings
 from django.db import connections
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
@@ -145,4 +144,4 @@ def page(browser: BrowserThread) -> Iterator[Any]:
 
 @pytest.fixture
 def storefront_token(storefront_client: Any) -> str:
-    return Token.objects.get(user=storefront_client.user).key
+    return str(storefront_client.token)

@@ -22,9 +22,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
-from teams.services import STOREFRONT_GROUP, ensure_roles
+from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
 from tests.factories import UserFactory
 from tests.integration import conftest as integration
 
@@ -44,7 +43,7 @@ def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, redis_brok
     groups = ensure_roles()
     storefront = UserFactory(username="asgi-storefront")
     storefront.groups.add(groups[STOREFRONT_GROUP])
-    token = Token.objects.create(user=storefront).key
+    token = issue_api_token(user=storefront)
     port = free_port()
     env = {
         **os.environ,

@@ -3,11 +3,10 @@ submitted the inquiry (API token) rates a resolution; every unhappy path has a c
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from satisfaction.models import Rating
-from teams.services import STOREFRONT_GROUP, ensure_roles
+from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
 from tests.factories import UserFactory
 from tickets.models import Ticket
 
@@ -123,7 +122,7 @@ def _storefront(username: str) -> APIClient:
     user = UserFactory(username=username)
     user.groups.add(ensure_roles()[STOREFRONT_GROUP])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=user)}")
     client.user = user  # type: ignore[attr-defined]
     return client
 

@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from supervision.selectors import HEALTH_CACHE_KEY
+from teams.services import issue_api_token
 from tests.supervision.timeline import local, ticket
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_the_health_payload_is_cached_for_a_moment(sam, signed_in, settings) -> 
 
 def test_a_supervisor_token_reads_the_api_and_metrics(sam) -> None:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam.user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=sam.user)}")
 
     assert client.get("/api/v1/queues/health/").status_code == 200
     assert client.get("/metrics").status_code == 200

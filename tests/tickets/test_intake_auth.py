@@ -3,17 +3,17 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core import auth
+from teams.models import ApiToken
 from tests.tickets.test_intake_api import URL, payload
 
 
 def _token_queries(client: APIClient, body: dict) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as queries:
         status = client.post(URL, body, format="json").status_code
-    return status, sum("authtoken_token" in q["sql"] for q in queries.captured_queries)
+    return status, sum("teams_apitoken" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_a_deleted_token_stops_working_once_its_memory_expires(
     storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert storefront_client.post(URL, payload(shopper__external_id="u-3"), format="json").status_code == 201
-    Token.objects.filter(user=storefront_client.user).delete()  # type: ignore[attr-defined]
+    ApiToken.objects.filter(user=storefront_client.user).delete()  # type: ignore[attr-defined]
     # Within the memory window the process still knows the token (the documented trade-off) ...
     assert storefront_client.post(URL, payload(shopper__external_id="u-4"), format="json").status_code == 201
     # ... and once the window has passed, it is refused.

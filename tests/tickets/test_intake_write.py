@@ -56,7 +56,7 @@ def build(
         idempotency_key=key,
         request_fingerprint="f" * 64,
         created_at=NOW,
-        tracking_token="same-token-for-comparing-rows",
+        tracking_nonce="same-nonce-for-comparing-rows",
         order_number="JD2026112500001",
         order_product_category="jewelry",
         order_amount=Decimal("3299.00"),

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import tickets.models
+import tickets.tracking
 from django.conf import settings
 from django.db import migrations, models
 
@@ -56,7 +57,7 @@ class Migration(migrations.Migration):
                 ('order_currency', models.CharField(blank=True, max_length=3)),
                 ('order_paid', models.BooleanField(blank=True, null=True)),
                 ('order_shipped', models.BooleanField(blank=True, null=True)),
-                ('tracking_token', models.CharField(default=tickets.models.new_tracking_token, editable=False, max_length=64)),
+                ('tracking_token', models.CharField(default=tickets.tracking.new_tracking_nonce, editable=False, max_length=64)),
                 ('idempotency_key', models.CharField(blank=True, max_length=128, null=True)),
                 ('request_fingerprint', models.CharField(blank=True, editable=False, max_length=64)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),

@@ -1,19 +1,24 @@
-"""Create (or show) a storefront API client and print its token."""
+"""Create a storefront API client (or give an existing one a new token) and print the token."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rest_framework.authtoken.models import Token
 
-from teams.services import STOREFRONT_GROUP, ensure_roles
+from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token, revoke_api_tokens
 
 
 class Command(BaseCommand):
-    help = "Create a storefront API client (a user in the storefront group) and print its API token."
+    help = (
+        "Create a storefront API client (a user in the storefront group) and print a new API token. "
+        "Only the token's digest is stored: copy it now, it cannot be shown again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="A short name for the client, e.g. storefront-web.")
+        parser.add_argument(
+            "--revoke-others", action="store_true", help="Revoke the client's earlier tokens (rotation)."
+        )
 
-    def handle(self, *args: object, name: str, **options: object) -> None:
+    def handle(self, *args: object, name: str, revoke_others: bool = False, **options: object) -> None:
         if not name.replace("-", "").replace("_", "").isalnum():
             raise CommandError("The client name may contain only letters, digits, - and _.")
         groups = ensure_roles()
@@ -21,5 +26,8 @@ class Command(BaseCommand):
         user.set_unusable_password()
         user.save()
         user.groups.add(groups[STOREFRONT_GROUP])
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(token.key)
+        token = issue_api_token(user=user, name=name)
+        if revoke_others:
+            revoked = revoke_api_tokens(user=user, keep=token)
+            self.stderr.write(f"Revoked {revoked} earlier token(s) of {name}.")
+        self.stdout.write(token)

@@ -3,10 +3,18 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
-from teams.models import AgentProfile, AgentStatus
-from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, set_agent_skills
+from core.auth import token_digest
+from teams.models import AgentProfile, AgentStatus, ApiToken
+from teams.services import (
+    AGENTS_GROUP,
+    STOREFRONT_GROUP,
+    SUPERVISORS_GROUP,
+    ensure_roles,
+    issue_api_token,
+    revoke_api_tokens,
+    set_agent_skills,
+)
 from tickets.models import Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
@@ -98,8 +106,10 @@ class Command(BaseCommand):
         client.set_unusable_password()
         client.save()
         client.groups.add(groups[STOREFRONT_GROUP])
-        Token.objects.filter(user=client).exclude(key=DEMO_API_TOKEN).delete()
-        Token.objects.get_or_create(user=client, key=DEMO_API_TOKEN)
+        # Stored as a digest like any token; the demo's one is known so the README can show it.
+        revoke_api_tokens(user=client, keep=DEMO_API_TOKEN)
+        if not ApiToken.objects.filter(key_digest=token_digest(DEMO_API_TOKEN)).exists():
+            issue_api_token(user=client, name="demo", key=DEMO_API_TOKEN)
 
         if not Ticket.objects.exists():
             for external_id, name, language, body, order in SAMPLE_INQUIRIES:

@@ -1,0 +1,72 @@
+"""Signed shopper links rest on SECRET_KEY: with DEBUG off nothing serves without a real one."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from core.secret_key import check_secret_key, dev_secret_key, new_secret_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_DEBUG")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cxconsole.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_settings_carry_no_key_of_their_own() -> None:
+    source = (ROOT / "cxconsole" / "settings.py").read_text()
+    assert "dev-insecure" not in source
+    probe = _python("import cxconsole.settings as s; print(repr(s.SECRET_KEY))")
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "''"
+
+
+def test_the_web_server_refuses_to_start_without_a_key_when_debug_is_off() -> None:
+    started = _python("import cxconsole.wsgi")
+    assert started.returncode != 0
+    assert "SECRET_KEY is not set" in started.stderr
+
+
+def test_the_asgi_server_refuses_to_start_without_a_key_when_debug_is_off() -> None:
+    started = _python("import cxconsole.asgi")
+    assert started.returncode != 0
+    assert "SECRET_KEY is not set" in started.stderr
+
+
+def test_a_weak_key_stops_the_process_at_start() -> None:
+    started = _python("import django; django.setup()", SECRET_KEY="change-me")
+    assert started.returncode != 0
+    assert "SECRET_KEY is too weak" in started.stderr
+
+
+def test_a_real_key_serves() -> None:
+    started = _python("import cxconsole.wsgi; print('ok')", SECRET_KEY=new_secret_key())
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "ok"
+
+
+def test_debug_mode_generates_a_key_once_and_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "dev-secret-key"
+    first = dev_secret_key(path)
+    assert dev_secret_key(path) == first
+    assert len(first) >= 50
+    assert path.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("key", ["", "short", "x" * 60, "django-insecure-" + "abcdefghij" * 5])
+def test_weak_or_missing_keys_are_refused_without_debug(key: str) -> None:
+    with pytest.raises(ImproperlyConfigured):
+        check_secret_key(key, debug=False)
+    check_secret_key(key, debug=True)
