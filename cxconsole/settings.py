@@ -187,7 +187,7 @@ else:
 
 LOGIN_URL = "login"
 # API tokens are stored as digests in this model (core.auth).
-API_TOKEN_MODEL = "teams.ApiToken"
+API_TOKEN_MODEL = "teams.ApiToken"  # noqa: S105  # a model label, not a secret
 # django-axes first: it refuses a locked-out username+IP before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -36,7 +36,7 @@ def digest_existing_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0002_default_taxonomy'),
+        ('teams', '0003_agent_presence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
