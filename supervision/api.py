@@ -87,6 +87,7 @@ class AgentRowSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     status = serializers.CharField()
     status_since = serializers.DateTimeField()
+    no_console = serializers.BooleanField(help_text="The status was set because no console of the agent was open.")
     open_tickets = serializers.IntegerField()
     capacity = serializers.IntegerField()
     handled_today = serializers.IntegerField()

@@ -27,7 +27,7 @@ def test_an_empty_batch_calls_nobody(received: list[list[Event]]) -> None:
     assert received == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failing_subscriber_rolls_the_change_back() -> None:
     from teams.models import Category
 
