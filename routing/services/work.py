@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from classification.services import record_agent_category
 from core.errors import ConflictError
+from core.events import emit
 from routing.models import AssignmentReason, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
@@ -44,6 +45,31 @@ def _lock_routed(ticket_id: int, *, action: str) -> Ticket:
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
         raise RoutingError(f"A {ticket.status} ticket cannot be {action}.")
     return ticket
+
+
+def _emit_message_created(message: Message) -> None:
+    """A public message (never an internal note), told in the writer's transaction (core.events)."""
+    emit(
+        "message.created",
+        data={
+            "ticket_id": message.ticket_id,
+            "message_id": message.pk,
+            "author_kind": message.author_kind,
+            "author_id": message.author_id,
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        },
+        ticket_id=message.ticket_id,
+    )
+
+
+def _status_data(ticket: Ticket, *, agent_id: int | None) -> dict[str, object]:
+    return {
+        "ticket_id": ticket.pk,
+        "status": ticket.status,
+        "agent_id": agent_id,
+        "queue": ticket.queue.slug if ticket.queue is not None else None,
+    }
 
 
 def _internal_note(ticket: Ticket, *, by: User, body: str) -> Message:
@@ -198,6 +224,7 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
         if changed:
             ticket.save(update_fields=changed)
         notify_ticket_changed(ticket, kind="message")
+        _emit_message_created(message)
     return message
 
 
@@ -218,6 +245,15 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
         agent_user_id = release_locked(ticket=ticket, end_reason="resolved")
         changed = set_status(ticket, TicketStatus.RESOLVED)
         ticket.save(update_fields=changed)
+        assert ticket.resolved_at is not None
+        emit(
+            "ticket.resolved",
+            data={
+                **_status_data(ticket, agent_id=agent_user_id or ticket.assigned_agent_id),
+                "resolved_at": ticket.resolved_at.isoformat(),
+            },
+            ticket_id=ticket.pk,
+        )
         if agent_user_id is not None:
             _dispatch_for_agent(agent_user_id)
     return ticket
@@ -232,10 +268,19 @@ def add_shopper_message(*, ticket_id: int, body: str) -> Message:
             raise RoutingError("This inquiry is closed; please open a new one.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
         notify_ticket_changed(ticket, kind="message")
+        _emit_message_created(message)
         if ticket.status == TicketStatus.WAITING_ON_SHOPPER:
             ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
         elif ticket.status == TicketStatus.RESOLVED:
             _reopen_locked(ticket)
+            emit(
+                "ticket.reopened",
+                data={
+                    **_status_data(ticket, agent_id=ticket.assigned_agent_id),
+                    "reopened_at": message.created_at.isoformat(),
+                },
+                ticket_id=ticket.pk,
+            )
     return message
 
 

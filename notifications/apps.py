@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Shopper notifications"
+
+    def ready(self) -> None:
+        # Tasks registered in every process, so a publish by name finds them (eager mode too).
+        from core.events import subscribe
+        from notifications import tasks  # noqa: F401
+        from notifications.services.shopper import notify_shopper_of
+
+        # Replies, resolutions and reopenings reach the shopper: outbox rows in the writer's transaction.
+        subscribe("notifications.shopper", notify_shopper_of)
