@@ -1,5 +1,5 @@
 """Notification texts from the admin-editable templates (NotificationTemplate), in the shopper's
-language, falling back to the default language and then to the built-in defaults.
+language, falling back to the default language (and to the built-in texts when both are gone).
 
 Templates are plain text: rendered without HTML escaping (an agent's "<3" stays "<3" in a mail).
 """
@@ -41,21 +41,25 @@ def compile_text(text: str) -> Template:
 
 
 def load_templates(kinds: Iterable[str]) -> dict[tuple[str, str, str], TemplateText]:
-    """Every stored template of these kinds, over the built-in defaults, in one query."""
-    kinds = set(kinds)
-    texts = {key: TemplateText(*value) for key, value in DEFAULT_TEMPLATES.items() if key[0] in kinds}
-    for row in NotificationTemplate.objects.filter(kind__in=kinds):
-        texts[(row.kind, row.channel, row.language)] = TemplateText(row.subject, row.body)
-    return texts
+    """Every stored template of these kinds, in one query."""
+    return {
+        (row.kind, row.channel, row.language): TemplateText(row.subject, row.body)
+        for row in NotificationTemplate.objects.filter(kind__in=set(kinds))
+    }
 
 
 def pick(
     texts: Mapping[tuple[str, str, str], TemplateText], *, kind: str, channel: str, language: str
 ) -> tuple[TemplateText, str]:
-    """The template for the shopper's language, else the default language's."""
-    for lang in (template_language(language), DEFAULT_LANGUAGE):
+    """The stored template in the shopper's language, else the default language's; the built-in
+    texts only when an admin deleted both."""
+    languages = (template_language(language), DEFAULT_LANGUAGE)
+    for lang in languages:
         if (kind, channel, lang) in texts:
             return texts[(kind, channel, lang)], lang
+    for lang in languages:
+        if (kind, channel, lang) in DEFAULT_TEMPLATES:
+            return TemplateText(*DEFAULT_TEMPLATES[(kind, channel, lang)]), lang
     raise LookupError(f"no template for {kind}/{channel}")
 
 
