@@ -250,8 +250,9 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
-    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis down).
-    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
+    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
+    # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
+    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
     # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
@@ -267,7 +268,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
-UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 60, minimum=1)
+UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.
 CLASSIFIER_CONFIDENCE_THRESHOLD = env_float("CLASSIFIER_CONFIDENCE_THRESHOLD", 0.45, minimum=0)
 CLASSIFIER_MODEL_PATH = Path(env_str("CLASSIFIER_MODEL_PATH", str(BASE_DIR / "var" / "classifier.joblib")))
