@@ -288,7 +288,7 @@ QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
-# --- Callbacks and shopper notifications -----------------------------------------------------
+# --- Callbacks and shopper notifications (callbacks/, notifications/) ----------------------------
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in
 # the admin (callbacks.CallbackPolicy); these are the product-wide ones.
 # The site's public address: signed links in messages to shoppers start with it.

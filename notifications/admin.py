@@ -102,7 +102,7 @@ class NotificationTemplateForm(forms.ModelForm):
 @admin.register(NotificationTemplate)
 class NotificationTemplateAdmin(admin.ModelAdmin):
     form = NotificationTemplateForm
-    list_display = ["kind", "channel", "language", "subject", "updated_at", "preview_link"]
+    list_display = ["kind", "channel", "language", "preview_link", "subject"]
     list_filter = ["kind", "channel", "language"]
     change_form_template = "admin/notifications/notificationtemplate/change_form.html"
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
-    verbose_name = "Shopper notifications"
+    verbose_name = _("Shopper notifications")
 
     def ready(self) -> None:
         # Tasks registered in every process, so a publish by name finds them (eager mode too).

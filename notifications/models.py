@@ -11,13 +11,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tickets.models import Message, Ticket
 
 
 class NotificationChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
+    EMAIL = "email", pgettext_lazy("notification channel", "Email")
+    SMS = "sms", pgettext_lazy("notification channel", "SMS")
 
 
 class NotificationStatus(models.TextChoices):
@@ -68,6 +69,8 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             # Racing writers (or an event told twice) insert the same key: the database keeps one row.
@@ -105,11 +108,13 @@ class NotificationTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
         ordering = ["kind", "channel", "language"]
         constraints = [models.UniqueConstraint(fields=["kind", "channel", "language"], name="one_template_per_kind")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.language}"
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.get_language_display()}"
 
 
 class InboundEmail(models.Model):
@@ -122,6 +127,8 @@ class InboundEmail(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["email_message_id"], name="one_inbound_email_per_message_id")]
 
