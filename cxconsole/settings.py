@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "console",
     "notifications",
     "callbacks",
+    "satisfaction",
     "supervision",
 ]
 
@@ -240,6 +241,7 @@ CELERY_TASK_ROUTES = {
     "routing.route_new_tickets": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
+    "routing.close_resolved_tickets": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
@@ -253,6 +255,8 @@ CELERY_BEAT_SCHEDULE = {
     # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
     # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
     "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
+    # Resolved tickets closed after AUTO_CLOSE_RESOLVED_DAYS, in capped batches.
+    "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
     # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
@@ -269,6 +273,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
 UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
+# A resolved ticket is closed this many days after its resolution (a later message opens a new one).
+AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.
 CLASSIFIER_CONFIDENCE_THRESHOLD = env_float("CLASSIFIER_CONFIDENCE_THRESHOLD", 0.45, minimum=0)
 CLASSIFIER_MODEL_PATH = Path(env_str("CLASSIFIER_MODEL_PATH", str(BASE_DIR / "var" / "classifier.joblib")))
@@ -287,6 +293,10 @@ SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECON
 QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Satisfaction ratings (satisfaction/) -----------------------------------------------------
+# A resolution can be rated for this many days after it (later ratings answer 409).
+CSAT_RATING_WINDOW_DAYS = env_int("CSAT_RATING_WINDOW_DAYS", 14, minimum=1)
 
 # --- Callbacks and shopper notifications (callbacks/, notifications/) ----------------------------
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in

@@ -59,7 +59,6 @@ class CloseReason(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     ABANDONED = "abandoned", _("Abandoned by shopper before assignment")
     CANCELLED = "cancelled", _("Cancelled by shopper")
-    DUPLICATE = "duplicate", _("Duplicate")
 
 
 def new_tracking_token() -> str:
@@ -127,6 +126,9 @@ class Ticket(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the ticket entered its current queue, if it moved after it was first queued (overflow,
+    # transfer, escalation): that queue's overflow clock starts here. queued_at keeps its place in line.
+    queue_entered_at = models.DateTimeField(null=True, blank=True)
     first_assigned_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -200,9 +202,11 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
         constraints = [
+            # Agents write internal notes, and so does the system (a low satisfaction rating
+            # leaves one); a shopper never does.
             models.CheckConstraint(
-                condition=~Q(is_internal=True) | Q(author_kind="agent"),
-                name="only_agents_write_internal_notes",
+                condition=~Q(is_internal=True) | Q(author_kind__in=["agent", "system"]),
+                name="only_staff_write_internal_notes",
             )
         ]
 
