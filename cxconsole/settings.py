@@ -44,7 +44,9 @@ INSTALLED_APPS = [
     "notifications",
     "callbacks",
     "satisfaction",
+    "orders",
     "supervision",
+    "shop",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its headers are set first: CSP, X-Frame-Options, Referrer-Policy of /shop/ pages.
+    "shop.middleware.ShopSecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "cxconsole.urls"
@@ -153,6 +157,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Photos on messages (tickets.Attachment). No base_url: they are never served from a public
+    # URL, only through views that check who may see the ticket. Production: any django-storages
+    # backend here (see the README, "Attachments").
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("ATTACHMENTS_ROOT", str(BASE_DIR / "var" / "attachments"))},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -162,6 +173,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO (the order API: one line per lookup).
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -248,6 +261,9 @@ CELERY_TASK_ROUTES = {
     # The shopper notification outbox on its own queue: a slow mail server never delays callbacks.
     "notifications.send_notifications": {"queue": "notifications"},
     "notifications.send_due_notifications": {"queue": "notifications"},
+    # Thumbnails of photos: image work, kept off the intake and assignment queues.
+    "tickets.make_thumbnails": {"queue": "default"},
+    "tickets.sweep_missing_thumbnails": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -268,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
     # Outbox rows whose time has come: after the "seen on the page" wait, retries after backoff,
     # and rows whose send task was lost (Redis down). One indexed query when there is nothing.
     "send-due-notifications": {"task": "notifications.send_due_notifications", "schedule": 5.0},
+    # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
+    "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -283,6 +301,15 @@ HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0
 # Two or more earlier inquiries from one shopper in this window make a "repeat contact".
 REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
 INQUIRY_BODY_MAX_LENGTH = 5000
+
+# --- Photos on messages (tickets.attachments) ---------------------------------------------------
+# Per message: how many photos, and how large each may be as uploaded.
+ATTACHMENT_MAX_PER_MESSAGE = env_int("ATTACHMENT_MAX_PER_MESSAGE", 5, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Decoded size limit (a small file can decode to gigabytes: a "decompression bomb").
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
+# The longer side of a thumbnail, in pixels.
+ATTACHMENT_THUMBNAIL_SIZE = env_int("ATTACHMENT_THUMBNAIL_SIZE", 320, minimum=32)
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.
@@ -340,5 +367,24 @@ if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0, minimum=0.1)
+# --- The storefront's order system (orders/, docs/order-api.md) -------------------------------
+# Base URL of its order API; empty: order lookups show "unavailable" (runembedded starts the
+# reference service and points this at it when empty).
+ORDER_API_URL = env_str("ORDER_API_URL", "")
+# Sent as "Authorization: Bearer <token>" (empty: no header).
+ORDER_API_TOKEN = env_str("ORDER_API_TOKEN", "")
+# Seconds per phase (connect, read, write) for lookups, which an agent's page waits on...
+ORDER_API_TIMEOUT = env_float("ORDER_API_TIMEOUT", 2.0, minimum=0.05)
+# ...and for refunds, reships and coupons (a timeout there is retried with the same idempotency key).
+ORDER_API_ACTION_TIMEOUT = env_float("ORDER_API_ACTION_TIMEOUT", 10.0, minimum=0.05)
+# Lookups are cached this long (0: not at all); an action forgets the order it changed.
+ORDER_API_CACHE_SECONDS = env_int("ORDER_API_CACHE_SECONDS", 30, minimum=0)
+# Circuit breaker (per process): open after this many consecutive failures, try again after
+# this many seconds.
+ORDER_API_BREAKER_FAILURES = env_int("ORDER_API_BREAKER_FAILURES", 5, minimum=1)
+ORDER_API_BREAKER_RESET_SECONDS = env_float("ORDER_API_BREAKER_RESET_SECONDS", 30.0, minimum=0.1)
+# Kept-alive connections per process.
+ORDER_API_MAX_CONNECTIONS = env_int("ORDER_API_MAX_CONNECTIONS", 10, minimum=1)
+
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

@@ -212,3 +212,37 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_kind} on #{self.ticket_id}"
+
+
+def attachment_storage():  # type: ignore[no-untyped-def]
+    """The "attachments" storage of settings.STORAGES (local files embedded, any django-storages
+    backend in production). A callable, so the choice is read at run time, not frozen into migrations."""
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+class Attachment(models.Model):
+    """A photo on a message: re-encoded without its metadata (EXIF: location), under a random name
+    that no public URL serves. Read only through views that check who may see the ticket."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=attachment_storage, max_length=200)
+    # Made by a Celery task after commit (tickets.make_thumbnails); blank until then.
+    thumbnail = models.FileField(storage=attachment_storage, max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField(help_text="Bytes as stored (after re-encoding).")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The thumbnail sweep reads only the few rows still waiting for theirs.
+            models.Index(fields=["created_at"], condition=Q(thumbnail=""), name="attachment_needs_thumbnail"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file.name} on message {self.message_id}"

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('tickets', '0003_shopper_seen'),
+        ('tickets', '0004_shopper_seen'),
     ]
 
     operations = [

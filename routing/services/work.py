@@ -5,6 +5,7 @@ and triggers dispatch of the queues where capacity was freed or work was added.
 """
 
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from routing.services.assignment import assign_locked, dispatch_queue, release_l
 from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
+from tickets.attachments import PreparedImage, store_images
 from tickets.events import notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
@@ -260,13 +262,15 @@ def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
     return ticket
 
 
-def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
-    """An agent answers the shopper: stored, first response stamped, ticket waits on the shopper."""
+def reply_to_shopper(*, ticket_id: int, by: User, body: str, photos: Sequence[PreparedImage] = ()) -> Message:
+    """An agent answers the shopper: stored (with any photos, checked beforehand by
+    tickets.attachments.prepare_images), first response stamped, ticket waits on the shopper."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status not in HOLDS_AGENT:
             raise RoutingError("Only a ticket assigned to an agent can be answered.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body)
+        store_images(message=message, images=photos)
         # A follow-up reply while already waiting on the shopper changes no status.
         changed = (
             []
@@ -314,14 +318,16 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
     return ticket
 
 
-def add_shopper_message(*, ticket_id: int, body: str) -> Message:
-    """A shopper writes on their ticket. A resolved ticket reopens: to its former agent when
+def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedImage] = ()) -> Message:
+    """A shopper writes on their ticket (with any photos, checked beforehand by
+    tickets.attachments.prepare_images). A resolved ticket reopens: to its former agent when
     they are online with room, otherwise to the front of its queue."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError("This inquiry is closed; please open a new one.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
+        store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
         _emit_message_created(message)
         if ticket.status == TicketStatus.WAITING_ON_SHOPPER:

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('teams', '0002_default_taxonomy'),
-        ('tickets', '0002_system_writes_internal_notes'),
+        ('tickets', '0003_system_writes_internal_notes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

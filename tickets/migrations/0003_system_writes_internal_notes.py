@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0001_initial'),
+        ('tickets', '0002_message_attachments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

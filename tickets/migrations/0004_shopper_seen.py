@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0002_system_writes_internal_notes'),
+        ('tickets', '0003_system_writes_internal_notes'),
     ]
 
     operations = [
