@@ -7,7 +7,7 @@ Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL; defaults to the local ones
 It creates a scratch database <name>_cbbench, migrates it, writes N callbacks on N tickets (shoppers
 with phone and email, Chinese and English) all scheduled at the start of the next minute M with the
 reminder due then too (the queue's reminder lead set to 0: "we are calling you now"), then starts
-2 `celery worker` processes (prefork, concurrency 1 each, queue "callbacks") and one `celery beat`
+2 `celery worker` processes (prefork, concurrency 1 each, queues "callbacks" and "notifications") and one `celery beat`
 (the real schedule: callbacks.dispatch_due every 10 s). It measures, from the database's own
 timestamps, how long after M every callback was surfaced and every notification sent, and counts
 duplicates: outbox rows per idempotency key and lines per key in the SMS provider's file.
@@ -169,7 +169,7 @@ def main() -> None:
         for i in range(2):
             processes.append(
                 subprocess.Popen(
-                    [PY, "-m", "celery", "-A", "cxconsole", "worker", "-Q", "callbacks", "-c", "1", "-P", "prefork",
+                    [PY, "-m", "celery", "-A", "cxconsole", "worker", "-Q", "callbacks,notifications", "-c", "1", "-P", "prefork",
                      "-n", f"cbbench{i}@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"],
                     env=env, cwd=ROOT, stdout=(scratch / f"worker{i}.log").open("w"), stderr=subprocess.STDOUT,
                 )
@@ -191,7 +191,7 @@ def main() -> None:
                 ).fetchone()
                 sent, pending_notes = conn.execute(
                     "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status <> 'sent') "
-                    "FROM callbacks_notification"
+                    "FROM notifications_notification"
                 ).fetchone()
                 if pending_callbacks == 0 and sent > 0 and pending_notes == 0:
                     break
@@ -206,13 +206,13 @@ def main() -> None:
             sent_after = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT EXTRACT(EPOCH FROM sent_at - %s) FROM callbacks_notification WHERE sent_at IS NOT NULL",
+                    "SELECT EXTRACT(EPOCH FROM sent_at - %s) FROM notifications_notification WHERE sent_at IS NOT NULL",
                     [due_at],
                 )
             ]
             notes, keys, failed = conn.execute(
                 "SELECT count(*), count(DISTINCT idempotency_key), count(*) FILTER (WHERE status = 'failed') "
-                "FROM callbacks_notification"
+                "FROM notifications_notification"
             ).fetchone()
             expected_notes = args.count + int(args.count * args.email_share)
             callbacks_surfaced = len(surfaced_after)
@@ -247,7 +247,7 @@ def main() -> None:
         "surfaced_p50_p95_p99_s": [percentile(surfaced_f, q) for q in (0.5, 0.95, 0.99)],
         "sent_p50_p95_p99_s": [percentile(sent_f, q) for q in (0.5, 0.95, 0.99)],
         "first_surfaced_after_s": min(surfaced_f) if surfaced_f else None,
-        "workers": "2 celery worker processes, prefork -c 1 each, queue callbacks; 1 celery beat",
+        "workers": "2 celery worker processes, prefork -c 1 each, queues callbacks,notifications; 1 celery beat",
         "at": datetime.now(UTC).isoformat(),
     }
 

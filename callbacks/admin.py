@@ -1,12 +1,10 @@
-"""Admin: per-queue callback rules (hours, holidays, limits), callbacks, and the outbox with its
-failures in plain sight for supervisors (filter by status, retry failed ones)."""
+"""Admin: per-queue callback rules (hours, holidays, limits) and callbacks. Their notifications are
+in the outbox's admin (notifications.admin), filterable by callback queue there via the ticket."""
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 
-from callbacks.models import BusinessHours, Callback, CallbackPolicy, Holiday, Notification, NotificationStatus
-from callbacks.services import retry_failed_notification
+from callbacks.models import BusinessHours, Callback, CallbackPolicy, Holiday
 
 
 class BusinessHoursInline(admin.TabularInline):
@@ -46,38 +44,6 @@ class CallbackAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_at"
     raw_id_fields = ["ticket", "owner", "booked_by_user", "surfaced_to", "started_by"]
     readonly_fields = [f.name for f in Callback._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.action(description="Send the selected failed notifications again")
-def retry_failed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-    retried = sum(
-        retry_failed_notification(notification_id=pk)
-        for pk in queryset.filter(status=NotificationStatus.FAILED).values_list("pk", flat=True)
-    )
-    modeladmin.message_user(request, f"{retried} notification(s) queued again.", messages.SUCCESS)
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = [
-        "idempotency_key",
-        "kind",
-        "channel",
-        "recipient",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-    ]
-    list_filter = ["status", "channel", "kind", "language", "callback__queue"]
-    list_select_related = ["callback"]
-    search_fields = ["idempotency_key", "recipient"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Notification._meta.fields]
-    actions = [retry_failed]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

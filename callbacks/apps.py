@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class CallbacksConfig(AppConfig):
     name = "callbacks"
-    verbose_name = "Callbacks and shopper notifications"
+    verbose_name = "Callbacks"
 
     def ready(self) -> None:
         # Register the tasks in every process (web too), so a publish by name finds the task

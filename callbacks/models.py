@@ -1,4 +1,5 @@
-"""Scheduled callbacks, the per-queue rules they follow, and the outbox of shopper notifications.
+"""Scheduled callbacks and the per-queue rules they follow (their notifications go through the
+shopper notification outbox, notifications.Notification).
 
 Times are stored in UTC. Business hours are wall-clock times in the policy's own time zone, so a
 slot at 09:00 stays at 09:00 local across a daylight-saving change (its UTC instant moves).
@@ -7,6 +8,7 @@ slot at 09:00 stays at 09:00 local across a daylight-saving change (its UTC inst
 from datetime import time
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -175,6 +177,13 @@ class Callback(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Its messages to the shopper, in the general outbox (Notification.objects.filter(callback=…)).
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="source_type",
+        object_id_field="source_id",
+        related_query_name="callback",
+    )
 
     class Meta:
         ordering = ["scheduled_at", "id"]
@@ -221,11 +230,6 @@ class Callback(models.Model):
         return self.status in ACTIVE_STATUSES
 
 
-class NotificationChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-
-
 class NotificationKind(models.TextChoices):
     CONFIRMATION = "confirmation", _("Confirmation")
     REMINDER = "reminder", _("Reminder")
@@ -233,45 +237,3 @@ class NotificationKind(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     MISSED = "missed", _("Missed")
     CANCELLED = "cancelled", _("Cancelled")
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")  # waiting for its next attempt
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")  # gave up after the last attempt: a supervisor should look
-
-
-class Notification(models.Model):
-    """The outbox: every message to a shopper, written in the same transaction as the change it
-    reports, then sent (and retried with backoff) by workers. One row per idempotency key."""
-
-    idempotency_key = models.CharField(max_length=200)
-    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=15, choices=NotificationKind.choices)
-    channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
-    recipient = models.CharField(max_length=254)
-    language = models.CharField(max_length=5)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    # An iCalendar file attached to the email (confirmation, reschedule); empty otherwise.
-    ics = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            # Racing dispatchers (or two beats) insert the same key: the database keeps one row.
-            models.UniqueConstraint(fields=["idempotency_key"], name="one_notification_per_key"),
-        ]
-        indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_pending_due"),
-            models.Index(fields=["status", "created_at"], name="notification_status_created"),
-        ]
-
-    def __str__(self) -> str:
-        return self.idempotency_key

@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 
-from callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus, Notification, NotificationStatus
+from callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
+from notifications.models import Notification, NotificationStatus
 from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
 from teams.models import SpecialistQueue
 
@@ -127,9 +128,10 @@ def callback_work_for(user: User, *, now: datetime) -> CallbackWork:
 
 
 def failed_notifications(*, queue_id: int | None = None, limit: int = 100) -> list[Notification]:
-    """Notifications the outbox gave up on, newest first, for supervisors to follow up by hand."""
-    rows = Notification.objects.filter(status=NotificationStatus.FAILED).select_related(
-        "callback__ticket__shopper", "callback__queue"
+    """Callback notifications the outbox gave up on, newest first, for supervisors to follow up
+    by hand (notifications.selectors.failed_notifications has every kind)."""
+    rows = Notification.objects.filter(status=NotificationStatus.FAILED, callback__isnull=False).select_related(
+        "ticket__shopper"
     )
     if queue_id is not None:
         rows = rows.filter(callback__queue_id=queue_id)
@@ -137,7 +139,7 @@ def failed_notifications(*, queue_id: int | None = None, limit: int = 100) -> li
 
 
 def notification_failures_by_queue() -> dict[int, int]:
-    """Failed notifications per queue id (queues without failures are absent)."""
+    """Failed callback notifications per callback queue id (queues without failures are absent)."""
     rows = (
         Notification.objects.filter(status=NotificationStatus.FAILED)
         .values("callback__queue_id")

@@ -13,15 +13,3 @@ def dispatch_due() -> int:
     if run.unfinished:
         dispatch_due.apply_async()
     return run.surfaced
-
-
-@shared_task(name="callbacks.send_notifications")
-def send_notifications(notification_ids: list[int]) -> int:
-    """Send these outbox rows (each one claimed with SKIP LOCKED; sent rows are skipped)."""
-    return services.send_notifications(notification_ids=notification_ids).sent
-
-
-@shared_task(name="callbacks.send_due_notifications")
-def send_due_notifications() -> int:
-    """Beat, every 15 s: retries whose backoff is over and rows whose send task was lost."""
-    return services.send_due_notifications().sent

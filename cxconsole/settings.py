@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "routing",
     "ops",
     "console",
+    "notifications",
     "callbacks",
     "satisfaction",
     "orders",
@@ -363,8 +364,9 @@ CELERY_TASK_ROUTES = {
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
-    "callbacks.send_notifications": {"queue": "callbacks"},
-    "callbacks.send_due_notifications": {"queue": "callbacks"},
+    # The shopper notification outbox on its own queue: a slow mail server never delays callbacks.
+    "notifications.send_notifications": {"queue": "notifications"},
+    "notifications.send_due_notifications": {"queue": "notifications"},
     # Thumbnails of photos: image work, kept off the intake and assignment queues.
     "tickets.make_thumbnails": {"queue": "default"},
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
@@ -387,8 +389,9 @@ CELERY_BEAT_SCHEDULE = {
     # Due callbacks surfaced and due reminders queued, found in the database (SKIP LOCKED, one
     # batch per transaction); no long ETA tasks. Re-enqueues itself while a burst lasts.
     "dispatch-due-callbacks": {"task": "callbacks.dispatch_due", "schedule": 10.0},
-    # Outbox retries after backoff, and notifications whose send task was lost (Redis down).
-    "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
+    # Outbox rows whose time has come: after the "seen on the page" wait, retries after backoff,
+    # and rows whose send task was lost (Redis down). One indexed query when there is nothing.
+    "send-due-notifications": {"task": "notifications.send_due_notifications", "schedule": 5.0},
     # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
     "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
 }
@@ -435,7 +438,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # A resolution can be rated for this many days after it (later ratings answer 409).
 CSAT_RATING_WINDOW_DAYS = env_int("CSAT_RATING_WINDOW_DAYS", 14, minimum=1)
 
-# --- Callbacks and shopper notifications -----------------------------------------------------
+# --- Callbacks and shopper notifications (callbacks/, notifications/) ----------------------------
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in
 # the admin (callbacks.CallbackPolicy); these are the product-wide ones.
 # The site's public address: signed links in messages to shoppers start with it.
@@ -448,6 +451,15 @@ CALLBACK_LINK_MAX_AGE_DAYS = env_int("CALLBACK_LINK_MAX_AGE_DAYS", 30, minimum=1
 # doubling each time (capped at an hour).
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6, minimum=1)
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30, minimum=1)
+# Replies, resolutions and reopenings wait this long before they are sent, and are not sent if
+# the shopper's page showed them meanwhile (tickets.services.record_shopper_seen).
+NOTIFICATION_SEEN_GRACE_SECONDS = env_int("NOTIFICATION_SEEN_GRACE_SECONDS", 20, minimum=0)
+# Inbound email: notification emails get Reply-To reply+<signed ticket>@INBOUND_EMAIL_DOMAIN (none
+# while empty); the mail provider posts replies to /api/v1/inbound-email/, signed with
+# INBOUND_EMAIL_SECRET (the endpoint refuses everything while it is empty), at most this old.
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "")
+INBOUND_EMAIL_SECRET = env_str("INBOUND_EMAIL_SECRET", "")
+INBOUND_EMAIL_MAX_AGE_SECONDS = env_int("INBOUND_EMAIL_MAX_AGE_SECONDS", 300, minimum=1)
 # Email through Django's backends; the console backend (print) unless configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

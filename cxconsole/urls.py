@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("routing.urls")),
     path("api/v1/", include("classification.urls")),
+    path("api/v1/", include("notifications.urls")),
     path("api/v1/", include("satisfaction.urls")),
     # Callbacks: shopper API, the shopper's signed-link page and console actions (full paths inside).
     path("", include("callbacks.urls")),

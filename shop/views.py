@@ -33,6 +33,7 @@ from teams.models import AgentProfile
 from tickets.attachments import AttachmentRefused, prepare_images, serve_attachment
 from tickets.links import AccessLinkExpired, AccessLinkInvalid, read_access_token
 from tickets.models import Ticket
+from tickets.services import record_shopper_seen
 from tickets.states import InvalidTransition
 
 HTTP_BAD_REQUEST = 400
@@ -185,14 +186,25 @@ def _slot_choices(ticket: Ticket) -> list[tuple[str, str]]:
 @require_GET
 @shopper_view
 def inquiry_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    return page(request, "shop/inquiry.html", _inquiry_context(request, ticket_id))
+    context = _inquiry_context(request, ticket_id)
+    _mark_seen(context)
+    return page(request, "shop/inquiry.html", context)
+
+
+def _mark_seen(context: dict[str, Any]) -> None:
+    """The shopper has the conversation before them: a notification of what it shows is not sent
+    (tickets.services.record_shopper_seen; the outbox decides at send time)."""
+    messages = context["inquiry"].messages
+    record_shopper_seen(ticket_id=context["ticket"].id, last_message_id=messages[-1].id if messages else None)
 
 
 @require_GET
 @shopper_view
 def inquiry_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The live parts of the page, re-read on every hint and every few seconds."""
-    return page(request, "shop/inquiry_live.html", _inquiry_context(request, ticket_id))
+    context = _inquiry_context(request, ticket_id)
+    _mark_seen(context)
+    return page(request, "shop/inquiry_live.html", context)
 
 
 def _back(ticket_id: int, anchor: str = "") -> HttpResponseRedirect:

@@ -132,6 +132,10 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     handoff_requested_at = models.DateTimeField(null=True, blank=True)
     handoff_assigned_at = models.DateTimeField(null=True, blank=True)
+    # The shopper's page last showed the conversation then, up to this public message: a
+    # notification of what they saw there is not sent (tickets.services.record_shopper_seen).
+    shopper_seen_at = models.DateTimeField(null=True, blank=True)
+    shopper_seen_message_id = models.BigIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

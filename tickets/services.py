@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core.kicks import kick
@@ -205,3 +206,22 @@ def set_status(ticket: Ticket, status: str, *, at: datetime | None = None, annou
         ticket.closed_at = now
         changed.append("closed_at")
     return changed
+
+
+def record_shopper_seen(*, ticket_id: int, last_message_id: int | None, at: datetime | None = None) -> bool:
+    """The shopper's page showed this ticket's conversation up to last_message_id (the newest
+    public message it rendered): call it on every render and re-read of the page.
+
+    The notification outbox then skips a reply the shopper saw, and a resolution or reopening
+    they saw after it happened (the decision is taken at send time, NOTIFICATION_SEEN_GRACE_SECONDS
+    after the change). One conditional UPDATE, no row lock taken first; the message id only moves
+    forward; updated_at is left alone (it is not a change of the ticket). Returns False for an
+    unknown ticket.
+    """
+    now = at or timezone.now()
+    message_id = last_message_id if last_message_id is not None else 0
+    updated = Ticket.objects.filter(pk=ticket_id).update(
+        shopper_seen_at=now,
+        shopper_seen_message_id=Greatest(Coalesce("shopper_seen_message_id", 0), message_id),
+    )
+    return bool(updated)

@@ -1,4 +1,5 @@
-"""Writes on callbacks: booking, working, dispatching, and the notification outbox.
+"""Writes on callbacks: booking, working, dispatching (their notifications go to the outbox in
+notifications.services).
 
 Every function here is typed and keyword-only; every state change is atomic; the Callback
 status moves only as callbacks.states allows.
@@ -15,20 +16,12 @@ from callbacks.services.booking import (
 )
 from callbacks.services.dispatch import DispatchResult, DispatchRun, dispatch_due_callbacks, dispatch_until_done
 from callbacks.services.hours import Slot, available_slots, next_open_moment, policy_for
-from callbacks.services.outbox import (
-    SendSummary,
-    retry_failed_notification,
-    send_due_notifications,
-    send_notification,
-    send_notifications,
-)
 from callbacks.services.work import record_callback_outcome, start_callback
 
 __all__ = [
     "CallbackError",
     "DispatchResult",
     "DispatchRun",
-    "SendSummary",
     "Slot",
     "available_slots",
     "book_callback",
@@ -42,9 +35,5 @@ __all__ = [
     "policy_for",
     "record_callback_outcome",
     "reschedule_callback",
-    "retry_failed_notification",
-    "send_due_notifications",
-    "send_notification",
-    "send_notifications",
     "start_callback",
 ]

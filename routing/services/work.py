@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from classification.services import record_agent_category
 from core.errors import ConflictError
+from core.events import emit
 from routing.models import AssignmentReason, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
@@ -51,6 +52,31 @@ def _lock_routed(ticket_id: int, *, action: str) -> Ticket:
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
         raise RoutingError(f"A {ticket.status} ticket cannot be {action}.")
     return ticket
+
+
+def _emit_message_created(message: Message) -> None:
+    """A public message (never an internal note), told in the writer's transaction (core.events)."""
+    emit(
+        "message.created",
+        data={
+            "ticket_id": message.ticket_id,
+            "message_id": message.pk,
+            "author_kind": message.author_kind,
+            "author_id": message.author_id,
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        },
+        ticket_id=message.ticket_id,
+    )
+
+
+def _status_data(ticket: Ticket, *, agent_id: int | None) -> dict[str, object]:
+    return {
+        "ticket_id": ticket.pk,
+        "status": ticket.status,
+        "agent_id": agent_id,
+        "queue": ticket.queue.slug if ticket.queue is not None else None,
+    }
 
 
 def _internal_note(ticket: Ticket, *, by: User, body: str) -> Message:
@@ -257,6 +283,7 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str, photos: Sequence[Pr
         if changed:
             ticket.save(update_fields=changed)
         notify_ticket_changed(ticket, kind="message")
+        _emit_message_created(message)
     return message
 
 
@@ -277,6 +304,14 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
         agent_user_id = release_locked(ticket=ticket, end_reason="resolved")
         changed = set_status(ticket, TicketStatus.RESOLVED)
         ticket.save(update_fields=changed)
+        emit(
+            "ticket.resolved",
+            data={
+                **_status_data(ticket, agent_id=agent_user_id or ticket.assigned_agent_id),
+                "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+            },
+            ticket_id=ticket.pk,
+        )
         if agent_user_id is not None:
             _dispatch_for_agent(agent_user_id)
     return ticket
@@ -293,6 +328,7 @@ def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedI
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
         store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
+        _emit_message_created(message)
         if ticket.status == TicketStatus.WAITING_ON_SHOPPER:
             if _agent_is_online(ticket.assigned_agent_id):
                 ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
@@ -332,6 +368,20 @@ def reopen_ticket(*, ticket_id: int, by: User) -> Ticket:
 
 
 def _reopen_locked(ticket: Ticket, *, prefer_user_id: int | None = None) -> None:
+    """Every way back from resolved (a shopper's message, a handoff, an agent's reopen) comes
+    here, and each tells "ticket.reopened" (the shopper is notified; webhooks hear it)."""
+    _place_reopened_locked(ticket, prefer_user_id=prefer_user_id)
+    emit(
+        "ticket.reopened",
+        data={
+            **_status_data(ticket, agent_id=ticket.assigned_agent_id),
+            "reopened_at": timezone.now().isoformat(),
+        },
+        ticket_id=ticket.pk,
+    )
+
+
+def _place_reopened_locked(ticket: Ticket, *, prefer_user_id: int | None) -> None:
     former = prefer_user_id or ticket.assigned_agent_id
     agent = (
         AgentProfile.objects.select_for_update()

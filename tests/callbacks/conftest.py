@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from callbacks.models import Callback, Notification
+from callbacks.models import Callback
 from callbacks.services import book_callback
+from notifications.models import Notification
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
 from tests.console.conftest import browser, console_server, expect, screenshots  # noqa: F401  (the browser rig)

@@ -3,8 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from callbacks.models import Callback, Notification
+from callbacks.models import Callback
 from callbacks.services import policy_for
+from notifications.models import Notification
 from tests.factories import queue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]

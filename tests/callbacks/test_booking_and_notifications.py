@@ -7,16 +7,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from callbacks.models import CallbackStatus, Notification, NotificationStatus
+from callbacks.models import CallbackStatus
 from callbacks.services import (
     CallbackError,
     book_callback,
     cancel_callback,
     confirm_callback,
     reschedule_callback,
-    send_due_notifications,
 )
 from callbacks.states import InvalidCallbackTransition
+from notifications.models import Notification, NotificationStatus
+from notifications.services.outbox import send_due_notifications
 from tests.callbacks.conftest import at_shanghai, keys
 from tickets.models import TicketStatus
 

@@ -10,15 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import time_machine
 
-from callbacks.models import Callback, CallbackStatus, Notification, NotificationStatus
-from callbacks.providers import HttpSmsProvider, ProviderError
+from callbacks.models import Callback, CallbackStatus
 from callbacks.selectors import (
     CallbackCounts,
     callback_counts_by_queue,
     failed_notifications,
     notification_failures_by_queue,
 )
-from callbacks.services import dispatch_due_callbacks, retry_failed_notification, send_due_notifications
+from callbacks.services import dispatch_due_callbacks
+from notifications.models import Notification, NotificationStatus
+from notifications.providers import HttpSmsProvider, ProviderError
+from notifications.services.outbox import retry_failed_notification, send_due_notifications
 from tests.callbacks.conftest import at_shanghai
 from tests.factories import queue
 

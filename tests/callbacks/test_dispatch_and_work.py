@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from callbacks.models import Callback, CallbackStatus, Notification
+from callbacks.models import Callback, CallbackStatus
 from callbacks.services import (
     CallbackError,
     dispatch_due_callbacks,
@@ -16,6 +16,7 @@ from callbacks.services import (
     record_callback_outcome,
     start_callback,
 )
+from notifications.models import Notification
 from routing.services import set_agent_status
 from tests.callbacks.conftest import at_shanghai, keys
 from tests.factories import queue

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from callbacks.models import Callback, CallbackStatus, Notification, NotificationStatus
+from callbacks.models import Callback, CallbackStatus
 from callbacks.services import dispatch_due_callbacks, policy_for
-from callbacks.services.outbox import SEND_GROUP
 from cxconsole.celery import app as celery_app
+from notifications.models import Notification, NotificationStatus
+from notifications.services.outbox import SEND_GROUP
 from tests.factories import ShopperFactory, TicketFactory, queue
 from tests.integration import conftest as integration
 from tests.integration.conftest import wait_for
@@ -60,7 +61,7 @@ def make_due_callbacks(n: int, *, with_email: bool = False) -> list[int]:
 def assert_one_notification_per_callback(n: int) -> None:
     keys = list(Notification.objects.values_list("idempotency_key", flat=True))
     assert len(keys) == len(set(keys)) == n
-    assert Notification.objects.values("callback_id").distinct().count() == n
+    assert Notification.objects.values("source_id").distinct().count() == n
 
 
 def test_two_dispatchers_racing_in_threads_surface_each_callback_once(postgres) -> None:
@@ -99,6 +100,7 @@ def test_two_dispatchers_racing_in_threads_surface_each_callback_once(postgres) 
 
 def test_the_same_key_inserted_by_two_transactions_at_once_makes_one_row(postgres) -> None:
     [callback_id] = make_due_callbacks(1)
+    callback = Callback.objects.get(pk=callback_id)
     start = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -110,7 +112,8 @@ def test_the_same_key_inserted_by_two_transactions_at_once_makes_one_row(postgre
                     [
                         Notification(
                             idempotency_key=f"callback:{callback_id}:reminder:race:sms",
-                            callback_id=callback_id,
+                            ticket_id=callback.ticket_id,
+                            source=callback,
                             kind="reminder",
                             channel="sms",
                             recipient="+8613800138000",
@@ -134,7 +137,8 @@ def test_the_same_key_inserted_by_two_transactions_at_once_makes_one_row(postgre
     with pytest.raises(IntegrityError), transaction.atomic():
         Notification.objects.create(
             idempotency_key=f"callback:{callback_id}:reminder:race:sms",
-            callback_id=callback_id,
+            ticket_id=callback.ticket_id,
+            source=callback,
             kind="reminder",
             channel="sms",
             recipient="x",
@@ -181,8 +185,8 @@ def test_real_workers_dispatch_and_send_and_one_killed_mid_dispatch_loses_nothin
     sms_log = tmp_path / "sms.log"
     monkeypatch.setenv("SMS_FILE_PATH", str(sms_log))
     make_due_callbacks(n)
-    first = start_worker(queues=["callbacks"], concurrency=1)
-    second = start_worker(queues=["callbacks"], concurrency=1)
+    first = start_worker(queues=["callbacks", "notifications"], concurrency=1)
+    second = start_worker(queues=["callbacks", "notifications"], concurrency=1)
 
     for _ in range(2):  # two beats fired
         celery_app.signature("callbacks.dispatch_due").apply_async()
@@ -199,7 +203,7 @@ def test_real_workers_dispatch_and_send_and_one_killed_mid_dispatch_loses_nothin
 
     # Send tasks lost with the killed worker are picked up by the outbox sweep (a beat job too).
     def swept_and_all_sent() -> bool:
-        celery_app.signature("callbacks.send_due_notifications").apply_async()
+        celery_app.signature("notifications.send_due_notifications").apply_async()
         return not Notification.objects.exclude(status=NotificationStatus.SENT).exists()
 
     wait_for(swept_and_all_sent, timeout=120, interval=1.0)

@@ -3,8 +3,9 @@
 import pytest
 
 from callbacks import tasks
-from callbacks.models import Notification, NotificationStatus
 from callbacks.services import DispatchRun
+from notifications import tasks as notification_tasks
+from notifications.models import Notification, NotificationStatus
 from tests.callbacks.conftest import at_shanghai
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -32,6 +33,6 @@ def test_with_eager_celery_a_booking_sends_its_confirmation_right_after_commit(
 def test_the_send_task_takes_ids_and_skips_what_is_already_sent(booked) -> None:
     callback = booked(at_shanghai(23, 14))
     ids = list(Notification.objects.filter(callback=callback).values_list("id", flat=True))
-    assert tasks.send_notifications(ids) == 2
-    assert tasks.send_notifications(ids) == 0
-    assert tasks.send_due_notifications() == 0
+    assert notification_tasks.send_notifications(ids) == 2
+    assert notification_tasks.send_notifications(ids) == 0
+    assert notification_tasks.send_due_notifications() == 0

@@ -2,12 +2,13 @@
 withdraws, books a callback; and sees nothing that is not theirs."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from callbacks.models import Callback
 from routing.services import add_internal_note, reply_to_shopper, resolve_ticket, set_agent_status
@@ -16,7 +17,7 @@ from tests.photos import image_bytes
 from tests.shop.helpers import photo
 from tickets.attachments import prepare_images
 from tickets.links import make_access_token
-from tickets.models import Attachment, Message, Ticket, TicketStatus
+from tickets.models import Attachment, Message, Shopper, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -194,3 +195,23 @@ def test_an_agent_reply_with_a_photo_shows_on_the_shoppers_page(ana, inquiry, si
     photo_row = Attachment.objects.get(message__ticket=ticket)
     html = shopper_of(ticket).get(f"/shop/inquiries/{ticket.id}/").content.decode()
     assert f"/shop/inquiries/{ticket.id}/photos/{photo_row.id}/" in html
+
+
+def test_a_reply_the_open_page_showed_is_not_sent_by_email_or_sms_as_well(ana, inquiry, settings) -> None:
+    from notifications.models import Notification, NotificationStatus
+    from notifications.services.outbox import send_due_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ticket = inquiry("戒指上的钻石松了")
+    Shopper.objects.filter(pk=ticket.shopper_id).update(email="wang@example.cn", phone="+8613800138000")
+    browser = shopper_of(ticket)
+    reply = reply_to_shopper(ticket_id=ticket.id, by=ana.user, body="请把订单号发给我")
+    assert "请把订单号发给我" in browser.get(f"/shop/inquiries/{ticket.id}/live/").content.decode()
+    ticket.refresh_from_db()
+    assert ticket.shopper_seen_message_id == reply.id
+
+    later = timezone.now() + timedelta(seconds=settings.NOTIFICATION_SEEN_GRACE_SECONDS + 1)
+    send_due_notifications(now=later)
+    assert set(Notification.objects.filter(ticket=ticket).values_list("status", flat=True)) == {
+        NotificationStatus.SUPPRESSED
+    }

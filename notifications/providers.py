@@ -1,7 +1,7 @@
 """Ways to reach a shopper: SMS providers behind one small protocol, and email through Django.
 
 A provider either delivers or raises ProviderError; retrying is the outbox's job (backoff in
-callbacks.services.outbox), never the provider's, so a slow provider cannot hold a worker.
+notifications.services.outbox), never the provider's, so a slow provider cannot hold a worker.
 """
 
 import json
@@ -89,14 +89,15 @@ def sms_provider() -> SmsProvider:
     return FileSmsProvider(settings.SMS_FILE_PATH)
 
 
-def send_email(*, to: str, subject: str, body: str, ics: str = "", idempotency_key: str) -> None:
+def send_email(*, to: str, subject: str, body: str, ics: str = "", reply_to: str = "", idempotency_key: str) -> None:
     """Through Django's configured email backend (console backend by default); an .ics calendar
-    file is attached when given."""
+    file is attached when given; replies go to reply_to when given (a signed inbound address)."""
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
+        reply_to=[reply_to] if reply_to else None,
         headers={"X-Idempotency-Key": idempotency_key},
     )
     if ics:
