@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 
 from callbacks.links import make_link_token
-from callbacks.models import Callback, CallbackStatus, Notification, NotificationKind
+from callbacks.models import Callback, CallbackStatus, NotificationKind
 from callbacks.services import cancel_callback, record_callback_outcome, start_callback
+from notifications.models import Notification
 from tests.callbacks.conftest import at_shanghai
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
