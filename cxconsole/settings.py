@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
+from core.env import env_bool, env_float, env_int, env_list, env_rate, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -307,6 +307,21 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
 # The longer side of a thumbnail, in pixels.
 ATTACHMENT_THUMBNAIL_SIZE = env_int("ATTACHMENT_THUMBNAIL_SIZE", 320, minimum=32)
+
+# --- Shopper page (shop/) ------------------------------------------------------------------------
+# Abuse limits on the public page's posts, per client address and per browser session, in fixed
+# windows kept in the cache ("N/second|minute|hour|day"). Generous per address: many shoppers can
+# share one (mobile carriers, offices).
+SHOP_THROTTLE_RATES = {
+    "inquiry": {
+        "ip": env_rate("SHOP_INQUIRY_RATE_PER_IP", "30/hour"),
+        "session": env_rate("SHOP_INQUIRY_RATE_PER_SESSION", "5/hour"),
+    },
+    "message": {
+        "ip": env_rate("SHOP_MESSAGE_RATE_PER_IP", "60/minute"),
+        "session": env_rate("SHOP_MESSAGE_RATE_PER_SESSION", "12/minute"),
+    },
+}
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.

@@ -31,6 +31,7 @@ from satisfaction.services import AlreadyRated, NotRateable, rate_ticket
 from shop import access, selectors
 from shop.forms import CallbackForm, InquiryForm, MessageForm, RatingForm
 from shop.services import open_inquiry_from_page
+from shop.throttle import throttled
 from teams.models import AgentProfile
 from tickets.attachments import AttachmentRefused, prepare_images, serve_attachment
 from tickets.links import AccessLinkExpired, AccessLinkInvalid, read_access_token
@@ -93,6 +94,7 @@ def _shopper_key(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled("inquiry")
 def new_inquiry(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return page(request, "shop/new.html", {"form": InquiryForm(), "mine": _my_inquiries(request)})
@@ -225,6 +227,7 @@ def _refusal(exc: Exception) -> str:
     return str(exc)
 
 
+@throttled("message")
 @action_view
 def send_message(request: HttpRequest, ticket_id: int) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
