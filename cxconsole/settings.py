@@ -262,6 +262,7 @@ CELERY_TASK_ROUTES = {
     # Thumbnails of photos: image work, kept off the intake and assignment queues.
     "tickets.make_thumbnails": {"queue": "default"},
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
+    "tickets.delete_orphaned_attachments": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -283,6 +284,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
     # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
     "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
+    # Photo files no row names (rolled-back writes, deleted tickets), a day old: a capped batch
+    # from the last two months' folders (manage.py delete_orphaned_attachments --all for the rest).
+    "delete-orphaned-attachments": {"task": "tickets.delete_orphaned_attachments", "schedule": 3600.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
