@@ -68,3 +68,36 @@ def env_time_zone(name: str, default: str) -> str:
     if not is_time_zone(value):
         raise ImproperlyConfigured(f"{name}={value!r} is not an IANA time zone (e.g. Asia/Shanghai).")
     return value
+
+
+_RATE_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "30/hour" -> (30, 3600): requests per window of seconds, as DRF writes rates. ValueError
+    on anything else."""
+    count, _slash, unit = rate.strip().partition("/")
+    seconds = _RATE_UNITS.get(unit.strip().lower())
+    if not count.strip().isdigit() or int(count) < 1 or seconds is None:
+        raise ValueError(f"{rate!r} is not a rate such as 30/hour (units: second, minute, hour, day).")
+    return int(count), seconds
+
+
+def env_rate(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={value!r}: {exc}") from exc
+    return value

@@ -17,12 +17,18 @@ most 1/LEASE_DIVISOR of the limit per web process and window).
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 
+from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import BaseCache
+from django.http import HttpRequest
 from rest_framework.request import Request
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from core.caching import count_in_window
+from core.env import parse_rate
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +113,35 @@ class AnonWindowRateThrottle(AnonRateThrottle):
 
     def wait(self) -> float:
         return _wait(self)
+
+
+# --- The same limits for Django views (the shopper page's forms) ------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # seconds until the window that refused turns
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as DRF's throttles see it (its NUM_PROXIES rule), so a page and the
+    API count one client the same way."""
+    return str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+
+
+def hit(*, key: str, rate: str, cache: BaseCache | None = None) -> Verdict:
+    """Count one request for `key` in its fixed window of `rate` ("30/hour"); refused once the
+    window is over the limit. One cache round trip; no per-process blocks (a page's posts are
+    few). Fails open, like the API's throttles, when the cache does not answer."""
+    limit, duration = parse_rate(rate)
+    now = time.time()
+    window = int(now // duration)
+    try:
+        total = count_in_window(cache or default_cache, f"{key}:w{window}", duration + 1)
+    except Exception:
+        logger.warning("Rate limit not checked: the cache did not answer.", exc_info=True)
+        return Verdict(allowed=True)
+    if total > limit:
+        return Verdict(allowed=False, retry_after=max(1, int((window + 1) * duration - now)))
+    return Verdict(allowed=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_float, env_int, env_list, env_str, env_time_zone
+from core.env import env_bool, env_float, env_int, env_list, env_rate, env_str, env_time_zone
 from core.secret_key import check_secret_key, dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -370,6 +370,7 @@ CELERY_TASK_ROUTES = {
     # Thumbnails of photos: image work, kept off the intake and assignment queues.
     "tickets.make_thumbnails": {"queue": "default"},
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
+    "tickets.delete_orphaned_attachments": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -394,6 +395,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-notifications": {"task": "notifications.send_due_notifications", "schedule": 5.0},
     # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
     "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
+    # Photo files no row names (rolled-back writes, deleted tickets), a day old: a capped batch
+    # from the last two months' folders (manage.py delete_orphaned_attachments --all for the rest).
+    "delete-orphaned-attachments": {"task": "tickets.delete_orphaned_attachments", "schedule": 3600.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -423,6 +427,21 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
 # The longer side of a thumbnail, in pixels.
 ATTACHMENT_THUMBNAIL_SIZE = env_int("ATTACHMENT_THUMBNAIL_SIZE", 320, minimum=32)
+
+# --- Shopper page (shop/) ------------------------------------------------------------------------
+# Abuse limits on the public page's posts, per client address and per browser session, in fixed
+# windows kept in the cache ("N/second|minute|hour|day"). Generous per address: many shoppers can
+# share one (mobile carriers, offices).
+SHOP_THROTTLE_RATES = {
+    "inquiry": {
+        "ip": env_rate("SHOP_INQUIRY_RATE_PER_IP", "30/hour"),
+        "session": env_rate("SHOP_INQUIRY_RATE_PER_SESSION", "5/hour"),
+    },
+    "message": {
+        "ip": env_rate("SHOP_MESSAGE_RATE_PER_IP", "60/minute"),
+        "session": env_rate("SHOP_MESSAGE_RATE_PER_SESSION", "12/minute"),
+    },
+}
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.

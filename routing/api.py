@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -18,10 +18,13 @@ from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from tickets.api import (
     TRACKING_TOKEN_PARAMETER,
     InquiryStatusSerializer,
+    PhotosField,
     ShopperRateThrottle,
     get_ticket_for_shopper,
+    photos_of,
     tracking_token_from,
 )
+from tickets.attachments import AttachmentRefused
 from tickets.models import Ticket
 
 # --- Shoppers (tracking token) ----------------------------------------------------------------
@@ -53,18 +56,43 @@ class BodySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH)
 
 
+class ShopperMessageSerializer(serializers.Serializer):
+    """A shopper's message: text, photos (multipart), or both."""
+
+    body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH, required=False, allow_blank=True)
+    photos = PhotosField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs.get("body") or "").strip() and not self.context.get("has_photos"):
+            raise serializers.ValidationError({"body": ["Write a message or attach a photo."]})
+        return attrs
+
+
 class ShopperMessageView(ShopperView):
     @extend_schema(
-        request=BodySerializer,
+        request={"application/json": BodySerializer, "multipart/form-data": ShopperMessageSerializer},
         parameters=[TRACKING_TOKEN_PARAMETER],
-        responses={201: None},
+        responses={
+            201: None,
+            400: OpenApiResponse(description='No text and no photo, or a refused photo under "photos".'),
+        },
         summary="Shopper writes on their inquiry",
+        description=(
+            "JSON with the text, or multipart/form-data with the text (optional) and one part named "
+            "photos per photo. A refused photo is a 400 naming the file and the reason, and nothing is written."
+        ),
     )
     def post(self, request: Request, ticket_id: int) -> Response:
         ticket = self.shopper_ticket(request, ticket_id)
-        data = BodySerializer(data=request.data)
+        data = ShopperMessageSerializer(data=request.data, context={"has_photos": bool(request.FILES)})
         data.is_valid(raise_exception=True)
-        services.add_shopper_message(ticket_id=ticket.id, body=data.validated_data["body"])
+        try:
+            photos = photos_of(request)
+        except AttachmentRefused as exc:
+            return Response({"photos": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        services.add_shopper_message(
+            ticket_id=ticket.id, body=(data.validated_data.get("body") or "").strip(), photos=photos
+        )
         return Response(status=status.HTTP_201_CREATED)
 
 

@@ -1,7 +1,7 @@
 """Writes on ratings: the shopper rates a resolution; a supervisor follows up a low one."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import ConflictError
 from core.events import emit
 from satisfaction.models import COMMENT_MAX_LENGTH, LOW_SCORE_MAX, Rating
-from tickets.events import notify_ticket_changed
+from tickets.events import NOTE_KIND, notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 
 RATING_CREATED = "rating.created"
@@ -54,6 +54,14 @@ def is_rateable(ticket: Ticket) -> bool:
     )
 
 
+def rating_window_open(ticket: Ticket, *, now: datetime | None = None) -> bool:
+    """The ticket's latest resolution may be rated now: rateable, and resolved within
+    CSAT_RATING_WINDOW_DAYS."""
+    if not is_rateable(ticket) or ticket.resolved_at is None:
+        return False
+    return (now or timezone.now()) - ticket.resolved_at <= timedelta(days=settings.CSAT_RATING_WINDOW_DAYS)
+
+
 def rate_ticket(*, ticket_id: int, score: int, comment: str = "") -> RatingResult:
     """Store the shopper's rating of the ticket's latest resolution.
 
@@ -74,7 +82,7 @@ def rate_ticket(*, ticket_id: int, score: int, comment: str = "") -> RatingResul
             raise NotRateable("This inquiry can be rated once it is resolved.")
         assert ticket.resolved_at is not None  # noqa: S101  # narrows the type: a rateable ticket is resolved
         now = timezone.now()
-        if now - ticket.resolved_at > timedelta(days=settings.CSAT_RATING_WINDOW_DAYS):
+        if not rating_window_open(ticket, now=now):
             raise NotRateable("This inquiry was resolved too long ago to be rated.")
         existing = Rating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).first()
         if existing is not None:
@@ -106,7 +114,7 @@ def rate_ticket(*, ticket_id: int, score: int, comment: str = "") -> RatingResul
                 body=_low_rating_note(score=score, comment=comment),
                 created_at=now,
             )
-            notify_ticket_changed(ticket, kind="message")
+            notify_ticket_changed(ticket, kind=NOTE_KIND)
         emit(
             RATING_CREATED,
             data={"rating_id": rating.id, "ticket_id": ticket.id, "score": score, "comment": comment},

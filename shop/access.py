@@ -4,11 +4,15 @@ The list is filled when the shopper opens an inquiry on the page or follows a si
 (tickets.links); nothing else grants access, and every shopper view and the websocket check it.
 """
 
+import secrets
+
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
 SESSION_KEY = "shop.tickets"
 SHOPPER_KEY = "shop.shopper"
+# A random id of this browser, kept when the session key is cycled: abuse limits count by it.
+BROWSER_KEY = "shop.browser"
 # A browser remembers this many inquiries (the oldest are forgotten first).
 MAX_TICKETS = 50
 
@@ -28,3 +32,10 @@ def grant(request: HttpRequest, ticket_id: int) -> None:
     ids = [i for i in granted_ids(request.session) if i != ticket_id] + [ticket_id]
     request.session.cycle_key()
     request.session[SESSION_KEY] = ids[-MAX_TICKETS:]
+    request.session.setdefault(BROWSER_KEY, secrets.token_hex(12))
+
+
+def browser_id(session: SessionBase) -> str | None:
+    """This browser's id once it was granted an inquiry (None before: a first visit)."""
+    value = session.get(BROWSER_KEY)
+    return value if isinstance(value, str) else None

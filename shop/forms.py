@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from console.forms import PhotosField
+from satisfaction.models import COMMENT_MAX_LENGTH
 
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -89,3 +90,28 @@ class CallbackForm(ShopForm):
 
     def clean_phone(self) -> str:
         return _clean_phone(self.cleaned_data.get("phone", ""))
+
+
+SCORES = [(str(n), str(n)) for n in range(1, 6)]
+
+
+class RatingForm(ShopForm):
+    """1 (very unhappy) to 5 (very happy), one tap each, and an optional comment."""
+
+    id_prefix = "rating"
+    score = forms.TypedChoiceField(
+        label=_("How did we do?"),
+        choices=SCORES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose a score from 1 to 5."),
+            "invalid_choice": _("Choose a score from 1 to 5."),
+        },
+    )
+    comment = forms.CharField(
+        label=_("Anything to add? (optional)"),
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -1,13 +1,18 @@
 """Ticket changes told to the shopper's open page: a hint to the ticket's own group, nothing more.
 
-The hint carries no content (the page re-reads its fragment, which shows only public messages),
-so a hint for an internal note tells the shopper's page nothing but "re-read".
+The hint carries no content (the page re-reads its fragment, which shows only public messages).
+Changes only staff see (internal notes) send no hint at all: a shopper's page that re-reads and
+finds nothing new on every note an agent writes would tell an observer when agents discuss them.
 """
 
 from collections.abc import Iterable
 from typing import Any
 
 from console.push import HINT_TYPE, send_hint
+from tickets.events import NOTE_KIND
+
+# Kinds of change the shopper's page never hears of.
+STAFF_ONLY_KINDS = frozenset({NOTE_KIND})
 
 
 def shopper_group(ticket_id: int) -> str:
@@ -18,5 +23,7 @@ def push_to_shopper_pages(
     sender: object, *, ticket_id: int, status: str, kind: str, ticket_ids: Iterable[int] | None = None, **extra: Any
 ) -> None:
     """Receiver of tickets.events.ticket_changed (sent after commit); never raises."""
+    if kind in STAFF_ONLY_KINDS:
+        return
     for changed_id in ticket_ids or [ticket_id]:
         send_hint([shopper_group(changed_id)], {"type": HINT_TYPE, "ticket_id": changed_id, "kind": kind})

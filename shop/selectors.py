@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from callbacks.models import ACTIVE_STATUSES, Callback
 from callbacks.selectors import callbacks_of_ticket
+from satisfaction.models import Rating
+from satisfaction.services import rating_window_open
 from tickets.models import Attachment, CloseReason, Message, Ticket, TicketStatus
 
 # The recent assignments a queue's expected wait is read from.
@@ -39,6 +41,8 @@ class ShopperInquiry:
     can_ask_for_person: bool
     can_book_callback: bool
     can_rate: bool = False
+    # The shopper's rating of the latest resolution (None: not rated, or not resolved now).
+    rating: Rating | None = None
 
 
 def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
@@ -60,6 +64,7 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
     state = shopper_state(ticket)
     callback = callbacks_of_ticket(ticket.id).filter(status__in=ACTIVE_STATUSES).first()
     open_ = ticket.status != TicketStatus.CLOSED
+    rating = rating_of_latest_resolution(ticket)
     return ShopperInquiry(
         ticket=ticket,
         messages=messages,
@@ -70,7 +75,18 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
         # Until a person has it: the button stays while the inquiry waits (asking again is harmless).
         can_ask_for_person=ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED),
         can_book_callback=open_ and ticket.queue_id is not None and callback is None,
+        # One rating per resolution: a reopened and re-resolved inquiry is asked again.
+        can_rate=rating is None and rating_window_open(ticket),
+        rating=rating,
     )
+
+
+def rating_of_latest_resolution(ticket: Ticket) -> Rating | None:
+    """The rating of the resolution the ticket shows now; None while it is not resolved (a
+    reopened ticket's earlier rating belongs to an earlier resolution)."""
+    if ticket.resolved_at is None:
+        return None
+    return Rating.objects.filter(ticket=ticket, resolved_at=ticket.resolved_at).first()
 
 
 def agent_name(ticket: Ticket) -> str:

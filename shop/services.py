@@ -2,11 +2,9 @@
 
 from collections.abc import Sequence
 
-from django.db import transaction
-
 from teams.models import Language
-from tickets.attachments import PreparedImage, store_images
-from tickets.models import Channel, Message, Ticket
+from tickets.attachments import PreparedImage
+from tickets.models import Channel, Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
 
@@ -28,14 +26,11 @@ def open_inquiry_from_page(
     a stranger typing someone else's email never edits that person's record.
     """
     language = Language.ZH if page_language.startswith("zh") else Language.EN
-    with transaction.atomic():
-        result = open_ticket(
-            shopper=ShopperDetails(external_id=shopper_key, name=name, phone=phone, email=email, language=language),
-            channel=Channel.WEB_FORM,
-            body=body,
-            order=OrderSnapshot(number=order_number) if order_number else None,
-        )
-        first = Message.objects.filter(ticket=result.ticket).order_by("id").first()
-        if first is not None:
-            store_images(message=first, images=photos)
+    result = open_ticket(
+        shopper=ShopperDetails(external_id=shopper_key, name=name, phone=phone, email=email, language=language),
+        channel=Channel.WEB_FORM,
+        body=body,
+        order=OrderSnapshot(number=order_number) if order_number else None,
+        photos=photos,
+    )
     return result.ticket

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inquiries/<int:ticket_id>/person/", views.ask_for_person, name="handoff"),
     path("inquiries/<int:ticket_id>/cancel/", views.cancel, name="cancel"),
     path("inquiries/<int:ticket_id>/callback/", views.book, name="callback"),
+    path("inquiries/<int:ticket_id>/rating/", views.rate, name="rate"),
     path("inquiries/<int:ticket_id>/photos/<int:attachment_id>/", views.attachment, name="attachment"),
     path(
         "inquiries/<int:ticket_id>/photos/<int:attachment_id>/thumb/",

@@ -1,5 +1,6 @@
 """The shopper page: open an inquiry, follow it live, write back, ask for a person, book a
-callback, cancel. Plain server-rendered forms; each POST calls one service.
+callback, cancel, rate the resolution. Plain server-rendered forms; each POST calls one service,
+so the page works with JavaScript off (the script only re-reads the live parts).
 
 A shopper sees an inquiry only when this browser's session was granted it (shop.access): by
 opening it here or by following a signed access link. Any other id is a 404, exactly as if it
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,9 +27,11 @@ from callbacks.rendering import format_local
 from callbacks.services import CallbackError, available_slots, book_callback
 from console.views import safe_next
 from routing.services import RoutingError, add_shopper_message, cancel_inquiry, request_handoff
+from satisfaction.services import AlreadyRated, NotRateable, rate_ticket
 from shop import access, selectors
-from shop.forms import CallbackForm, InquiryForm, MessageForm
+from shop.forms import CallbackForm, InquiryForm, MessageForm, RatingForm
 from shop.services import open_inquiry_from_page
+from shop.throttle import throttled
 from teams.models import AgentProfile
 from tickets.attachments import AttachmentRefused, prepare_images, serve_attachment
 from tickets.links import AccessLinkExpired, AccessLinkInvalid, read_access_token
@@ -64,6 +67,21 @@ def shopper_view(view: View) -> View:
     return guarded
 
 
+def action_view(view: View) -> View:
+    """A form's target on an inquiry (POST). A GET there (the back button onto a refused form,
+    a reload, a shared address) lands on the inquiry's page instead of a bare 405."""
+
+    @wraps(view)
+    def post_or_back(request: HttpRequest, ticket_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            return _back(ticket_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return view(request, ticket_id, *args, **kwargs)
+
+    return shopper_view(post_or_back)
+
+
 def _shopper_key(request: HttpRequest) -> str:
     """This browser's shopper id: inquiries opened from one browser share a shopper."""
     key = request.session.get(access.SHOPPER_KEY)
@@ -77,6 +95,7 @@ def _shopper_key(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled("inquiry")
 def new_inquiry(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return page(request, "shop/new.html", {"form": InquiryForm(), "mine": _my_inquiries(request)})
@@ -159,6 +178,7 @@ def _inquiry_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict
         "message_form": forms.get("message_form") or MessageForm(),
         "callback_form": forms.get("callback_form") or CallbackForm(slots=slots, initial={"phone": shopper.phone}),
         "has_slots": len(slots) > 1,
+        "rate_form": forms.get("rate_form") or RatingForm(),
         "live_strings": {
             "live": _("Live"),
             "connecting": _("Connecting…"),
@@ -219,8 +239,8 @@ def _refusal(exc: Exception) -> str:
     return str(exc)
 
 
-@require_POST
-@shopper_view
+@throttled("message")
+@action_view
 def send_message(request: HttpRequest, ticket_id: int) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     photos = _photos_or_error(form)
@@ -236,23 +256,19 @@ def send_message(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _back(ticket_id, "#conversation")
 
 
-@require_POST
-@shopper_view
+@action_view
 def ask_for_person(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
-        ticket = request_handoff(ticket_id=ticket_id)
+        request_handoff(ticket_id=ticket_id)
     except (RoutingError, InvalidTransition) as exc:
         messages.error(request, _refusal(exc))
         return _back(ticket_id)
-    if ticket.assigned_agent_id:
-        messages.success(request, _("A person has your inquiry now."))
-    else:
-        messages.success(request, _("You are at the front of the line: the next free specialist takes your inquiry."))
-    return _back(ticket_id)
+    # No flash message: the status card says it ("you are at the front of the line", then "Ana
+    # took your inquiry"), and, being live, it cannot go stale the way a flash would.
+    return _back(ticket_id, "#status")
 
 
-@require_POST
-@shopper_view
+@action_view
 def cancel(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
         cancel_inquiry(ticket_id=ticket_id)
@@ -263,8 +279,7 @@ def cancel(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _back(ticket_id)
 
 
-@require_POST
-@shopper_view
+@action_view
 def book(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = Ticket.objects.select_related("queue", "shopper", "assigned_agent").get(pk=ticket_id)
     form = CallbackForm(request.POST, slots=_slot_choices(ticket))
@@ -302,6 +317,33 @@ def book(request: HttpRequest, ticket_id: int) -> HttpResponse:
             messages.success(request, _("Your callback is booked. We will remind you before we call."))
             return _back(ticket_id, "#callback")
     context = _inquiry_context(request, ticket_id, callback_form=form)
+    return page(request, "shop/inquiry.html", context, status=HTTP_BAD_REQUEST)
+
+
+@action_view
+def rate(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The shopper rates the latest resolution (satisfaction.rate_ticket: one rating per
+    resolution; sending the same rating twice is harmless)."""
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            rate_ticket(ticket_id=ticket_id, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+        except AlreadyRated:
+            # A second tab or a changed mind: the first rating stands, and the page shows it.
+            messages.info(request, _("You have already rated this resolution. Thank you!"))
+            return _back(ticket_id, "#rate")
+        except NotRateable:
+            # Reopened meanwhile, or too late: the page no longer shows the question, so say why there.
+            messages.error(
+                request, _("This inquiry can no longer be rated: it was reopened, or resolved too long ago.")
+            )
+            return _back(ticket_id)
+        except ValidationError as exc:
+            for field_name, errors in exc.message_dict.items():
+                form.add_error(field_name if field_name in form.fields else None, errors)
+        else:
+            return _back(ticket_id, "#rate")
+    context = _inquiry_context(request, ticket_id, rate_form=form)
     return page(request, "shop/inquiry.html", context, status=HTTP_BAD_REQUEST)
 
 

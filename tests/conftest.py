@@ -116,6 +116,8 @@ def _no_pending_kicks() -> None:
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
         keys = list(client.scan_iter(match="*kick:*", count=1000))
+        # ...nor the shopper page's rate-limit counts (every test client is 127.0.0.1).
+        keys += list(client.scan_iter(match="*shop:throttle:*", count=1000))
         if keys:
             client.delete(*keys)
     except redis.RedisError:
@@ -123,11 +125,22 @@ def _no_pending_kicks() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _attachments_in_tmp(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Photos stored by a test go to a scratch folder, never to var/attachments."""
+def _attachments_in_tmp(
+    settings: object, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Photos stored by a test go to a scratch folder of its own, never to var/attachments.
+
+    The model's fields called their storage callable once, at import: they are pointed at the
+    test's storage too, or they would keep writing where the settings said at start-up."""
+    from django.core.files.storage import storages as storage_handler
+
+    from tickets.models import Attachment
+
     storages = dict(settings.STORAGES)  # type: ignore[attr-defined]
     storages["attachments"] = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path_factory.mktemp("attachments"))},
     }
     settings.STORAGES = storages  # type: ignore[attr-defined]
+    for name in ("file", "thumbnail"):
+        monkeypatch.setattr(Attachment._meta.get_field(name), "storage", storage_handler["attachments"])

@@ -5,10 +5,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from core.serializers import SharedFieldsSerializer
 from core.throttling import AnonWindowRateThrottle, ScopedWindowRateThrottle
 from core.timezones import is_time_zone
 from teams.models import Category, Language
+from tickets.attachments import AttachmentRefused, PreparedImage, prepare_images
 from tickets.models import Channel, Ticket
 from tickets.services import IdempotencyConflict, OrderSnapshot, ShopperDetails, open_ticket
 from tickets.tracking import token_matches
@@ -82,6 +84,48 @@ class InquiryCreateSerializer(SharedFieldsSerializer):
     order = OrderSerializer(required=False, allow_null=True, default=None)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class PhotoUpload(serializers.FileField):
+    """One uploaded photo (a file part of the request, never a URL)."""
+
+
+class PhotosField(serializers.ListField):
+    """Photos as repeated multipart parts named "photos" (JPEG, PNG, WebP, HEIC); checked by
+    tickets.attachments.prepare_images, not here (this field only describes them)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=PhotoUpload(),
+            required=False,
+            help_text=(
+                f"Up to {settings.ATTACHMENT_MAX_PER_MESSAGE} photos (JPEG, PNG, WebP or HEIC), each up to "
+                f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB; the type is read from the content."
+            ),
+            **kwargs,
+        )
+
+
+class InquiryWithPhotosSerializer(InquiryCreateSerializer):
+    """The multipart form of an inquiry: the JSON fields (nested ones named with a dot:
+    shopper.external_id, order.number) plus photos. Documents the request; photos are read
+    from request.FILES."""
+
+    photos = PhotosField()
+
+
+PHOTOS_DESCRIPTION = (
+    "Send JSON, or multipart/form-data to attach photos: the same fields (nested ones named with a dot, "
+    "e.g. shopper.external_id, order.number) and one part named photos per photo. A refused photo "
+    "(not an image we accept, too large, too many) is a 400 naming the file and the reason under "
+    '"photos", and nothing is written.'
+)
+
+
+def photos_of(request: Request) -> list[PreparedImage]:
+    """The request's photos, checked and cleaned; raises AttachmentRefused (nothing written)."""
+    return prepare_images(request.FILES.getlist("photos")) if request.FILES else []
+
+
 class InquiryReceiptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -139,12 +183,14 @@ class InquiryCreateView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanSubmitInquiries]
     throttle_classes = [ScopedWindowRateThrottle]
     throttle_scope = "intake"
-    # JSON in, JSON out: no negotiation among renderers on the busiest endpoint.
-    parser_classes = [SafeJSONParser]
+    # JSON in (multipart when it carries photos), JSON out: no negotiation among renderers on
+    # the busiest endpoint. JSON through the parser that refuses pathological nesting.
+    parser_classes = [SafeJSONParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(
-        request=InquiryCreateSerializer,
+        request={"application/json": InquiryCreateSerializer, "multipart/form-data": InquiryWithPhotosSerializer},
+        description=PHOTOS_DESCRIPTION,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -156,6 +202,7 @@ class InquiryCreateView(APIView):
         responses={
             201: InquiryReceiptSerializer,
             200: OpenApiResponse(InquiryReceiptSerializer, description="A replay: the first ticket's receipt."),
+            400: OpenApiResponse(description='Field errors, or a refused photo under "photos"; nothing written.'),
             422: OpenApiResponse(description="This Idempotency-Key was already used for a different inquiry."),
         },
         summary="Open a shopper inquiry",
@@ -171,6 +218,10 @@ class InquiryCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
+            photos = photos_of(request)
+        except AttachmentRefused as exc:
+            return Response({"photos": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
             result = open_ticket(
                 shopper=ShopperDetails(**data["shopper"]),
                 channel=data["channel"],
@@ -180,6 +231,7 @@ class InquiryCreateView(APIView):
                 order=OrderSnapshot(**data["order"]) if data["order"] else None,
                 client=request.user,
                 idempotency_key=key,
+                photos=photos,
             )
         except IdempotencyConflict as exc:
             return Response({"Idempotency-Key": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)

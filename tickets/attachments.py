@@ -7,6 +7,7 @@ its metadata (EXIF, with the GPS position phones write) and anything hidden afte
 HEIC (iPhones) is read through pillow-heif and stored as JPEG, which every browser shows.
 """
 
+import hashlib
 import io
 import logging
 import uuid
@@ -81,6 +82,8 @@ class PreparedImage:
     extension: str
     width: int
     height: int
+    # The upload's own bytes, hashed: what an idempotent retry is compared by.
+    source_sha256: str = ""
 
 
 def _short_name(upload: Upload) -> str:
@@ -142,6 +145,7 @@ def _prepare(upload: Upload) -> PreparedImage:
         extension=extension,
         width=cleaned.width,
         height=cleaned.height,
+        source_sha256=hashlib.sha256(data).hexdigest(),
     )
 
 

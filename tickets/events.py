@@ -16,6 +16,10 @@ from tickets.models import Ticket
 # screen that follows one ticket, the shopper's page, hears of it too)
 ticket_changed = Signal()
 
+# The kind of a change only staff see (an internal note): screens that show the shopper's side
+# (the shopper page) are not woken for it.
+NOTE_KIND = "note"
+
 
 def notify_ticket_changed(ticket: Ticket, *, kind: str) -> None:
     """Announce a change of this ticket once the surrounding transaction commits.

@@ -246,6 +246,9 @@ class Attachment(models.Model):
         indexes = [
             # The thumbnail sweep reads only the few rows still waiting for theirs.
             models.Index(fields=["created_at"], condition=Q(thumbnail=""), name="attachment_needs_thumbnail"),
+            # The orphaned-files sweep asks which stored names a row holds (tickets.orphans).
+            models.Index(fields=["file"], name="attachment_file"),
+            models.Index(fields=["thumbnail"], condition=~Q(thumbnail=""), name="attachment_thumbnail"),
         ]
 
     def __str__(self) -> str:

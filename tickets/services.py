@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +15,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core.kicks import kick
+from tickets.attachments import PreparedImage, store_images
 from tickets.events import notify_ticket_changed
 from tickets.intake_write import insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
@@ -99,6 +102,7 @@ def open_ticket(
     order: OrderSnapshot | None = None,
     client: User | None = None,
     idempotency_key: str | None = None,
+    photos: Sequence[PreparedImage] = (),
 ) -> IntakeResult:
     """Accept a shopper's inquiry: shopper (created or updated), ticket and first message, written
     together (tickets.intake_write: one statement on PostgreSQL).
@@ -106,6 +110,8 @@ def open_ticket(
     Routing is kicked after commit. With an idempotency key, a retry (even one racing the
     first request) returns the first ticket; the same key with a different request raises
     IdempotencyConflict. Inputs are expected to be validated already (see tickets.api).
+    Photos (checked by tickets.attachments.prepare_images) go on the first message, in the same
+    transaction; they are part of what an Idempotency-Key stands for, and a replay stores none.
     """
     language = language or detect_language(f"{subject} {body}")
     fingerprint = _fingerprint(
@@ -115,6 +121,8 @@ def open_ticket(
         subject=subject,
         language=language,
         order=asdict(order) if order else None,
+        # Only when there are photos: the fingerprints of requests without any stay as they were.
+        **({"photos": [photo.source_sha256 for photo in photos]} if photos else {}),
     )
     if idempotency_key:
         replay = _replay(client=client, idempotency_key=idempotency_key, fingerprint=fingerprint)
@@ -132,21 +140,14 @@ def open_ticket(
         created_at=now,
         **_order_fields(order),
     )
+    message = Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now)
     try:
-        insert_inquiry(
-            Shopper(
-                external_id=shopper.external_id,
-                name=shopper.name,
-                phone=shopper.phone,
-                email=shopper.email,
-                language=shopper.language or language,
-                **({"time_zone": shopper.time_zone} if shopper.time_zone else {}),
-                created_at=now,
-            ),
-            ticket,
-            Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now),
-            time_zone_given=bool(shopper.time_zone),
-        )
+        # With photos, the rows and the photos commit together (a savepoint inside a caller's
+        # transaction); without, the one statement needs none.
+        with transaction.atomic() if photos else nullcontext():
+            _insert_inquiry(ticket, shopper=shopper, message=message, now=now)
+            if photos:
+                store_images(message=message, images=photos)
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
         if not idempotency_key:
@@ -160,6 +161,23 @@ def open_ticket(
     # committed); inside one, at its commit.
     transaction.on_commit(enqueue_routing, robust=True)
     return IntakeResult(ticket=ticket, created=True)
+
+
+def _insert_inquiry(ticket: Ticket, *, shopper: ShopperDetails, message: Message, now: datetime) -> None:
+    insert_inquiry(
+        Shopper(
+            external_id=shopper.external_id,
+            name=shopper.name,
+            phone=shopper.phone,
+            email=shopper.email,
+            language=shopper.language or ticket.language,
+            **({"time_zone": shopper.time_zone} if shopper.time_zone else {}),
+            created_at=now,
+        ),
+        ticket,
+        message,
+        time_zone_given=bool(shopper.time_zone),
+    )
 
 
 def _order_fields(order: OrderSnapshot | None) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from tickets import attachments
+from tickets import attachments, orphans
 
 
 @shared_task(name="tickets.make_thumbnails")
@@ -16,3 +16,10 @@ def sweep_missing_thumbnails() -> int:
     """Beat, every 10 s: photos whose thumbnail task was lost. Bounded; safe to run twice (the
     thumbnail is written only where none is yet)."""
     return attachments.make_thumbnails(attachment_ids=attachments.missing_thumbnail_ids())
+
+
+@shared_task(name="tickets.delete_orphaned_attachments")
+def delete_orphaned_attachments() -> int:
+    """Beat, hourly: photo files no row names, a day old, in the recent folders; a capped batch
+    (tickets.orphans). Safe to run twice at once."""
+    return len(orphans.delete_orphaned_files().deleted)

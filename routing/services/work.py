@@ -23,7 +23,7 @@ from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
-from tickets.events import notify_ticket_changed
+from tickets.events import NOTE_KIND, notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
@@ -291,7 +291,7 @@ def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         note = _internal_note(ticket, by=by, body=body)
-        notify_ticket_changed(ticket, kind="message")
+        notify_ticket_changed(ticket, kind=NOTE_KIND)
         return note
 
 

@@ -13,4 +13,5 @@ from tests.console.conftest import (  # noqa: F401
     signed_in,
     storefront_token,
 )
+from tests.console.test_live_push import memory_layer  # noqa: F401
 from tests.routing.conftest import inquiry  # noqa: F401

@@ -169,7 +169,7 @@ def test_shopper_a_never_sees_shopper_bs_inquiry_message_or_photo(ana, inquiry) 
         response = browser_a.get(url)
         assert response.status_code == 404, url
         assert "B 的" not in response.content.decode(errors="replace"), url
-    for action in ["messages", "person", "cancel", "callback"]:
+    for action in ["messages", "person", "cancel", "callback", "rating"]:
         assert browser_a.post(f"/shop/inquiries/{b.id}/{action}/", {"body": "hi"}).status_code == 404, action
     assert not Message.objects.filter(ticket=b, body="hi").exists()
     assert Ticket.objects.get(pk=b.id).handoff_requested_at is None

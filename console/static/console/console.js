@@ -320,4 +320,8 @@
     if (document.visibilityState === "visible") refresh();
   });
   window.addEventListener("online", refresh);
+  // Back or forward onto a page kept in the browser's memory: what it shows may be old.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) refresh();
+  });
 })();
