@@ -13,6 +13,7 @@ throttle out of the way.
 
 import asyncio
 import contextlib
+import functools
 import re
 import time
 from collections import Counter
@@ -81,6 +82,10 @@ class RunResult:
     stats: Stats
     errors: list[str]
     server_now: float
+
+
+def _forget(working: dict[int, "asyncio.Task[None]"], ticket_id: int, _task: object) -> None:
+    working.pop(ticket_id, None)
 
 
 def _epoch(value: str | None) -> float | None:
@@ -295,6 +300,8 @@ class Simulation:
             if rated is not None and rated.status_code in (200, 201):
                 state.rating = score
                 self.stats["ratings"] += 1
+            else:
+                self.stats["ratings_refused"] += 1  # e.g. reopened by a late write-back (409)
 
     async def _book_callback(self, shop: httpx.AsyncClient, base: str, auth: dict[str, str]) -> None:
         slots = await self._call(shop, "GET", f"{base}/callback-slots/", headers=auth)
@@ -318,7 +325,7 @@ class Simulation:
         if done is None or done.status_code != 302 or "sessionid" not in client.cookies:
             self._error(f"login of {username}: {done.status_code if done else 'no answer'}")
             return False
-        client.headers["X-CSRFToken"] = client.cookies.get("csrftoken", "")
+        client.headers["X-CSRFToken"] = client.cookies.get("csrftoken") or ""
         client.headers["Referer"] = self.base_url + "/console/"
         return True
 
@@ -397,10 +404,11 @@ class Simulation:
             return
         for ticket in listing.json():
             mine = ticket["assigned_agent"] == agent.username and ticket["status"] == "assigned"
-            if mine and ticket["id"] not in working:
+            ticket_id: int = ticket["id"]
+            if mine and ticket_id not in working:
                 task = asyncio.create_task(self._work(client, agent, ticket))
-                working[ticket["id"]] = task
-                task.add_done_callback(lambda _t, tid=ticket["id"]: working.pop(tid, None))
+                working[ticket_id] = task
+                task.add_done_callback(functools.partial(_forget, working, ticket_id))
 
     async def _work(self, client: httpx.AsyncClient, agent: SimAgent, ticket: dict[str, Any]) -> None:
         """Read, think for the drawn handle time, act; resolve when the shopper has nothing to add."""
