@@ -157,13 +157,23 @@ class Simulation:
             return response
         return None
 
+    async def _until(self, event: asyncio.Event, timeout: float | None = None) -> bool:
+        """Wait for `event`, at most `timeout` seconds, and never past the run's stop; True when
+        the event is set. (Not asyncio.wait_for: a task cancelled inside it on Python 3.11 can
+        hang in "cancelling", which made Ctrl-C wait forever.)"""
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.stopping.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return event.is_set()
+
     async def _sleep(self, seconds: float) -> bool:
         """Sleep unless the run stops first; True when the sleep ran its course."""
-        try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=max(0.0, seconds))
-        except TimeoutError:
-            return True
-        return False
+        if seconds > 0:
+            await self._until(self.stopping, timeout=seconds)
+        return not self.stopping.is_set()
 
     # --- the run -----------------------------------------------------------------------------
 
@@ -188,6 +198,11 @@ class Simulation:
             finally:
                 self.stopping.set()
                 for task in shoppers:
+                    task.cancel()
+                # Agents finish their current request and leave; any still busy after a few
+                # seconds (a break, a socket closing) are cancelled, so stopping stays bounded.
+                _, busy = await asyncio.wait(agents, timeout=5.0)
+                for task in busy:
                     task.cancel()
                 await asyncio.gather(*shoppers, *agents, return_exceptions=True)
                 reporter.cancel()
@@ -266,9 +281,7 @@ class Simulation:
         if arrival.books_callback:
             await self._book_callback(shop, base, auth)
 
-        try:
-            await asyncio.wait_for(state.replied.wait(), timeout=arrival.patience_seconds)
-        except TimeoutError:
+        if not await self._until(state.replied, timeout=arrival.patience_seconds):
             if self.stopping.is_set():
                 return
             cancel = await self._call(shop, "POST", f"{base}/cancel/", headers=auth)
@@ -276,7 +289,8 @@ class Simulation:
                 state.abandoned = True
                 self.stats["abandoned"] += 1
                 return
-            await state.replied.wait()  # an agent holds it (409): the shopper stays
+            if not await self._until(state.replied):  # an agent holds it (409): the shopper stays
+                return
 
         await self._call(shop, "GET", base + "/", headers=auth)  # the shopper reads the answer
         if arrival.writes_back and not state.resolved.is_set():
@@ -286,7 +300,8 @@ class Simulation:
             )
             if wrote is not None and wrote.status_code == 201:
                 self.stats["write_backs"] += 1
-        await state.resolved.wait()
+        if not await self._until(state.resolved):
+            return
         if arrival.rates:
             response_seconds = (state.first_reply or state.created) - state.created
             score = csat_score(
@@ -351,9 +366,7 @@ class Simulation:
                         _, length = plan.pop(0)
                         await self._take_break(client, agent, length, working)
                         continue
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
-                    if wake.is_set():
+                    if await self._until(wake, timeout=POLL_SECONDS):
                         await asyncio.sleep(HINT_DEBOUNCE_SECONDS)
                         wake.clear()
                     await self._reread(client, agent, working)

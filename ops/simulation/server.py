@@ -41,9 +41,11 @@ class EmbeddedServer:
         self.host = host
         self.port = port or free_port(host)
         self.log = log
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        self.env = dict(os.environ)
         self.env["SHOPPER_THROTTLE_RATE"] = CROWD_SHOPPER_RATE
         if sqlite_path is not None:
+            # A throwaway database of its own: embedded, whatever this shell points at.
+            self.env = {k: v for k, v in self.env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
             self.env["SQLITE_PATH"] = str(sqlite_path)
         if debug:
             self.env["DJANGO_DEBUG"] = "1"

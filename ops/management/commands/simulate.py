@@ -10,7 +10,6 @@ import asyncio
 import ipaddress
 import signal
 import socket
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,13 +145,16 @@ class Command(BaseCommand):
         server = None
         if o["serve"]:
             split = urlsplit(o["url"])
+            log_path = Path(settings.BASE_DIR) / "var" / "simulate-serve.log"
+            log_path.parent.mkdir(exist_ok=True)
             server = EmbeddedServer(
                 manage_py=Path(settings.BASE_DIR) / "manage.py",
                 host=split.hostname or "127.0.0.1",
                 port=split.port or 8000,
-                log=sys.stdout,
+                log=log_path.open("w"),
                 debug=True,
             )
+            self.stdout.write(f"Starting the embedded product (its log: {log_path}) ...")
             server.start()
             self.stdout.write(
                 self.style.SUCCESS(f"CX Console with simulated traffic on {server.url}/  (Ctrl-C to stop)")
@@ -179,8 +181,12 @@ class Command(BaseCommand):
             drain_seconds=o["drain"],
             report_every=o["report_every"],
             service_level_seconds=o["service_level_seconds"],
-            write=lambda line: self.stdout.write(line),
+            write=self._write_now,
         )
+
+    def _write_now(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()  # the live line, also when stdout is a file or a pipe
 
     def _run(
         self, url: str, arrivals: Sequence[Arrival], traffic: TrafficConfig, work: WorkConfig, o: dict[str, Any]
