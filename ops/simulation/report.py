@@ -145,10 +145,10 @@ def format_summary(summary: Summary, *, title: str = "Result") -> str:
         f"  CSAT (4-5 of 5)          {_pct(summary.csat)}  (n={len(summary.ratings)} ratings)",
         "  service level per queue (assigned within the target of being queued):",
     ]
-    for level in summary.service_levels:
-        lines.append(
-            f"    {level.queue:<16} {_pct(level.share):>7}  {level.within}/{level.counted}  target {level.target_seconds} s"
-        )
+    lines.extend(
+        f"    {level.queue:<16} {_pct(level.share):>7}  {level.within}/{level.counted}  target {level.target_seconds} s"
+        for level in summary.service_levels
+    )
     return "\n".join(lines)
 
 

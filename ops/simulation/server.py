@@ -57,7 +57,7 @@ class EmbeddedServer:
 
     def manage(self, *args: str) -> None:
         """Run a management command against this server's database (fails loudly)."""
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
             [sys.executable, str(self.manage_py), *args],
             env=self.env,
             check=True,
@@ -73,7 +73,7 @@ class EmbeddedServer:
             self.manage("generic_pool")
 
     def start(self, *, ready_within: float = 90.0) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own manage.py with fixed arguments
             [sys.executable, str(self.manage_py), "runembedded", "--host", self.host, "--port", str(self.port)],
             env=self.env,
             stdout=self.log or subprocess.DEVNULL,
