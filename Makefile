@@ -8,7 +8,7 @@ PORT ?= 8000
 MODEL := var/classifier.joblib
 DATA := $(wildcard classification/data/*.csv)
 
-.PHONY: install run test lint typecheck classifier evaluate bench-classifier clean
+.PHONY: install run demo test lint typecheck classifier evaluate bench-classifier clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runembedded --host $(HOST) --port $(PORT)
+
+# The product with simulated shoppers and agents at a gentle rate (dashboard, inbox, shop page alive).
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py simulate --serve --url http://$(HOST):$(PORT) --rate 4 --duration 3600 --drain 10
 
 lint: install
 	$(BIN)/ruff check .
