@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events
 from core.kicks import kick
+from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_ticket_changed
 from tickets.intake_write import insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
@@ -132,20 +135,23 @@ def open_ticket(
         **_order_fields(order),
     )
     try:
-        insert_inquiry(
-            Shopper(
-                external_id=shopper.external_id,
-                name=shopper.name,
-                phone=shopper.phone,
-                email=shopper.email,
-                language=shopper.language or language,
-                **({"time_zone": shopper.time_zone} if shopper.time_zone else {}),
-                created_at=now,
-            ),
-            ticket,
-            Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now),
-            time_zone_given=bool(shopper.time_zone),
-        )
+        # The ticket.created event commits with the inquiry. The intake statement commits by
+        # itself, so a transaction is opened around the two only when someone records the event.
+        with transaction.atomic() if events.wanted(TICKET_CREATED) else nullcontext():
+            _insert_and_emit(
+                Shopper(
+                    external_id=shopper.external_id,
+                    name=shopper.name,
+                    phone=shopper.phone,
+                    email=shopper.email,
+                    language=shopper.language or language,
+                    **({"time_zone": shopper.time_zone} if shopper.time_zone else {}),
+                    created_at=now,
+                ),
+                ticket,
+                Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now),
+                time_zone_given=bool(shopper.time_zone),
+            )
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
         if not idempotency_key:
@@ -159,6 +165,27 @@ def open_ticket(
     # committed); inside one, at its commit.
     transaction.on_commit(enqueue_routing, robust=True)
     return IntakeResult(ticket=ticket, created=True)
+
+
+TICKET_CREATED = "ticket.created"
+
+
+def _insert_and_emit(shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool) -> None:
+    insert_inquiry(shopper, ticket, message, time_zone_given=time_zone_given)
+    events.emit_many(
+        [
+            ticket_event(
+                TICKET_CREATED,
+                ticket,
+                shopper=shopper.external_id,
+                channel=ticket.channel,
+                language=ticket.language,
+                order_number=ticket.order_number or None,
+                message_id=message.pk,
+                created_at=iso(ticket.created_at),
+            )
+        ]
+    )
 
 
 def _order_fields(order: OrderSnapshot | None) -> dict[str, object]:

@@ -36,10 +36,12 @@ from core.bulk import (
     update_statements,
     write,
 )
+from core.events import Event, emit_many
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
 from teams.services import SUPERVISORS_GROUP
+from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
 from tickets.services import set_status
@@ -142,13 +144,16 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
     latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     per_agent: Counter[int] = Counter()
     assignments, decisions = [], []
+    events: list[Event] = []
     for pick in picks:
         ticket = pick.ticket
         set_status(ticket, TicketStatus.ASSIGNED, at=now, announce=False)
         ticket.assigned_agent_id = pick.agent_user_id
         ticket.updated_at = now
+        events.append(ticket_event("ticket.assigned", ticket, reason=pick.reason, assigned_at=iso(now)))
         if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
             ticket.handoff_assigned_at = now
+            events.append(ticket_event("ticket.handoff_assigned", ticket, assigned_at=iso(now)))
         per_agent[pick.agent_pk] += 1
         assignments.append(Assignment(ticket=ticket, agent_id=pick.agent_user_id, reason=pick.reason, started_at=now))
         decisions.append(
@@ -170,6 +175,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
         _count_statements(per_agent, now),
         insert_statements(decisions),
     )
+    emit_many(events)
     notify_tickets_changed(tickets, kind="status")
     return now
 
