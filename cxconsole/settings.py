@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ops",
     "console",
     "callbacks",
+    "webhooks",
     "supervision",
 ]
 
@@ -160,6 +161,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO: webhook attempts are recorded in the database instead.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -244,6 +247,9 @@ CELERY_TASK_ROUTES = {
     "callbacks.dispatch_due": {"queue": "callbacks"},
     "callbacks.send_notifications": {"queue": "callbacks"},
     "callbacks.send_due_notifications": {"queue": "callbacks"},
+    # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
+    "webhooks.deliver": {"queue": "webhooks"},
+    "webhooks.sweep": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -260,6 +266,9 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-callbacks": {"task": "callbacks.dispatch_due", "schedule": 10.0},
     # Outbox retries after backoff, and notifications whose send task was lost (Redis down).
     "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
+    # Webhook retries whose backoff is over, endpoints whose rest ended, delivery runs lost with
+    # their message: each endpoint with due rows is kicked (coalesced).
+    "sweep-webhook-deliveries": {"task": "webhooks.sweep", "schedule": 5.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -317,5 +326,16 @@ if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0, minimum=0.1)
+# --- Outbound webhooks (webhooks/) -------------------------------------------------------------
+# Seconds a receiver has to connect and to answer each read before the attempt counts as a timeout.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+# Retries: the first after about this many seconds, doubling (with jitter, capped at an hour),
+# until this many hours after the event; then the delivery is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 10.0, minimum=0.01)
+WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0, minimum=0.01)
+# An endpoint is disabled after this many failed attempts in a row spanning at least this many hours.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0)
+
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)
