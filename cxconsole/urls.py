@@ -31,6 +31,8 @@ urlpatterns = [
     # Supervisors: the dashboard, the health API for wallboards, Prometheus' /metrics.
     path("console/dashboard/", include("supervision.urls")),
     path("api/v1/", include("supervision.api_urls")),
+    # The storefront's webhook endpoints (signed events out; see webhooks/).
+    path("api/v1/", include("webhooks.urls")),
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

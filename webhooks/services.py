@@ -91,6 +91,13 @@ def enable_endpoint(*, endpoint_id: int) -> WebhookEndpoint:
     return update_endpoint(endpoint=endpoint, is_active=True)
 
 
+def delete_endpoint(*, endpoint_id: int) -> None:
+    """Remove an endpoint with its delivery log (its events stay for other endpoints)."""
+    with transaction.atomic():
+        WebhookEndpoint.objects.filter(pk=endpoint_id).delete()
+        _changed()
+
+
 def rotate_secret(*, endpoint_id: int) -> WebhookEndpoint:
     from webhooks.models import new_secret
 
