@@ -26,6 +26,7 @@ from supervision import selectors, services
 from supervision.forms import AgentEditForm, AgentStatusForm, QueueTargetsForm, ReassignForm
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tickets.states import InvalidTransition
+from webhooks.selectors import endpoint_alerts
 
 View = Callable[..., HttpResponse]
 
@@ -57,6 +58,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "agents": health["agents"],
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
+        # Storefront webhook endpoints disabled (or failing now): events are not reaching the shop.
+        "webhook_alerts": endpoint_alerts(),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
