@@ -66,11 +66,15 @@ def _statements(vendor: str) -> tuple[str, str, str]:
     return shopper, ticket, message
 
 
-def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool) -> None:
+def insert_inquiry(
+    shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool, savepoint: bool = True
+) -> None:
     """Write the three rows, committed together (sets their ids and links). Raises
     IntegrityError, having written nothing, when the ticket's idempotency key is taken.
 
-    Outside a transaction the write commits at once; inside one it runs in a savepoint.
+    Outside a transaction the write commits at once; inside one it runs in a savepoint, unless
+    the caller's transaction ends with any IntegrityError anyway (savepoint=False: two round
+    trips fewer).
     """
     upsert, insert_ticket, insert_message = _statements(connection.vendor)
     shopper_params = [*_params(shopper), time_zone_given]
@@ -84,7 +88,7 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
         with (
-            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            transaction.atomic(savepoint=savepoint) if connection.in_atomic_block else nullcontext(),
             execute(connection, sql, params) as cursor,
         ):
             shopper.id, ticket.id, message.id = cursor.fetchone()

@@ -137,7 +137,10 @@ def open_ticket(
     try:
         # The ticket.created event commits with the inquiry. The intake statement commits by
         # itself, so a transaction is opened around the two only when someone records the event.
-        with transaction.atomic() if events.wanted(TICKET_CREATED) else nullcontext():
+        # Our own atomic block (a savepoint when the caller has a transaction) already undoes the
+        # statement on an IntegrityError: no second savepoint inside it.
+        wrap = events.wanted(TICKET_CREATED)
+        with transaction.atomic() if wrap else nullcontext():
             _insert_and_emit(
                 Shopper(
                     external_id=shopper.external_id,
@@ -151,6 +154,7 @@ def open_ticket(
                 ticket,
                 Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now),
                 time_zone_given=bool(shopper.time_zone),
+                savepoint=not wrap,
             )
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
@@ -170,8 +174,10 @@ def open_ticket(
 TICKET_CREATED = "ticket.created"
 
 
-def _insert_and_emit(shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool) -> None:
-    insert_inquiry(shopper, ticket, message, time_zone_given=time_zone_given)
+def _insert_and_emit(
+    shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool, savepoint: bool
+) -> None:
+    insert_inquiry(shopper, ticket, message, time_zone_given=time_zone_given, savepoint=savepoint)
     events.emit_many(
         [
             ticket_event(
