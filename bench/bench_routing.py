@@ -200,6 +200,16 @@ async def fixed_rate(
     }
 
 
+# N endpoints subscribed to every event type (their receivers are never called in this bench).
+SUBSCRIBE_ENDPOINTS = """
+from django.contrib.auth.models import User
+from webhooks.services import create_endpoint
+client = User.objects.get(username="bench-storefront")
+for n in range(%d):
+    create_endpoint(client=client, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["*"])
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=300, help="inquiries per second, end to end phase")
@@ -224,9 +234,18 @@ def main() -> None:
     parser.add_argument("--handoff-share", type=float, default=0.1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "routing.json"))
+    parser.add_argument(
+        "--webhook-endpoints",
+        type=int,
+        default=0,
+        help="subscribe this many webhook endpoints to every event: the outbox is written on routing's "
+        "hot path; delivery (queue 'webhooks') is left to webhook workers, which this bench does not start",
+    )
     args = parser.parse_args()
 
     bench_db, redis_url, env, token = prepare_database("bench")
+    if args.webhook_endpoints:
+        run([PY, "manage.py", "shell", "-v", "0", "-c", SUBSCRIBE_ENDPOINTS % args.webhook_endpoints], env)
     queues = run(
         [
             PY,
@@ -239,6 +258,7 @@ def main() -> None:
         ],
         env,
     ).strip()
+    queues = ",".join(q for q in queues.split(",") if q != "webhooks")  # routing's workers only
     with psycopg.connect(bench_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_floor_row (id bigserial primary key, created timestamptz)")
     subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
@@ -366,6 +386,7 @@ def main() -> None:
     window = (max(r[2] for r in assigned) - min(r[1] for r in assigned)).total_seconds() if assigned else 0
     figures = {
         "web_workers": args.web_workers,
+        "webhook_endpoints": args.webhook_endpoints,
         "web_server": args.server + (f" x {args.web_threads} threads" if args.server == "gthread" else ""),
         "celery_pool": f"{args.pool} x {args.celery_workers}",
         "agents_online": 50,

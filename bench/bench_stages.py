@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=600)
     parser.add_argument("--batch", type=int, default=20, help="tickets per routing batch (load sets it live)")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "stages.json"))
+    parser.add_argument(
+        "--webhook-endpoints", type=int, default=0, help="webhook endpoints subscribed to every event (outbox cost)"
+    )
     args = parser.parse_args()
 
     _, redis_url, env, token = prepare_database("stages")
@@ -77,6 +80,14 @@ def main() -> None:
 
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    if args.webhook_endpoints:
+        from django.contrib.auth.models import User
+
+        from webhooks.services import create_endpoint
+
+        storefront = User.objects.get(auth_token__key=token)
+        for n in range(args.webhook_endpoints):
+            create_endpoint(client=storefront, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["*"])
 
     def intake(i: object) -> None:
         body = inquiry_payload(int(i), handoff=False)  # type: ignore[call-overload]
@@ -114,7 +125,12 @@ def main() -> None:
     print(f"{'sum (ms CPU per ticket)':<34}{'':>10}{'':>10}{total:>10.2f}")
     print(f"ceiling on 2 cores from these stages alone: {2000 / total:.0f} tickets/s")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"stages": stages, "cpu_ms_per_ticket": round(total, 2)}, indent=2))
+    Path(args.json).write_text(
+        json.dumps(
+            {"stages": stages, "cpu_ms_per_ticket": round(total, 2), "webhook_endpoints": args.webhook_endpoints},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

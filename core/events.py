@@ -30,16 +30,37 @@ class Event:
 Subscriber = Callable[[Sequence[Event]], None]
 
 _subscribers: dict[str, Subscriber] = {}
+# What each subscriber would record, when it says (a subscriber without an entry wants everything).
+_interests: dict[str, Callable[[str], bool]] = {}
 
 
-def subscribe(name: str, handler: Subscriber) -> None:
+def subscribe(name: str, handler: Subscriber, *, wants: Callable[[str], bool] | None = None) -> None:
     """Register handler under name (re-registering a name replaces it). It is called with every
-    batch of events, in the emitter's transaction; an exception rolls the change back."""
+    batch of events, in the emitter's transaction; an exception rolls the change back.
+
+    wants(type), when given, says cheaply whether the handler would record an event of that type
+    right now (see wanted())."""
     _subscribers[name] = handler
+    if wants is None:
+        _interests.pop(name, None)
+    else:
+        _interests[name] = wants
 
 
 def unsubscribe(name: str) -> None:
     _subscribers.pop(name, None)
+    _interests.pop(name, None)
+
+
+def wanted(type: str) -> bool:
+    """Whether any subscriber would record an event of this type. A writer that commits by itself
+    (intake's one statement) opens a transaction for its emit only when this is true, so an event
+    nobody listens to costs it nothing."""
+    for name in _subscribers:
+        wants = _interests.get(name)
+        if wants is None or wants(type):
+            return True
+    return False
 
 
 def emit(type: str, *, data: Mapping[str, Any], ticket_id: int | None = None) -> None:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "callbacks",
     "satisfaction",
     "orders",
+    "webhooks",
     "supervision",
     "shop",
     # Login lockout (console and admin): failures counted per username and client IP.
@@ -234,7 +235,7 @@ LOGGING = {
     "filters": {"redact_tokens": {"()": "core.log_redaction.RedactTokensFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # httpx logs every request at INFO (the order API: one line per lookup).
+    # httpx logs every request at INFO (an order lookup, a webhook attempt: recorded elsewhere).
     "loggers": {"httpx": {"level": "WARNING"}},
 }
 
@@ -371,6 +372,9 @@ CELERY_TASK_ROUTES = {
     "tickets.make_thumbnails": {"queue": "default"},
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
     "tickets.delete_orphaned_attachments": {"queue": "default"},
+    # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
+    "webhooks.deliver": {"queue": "webhooks"},
+    "webhooks.sweep": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -398,6 +402,9 @@ CELERY_BEAT_SCHEDULE = {
     # Photo files no row names (rolled-back writes, deleted tickets), a day old: a capped batch
     # from the last two months' folders (manage.py delete_orphaned_attachments --all for the rest).
     "delete-orphaned-attachments": {"task": "tickets.delete_orphaned_attachments", "schedule": 3600.0},
+    # Webhook retries whose backoff is over, endpoints whose rest ended, delivery runs lost with
+    # their message: each endpoint with due rows is kicked (coalesced).
+    "sweep-webhook-deliveries": {"task": "webhooks.sweep", "schedule": 5.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -517,6 +524,16 @@ ORDER_API_BREAKER_FAILURES = env_int("ORDER_API_BREAKER_FAILURES", 5, minimum=1)
 ORDER_API_BREAKER_RESET_SECONDS = env_float("ORDER_API_BREAKER_RESET_SECONDS", 30.0, minimum=0.1)
 # Kept-alive connections per process.
 ORDER_API_MAX_CONNECTIONS = env_int("ORDER_API_MAX_CONNECTIONS", 10, minimum=1)
+# --- Outbound webhooks (webhooks/) -------------------------------------------------------------
+# Seconds a receiver has to connect and to answer each read before the attempt counts as a timeout.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+# Retries: the first after about this many seconds, doubling (with jitter, capped at an hour),
+# until this many hours after the event; then the delivery is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 10.0, minimum=0.01)
+WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0, minimum=0.01)
+# An endpoint is disabled after this many failed attempts in a row spanning at least this many hours.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0)
 
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

@@ -29,6 +29,7 @@ from supervision import selectors, services
 from supervision.forms import AgentEditForm, AgentStatusForm, QueueTargetsForm, ReassignForm
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tickets.states import InvalidTransition
+from webhooks.selectors import endpoint_alerts
 
 View = Callable[..., HttpResponse]
 LOW_RATINGS_SHOWN = 10
@@ -71,6 +72,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "recent_actions": selectors.recent_actions(limit=10),
         # Read fresh, not from the cached payload: a follow-up must leave the list at once.
         "low_ratings": ratings_to_follow_up(limit=LOW_RATINGS_SHOWN),
+        # Storefront webhook endpoints disabled (or failing now): events are not reaching the shop.
+        "webhook_alerts": endpoint_alerts(),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,

@@ -79,11 +79,15 @@ def _statements(vendor: str) -> tuple[str, str, str]:
     return shopper, ticket, message
 
 
-def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool) -> None:
+def insert_inquiry(
+    shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool, savepoint: bool = True
+) -> None:
     """Write the three rows, committed together (sets their ids and links). Raises
     IntegrityError, having written nothing, when the ticket's idempotency key is taken.
 
-    Outside a transaction the write commits at once; inside one it runs in a savepoint.
+    Outside a transaction the write commits at once; inside one it runs in a savepoint, unless
+    the caller's transaction ends with any IntegrityError anyway (savepoint=False: two round
+    trips fewer).
     """
     upsert, insert_ticket, insert_message = _statements(connection.vendor)
     shopper_params = [*_params(shopper), time_zone_given]
@@ -96,7 +100,10 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
             "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
-        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        with (
+            transaction.atomic(savepoint=savepoint) if connection.in_atomic_block else nullcontext(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, params)
             shopper.id, ticket.id, message.id = cursor.fetchone()
     else:

@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from core import events
 from core.kicks import kick
 from tickets.attachments import PreparedImage, store_images
+from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_ticket_changed
 from tickets.intake_write import insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
@@ -142,10 +144,13 @@ def open_ticket(
     )
     message = Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now)
     try:
-        # With photos, the rows and the photos commit together (a savepoint inside a caller's
-        # transaction); without, the one statement needs none.
-        with transaction.atomic() if photos else nullcontext():
-            _insert_inquiry(ticket, shopper=shopper, message=message, now=now)
+        # With photos, or when someone records ticket.created, the rows, the photos and the event
+        # commit together (a savepoint inside a caller's transaction); otherwise the one intake
+        # statement commits by itself. Our own atomic block already undoes the statement on an
+        # IntegrityError: no second savepoint inside it.
+        wrap = bool(photos) or events.wanted(TICKET_CREATED)
+        with transaction.atomic() if wrap else nullcontext():
+            _insert_and_emit(ticket, shopper=shopper, message=message, now=now, savepoint=not wrap)
             if photos:
                 store_images(message=message, images=photos)
     except IntegrityError:
@@ -163,7 +168,12 @@ def open_ticket(
     return IntakeResult(ticket=ticket, created=True)
 
 
-def _insert_inquiry(ticket: Ticket, *, shopper: ShopperDetails, message: Message, now: datetime) -> None:
+TICKET_CREATED = "ticket.created"
+
+
+def _insert_and_emit(
+    ticket: Ticket, *, shopper: ShopperDetails, message: Message, now: datetime, savepoint: bool
+) -> None:
     insert_inquiry(
         Shopper(
             external_id=shopper.external_id,
@@ -177,6 +187,21 @@ def _insert_inquiry(ticket: Ticket, *, shopper: ShopperDetails, message: Message
         ticket,
         message,
         time_zone_given=bool(shopper.time_zone),
+        savepoint=savepoint,
+    )
+    events.emit_many(
+        [
+            ticket_event(
+                TICKET_CREATED,
+                ticket,
+                shopper=shopper.external_id,
+                channel=ticket.channel,
+                language=ticket.language,
+                order_number=ticket.order_number or None,
+                message_id=message.pk,
+                created_at=iso(ticket.created_at),
+            )
+        ]
     )
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from callbacks.domain_events import emit_callback_event
 from callbacks.models import (
     ACTIVE_STATUSES,
     BookedBy,
@@ -195,6 +196,7 @@ def book_callback(
         )
         callback = _reload(callback.pk)
         enqueue_notifications(build_notifications(callback, NotificationKind.CONFIRMATION, now=now))
+        emit_callback_event("callback.booked", callback)
         notify_ticket_changed(callback.ticket, kind="callback_booked")
     return callback
 
@@ -244,6 +246,7 @@ def reschedule_callback(
         )
         _move(callback, policy=policy, scheduled_at=scheduled_at, window_end=window_end, now=now)
         enqueue_notifications(build_notifications(callback, NotificationKind.RESCHEDULED, now=now))
+        emit_callback_event("callback.rescheduled", callback)
         notify_ticket_changed(callback.ticket, kind="callback_rescheduled")
     return callback
 
@@ -278,6 +281,7 @@ def cancel_callback(*, callback_id: int, by: User | None = None, now: datetime |
         callback.reminder_due_at = None
         callback.save()
         enqueue_notifications(build_notifications(callback, NotificationKind.CANCELLED, now=now))
+        emit_callback_event("callback.cancelled", callback)
         notify_ticket_changed(callback.ticket, kind="callback_cancelled")
     return callback
 

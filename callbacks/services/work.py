@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from callbacks.domain_events import emit_callback_event
 from callbacks.models import Callback, CallbackStatus, NotificationKind, Outcome
 from callbacks.services.booking import CallbackError, _locked_policy, _move, _reload, validate_time
 from callbacks.services.hours import next_open_moment, policy_for
@@ -115,6 +116,10 @@ def record_callback_outcome(
             kind = NotificationKind.RESCHEDULED
         if kind is not None:
             enqueue_notifications(build_notifications(callback, kind, now=now))
+        if outcome == Outcome.REACHED:
+            emit_callback_event("callback.completed", callback)
+        elif outcome == Outcome.RESCHEDULE:
+            emit_callback_event("callback.rescheduled", callback)
         notify_ticket_changed(callback.ticket, kind="callback_outcome")
     return callback
 

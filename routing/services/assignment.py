@@ -20,10 +20,12 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.events import Event, emit_many
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
 from teams.services import SUPERVISORS_GROUP
+from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
 from tickets.services import set_status
@@ -154,13 +156,16 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
     Returns the time they carry."""
     now = timezone.now()
     latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    events: list[Event] = []
     for pick in picks:
         ticket = pick.ticket
         set_status(ticket, TicketStatus.ASSIGNED, at=now, announce=False)
         ticket.assigned_agent_id = pick.agent_user_id
         ticket.updated_at = now
+        events.append(ticket_event("ticket.assigned", ticket, reason=pick.reason, assigned_at=iso(now)))
         if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
             ticket.handoff_assigned_at = now
+            events.append(ticket_event("ticket.handoff_assigned", ticket, assigned_at=iso(now)))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -182,6 +187,7 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
             )
     else:
         _write_assignments_by_orm(picks, now=now, latency_ms=latency_ms)
+    emit_many(events)
     notify_tickets_changed([pick.ticket for pick in picks], kind="status")
     return now
 

@@ -12,13 +12,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from classification.services import classify_tickets, get_model, record_decisions
+from classification.services import Classification, classify_tickets, get_model, record_decisions
+from core.events import Event, emit_many
 from core.kicks import Kick, claim, kick_all
 from routing.models import RoutingDecision
 from routing.services.assignment import DISPATCH_LIMIT, dispatch_queue
 from teams.models import SpecialistQueue
 from teams.selectors import queue_by_id
 from teams.taxonomy import TRIAGE_QUEUE_SLUG
+from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_tickets_changed
 from tickets.models import Ticket, TicketStatus
 from tickets.services import ROUTE_KICK, enqueue_routing, set_status
@@ -163,6 +165,7 @@ def _route_locked(tickets: Sequence[Ticket]) -> None:
     latency_ms = (time.perf_counter() - started) * 1000 / len(tickets)
     record_decisions(classified)
     _write_routes(tickets, decisions, now=now, latency_ms=latency_ms)
+    emit_many([event for t, r in zip(tickets, results, strict=True) for event in _routed_events(t, r)])
     notify_tickets_changed(tickets, kind="status")
     enqueue_dispatch(*queues.values())
     handoffs = Counter(t.queue.id for t, r in zip(tickets, results, strict=True) if r.demands_a_person and t.queue)
@@ -227,6 +230,30 @@ def _write_routes(
                 "now": now,
             },
         )
+
+
+def _routed_events(ticket: Ticket, result: Classification) -> list[Event]:
+    """What routing did to one ticket, in the order it happened."""
+    events = [
+        ticket_event(
+            "ticket.classified",
+            ticket,
+            category=result.category,
+            method=result.method,
+            confidence=round(result.confidence, 4),
+            needs_category=result.needs_category,
+            intent=result.intent,
+            signals=list(result.signals),
+        ),
+        ticket_event("ticket.queued", ticket, queued_at=iso(ticket.queued_at)),
+    ]
+    if result.demands_a_person:
+        events.append(
+            ticket_event(
+                "ticket.handoff_requested", ticket, by="signals", requested_at=iso(ticket.handoff_requested_at)
+            )
+        )
+    return events
 
 
 def requeue_unrouted_tickets(*, grace_seconds: int | None = None) -> int:

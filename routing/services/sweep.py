@@ -6,9 +6,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.events import emit_many
 from routing.models import RoutingDecision
 from routing.services.intake import enqueue_dispatch
 from teams.models import SpecialistQueue
+from tickets.domain_events import ticket_event
 from tickets.models import Ticket, TicketStatus
 
 SWEEP_BATCH = 1000
@@ -68,6 +70,9 @@ def _move_to_secondary(queue: SpecialistQueue, waiting: QuerySet[Ticket], *, now
         Ticket.objects.filter(id__in=ids).update(
             queue_id=queue.secondary_queue_id, queue_entered_at=now, overflowed=False
         )
+        # Read back after the move: the events carry the state the storefront should see.
+        moved = list(Ticket.objects.filter(id__in=ids).order_by("id"))
+        emit_many([ticket_event("ticket.queued", t, reason="overflow", from_queue=queue.slug) for t in moved])
         RoutingDecision.objects.bulk_create(
             RoutingDecision(
                 ticket_id=i,

@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from classification.services import record_agent_category
 from core.errors import ConflictError
-from core.events import emit
+from core.events import Event, emit, emit_many
 from routing.models import AssignmentReason, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
+from tickets.domain_events import iso, ticket_event
 from tickets.events import NOTE_KIND, notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
@@ -83,8 +84,19 @@ def _internal_note(ticket: Ticket, *, by: User, body: str) -> Message:
     return Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body, is_internal=True)
 
 
-def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_reason: str) -> None:
+def _requeue_locked(
+    ticket: Ticket,
+    *,
+    queue: SpecialistQueue,
+    front: bool,
+    end_reason: str,
+    event: str = "ticket.queued",
+    **data: object,
+) -> None:
+    """Back in line in `queue`; `event` (ticket.queued unless the caller's action has its own:
+    transferred, escalated) tells the outboxes, with the state after the move."""
     agent_user_id = release_locked(ticket=ticket, end_reason=end_reason)
+    previous_queue = ticket.queue.slug if ticket.queue is not None else None
     changed = set_status(ticket, TicketStatus.QUEUED)
     ticket.assigned_agent = None
     if ticket.queue_id != queue.id:
@@ -95,6 +107,9 @@ def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_
     if front:
         ticket.priority = Ticket.PRIORITY_TOP
     ticket.save(update_fields=[*changed, "assigned_agent", "queue", "priority"])
+    emit_many(
+        [ticket_event(event, ticket, reason=end_reason, from_queue=previous_queue, from_agent_id=agent_user_id, **data)]
+    )
     enqueue_dispatch(queue)
     if agent_user_id is not None:
         _dispatch_for_agent(agent_user_id)
@@ -108,6 +123,10 @@ def _dispatch_for_agent(user_id: int) -> None:
     queue_ids |= set(SpecialistQueue.objects.exclude(kind=SpecialistQueue.Kind.SPECIALIST).values_list("id", flat=True))
     for queue in SpecialistQueue.objects.filter(id__in=queue_ids):
         enqueue_dispatch(queue)
+
+
+def _emit(event: Event) -> None:
+    emit_many([event])
 
 
 def request_handoff(*, ticket_id: int) -> Ticket:
@@ -128,14 +147,23 @@ def request_handoff(*, ticket_id: int) -> Ticket:
             # Asking for a person after the resolution reopens it: to the former agent when they
             # are online with room, else to the front of the queue (dispatched below).
             _reopen_locked(ticket)
-        if ticket.handoff_requested_at is None or ticket.handoff_assigned_at is not None:
+        asked_now = ticket.handoff_requested_at is None or ticket.handoff_assigned_at is not None
+        if asked_now:
             ticket.handoff_requested_at = timezone.now()
             ticket.handoff_assigned_at = None
         ticket.priority = Ticket.PRIORITY_TOP
         ticket.save(update_fields=["handoff_requested_at", "handoff_assigned_at", "priority", "updated_at"])
+        if asked_now:
+            _emit(
+                ticket_event(
+                    "ticket.handoff_requested", ticket, by="shopper", requested_at=iso(ticket.handoff_requested_at)
+                )
+            )
         if ticket.status in HOLDS_AGENT:
             ticket.handoff_assigned_at = ticket.handoff_requested_at  # a person already has it
             ticket.save(update_fields=["handoff_assigned_at"])
+            if asked_now:
+                _emit(ticket_event("ticket.handoff_assigned", ticket, assigned_at=iso(ticket.handoff_assigned_at)))
         RoutingDecision.objects.create(
             ticket=ticket, kind=RoutingDecision.Kind.HANDOFF, queue=ticket.queue, reason="shopper asked for a person"
         )
@@ -184,7 +212,15 @@ def transfer_ticket(
         ticket = _lock_routed(ticket_id, action="transferred")
         _internal_note(ticket, by=by, body=f"Transfer: {note}")
         if to_queue is not None:
-            _requeue_locked(ticket, queue=to_queue, front=False, end_reason="transferred to queue")
+            _requeue_locked(
+                ticket,
+                queue=to_queue,
+                front=False,
+                end_reason="transferred to queue",
+                event="ticket.transferred",
+                to_queue=to_queue.slug,
+                to_agent_id=None,
+            )
             RoutingDecision.objects.create(
                 ticket=ticket,
                 kind=RoutingDecision.Kind.TRANSFER,
@@ -212,6 +248,7 @@ def transfer_ticket(
             .filter(user_id__in=[u for u in (ticket.assigned_agent_id, to_agent.user_id) if u])
             .order_by("pk")
         )
+        previous_queue = ticket.queue.slug if ticket.queue is not None else None
         previous = release_locked(ticket=ticket, end_reason="transferred to agent")
         # Between owners, through the state machine like every other move (stamps nothing new).
         set_status(ticket, TicketStatus.QUEUED)
@@ -228,6 +265,17 @@ def transfer_ticket(
             agent=agent,
             reason=AssignmentReason.SUPERVISOR if by_supervisor else AssignmentReason.TRANSFER,
             started=started,
+        )
+        _emit(
+            ticket_event(
+                "ticket.transferred",
+                ticket,
+                reason="transferred to agent",
+                from_queue=previous_queue,
+                from_agent_id=previous,
+                to_queue=None,
+                to_agent_id=agent.user_id,
+            )
         )
         if previous is not None:
             _dispatch_for_agent(previous)
@@ -255,7 +303,7 @@ def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
     with transaction.atomic():
         ticket = _lock_routed(ticket_id, action="escalated")
         _internal_note(ticket, by=by, body=f"Escalation: {note}")
-        _requeue_locked(ticket, queue=supervisors, front=True, end_reason="escalated")
+        _requeue_locked(ticket, queue=supervisors, front=True, end_reason="escalated", event="ticket.escalated")
         RoutingDecision.objects.create(
             ticket=ticket, kind=RoutingDecision.Kind.ESCALATE, queue=supervisors, reason=note[:300]
         )
@@ -419,6 +467,18 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
         ticket.category = category
         ticket.needs_category = False
         ticket.save(update_fields=["category", "needs_category", "updated_at"])
+        _emit(
+            ticket_event(
+                "ticket.classified",
+                ticket,
+                category=category.slug,
+                method="agent",
+                confidence=1.0,
+                needs_category=False,
+                intent=ticket.intent,
+                signals=list(ticket.signals or []),
+            )
+        )
         notify_ticket_changed(ticket, kind="category")
         new_queue = category.queue
         if new_queue is not None and new_queue.id != ticket.queue_id:
@@ -497,6 +557,7 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
         changed = set_status(ticket, TicketStatus.CLOSED)
         ticket.close_reason = reason
         ticket.save(update_fields=[*changed, "close_reason"])
+        _emit(ticket_event("ticket.closed", ticket, close_reason=reason, closed_at=iso(ticket.closed_at)))
     return ticket
 
 
@@ -520,4 +581,7 @@ def close_resolved_tickets(*, older_than_days: int | None = None, batch_size: in
             changed = set_status(ticket, TicketStatus.CLOSED)
             ticket.close_reason = CloseReason.RESOLVED
             ticket.save(update_fields=[*changed, "close_reason"])
+        emit_many(
+            [ticket_event("ticket.closed", t, close_reason=t.close_reason, closed_at=iso(t.closed_at)) for t in tickets]
+        )
     return len(tickets)

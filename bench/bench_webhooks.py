@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Webhook delivery benchmark: outbox -> `celery worker -Q webhooks` -> a local receiver.
+
+    .venv/bin/python bench/bench_webhooks.py --events 6000 --routing-rate 40
+
+Needs PostgreSQL, Redis (DATABASE_URL / REDIS_URL) and nothing else. In a scratch database
+<name>_whbench it subscribes endpoints to every event, writes --events events through
+core.events (the subscriber's own path; tickets spread over --tickets, so the per-ticket order
+is in play), then starts the webhook workers and, alongside, a routing worker fed with inquiries
+at --routing-rate per second (their events are delivered too). The receiver is a small asyncio
+HTTP/1.1 server on 127.0.0.1 (keep-alive) that answers 200 and counts event ids. Prints
+deliveries per second (first to last delivery, from the database) and the CPU spent per delivery
+by role. Every server binds to 127.0.0.1; everything stops by itself.
+"""
+
+import argparse
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_routing import PY, ROOT, cpu_seconds, prepare_database, run
+
+SETUP = """
+import random
+from django.contrib.auth.models import User
+from core.events import Event, emit_many
+from django.db import transaction
+from webhooks.services import create_endpoint
+client = User.objects.get(username="bench-storefront")
+for n in range({endpoints}):
+    create_endpoint(client=client, url="http://127.0.0.1:{port}/hooks/" + str(n), event_types=["*"])
+from webhooks.outbox import forget_subscriptions
+forget_subscriptions()
+types = ["ticket.created", "ticket.classified", "ticket.queued", "ticket.assigned"]
+for start in range(0, {events}, 100):
+    with transaction.atomic():
+        emit_many([
+            Event(types[i % 4], {{"ticket_id": i % {tickets}, "status": "queued", "queue": "jewelry",
+                  "agent_id": None, "priority": 0}}, ticket_id=i % {tickets})
+            for i in range(start, min(start + 100, {events}))
+        ])
+"""
+
+FEED = """
+import time
+from tickets.services import ShopperDetails, open_ticket
+deadline = time.monotonic() + {seconds}
+n = 0
+while time.monotonic() < deadline:
+    started = time.monotonic()
+    open_ticket(shopper=ShopperDetails(external_id="feed-%d" % (n % 200)), channel="chat",
+                body="戒指尺寸偏大，想换小一号", language="zh")
+    n += 1
+    time.sleep(max(0.0, 1.0 / {rate} - (time.monotonic() - started)))
+print(n)
+"""
+
+
+async def _serve(port: int, out: Path) -> None:
+    seen: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    lowered = name.strip().lower()
+                    if lowered == b"content-length":
+                        length = int(value)
+                    elif lowered == b"x-cx-event-id":
+                        seen.append(value.strip().decode())
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with server:
+        await stop.wait()
+    out.write_text(json.dumps({"requests": len(seen), "unique": len(set(seen))}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=6000, help="events written before the workers start")
+    parser.add_argument("--tickets", type=int, default=1500, help="tickets those events are spread over")
+    parser.add_argument("--endpoints", type=int, default=1)
+    parser.add_argument("--webhook-workers", type=int, default=2, help="prefork pool size of the webhook worker")
+    parser.add_argument("--routing-rate", type=float, default=40, help="inquiries/s opened alongside (0: none)")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--port", type=int, default=8792)
+    parser.add_argument("--serve-receiver", type=str, default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_receiver:
+        asyncio.run(_serve(args.port, Path(args.serve_receiver)))
+        return
+
+    bench_db, redis_url, env, _token = prepare_database("whbench")
+    subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
+    logs = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    counts = logs / "receiver.json"
+    procs = [
+        subprocess.Popen(
+            [PY, __file__, "--serve-receiver", str(counts), "--port", str(args.port)],
+            stdout=(logs / "receiver.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    total = args.events * args.endpoints
+    print(f"Writing {args.events} events for {args.endpoints} endpoint(s) ...", flush=True)
+    setup = SETUP.format(endpoints=args.endpoints, port=args.port, events=args.events, tickets=args.tickets)
+    run([PY, "manage.py", "shell", "-v", "0", "-c", setup], env)
+
+    def worker(name: str, queues: str, concurrency: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [PY, "-m", "celery", "-A", "cxconsole", "worker", "-Q", queues, "-c", str(concurrency), "-P", "prefork",
+             "--without-gossip", "--without-mingle", "-l", "WARNING", "-n", f"{name}@%h"],
+            cwd=ROOT, env=env, stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    try:
+        if args.routing_rate:
+            procs.append(worker("routing", "intake,default,assign.jewelry,assign.triage", 1))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        PY,
+                        "manage.py",
+                        "shell",
+                        "-v",
+                        "0",
+                        "-c",
+                        FEED.format(seconds=args.timeout, rate=args.routing_rate),
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=(logs / "feed.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        time.sleep(1)
+        cpu_before, started = cpu_seconds(), time.monotonic()
+        procs.append(worker("webhooks", "webhooks", args.webhook_workers))
+        with psycopg.connect(bench_db, autocommit=True) as conn:
+            while time.monotonic() - started < args.timeout:
+                (left,) = conn.execute(
+                    "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s", [total]
+                ).fetchone()
+                if left == 0:
+                    break
+                time.sleep(0.25)
+            cpu_after = cpu_seconds()
+            first, last, delivered, attempts = conn.execute(
+                "SELECT min(delivered_at), max(delivered_at), count(*),"
+                " (SELECT count(*) FROM webhooks_webhookattempt)"
+                " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
+            ).fetchone()
+            (assigned,) = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'").fetchone()
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    seconds = (last - first).total_seconds() if first and last else float("nan")
+    received = json.loads(counts.read_text()) if counts.exists() else {}
+    used = {role: cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0) for role in cpu_after}
+    figures = {
+        "events": args.events,
+        "endpoints": args.endpoints,
+        "webhook_workers": args.webhook_workers,
+        "routing_rate": args.routing_rate,
+        "delivered": delivered,
+        "attempts": attempts,
+        "delivery_seconds": round(seconds, 2),
+        "deliveries_per_second": round(delivered / seconds, 1) if seconds else None,
+        "receiver_requests": received.get("requests"),
+        "receiver_unique_ids": received.get("unique"),
+        "tickets_assigned_alongside": assigned,
+        "cpu_ms_per_delivery": {role: round(1000 * s / max(delivered, 1), 3) for role, s in sorted(used.items())},
+    }
+    print(json.dumps(figures, indent=2))
+    print(f"Logs in {logs}")
+
+
+if __name__ == "__main__":
+    main()

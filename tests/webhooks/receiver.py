@@ -1,0 +1,76 @@
+"""A real HTTP receiver on loopback, as a storefront runs one: records every request it gets and
+answers from a script (status codes in turn, then 200), optionally slowly."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    url: str = ""
+    requests: list[Received] = field(default_factory=list)
+    script: list[int] = field(default_factory=list)  # answers in turn; 200 once it runs out
+    delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self) -> int:
+        with self.lock:
+            return self.script.pop(0) if self.script else 200
+
+    @property
+    def envelopes(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r.envelope for r in self.requests]
+
+    @property
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.envelopes]
+
+
+def serve(receiver: Receiver) -> Iterator[Receiver]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the sender expects
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if receiver.delay:
+                time.sleep(receiver.delay)
+            status = receiver.answer()
+            with receiver.lock:
+                receiver.requests.append(Received(dict(self.headers.items()), body, time.time()))
+            payload = b'{"ok": true}' if status < 300 else b'{"error": "receiver says no"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/cx"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()

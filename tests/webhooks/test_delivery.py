@@ -1,0 +1,235 @@
+"""The storefront hears every ticket event: signed, in order per ticket, retried when its
+receiver fails for a while, never for a change that rolled back."""
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+
+from routing.services import dispatch_queue, route_new_tickets
+from tests.factories import AgentFactory, UserFactory, category
+from tests.webhooks.receiver import Receiver
+from tickets.models import Ticket
+from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
+from webhooks.delivery import deliver_endpoint, sweep_due_deliveries
+from webhooks.models import AttemptOutcome, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.signing import SignatureError, verify_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def inquiry(body: str = "我的戒指尺寸偏大，想换小一号", external_id: str = "u-1") -> Ticket:
+    return open_ticket(
+        shopper=ShopperDetails(external_id=external_id),
+        channel="chat",
+        body=body,
+        language="zh",
+        order=OrderSnapshot(number="JD1", product_category="jewelry"),
+    ).ticket
+
+
+def test_every_request_is_signed_and_the_receiver_verifies_it(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    endpoint = endpoint_for(receiver.url)
+    ticket = inquiry()
+
+    summary = deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert summary.delivered == 1
+    (request,) = receiver.requests
+    assert verify_signature("whsec_test", request.body, request.headers["X-CX-Signature"]) > 0
+    envelope = request.envelope
+    assert envelope["type"] == "ticket.created"
+    assert envelope["version"] == 1
+    assert envelope["id"] == request.headers["X-CX-Event-Id"]
+    assert envelope["data"]["ticket_id"] == ticket.pk
+    assert envelope["data"]["status"] == "new"
+    assert envelope["data"]["shopper"] == "u-1"
+    with pytest.raises(SignatureError):
+        verify_signature("whsec_test", request.body.replace(b"new", b"old"), request.headers["X-CX-Signature"])
+    with pytest.raises(SignatureError):
+        verify_signature("another-secret", request.body, request.headers["X-CX-Signature"])
+    with pytest.raises(SignatureError):  # a captured request replayed later than the tolerance
+        verify_signature("whsec_test", request.body, request.headers["X-CX-Signature"], now=time.time() + 600)
+
+
+def test_a_500_then_a_200_gives_one_delivery_after_one_retry(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    endpoint = endpoint_for(receiver.url)
+    receiver.script = [500]
+    inquiry()
+
+    first = deliver_endpoint(endpoint_id=endpoint.pk)
+    assert (first.delivered, first.retried) == (0, 1)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at > timezone.now()  # backoff: not at once
+    assert deliver_endpoint(endpoint_id=endpoint.pk).delivered == 0  # not due yet
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=True):
+        assert sweep_due_deliveries() == 1
+        second = deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert second.delivered == 1
+    assert len(receiver.requests) == 2
+    assert receiver.envelopes[0]["id"] == receiver.envelopes[1]["id"]  # the same event, once more
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    attempts = list(delivery.attempt_log.order_by("number"))
+    assert [(a.status_code, a.outcome) for a in attempts] == [
+        (500, AttemptOutcome.RETRY),
+        (200, AttemptOutcome.DELIVERED),
+    ]
+    assert "receiver says no" in attempts[0].response_excerpt
+    assert all(a.latency_ms >= 0 for a in attempts)
+
+
+def test_a_400_is_not_retried(receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]) -> None:
+    endpoint = endpoint_for(receiver.url)
+    receiver.script = [400]
+    inquiry()
+
+    summary = deliver_endpoint(endpoint_id=endpoint.pk)
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=True):
+        assert sweep_due_deliveries() == 0
+        deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert summary.failed == 1
+    assert len(receiver.requests) == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.FAILED, 400)
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_a_timeout_status_a_rate_limit_or_a_server_error_is_retried(
+    status: int, receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    endpoint = endpoint_for(receiver.url)
+    receiver.script = [status]
+    inquiry()
+
+    deliver_endpoint(endpoint_id=endpoint.pk)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=True):
+        deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert len(receiver.requests) == 2
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_receiver_that_times_out_is_retried_and_rests_without_holding_the_run(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
+) -> None:
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.2  # type: ignore[attr-defined]
+    endpoint = endpoint_for(receiver.url)
+    receiver.delay = 1.0
+    for n in range(5):
+        inquiry(external_id=f"u-{n}")
+
+    started = time.monotonic()
+    summary = deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert time.monotonic() - started < 1.0  # one timeout, then the endpoint rests: not five
+    assert (summary.retried, summary.stopped) == (1, "unwell")
+    endpoint.refresh_from_db()
+    assert endpoint.paused_until is not None and endpoint.paused_until > timezone.now()
+    assert "timeout" in WebhookDelivery.objects.order_by("id").first().last_error  # type: ignore[union-attr]
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempts=0).count() == 4
+
+
+def test_events_of_one_ticket_arrive_in_the_order_they_happened(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    AgentFactory(user=UserFactory(username="ana"), skills=["jewelry"])
+    endpoint = endpoint_for(receiver.url)
+    receiver.script = [500]  # the first event fails: everything after it for that ticket waits
+    ticket = inquiry()
+    route_new_tickets()
+    dispatch_queue(queue_id=category("jewelry").queue_id)
+
+    deliver_endpoint(endpoint_id=endpoint.pk)
+    assert receiver.types == ["ticket.created"]  # refused; the later events were not sent past it
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=True):
+        deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert receiver.types == [
+        "ticket.created",
+        "ticket.created",
+        "ticket.classified",
+        "ticket.queued",
+        "ticket.assigned",
+    ]
+    assigned = receiver.envelopes[-1]["data"]
+    assert assigned["ticket_id"] == ticket.pk
+    assert assigned["status"] == "assigned"
+    assert assigned["queue"] == "jewelry"
+    assert assigned["agent_id"] is not None
+
+
+def test_a_rolled_back_change_emits_nothing(receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]) -> None:
+    endpoint = endpoint_for(receiver.url)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        inquiry()
+        assert WebhookDelivery.objects.count() == 1  # written with the change...
+        raise Abort
+
+    assert WebhookEvent.objects.count() == 0  # ...and gone with it
+    assert WebhookDelivery.objects.count() == 0
+    deliver_endpoint(endpoint_id=endpoint.pk)
+    assert receiver.requests == []
+
+
+def test_an_endpoint_gets_only_the_types_it_subscribed_to(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    AgentFactory(user=UserFactory(username="ana"), skills=["jewelry"])
+    endpoint = endpoint_for(receiver.url, ["ticket.assigned"])
+    inquiry()
+    route_new_tickets()
+    dispatch_queue(queue_id=category("jewelry").queue_id)
+
+    deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert receiver.types == ["ticket.assigned"]
+
+
+def test_without_endpoints_an_event_costs_no_query(django_assert_num_queries: Callable[..., object]) -> None:
+    from core.events import Event, emit_many
+
+    emit_many([Event("ticket.queued", {"ticket_id": 1}, ticket_id=1)])  # fills the endpoint cache
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        emit_many([Event("ticket.queued", {"ticket_id": n}, ticket_id=n) for n in range(100)])
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
+) -> None:
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3  # type: ignore[attr-defined]
+    settings.WEBHOOK_DISABLE_AFTER_HOURS = 1  # type: ignore[attr-defined]
+    endpoint = endpoint_for(receiver.url)
+    receiver.script = [503] * 10
+    inquiry()
+
+    start = timezone.now()
+    for minutes in (0, 40, 80):  # three failures in a row, spanning more than an hour
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=True):
+            deliver_endpoint(endpoint_id=endpoint.pk)
+
+    endpoint.refresh_from_db()
+    assert endpoint.disabled_at is not None
+    assert "3 failed attempts in a row" in endpoint.disabled_reason
+    assert len(receiver.requests) == 3
+    inquiry(external_id="u-2")  # a disabled endpoint records nothing new
+    assert WebhookDelivery.objects.count() == 1
+    with time_machine.travel(start + timedelta(hours=3), tick=True):
+        assert sweep_due_deliveries() == 0  # and sends nothing

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        # Tasks registered in every process, so a publish by name (eager mode too) finds them.
+        from core import events
+        from webhooks import tasks  # noqa: F401
+        from webhooks.outbox import record_events, wants
+
+        # The outbox row is written by this subscriber, inside the emitting transaction.
+        events.subscribe("webhooks", record_events, wants=wants)

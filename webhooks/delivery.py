@@ -1,0 +1,421 @@
+"""Sending the outbox: signed POSTs, in order per (endpoint, ticket), retried with backoff.
+
+A run serves one endpoint (the webhooks.deliver task, kicked per endpoint on the "webhooks"
+Celery queue, so a slow or dead receiver only ever occupies webhook workers). It claims a group
+of due rows with SKIP LOCKED — the heads of each ticket's line (no earlier pending row for that
+ticket) and the rows behind them — sends them in id order, records every attempt and commits
+the group at once. The row locks are held across the requests, so two runs never send the same
+row at the same time; a worker killed mid-group rolls the group back, and its rows go again
+(at least once: receivers deduplicate by the event id).
+
+Order: a row whose earlier sibling is still pending (waiting for its retry) is never claimed,
+and within a group a ticket's later rows are skipped once one of its rows has to be retried.
+
+Failure: 2xx delivered; 408, 429, 3xx, 5xx, timeouts and connection errors retried after an
+exponential backoff with jitter until give_up_at (WEBHOOK_RETRY_HOURS); any other 4xx failed at
+once (retrying cannot fix it). A timeout, a connection error, a 429 or a third failure in a row
+ends the run and rests the endpoint (paused_until) for the backoff of its failure streak, so a
+dead receiver costs one request per rest, not one per row. An endpoint that has failed
+WEBHOOK_DISABLE_AFTER_FAILURES times in a row over at least WEBHOOK_DISABLE_AFTER_HOURS is
+disabled, and the supervisors' dashboard shows it.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from core.kicks import claim
+from webhooks.catalog import ENVELOPE_VERSION
+from webhooks.models import (
+    AttemptOutcome,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from webhooks.outbox import enqueue_deliveries, forget_subscriptions, kick_key
+from webhooks.signing import SIGNATURE_HEADER, signature_header
+
+logger = logging.getLogger(__name__)
+
+# Rows claimed, sent and committed together (at most this many go twice when a worker dies).
+GROUP_SIZE = 50
+# A run hands over to a fresh task after this long (re-kicked), well inside the task time limit.
+RUN_BUDGET_SECONDS = 10.0
+# Failures in a row within one run after which the endpoint rests.
+FAILURES_BEFORE_REST = 3
+MAX_BACKOFF_SECONDS = 3600
+EXCERPT_CHARS = 500
+_READ_LIMIT = 4096
+USER_AGENT = "CX-Console-Webhooks/1"
+
+_local = threading.local()
+
+
+def http_client() -> httpx.Client:
+    """One keep-alive client per process and thread (made after a prefork worker's fork)."""
+    client: httpx.Client | None = getattr(_local, "client", None)
+    if client is None:
+        client = httpx.Client(
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_keepalive_connections=20, keepalive_expiry=30),
+        )
+        _local.client = client
+    return client
+
+
+def envelope(event: WebhookEvent) -> bytes:
+    """The versioned JSON body: what the receiver verifies byte for byte."""
+    return json.dumps(
+        {
+            "id": str(event.id),
+            "type": event.type,
+            "version": ENVELOPE_VERSION,
+            "created_at": event.created_at.isoformat(),
+            "data": event.data,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Before attempt attempts+1: base × 2^(attempts-1), capped, with jitter (the upper half of
+    the interval, so retries of many rows after one outage spread out instead of arriving together)."""
+    base = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    ceiling = min(base, MAX_BACKOFF_SECONDS)
+    return timedelta(seconds=ceiling * (rng or random).uniform(0.5, 1.0))
+
+
+@dataclass
+class Attempt:
+    delivery: WebhookDelivery
+    started_at: datetime
+    latency_ms: float
+    outcome: str
+    status_code: int | None = None
+    error: str = ""
+    excerpt: str = ""
+    # The endpoint itself looks unwell (timeout, connection refused, rate limit): stop the run.
+    unwell: bool = False
+    retry_after: float | None = None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt:
+    """One signed POST. Never raises for what the receiver does."""
+    event = delivery.event
+    body = envelope(event)
+    headers = {
+        "Content-Type": "application/json",
+        "X-CX-Event-Id": str(event.id),
+        "X-CX-Event-Type": event.type,
+        "X-CX-Delivery-Id": str(delivery.pk),
+        SIGNATURE_HEADER: signature_header(endpoint.secret, body),
+    }
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    started_at = timezone.now()
+    started = time.perf_counter()
+    try:
+        with http_client().stream(
+            "POST",
+            endpoint.url,
+            content=body,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+        ) as response:
+            excerpt = b""
+            for chunk in response.iter_bytes():
+                excerpt += chunk
+                if len(excerpt) >= _READ_LIMIT:
+                    break  # closing an unread body drops that connection, nothing worse
+    except httpx.TimeoutException as exc:
+        return Attempt(
+            delivery,
+            started_at,
+            _ms(started),
+            AttemptOutcome.RETRY,
+            error=f"timeout ({type(exc).__name__})",
+            unwell=True,
+        )
+    except httpx.HTTPError as exc:
+        return Attempt(
+            delivery,
+            started_at,
+            _ms(started),
+            AttemptOutcome.RETRY,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            unwell=True,
+        )
+    code = response.status_code
+    text = excerpt.decode("utf-8", "replace")[:EXCERPT_CHARS]
+    attempt = Attempt(delivery, started_at, _ms(started), AttemptOutcome.DELIVERED, status_code=code, excerpt=text)
+    if 200 <= code < 300:
+        return attempt
+    attempt.error = f"HTTP {code}"
+    if 400 <= code < 500 and code not in (408, 429):
+        attempt.outcome = AttemptOutcome.FAILED  # the request itself is refused: retrying cannot help
+    else:
+        attempt.outcome = AttemptOutcome.RETRY
+        if code == 429:
+            attempt.unwell = True
+            attempt.retry_after = _retry_after(response)
+    return attempt
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+@dataclass
+class RunSummary:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    groups: int = 0
+    stopped: str = ""  # why the run ended early: "unwell", "budget", "paused", "inactive"
+    attempts: list[str] = field(default_factory=list)
+
+
+def _claim(endpoint_id: int, now: datetime) -> list[WebhookDelivery]:
+    """Lock up to GROUP_SIZE due rows that may go now: the heads of their tickets' lines, then
+    the rows behind those heads (SKIP LOCKED: rows another run holds are left to it)."""
+    # A scalar subquery, probed per row through webhook_delivery_order: PostgreSQL turns a NOT
+    # EXISTS into an anti join, which on a burst into a table analyzed while small (statistics
+    # saying one row) became a nested loop over every pending row squared.
+    first_pending = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=OuterRef("endpoint_id"), ticket_id=OuterRef("ticket_id"), status=DeliveryStatus.PENDING
+        )
+        .order_by("id")
+        .values("id")[:1]
+    )
+    heads = list(
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(ticket_id__isnull=True) | Q(pk=Subquery(first_pending)))
+        .select_related("event")
+        .order_by("id")[:GROUP_SIZE]
+    )
+    if not heads:
+        return heads
+    first: dict[int, int] = {}
+    for row in heads:
+        if row.ticket_id is not None:
+            first.setdefault(row.ticket_id, row.pk)
+    followers: list[WebhookDelivery] = []
+    room = GROUP_SIZE - len(heads)
+    if first and room > 0:
+        # Behind a head we hold, nobody else can claim them (their head is pending for everyone).
+        followers = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                endpoint_id=endpoint_id,
+                status=DeliveryStatus.PENDING,
+                ticket_id__in=list(first),
+                id__gt=min(first.values()),
+            )
+            .exclude(pk__in=[row.pk for row in heads])
+            .select_related("event")
+            .order_by("id")[:room]
+        )
+    return sorted([*heads, *followers], key=lambda row: row.pk)
+
+
+def deliver_endpoint(*, endpoint_id: int, budget_seconds: float = RUN_BUDGET_SECONDS) -> RunSummary:
+    """The webhooks.deliver task: send an endpoint's due rows, group after group, until none is
+    left, the endpoint looks unwell, or the budget is spent (then a successor is kicked).
+    Idempotent and safe to run twice at once (SKIP LOCKED)."""
+    claim(kick_key(endpoint_id))
+    deadline = time.monotonic() + budget_seconds
+    summary = RunSummary()
+    while True:
+        now = timezone.now()
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+        if endpoint is None or not endpoint.is_deliverable:
+            summary.stopped = "inactive"
+            return summary
+        if endpoint.paused_until is not None and endpoint.paused_until > now:
+            summary.stopped = "paused"  # the sweep kicks it again when the rest is over
+            return summary
+        with transaction.atomic():
+            rows = _claim(endpoint_id, now)
+            if not rows:
+                return summary
+            summary.groups += 1
+            attempts, unwell = _send_group(endpoint, rows, deadline=deadline)
+            _record(endpoint_id, attempts, unwell=unwell)
+        for attempt in attempts:
+            if attempt.outcome == AttemptOutcome.DELIVERED:
+                summary.delivered += 1
+            elif attempt.outcome == AttemptOutcome.RETRY:
+                summary.retried += 1
+            else:
+                summary.failed += 1
+        if unwell:
+            summary.stopped = "unwell"
+            return summary
+        if time.monotonic() >= deadline:
+            summary.stopped = "budget"
+            enqueue_deliveries([endpoint_id])
+            return summary
+
+
+def _send_group(
+    endpoint: WebhookEndpoint, rows: list[WebhookDelivery], *, deadline: float
+) -> tuple[list[Attempt], bool]:
+    attempts: list[Attempt] = []
+    held: set[int] = set()  # tickets whose line stops here for this group (a row must be retried)
+    failures_in_a_row = 0
+    for row in rows:
+        if time.monotonic() >= deadline:
+            break  # the rest stays pending, untouched, for the successor
+        if row.ticket_id is not None and row.ticket_id in held:
+            continue
+        attempt = send(endpoint, row)
+        attempts.append(attempt)
+        if attempt.outcome == AttemptOutcome.RETRY and row.ticket_id is not None:
+            held.add(row.ticket_id)
+        failures_in_a_row = 0 if attempt.outcome == AttemptOutcome.DELIVERED else failures_in_a_row + 1
+        if attempt.unwell or failures_in_a_row >= FAILURES_BEFORE_REST:
+            return attempts, True
+    return attempts, False
+
+
+def _record(endpoint_id: int, attempts: list[Attempt], *, unwell: bool) -> None:
+    """Write the group's outcomes, its attempt log and the endpoint's failure streak (the endpoint
+    row is locked last and briefly, just before the group commits)."""
+    now = timezone.now()
+    rows = []
+    log = []
+    for attempt in attempts:
+        row = attempt.delivery
+        row.attempts += 1
+        row.last_status_code = attempt.status_code
+        row.last_error = attempt.error[:300]
+        if attempt.outcome == AttemptOutcome.DELIVERED:
+            row.status = DeliveryStatus.DELIVERED
+            row.delivered_at = now
+        elif attempt.outcome == AttemptOutcome.FAILED:
+            row.status = DeliveryStatus.FAILED
+        else:
+            wait = backoff(row.attempts)
+            if attempt.retry_after is not None:
+                wait = max(wait, timedelta(seconds=min(attempt.retry_after, MAX_BACKOFF_SECONDS)))
+            row.next_attempt_at = now + wait
+            if row.next_attempt_at > row.give_up_at:
+                row.status = DeliveryStatus.FAILED
+                attempt.outcome = AttemptOutcome.FAILED
+                row.last_error = f"gave up after {row.attempts} attempts: {attempt.error}"[:300]
+        rows.append(row)
+        log.append(
+            WebhookAttempt(
+                delivery=row,
+                number=row.attempts,
+                started_at=attempt.started_at,
+                status_code=attempt.status_code,
+                latency_ms=attempt.latency_ms,
+                outcome=attempt.outcome,
+                error=attempt.error[:300],
+                response_excerpt=attempt.excerpt,
+            )
+        )
+    if not rows:
+        return
+    WebhookDelivery.objects.bulk_update(
+        rows, ["status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at"]
+    )
+    WebhookAttempt.objects.bulk_create(log)
+    _update_streak(endpoint_id, attempts, unwell=unwell, now=now)
+
+
+def _update_streak(endpoint_id: int, attempts: list[Attempt], *, unwell: bool, now: datetime) -> None:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    trailing = 0
+    for attempt in reversed(attempts):
+        if attempt.status_code is not None and 200 <= attempt.status_code < 300:
+            break
+        trailing += 1
+    fields = ["consecutive_failures", "failing_since", "paused_until", "last_success_at", "last_failure_at"]
+    if trailing < len(attempts):  # something got through: the streak restarts from there
+        endpoint.consecutive_failures = trailing
+        endpoint.failing_since = now if trailing else None
+        endpoint.last_success_at = now
+    else:
+        endpoint.consecutive_failures += trailing
+        endpoint.failing_since = endpoint.failing_since or now
+    if trailing:
+        endpoint.last_failure_at = now
+    endpoint.paused_until = None
+    if unwell:
+        rest = backoff(endpoint.consecutive_failures)
+        retry_after = attempts[-1].retry_after
+        if retry_after is not None:
+            rest = max(rest, timedelta(seconds=min(retry_after, MAX_BACKOFF_SECONDS)))
+        endpoint.paused_until = now + rest
+    if (
+        endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES
+        and endpoint.failing_since is not None
+        and now - endpoint.failing_since >= timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
+    ):
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = (
+            f"{endpoint.consecutive_failures} failed attempts in a row since "
+            f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC; last: {attempts[-1].error}"
+        )[:300]
+        fields += ["disabled_at", "disabled_reason"]
+        logger.error("Webhook endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, endpoint.disabled_reason)
+    endpoint.save(update_fields=[*fields, "updated_at"])
+    if "disabled_at" in fields:
+        forget_subscriptions()
+        transaction.on_commit(forget_subscriptions)  # and once more, in case a thread re-read before
+
+
+def endpoints_due(*, now: datetime | None = None) -> list[int]:
+    """Deliverable endpoints, not resting, with rows due (the sweep kicks these)."""
+    now = now or timezone.now()
+    due = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("pk"), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    return list(
+        WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True)
+        .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+        .filter(Exists(due))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def sweep_due_deliveries(*, now: datetime | None = None) -> int:
+    """Beat, every few seconds: kick every endpoint with due rows (retries whose backoff is over,
+    rests that ended, runs lost with their message). Bounded by the number of endpoints; safe to
+    run twice (kicks coalesce, runs claim with SKIP LOCKED)."""
+    endpoint_ids = endpoints_due(now=now)
+    if endpoint_ids:
+        enqueue_deliveries(endpoint_ids)
+    return len(endpoint_ids)

@@ -1,0 +1,17 @@
+"""Webhook tasks, on their own Celery queue ("webhooks"): thin, named, idempotent."""
+
+from celery import shared_task
+
+from webhooks import delivery
+
+
+@shared_task(name="webhooks.deliver")
+def deliver(endpoint_id: int) -> int:
+    """Kicked per endpoint after a commit that wrote its rows; sends what is due, in order."""
+    return delivery.deliver_endpoint(endpoint_id=endpoint_id).delivered
+
+
+@shared_task(name="webhooks.sweep")
+def sweep() -> int:
+    """Beat, every few seconds: retries whose backoff is over and runs lost with their message."""
+    return delivery.sweep_due_deliveries()
