@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from teams.services import issue_api_token
 from tests.factories import UserFactory
 from tests.webhooks.receiver import Receiver
 from tickets.services import ShopperDetails, open_ticket
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api(storefront: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=storefront).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=storefront)}")
     return client
 
 
@@ -70,7 +70,7 @@ def test_a_client_cannot_see_or_change_another_clients_endpoint(
 
 def test_agents_tokens_may_not_manage_webhooks(db: None) -> None:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(username='ana')).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=UserFactory(username='ana'))}")
     assert client.get("/api/v1/webhooks/endpoints/").status_code == 403
 
 
