@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "supervision",
     "shop",
+    "aftersales",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,10 @@ CELERY_TASK_ROUTES = {
     # Thumbnails of photos: image work, kept off the intake and assignment queues.
     "tickets.make_thumbnails": {"queue": "default"},
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
+    # After-sales execution calls the order system (up to ORDER_API_ACTION_TIMEOUT): its own queue,
+    # so a slow order system never delays routing or callbacks.
+    "aftersales.execute_request": {"queue": "aftersales"},
+    "aftersales.recover_requests": {"queue": "aftersales"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -283,6 +288,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
     # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
     "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
+    # Approved after-sales requests whose execution task was lost, and executing ones whose
+    # worker died, sent again (same idempotency key: nothing is paid twice).
+    "recover-aftersales-requests": {"task": "aftersales.recover_requests", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -373,6 +381,18 @@ ORDER_API_BREAKER_FAILURES = env_int("ORDER_API_BREAKER_FAILURES", 5, minimum=1)
 ORDER_API_BREAKER_RESET_SECONDS = env_float("ORDER_API_BREAKER_RESET_SECONDS", 30.0, minimum=0.1)
 # Kept-alive connections per process.
 ORDER_API_MAX_CONNECTIONS = env_int("ORDER_API_MAX_CONNECTIONS", 10, minimum=1)
+
+# --- After-sales requests (aftersales/) --------------------------------------------------------
+# Per-category and per-stage policies live in the admin (aftersales.AfterSalesPolicy).
+# What an agent without an approval limit of their own (admin: ApprovalLimit) may approve alone;
+# above it a supervisor gives the second approval.
+AFTERSALES_DEFAULT_APPROVAL_LIMIT = env_int("AFTERSALES_DEFAULT_APPROVAL_LIMIT", 500, minimum=0)
+# A request outside policy raises its ticket to at least this priority in its specialist queue.
+AFTERSALES_REVIEW_PRIORITY = env_int("AFTERSALES_REVIEW_PRIORITY", 50, minimum=0)
+# The sweep re-sends approved requests left unexecuted this long (a lost task)...
+AFTERSALES_EXECUTION_GRACE_SECONDS = env_int("AFTERSALES_EXECUTION_GRACE_SECONDS", 5, minimum=1)
+# ...and executing ones whose attempt started this long ago (a dead worker); longer than an action's timeout.
+AFTERSALES_EXECUTING_STALE_SECONDS = env_int("AFTERSALES_EXECUTING_STALE_SECONDS", 60, minimum=5)
 
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)
