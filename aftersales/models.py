@@ -20,7 +20,7 @@ from tickets.models import Message, Shopper, Ticket
 class Kind(models.TextChoices):
     REFUND_ONLY = "refund_only", _("Refund only")
     RETURN_REFUND = "return_refund", _("Return and refund")
-    EXCHANGE = "exchange", _("Exchange")
+    EXCHANGE = "exchange", _("Exchange for another item")
     RESHIP = "reship", _("Reship a missing or damaged item")
     FRESH_GUARANTEE = "fresh_guarantee", _("Fresh guarantee claim")
     COMPENSATION = "compensation", _("Compensation (coupon)")

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from aftersales.models import FRESH_CATEGORIES, FreshProblem, Kind, Opener
@@ -30,17 +31,20 @@ SHOPPER_KINDS = [k for k in Kind.choices if k[0] != Kind.COMPENSATION]
 
 
 class ProblemForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What do you need?"), choices=SHOPPER_KINDS, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=gettext_lazy("What do you need?"), choices=SHOPPER_KINDS, widget=forms.RadioSelect)
     fresh_problem = forms.ChoiceField(
-        label=_("What is wrong with it?"), choices=[("", "—"), *FreshProblem.choices], required=False
+        label=gettext_lazy("What is wrong with it?"), choices=[("", "—"), *FreshProblem.choices], required=False
     )
     amount = forms.DecimalField(
-        label=_("Amount to refund"), required=False, min_value=0, max_digits=12, decimal_places=2
+        label=gettext_lazy("Amount to refund"), required=False, min_value=0, max_digits=12, decimal_places=2
     )
     reason = forms.CharField(
-        label=_("Tell us more"), required=False, max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Tell us more"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    photos = PhotosField(label=_("Photos of the problem"))
+    photos = PhotosField(label=gettext_lazy("Photos of the problem"))
 
     def __init__(self, *args: Any, order: Order | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "problem_%s")

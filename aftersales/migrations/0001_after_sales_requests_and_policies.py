@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('refund_only', 'Refund only'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange'), ('reship', 'Reship a missing or damaged item'), ('fresh_guarantee', 'Fresh guarantee claim'), ('compensation', 'Compensation (coupon)')], max_length=20)),
+                ('kind', models.CharField(choices=[('refund_only', 'Refund only'), ('return_refund', 'Return and refund'), ('exchange', 'Exchange for another item'), ('reship', 'Reship a missing or damaged item'), ('fresh_guarantee', 'Fresh guarantee claim'), ('compensation', 'Compensation (coupon)')], max_length=20)),
                 ('resolution', models.CharField(choices=[('refund', 'Refund'), ('reship', 'Reship'), ('coupon', 'Coupon')], max_length=10)),
                 ('status', models.CharField(choices=[('requested', 'Requested'), ('auto_approved', 'Approved automatically'), ('pending_review', 'Waiting for a specialist'), ('pending_supervisor', "Waiting for a supervisor's approval"), ('approved', 'Approved'), ('denied', 'Denied'), ('executing', 'Being paid'), ('done', 'Done'), ('failed', 'Failed')], default='requested', max_length=20)),
                 ('opened_by', models.CharField(choices=[('shopper', 'Shopper (shopper page)'), ('storefront', 'Storefront (API)'), ('agent', 'Agent'), ('system', 'System (proactive service)')], max_length=12)),
