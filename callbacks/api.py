@@ -31,7 +31,7 @@ class SlotQuerySerializer(serializers.Serializer):
     days = serializers.IntegerField(required=False, default=7, min_value=1, max_value=MAX_DAYS)
 
     def to_internal_value(self, data: Any) -> Any:
-        data = {**{k: v for k, v in data.items()}}
+        data = dict(data.items())
         if "from" in data:
             data["from_"] = data.pop("from")
         try:

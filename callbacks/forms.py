@@ -39,7 +39,7 @@ class LocalDateTimeField(forms.DateTimeField):
         parsed = None
         for fmt in self.input_formats:
             try:
-                parsed = datetime.strptime(str(value).strip(), fmt)
+                parsed = datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007  # local wall time: its zone is applied below
                 break
             except ValueError:
                 continue

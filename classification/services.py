@@ -1,20 +1,21 @@
 """Classify inquiries (category, intent, signals) and learn from agents' corrections."""
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from classification import textmodel
 from classification.models import CategoryLabel, ClassificationDecision, Method
 from classification.signals import SignalContext, demands_a_person, detect_signals, priority_for
-from core.bulk import Statement, insert_statements, prep_value, select_values
 from teams.models import Category
 from teams.selectors import categories_by_slug
 from teams.taxonomy import CATEGORY_SLUGS
@@ -131,17 +132,11 @@ def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
     if not tickets:
         return {}
     window = timedelta(hours=settings.REPEAT_CONTACT_WINDOW_HOURS)
-    shoppers = sorted({t.shopper_id for t in tickets})
-    earlier = select_values(
-        Ticket,
-        ["shopper_id", "created_at"],
-        where=f"{{shopper_id}} IN ({', '.join(['%s'] * len(shoppers))}) AND {{created_at}} >= %s AND {{created_at}} <= %s",
-        params=[
-            *shoppers,
-            prep_value(Ticket, "created_at", min(t.created_at for t in tickets) - window),
-            prep_value(Ticket, "created_at", max(t.created_at for t in tickets)),
-        ],
-    )
+    earlier = Ticket.objects.filter(
+        shopper_id__in={t.shopper_id for t in tickets},
+        created_at__gte=min(t.created_at for t in tickets) - window,
+        created_at__lte=max(t.created_at for t in tickets),
+    ).values_list("shopper_id", "created_at")
     by_shopper: dict[int, list[datetime]] = {}
     for shopper_id, created_at in earlier:
         by_shopper.setdefault(shopper_id, []).append(created_at)
@@ -151,10 +146,10 @@ def recent_inquiry_counts(tickets: Sequence[Ticket]) -> dict[int, int]:
     }
 
 
-def classify_tickets(tickets: Sequence[Ticket]) -> tuple[list[Classification], list[Statement]]:
+def classify_tickets(tickets: Sequence[Ticket]) -> tuple[list[Classification], list[ClassificationDecision]]:
     """Classify tickets: sets category, intent, signals, priority and needs_category on the
-    instances, and returns the results with the statements recording each decision. The caller,
-    routing, writes both in its transaction (core.bulk.write: one round trip)."""
+    instances, and returns the results with the (unsaved) decision records. The caller, routing,
+    saves both in its transaction (the decisions through record_decisions)."""
     categories = categories_by_slug()
     known = frozenset(categories)
     recent = recent_inquiry_counts(tickets)
@@ -187,7 +182,50 @@ def classify_tickets(tickets: Sequence[Ticket]) -> tuple[list[Classification], l
             )
         )
         results.append(result)
-    return results, insert_statements(decisions)
+    return results, decisions
+
+
+# A batch of decisions in one statement of constant text: the rows travel as arrays.
+_INSERT_DECISIONS = """
+INSERT INTO classification_classificationdecision (
+    ticket_id, category_id, predicted_slug, method, confidence, model_version, intent, signals, latency_ms,
+    decided_by_id, created_at
+)
+SELECT ticket_id, category_id, predicted_slug, method, confidence, model_version, intent, signals::jsonb, latency_ms,
+    decided_by_id, created_at
+FROM unnest(
+    %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::float8[], %s::varchar[], %s::varchar[], %s::text[],
+    %s::float8[], %s::bigint[], %s::timestamptz[]
+) AS d (
+    ticket_id, category_id, predicted_slug, method, confidence, model_version, intent, signals, latency_ms,
+    decided_by_id, created_at
+)
+"""
+
+
+def record_decisions(decisions: Sequence[ClassificationDecision]) -> None:
+    """Save a batch of classify_tickets' decisions in the caller's transaction: one statement on
+    PostgreSQL, bulk_create elsewhere (the embedded mode). Their ids are not read back."""
+    if not decisions:
+        return
+    if connection.vendor != "postgresql":
+        ClassificationDecision.objects.bulk_create(decisions)
+        return
+    columns: list[list[Any]] = [
+        [d.ticket_id for d in decisions],
+        [d.category_id for d in decisions],
+        [d.predicted_slug for d in decisions],
+        [d.method for d in decisions],
+        [d.confidence for d in decisions],
+        [d.model_version for d in decisions],
+        [d.intent for d in decisions],
+        [json.dumps(d.signals) for d in decisions],
+        [d.latency_ms for d in decisions],
+        [d.decided_by_id for d in decisions],
+        [d.created_at for d in decisions],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_DECISIONS, columns)
 
 
 @transaction.atomic

@@ -11,3 +11,17 @@ class ConsoleConfig(AppConfig):
 
         # A strong reference by dotted uid: connected once even if ready() runs twice.
         ticket_changed.connect(push_ticket_change, dispatch_uid="console.push_ticket_change")
+
+        from django.contrib.auth.signals import user_logged_out
+
+        user_logged_out.connect(go_offline_on_logout, dispatch_uid="console.go_offline_on_logout")
+
+
+def go_offline_on_logout(sender: object, request: object, user: object, **kwargs: object) -> None:
+    """Logging out of the console sets the agent Offline (their waiting tickets return to the queues)."""
+    from routing.services import set_agent_status
+    from teams.models import AgentProfile, AgentStatus
+
+    profile = AgentProfile.objects.filter(user_id=getattr(user, "pk", None)).first()
+    if profile is not None and profile.status != AgentStatus.OFFLINE:
+        set_agent_status(agent=profile, status=AgentStatus.OFFLINE)

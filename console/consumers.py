@@ -5,6 +5,7 @@ joins the supervisors' group. On a hint the page re-reads its HTML from the serv
 """
 
 import logging
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -12,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from console.selectors import live_groups_for
+from routing.services import record_console_seen
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +24,16 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_LAYER_DOWN = 1011
 
 
+# A socket writes its agent's presence at most this often, however often the page sends.
+PRESENCE_WRITE_SECONDS = 10.0
+
+
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     live_groups: list[str]
+    # The agents' console keeps their presence (routing.services.presence); other pages reusing
+    # this socket (the shopper page) do not.
+    tracks_presence = True
+    _presence_written_at: float = 0.0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Serve the socket; when the channel layer fails (Redis down or restarting), close it
@@ -49,6 +59,21 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)  # fails with the layer: see __call__
         self.live_groups = groups
         await self.accept()
+        await self._seen()
+
+    async def _seen(self) -> None:
+        if not self.tracks_presence:
+            return
+        now = time.monotonic()
+        if now - self._presence_written_at < PRESENCE_WRITE_SECONDS:
+            return
+        self._presence_written_at = now
+        user = self.scope.get("user")
+        try:
+            await database_sync_to_async(record_console_seen)(user_id=user.pk)
+        except Exception:
+            # Presence is best effort: a socket must keep carrying hints while the database blinks.
+            logger.warning("Presence not recorded for user %s.", getattr(user, "pk", None), exc_info=True)
 
     async def disconnect(self, code: int) -> None:
         for group in self.live_groups:
@@ -58,7 +83,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                 logger.info("Could not leave group %s (the layer expires it).", group, exc_info=True)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """The page only listens; anything it sends is ignored."""
+        """The page sends only heartbeats (presence); anything else is ignored."""
+        if isinstance(content, dict) and content.get("type") == "heartbeat":
+            await self._seen()
 
     async def ticket_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({key: event.get(key) for key in ("type", "ticket_id", "status", "queue_id", "kind")})

@@ -116,7 +116,7 @@ class TransferForm(ConsoleForm):
         self.queues = {str(queue.pk): queue for queue in queues}
         self.agents = {str(agent.pk): agent for agent in agents}
         destination = self.fields["destination"]
-        assert isinstance(destination, forms.ChoiceField)
+        assert isinstance(destination, forms.ChoiceField)  # noqa: S101  # narrows the type of a field this form declares
         destination.choices = [
             ("", gettext("Choose a queue or an agent…")),
             (gettext("Queues"), [(f"queue:{pk}", queue.label) for pk, queue in self.queues.items()]),

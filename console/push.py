@@ -41,9 +41,7 @@ def groups_for_change(
     """Who shows this ticket: the agents who had or have it, the agents of the queue it is in and
     of the queue it left, supervisors."""
     groups = [agent_group(agent_id) for agent_id in sorted(set(agent_ids))]
-    for queue in (queue_id, previous_queue_id):
-        if queue is not None:
-            groups.append(queue_group(queue))
+    groups.extend(queue_group(queue) for queue in (queue_id, previous_queue_id) if queue is not None)
     groups.append(SUPERVISORS_GROUP)
     return groups
 

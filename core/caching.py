@@ -3,7 +3,10 @@
 - ttl_cache: a tiny per-process time-to-live cache for hot, rarely changing reads (category
   slugs, a client's permission), so the intake path does not pay a query for them per request.
 - RedisCache: Django's Redis cache backend without its per-call client construction, one
-  client per process.
+  client per process. It overrides Django's private `_cache`, `_client`,
+  `_get_connection_pool_index` and `_serializer`: tests/test_private_overrides.py fails when
+  they change, STOCK_CACHE_BACKEND=1 selects Django's own class, and bench/bench_overrides.py
+  measures what it saves.
 - count_in_window: a fixed-window counter (rate limits) in one Redis round trip.
 - add_many: cache.add for many keys, in one Redis round trip.
 """
@@ -53,8 +56,8 @@ return count
 
 class _ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis cache client builds a new redis.Redis object (a parser, a response-callback
-    table: ~0.3 ms) for every cache call; one per connection pool is enough (it is thread-safe,
-    and the pool re-opens its connections after a fork)."""
+    table) for every cache call; one per connection pool is enough (it is thread-safe, and the
+    pool re-opens its connections after a fork)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,13 +12,15 @@ not for fields that read the serializer's context or instance (related fields wi
 HiddenField/CurrentUserDefault, `partial` updates), which do depend on the instance.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import BindingDict
 
 
-class SharedFieldsSerializer(serializers.Serializer):
+class SharedFieldsSerializer(serializers.Serializer[Any]):
     @property
-    def fields(self) -> BindingDict:  # type: ignore[override]
+    def fields(self) -> BindingDict:
         cls = type(self)
         shared: BindingDict | None = cls.__dict__.get("_shared_fields")
         if shared is None:

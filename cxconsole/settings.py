@@ -102,8 +102,11 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # The same backend, with a health check that needs no round trip (see its docstring).
-        DATABASES["default"]["ENGINE"] = "core.postgresql"
+        # The same backend, with a health check that needs no round trip (see its docstring);
+        # STOCK_DB_BACKEND=1 keeps Django's own (it overrides a private method: see
+        # tests/test_private_overrides.py).
+        if not env_bool("STOCK_DB_BACKEND", default=False):
+            DATABASES["default"]["ENGINE"] = "core.postgresql"
         if DB_POOL:
             # Connections are checked as they leave the pool (CONN_HEALTH_CHECKS). A request
             # waits up to DB_POOL_TIMEOUT seconds for a free one; then the API answers 503.
@@ -127,7 +130,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.caching.RedisCache",
+            # One redis-py client per process (core.caching); STOCK_CACHE_BACKEND=1 keeps Django's
+            # own, which overrides nothing private (the window counter then takes two round trips).
+            "BACKEND": (
+                "django.core.cache.backends.redis.RedisCache"
+                if env_bool("STOCK_CACHE_BACKEND", default=False)
+                else "core.caching.RedisCache"
+            ),
             "LOCATION": REDIS_URL,
         }
     }
@@ -219,8 +228,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost//"
-if REDIS_URL:
-    # kombu's Redis transport, keeping one redis-py client per channel (see core.broker).
+if REDIS_URL and not env_bool("STOCK_BROKER_TRANSPORT", default=False):
+    # kombu's Redis transport, keeping one redis-py client per channel (see core.broker);
+    # STOCK_BROKER_TRANSPORT=1 keeps kombu's own.
     CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -255,6 +265,7 @@ CELERY_TASK_ROUTES = {
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
     "routing.close_resolved_tickets": {"queue": "default"},
+    "routing.sweep_absent_agents": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
@@ -274,6 +285,8 @@ CELERY_BEAT_SCHEDULE = {
     # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
     # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
     "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
+    # Agents whose consoles went quiet: Away, then Offline (routing.services.presence).
+    "sweep-absent-agents": {"task": "routing.sweep_absent_agents", "schedule": 10.0},
     # Resolved tickets closed after AUTO_CLOSE_RESOLVED_DAYS, in capped batches.
     "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
@@ -296,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
 UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
+# Presence: an Online agent with no console heard from for this long is set Away (no new work);
+# past the second limit, Offline (their waiting tickets go back to the queues). Consoles send a
+# heartbeat every 20 s (console.js), so the first limit is at least 30 s.
+PRESENCE_AWAY_SECONDS = env_int("PRESENCE_AWAY_SECONDS", 60, minimum=30)
+PRESENCE_OFFLINE_SECONDS = env_int("PRESENCE_OFFLINE_SECONDS", 900, minimum=60)
 # A resolved ticket is closed this many days after its resolution (a later message opens a new one).
 AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.

@@ -37,3 +37,8 @@ def close_resolved_tickets() -> int:
     if closed >= services.work.AUTO_CLOSE_BATCH:
         close_resolved_tickets.delay()
     return closed
+
+
+@shared_task(name="routing.sweep_absent_agents")
+def sweep_absent_agents() -> dict[str, int]:
+    return services.sweep_absent_agents()

@@ -41,7 +41,7 @@ def _clean(*, score: object, comment: str) -> tuple[int, str]:
         errors["comment"] = [f"Ensure this field has no more than {COMMENT_MAX_LENGTH} characters."]
     if errors:
         raise ValidationError(errors)
-    assert isinstance(score, int)
+    assert isinstance(score, int)  # noqa: S101  # narrows the type: validated above
     return score, comment
 
 
@@ -72,7 +72,7 @@ def rate_ticket(*, ticket_id: int, score: int, comment: str = "") -> RatingResul
             raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
         if not is_rateable(ticket):
             raise NotRateable("This inquiry can be rated once it is resolved.")
-        assert ticket.resolved_at is not None
+        assert ticket.resolved_at is not None  # noqa: S101  # narrows the type: a rateable ticket is resolved
         now = timezone.now()
         if now - ticket.resolved_at > timedelta(days=settings.CSAT_RATING_WINDOW_DAYS):
             raise NotRateable("This inquiry was resolved too long ago to be rated.")

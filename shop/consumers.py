@@ -11,7 +11,9 @@ from shop.push import shopper_group
 
 class ShopperConsumer(ConsoleConsumer):
     """The console's socket (hints only, closed quietly when the layer fails), joined to the
-    inquiry's group instead of an agent's groups."""
+    inquiry's group instead of an agent's groups. A shopper has no presence to keep."""
+
+    tracks_presence = False
 
     async def connect(self) -> None:
         self.live_groups = []

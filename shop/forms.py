@@ -83,7 +83,7 @@ class CallbackForm(ShopForm):
     def __init__(self, *args: Any, slots: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["slot"]
-        assert isinstance(field, forms.ChoiceField)
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101  # narrows the type of a field this form declares
         field.choices = slots
         field.error_messages["invalid_choice"] = _("That time is no longer free; choose another.")
 

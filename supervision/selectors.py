@@ -142,6 +142,8 @@ class AgentRow:
     status: str
     status_since: datetime
     open_tickets: int
+    # The status was set because no console of the agent was open (presence), not by a person.
+    no_console: bool
     capacity: int
     handled_today: int
     average_handle_time_seconds: float | None
@@ -162,6 +164,7 @@ class AgentRow:
             "display_name": self.display_name,
             "status": self.status,
             "status_since": self.status_since.isoformat(),
+            "no_console": self.no_console,
             "open_tickets": self.open_tickets,
             "capacity": self.capacity,
             "handled_today": self.handled_today,
@@ -435,6 +438,7 @@ def agent_board(*, now: datetime | None = None, csat: CsatBreakdown | None = Non
         "display_name",
         "status",
         "status_since",
+        "status_set_by_presence",
         "active_ticket_count",
         "capacity",
         "languages",
@@ -448,6 +452,7 @@ def agent_board(*, now: datetime | None = None, csat: CsatBreakdown | None = Non
                 display_name=agent["display_name"] or agent["user__username"],
                 status=agent["status"],
                 status_since=agent["status_since"],
+                no_console=agent["status_set_by_presence"],
                 open_tickets=agent["active_ticket_count"],
                 capacity=agent["capacity"],
                 handled_today=done.get("count", 0),

@@ -48,8 +48,13 @@ def supervisor_view(view: View) -> View:
 
 
 def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # supervisor_view guarantees it
+    assert isinstance(request.user, User)  # noqa: S101  # supervisor_view guarantees it
     return request.user
+
+
+def _has_csat(row: dict[str, Any]) -> bool:
+    week = row["csat"]["last_7_days"]
+    return bool(week["resolutions"] or week["ratings"])
 
 
 def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
@@ -61,12 +66,9 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "health": health,
         "queues": queues,
         "agents": health["agents"],
-        # Agents with work to judge in the week: the rest would be rows of dashes.
-        "csat_agents": [
-            a
-            for a in health["agents"]
-            if a["csat"]["last_7_days"]["resolutions"] or a["csat"]["last_7_days"]["ratings"]
-        ],
+        # Queues and agents with work to judge in the week: the rest would be rows of dashes.
+        "csat_queues": [q for q in queues if _has_csat(q)],
+        "csat_agents": [a for a in health["agents"] if _has_csat(a)],
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
         # Read fresh, not from the cached payload: a follow-up must leave the list at once.

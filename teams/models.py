@@ -127,6 +127,10 @@ class AgentProfile(models.Model):
     active_ticket_count = models.PositiveSmallIntegerField(default=0, editable=False)
     status = models.CharField(max_length=10, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
     status_since = models.DateTimeField(default=timezone.now)
+    # Presence: when a console of this agent last spoke (websocket connect or heartbeat), and
+    # whether the current status was set because no console was open (not chosen by a person).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    status_set_by_presence = models.BooleanField(default=False)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
     # The console's interface language; blank follows the browser (Accept-Language).

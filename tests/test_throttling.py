@@ -261,7 +261,7 @@ def test_a_process_counts_a_block_at_a_time_and_spends_it_locally(large_limits: 
     with time_machine.travel(at(5), tick=False):
         assert all(call(ScopedView).status_code == 200 for _ in range(25))
     # 25 requests took three blocks of 10 from the shared counter: three round trips, not 25.
-    (key,) = [k for k in large_limits._cache]
+    (key,) = list(large_limits._cache)
     assert large_limits.get(key.split(":", 2)[-1]) == 30
 
 

@@ -3,10 +3,11 @@
 Intake is the busiest write in the product. Through the ORM it took five round trips (shopper
 read, ticket insert, message insert, BEGIN, COMMIT) and most of its CPU went to building those
 statements. Here the statements are built once per process from the models' own fields (a field
-added to a model is written like any other, with its default) and, on PostgreSQL, sent as one
-statement whose data-modifying CTEs chain the three inserts; it commits by itself. Backends
-without data-modifying CTEs (SQLite, embedded mode) run the same three statements in a
-transaction.
+added to a model is written like any other, with its default, as save() would store it) and, on
+PostgreSQL, sent as one statement whose data-modifying CTEs chain the three inserts; it commits by
+itself. Backends without data-modifying CTEs (SQLite, embedded mode) run the same three
+statements in a transaction. The statement's text is the same for every inquiry, so psycopg
+parses it once per process.
 
 The shopper merge rule (one place): fresh contact details win; blanks never erase what we know;
 the language is always this inquiry's.
@@ -17,9 +18,8 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 
-from core.bulk import execute, insert_columns, insert_statement, insert_values
 from tickets.models import Message, Shopper, Ticket
 
 # Filled from the statement before: never taken from the instance.
@@ -27,11 +27,19 @@ _LINKED = {"shopper", "ticket"}
 _LINK = object()
 
 
+@cache
+def _columns(model: type[Model]) -> "tuple[Field[Any, Any], ...]":
+    """The columns an INSERT of `model` writes: every concrete field but an auto-created key."""
+    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created))
+
+
 def _params(obj: Model) -> list[Any]:
-    """The instance's values in column order; _LINK where the linked id goes."""
+    """The instance's values in column order, as save() would store them (defaults and auto_now
+    included); _LINK where the linked id goes."""
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-access proxy
-    values = insert_values(obj, conn)
-    return [_LINK if f.name in _LINKED else v for f, v in zip(insert_columns(type(obj)), values, strict=True)]
+    return [
+        _LINK if f.name in _LINKED else f.get_db_prep_save(f.pre_save(obj, add=True), conn) for f in _columns(type(obj))
+    ]
 
 
 def _link(params: list[Any], value: Any) -> list[Any]:
@@ -50,7 +58,12 @@ def _statements(vendor: str) -> tuple[str, str, str]:
     qn = conn.ops.quote_name
 
     def insert(model: type[Model]) -> str:
-        return insert_statement(model, conn, lambda f: "{link}" if f.name in _LINKED else "%s")
+        columns = _columns(model)
+        return (
+            # Names from the model's own fields, quoted; every value is a parameter.
+            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('{link}' if f.name in _LINKED else '%s' for f in columns)})"
+        )
 
     table = qn(Shopper._meta.db_table)
     merge = ", ".join(
@@ -77,16 +90,14 @@ def insert_inquiry(shopper: Shopper, ticket: Ticket, message: Message, *, time_z
     ticket_params, message_params = _params(ticket), _params(message)
     if connection.vendor == "postgresql":
         sql = (
-            f"WITH s AS ({upsert}), "
+            f"WITH s AS ({upsert}), "  # noqa: S608  # the statements above; values are parameters
             f"t AS ({insert_ticket.format(link='(SELECT id FROM s)')}), "
             f"m AS ({insert_message.format(link='(SELECT id FROM t)')}) "
             "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
-        with (
-            transaction.atomic() if connection.in_atomic_block else nullcontext(),
-            execute(connection, sql, params) as cursor,
-        ):
+        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
             shopper.id, ticket.id, message.id = cursor.fetchone()
     else:
         with transaction.atomic(), connection.cursor() as cursor:

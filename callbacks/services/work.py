@@ -99,7 +99,7 @@ def record_callback_outcome(
                 callback.save()
                 kind = None
         else:
-            assert reschedule_to is not None
+            assert reschedule_to is not None  # noqa: S101  # narrows the type: a reschedule outcome carries its time (validated above)
             locked = _locked_policy(policy)
             validate_time(
                 policy=locked,

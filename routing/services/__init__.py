@@ -10,6 +10,7 @@ from routing.services.intake import (
     route_ticket,
     triage_queue,
 )
+from routing.services.presence import record_console_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.work import (
     RoutingError,
@@ -39,6 +40,7 @@ __all__ = [
     "enqueue_dispatch",
     "escalate_ticket",
     "recategorize_ticket",
+    "record_console_seen",
     "reopen_ticket",
     "reply_to_shopper",
     "request_handoff",
@@ -47,6 +49,7 @@ __all__ = [
     "route_new_tickets",
     "route_ticket",
     "set_agent_status",
+    "sweep_absent_agents",
     "sweep_waiting_tickets",
     "transfer_ticket",
     "triage_queue",

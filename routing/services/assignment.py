@@ -4,38 +4,22 @@ Lock order, everywhere in routing: ticket rows first, then agent rows. A dispatc
 head of a queue's line with SKIP LOCKED (racing runs take different tickets and never wait on
 each other), then locks the queue's free agents with a plain FOR UPDATE in id order (so two runs
 wanting the same agents queue up instead of deadlocking), matches in memory, and writes the whole
-batch: one insert of assignments, one update of tickets, one update per distinct number of new
-tickets per agent, one insert of decisions. The unique active-assignment constraint and the
-capacity check constraint back this up.
+batch in one statement (assignments, tickets, agents' counts, decisions; on SQLite, the embedded
+mode, the ORM writes the same rows). The unique active-assignment constraint and the capacity
+check constraint back this up.
 """
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, cast
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import connections, router, transaction
-from django.db.models import F, Field
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from core.bulk import (
-    Chain,
-    Statement,
-    column_names,
-    convert_rows,
-    converters,
-    insert_statements,
-    lock_clause,
-    prep_value,
-    select_rows,
-    update_statements,
-    write,
-)
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
@@ -135,13 +119,41 @@ def assign_locked(
     agent.active_ticket_count += 1
 
 
+# The batch in one round trip, whatever its size: the picks travel as arrays (one element per
+# ticket) and the statement's text never changes. Its data-modifying parts share one snapshot,
+# so none may touch a row another touches: tickets, agents and the two logs are apart.
+_WRITE_ASSIGNMENTS = """
+WITH picks AS (
+    SELECT * FROM unnest(
+        %(ticket)s::bigint[], %(agent)s::bigint[], %(agent_user)s::bigint[], %(queue)s::bigint[],
+        %(reason)s::varchar[], %(candidates)s::integer[],
+        %(first_assigned_at)s::timestamptz[], %(handoff_assigned_at)s::timestamptz[]
+    ) AS p (ticket_id, agent_id, agent_user_id, queue_id, reason, candidates, first_assigned_at, handoff_assigned_at)
+), assignments AS (
+    INSERT INTO routing_assignment (ticket_id, agent_id, reason, started_at, ended_at, end_reason)
+    SELECT ticket_id, agent_user_id, reason, %(now)s, NULL, '' FROM picks
+), tickets AS (
+    UPDATE tickets_ticket AS t
+    SET status = %(status)s, assigned_agent_id = p.agent_user_id, first_assigned_at = p.first_assigned_at,
+        handoff_assigned_at = p.handoff_assigned_at, updated_at = %(now)s
+    FROM picks AS p WHERE t.id = p.ticket_id
+), agents AS (
+    UPDATE teams_agentprofile AS a
+    SET active_ticket_count = a.active_ticket_count + n.picked, last_assigned_at = %(now)s
+    FROM (SELECT agent_id, count(*) AS picked FROM picks GROUP BY agent_id) AS n WHERE a.id = n.agent_id
+), decisions AS (
+    INSERT INTO routing_routingdecision (ticket_id, kind, queue_id, agent_id, candidates, reason, latency_ms, created_at)
+    SELECT ticket_id, %(kind)s, queue_id, agent_user_id, candidates, reason, %(latency_ms)s, %(now)s FROM picks
+)
+SELECT 1
+"""
+
+
 def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
     """Write a batch of assignments of locked tickets to locked agents (agents may repeat).
     Returns the time they carry."""
     now = timezone.now()
     latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    per_agent: Counter[int] = Counter()
-    assignments, decisions = [], []
     for pick in picks:
         ticket = pick.ticket
         set_status(ticket, TicketStatus.ASSIGNED, at=now, announce=False)
@@ -149,48 +161,57 @@ def _write_assignments(picks: list[Pick], *, started: float | None) -> datetime:
         ticket.updated_at = now
         if ticket.handoff_requested_at and ticket.handoff_assigned_at is None:
             ticket.handoff_assigned_at = now
-        per_agent[pick.agent_pk] += 1
-        assignments.append(Assignment(ticket=ticket, agent_id=pick.agent_user_id, reason=pick.reason, started_at=now))
-        decisions.append(
-            RoutingDecision(
-                ticket=ticket,
-                kind=RoutingDecision.Kind.ASSIGN,
-                queue_id=ticket.queue_id,
-                agent_id=pick.agent_user_id,
-                candidates=pick.candidates,
-                reason=pick.reason,
-                latency_ms=latency_ms,
-                created_at=now,
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _WRITE_ASSIGNMENTS,
+                {
+                    "ticket": [p.ticket.pk for p in picks],
+                    "agent": [p.agent_pk for p in picks],
+                    "agent_user": [p.agent_user_id for p in picks],
+                    "queue": [p.ticket.queue_id for p in picks],
+                    "reason": [p.reason for p in picks],
+                    "candidates": [p.candidates for p in picks],
+                    "first_assigned_at": [p.ticket.first_assigned_at for p in picks],
+                    "handoff_assigned_at": [p.ticket.handoff_assigned_at for p in picks],
+                    "status": TicketStatus.ASSIGNED,
+                    "kind": RoutingDecision.Kind.ASSIGN,
+                    "latency_ms": latency_ms,
+                    "now": now,
+                },
             )
-        )
-    tickets = [pick.ticket for pick in picks]
-    write(
-        insert_statements(assignments),
-        update_statements(tickets, ASSIGN_FIELDS),
-        _count_statements(per_agent, now),
-        insert_statements(decisions),
-    )
-    notify_tickets_changed(tickets, kind="status")
+    else:
+        _write_assignments_by_orm(picks, now=now, latency_ms=latency_ms)
+    notify_tickets_changed([pick.ticket for pick in picks], kind="status")
     return now
 
 
-def _count_statements(per_agent: Mapping[int, int], now: datetime) -> list[Statement]:
-    """Add each locked agent's new tickets to its count: one statement per distinct number."""
-    conn = connections[router.db_for_write(AgentProfile)]
-    a = column_names(AgentProfile, conn)
-    table = conn.ops.quote_name(AgentProfile._meta.db_table)
-    stamp = AgentProfile._meta.get_field("last_assigned_at").get_db_prep_save(now, conn)
+def _write_assignments_by_orm(picks: list[Pick], *, now: datetime, latency_ms: float) -> None:
+    """The same writes through the ORM, for the embedded mode (SQLite)."""
+    Assignment.objects.bulk_create(
+        Assignment(ticket=p.ticket, agent_id=p.agent_user_id, reason=p.reason, started_at=now) for p in picks
+    )
+    Ticket.objects.bulk_update([p.ticket for p in picks], ASSIGN_FIELDS)
     by_count: dict[int, list[int]] = {}
-    for agent_pk, count in per_agent.items():
-        by_count.setdefault(count, []).append(agent_pk)
-    return [
-        Statement(
-            f"UPDATE {table} SET {a['active_ticket_count']} = {a['active_ticket_count']} + %s,"
-            f" {a['last_assigned_at']} = %s WHERE {a['id']} IN ({', '.join(['%s'] * len(agent_pks))})",
-            [count, stamp, *sorted(agent_pks)],
+    for agent_pk, picked in Counter(p.agent_pk for p in picks).items():
+        by_count.setdefault(picked, []).append(agent_pk)
+    for picked, agent_pks in sorted(by_count.items()):
+        AgentProfile.objects.filter(pk__in=agent_pks).update(
+            active_ticket_count=F("active_ticket_count") + picked, last_assigned_at=now
         )
-        for count, agent_pks in sorted(by_count.items())
-    ]
+    RoutingDecision.objects.bulk_create(
+        RoutingDecision(
+            ticket=p.ticket,
+            kind=RoutingDecision.Kind.ASSIGN,
+            queue_id=p.ticket.queue_id,
+            agent_id=p.agent_user_id,
+            candidates=p.candidates,
+            reason=p.reason,
+            latency_ms=latency_ms,
+            created_at=now,
+        )
+        for p in picks
+    )
 
 
 def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
@@ -205,64 +226,74 @@ def release_locked(*, ticket: Ticket, end_reason: str) -> int | None:
     return assignment.agent_id
 
 
+# The queue's free agents, locked in id order, each with its skills in the queue's categories
+# (a row per skill; specialist queues take only agents with one, escalation only supervisors).
+_LOCK_FREE_AGENTS = """
+SELECT a.id, a.user_id, a.capacity, a.active_ticket_count, a.last_assigned_at, a.languages, s.category_id, s.level
+FROM teams_agentprofile AS a
+LEFT JOIN teams_agentskill AS s ON s.agent_id = a.id AND s.category_id = ANY(%(categories)s::bigint[])
+WHERE a.status = %(online)s AND a.active_ticket_count < a.capacity
+    AND (%(kind)s <> %(specialist)s OR s.id IS NOT NULL)
+    AND (%(kind)s <> %(escalation)s OR a.user_id IN (
+        SELECT m.user_id FROM auth_user_groups AS m JOIN auth_group AS g ON g.id = m.group_id WHERE g.name = %(supervisors)s
+    ))
+ORDER BY a.id
+FOR UPDATE OF a
+"""
+
+_FREE_AGENT_FIELDS = ("id", "user_id", "capacity", "active_ticket_count", "last_assigned_at", "languages")
+
+
 def _lock_free_agents(queue: SpecialistQueue) -> list[FreeAgent]:
     """Lock the online agents with room who may serve this queue, in id order, with their skills
-    in its categories (one statement: the agents joined to those skills)."""
-    conn = connections[router.db_for_write(AgentProfile)]
+    in its categories."""
     categories = sorted(queue_category_ids(queue.id))
     if queue.kind == SpecialistQueue.Kind.SPECIALIST and not categories:
         return []
-    sql, chains = _free_agents_statement(conn.alias, queue.kind, len(categories))
-    # In the statement's order: the join's categories, the agent filter, the supervisors' group.
-    params: list[Any] = [*categories] if queue.kind == SpecialistQueue.Kind.SPECIALIST else []
-    params.append(AgentStatus.ONLINE)
-    if queue.kind == SpecialistQueue.Kind.ESCALATION:
-        params.append(SUPERVISORS_GROUP)
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = convert_rows(cursor.fetchall(), chains, conn)
+    if connection.vendor != "postgresql":
+        return _lock_free_agents_by_orm(queue, categories)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LOCK_FREE_AGENTS,
+            {
+                "categories": categories if queue.kind == SpecialistQueue.Kind.SPECIALIST else [],
+                "online": AgentStatus.ONLINE,
+                "kind": queue.kind,
+                "specialist": SpecialistQueue.Kind.SPECIALIST,
+                "escalation": SpecialistQueue.Kind.ESCALATION,
+                "supervisors": SUPERVISORS_GROUP,
+            },
+        )
+        rows = cursor.fetchall()
     by_pk: dict[int, FreeAgent] = {}
     for pk, user_id, capacity, active, last, languages, category_id, level in rows:
         agent = by_pk.get(pk)
         if agent is None:
-            agent = by_pk[pk] = FreeAgent(pk, user_id, capacity, active, last, languages, {})
+            # jsonb arrives as text: Django's PostgreSQL backend leaves parsing to JSONField.
+            agent = by_pk[pk] = FreeAgent(pk, user_id, capacity, active, last, json.loads(languages), {})
         if category_id is not None:
             agent.skills[category_id] = level
     return list(by_pk.values())
 
 
-@cache
-def _free_agents_statement(alias: str, kind: str, categories: int) -> tuple[str, list[Chain]]:
-    """The statement _lock_free_agents runs for a kind of queue (and number of categories)."""
-    conn = connections[alias]
-    qn = conn.ops.quote_name
-    a = column_names(AgentProfile, conn)
-    s = column_names(AgentSkill, conn)
-    agents, skills = qn(AgentProfile._meta.db_table), qn(AgentSkill._meta.db_table)
-    columns = ["id", "user_id", "capacity", "active_ticket_count", "last_assigned_at", "languages"]
-    select = ", ".join(f"{agents}.{a[c]}" for c in columns)
-    where = f"{agents}.{a['status']} = %s AND {agents}.{a['active_ticket_count']} < {agents}.{a['capacity']}"
-    if kind == SpecialistQueue.Kind.SPECIALIST:
-        placeholders = ", ".join(["%s"] * categories)
-        sql = (
-            f"SELECT {select}, {skills}.{s['category_id']}, {skills}.{s['level']} FROM {agents}"
-            f" INNER JOIN {skills} ON {skills}.{s['agent_id']} = {agents}.{a['id']}"
-            f" AND {skills}.{s['category_id']} IN ({placeholders}) WHERE {where}"
-        )
-    else:
-        sql = f"SELECT {select}, NULL, NULL FROM {agents} WHERE {where}"
-        if kind == SpecialistQueue.Kind.ESCALATION:
-            members = qn(get_user_model().groups.through._meta.db_table)
-            groups = qn(Group._meta.db_table)
-            sql += (
-                f" AND {agents}.{a['user_id']} IN (SELECT {members}.{qn('user_id')} FROM {members}"
-                f" INNER JOIN {groups} ON {groups}.{qn('id')} = {members}.{qn('group_id')}"
-                f" WHERE {groups}.{qn('name')} = %s)"
-            )
-    sql += f" ORDER BY {agents}.{a['id']}"
-    sql += lock_clause(conn, agents)
-    fields = [cast(Field, AgentProfile._meta.get_field(c)) for c in columns]
-    return sql, converters(fields, conn)
+def _lock_free_agents_by_orm(queue: SpecialistQueue, categories: list[int]) -> list[FreeAgent]:
+    """The same through the ORM, for the embedded mode (SQLite: its single writer serializes)."""
+    agents = AgentProfile.objects.filter(status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity"))
+    if queue.kind == SpecialistQueue.Kind.ESCALATION:
+        agents = agents.filter(user__groups__name=SUPERVISORS_GROUP)
+    free = [
+        FreeAgent(pk, user_id, capacity, active, last, languages, {})
+        for pk, user_id, capacity, active, last, languages in agents.select_for_update(of=("self",))
+        .order_by("id")
+        .values_list(*_FREE_AGENT_FIELDS)
+    ]
+    if queue.kind != SpecialistQueue.Kind.SPECIALIST:
+        return free
+    by_pk = {agent.pk: agent for agent in free}
+    skills = AgentSkill.objects.filter(agent_id__in=by_pk, category_id__in=categories)
+    for agent_pk, category_id, level in skills.values_list("agent_id", "category_id", "level"):
+        by_pk[agent_pk].skills[category_id] = level
+    return [agent for agent in free if agent.skills]
 
 
 def _match(tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[FreeAgent]) -> list[Pick]:
@@ -299,7 +330,7 @@ def _dispatch_batch(
         if picks:
             _write_assignments(picks, started=started)
     last = tickets[-1]
-    assert last.queued_at is not None  # every queued ticket has one
+    assert last.queued_at is not None  # noqa: S101  # every queued ticket has one
     return len(picks), (last.priority, last.queued_at, last.pk), len(tickets)
 
 
@@ -325,19 +356,16 @@ def dispatch_queue(*, queue_id: int, limit: int | None = None) -> int:
     return assigned
 
 
-_LINE_ORDER = "{priority} DESC, {queued_at} ASC, {id} ASC"
-# Keyset pagination over (priority desc, queued_at asc, id asc).
-_LINE_AFTER = "({priority} < %s OR ({priority} = %s AND {queued_at} > %s) OR ({priority} = %s AND {queued_at} = %s AND {id} > %s))"
-
-
 def _claim_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | None, size: int) -> list[Ticket]:
-    """Lock the next `size` waiting tickets of the queue's line after `after` (SKIP LOCKED: rows
-    another run holds are passed over)."""
-    where = "{queue_id} = %s AND {status} = %s"
-    params: list[object] = [queue.id, TicketStatus.QUEUED]
-    if after is not None:
+    """Lock the next `size` waiting tickets of the queue's line after `after`, by priority then
+    age (SKIP LOCKED: rows another run holds are passed over, so racing runs never wait)."""
+    line = Ticket.objects.filter(queue_id=queue.id, status=TicketStatus.QUEUED)
+    if after is not None:  # keyset pagination over (priority desc, queued_at asc, id asc)
         priority, queued_at, ticket_id = after
-        where += f" AND {_LINE_AFTER}"
-        stamp = prep_value(Ticket, "queued_at", queued_at)
-        params += [priority, priority, stamp, priority, stamp, ticket_id]
-    return select_rows(Ticket, where=where, params=params, order_by=_LINE_ORDER, limit=size, skip_locked=True)
+        line = line.filter(
+            Q(priority__lt=priority)
+            | Q(priority=priority, queued_at__gt=queued_at)
+            | Q(priority=priority, queued_at=queued_at, id__gt=ticket_id)
+        )
+    line = line.order_by("-priority", "queued_at", "id").select_for_update(skip_locked=True, of=("self",))
+    return list(line[:size])

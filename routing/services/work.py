@@ -167,7 +167,7 @@ def transfer_ticket(
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
             return ticket
-        assert to_agent is not None
+        assert to_agent is not None  # noqa: S101  # narrows the type: exactly one destination is checked above
         if to_agent.user_id == ticket.assigned_agent_id:
             raise RoutingError("The ticket is already with this agent.")
         problems = _ineligibility(ticket, to_agent)
@@ -382,7 +382,7 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
     return ticket
 
 
-def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
+def set_agent_status(*, agent: AgentProfile, status: str, by_presence: bool = False) -> AgentProfile:
     """Away or offline stops new assignments at once. Going offline returns every ticket waiting
     on the agent (status assigned: unanswered, or the shopper wrote last) to the front of its
     queue; tickets waiting on the shopper stay theirs until the shopper writes (add_shopper_message
@@ -400,10 +400,13 @@ def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
                 .values_list("id", flat=True)
             )
         locked = AgentProfile.objects.select_for_update().get(pk=agent.pk)
-        if locked.status != status:
+        if locked.status != status or locked.status_set_by_presence != by_presence:
+            if locked.status != status:
+                locked.status_since = timezone.now()
             locked.status = status
-            locked.status_since = timezone.now()
-            locked.save(update_fields=["status", "status_since"])
+            # A person's choice (the agent's, a supervisor's) clears the presence mark.
+            locked.status_set_by_presence = by_presence
+            locked.save(update_fields=["status", "status_since", "status_set_by_presence"])
         for ticket_id in unanswered:
             ticket = Ticket.objects.select_related("queue").get(pk=ticket_id)
             queue = ticket.queue

@@ -16,6 +16,8 @@
   "use strict";
 
   var POLL_MS = 5000;
+  // Presence heartbeat; the server's PRESENCE_AWAY_SECONDS (at least 30) must exceed it.
+  var HEARTBEAT_MS = 20000;
   var HINT_DEBOUNCE_MS = 80;
   var MAX_BACKOFF_MS = 15000;
   var SOUND_KEY = "cx-console-sound";
@@ -283,10 +285,15 @@
       setState("live");
       refresh(); // anything that changed while we were away
     });
+    // Presence: the server sets an agent Away when no console of theirs has spoken for a while.
+    var heartbeat = window.setInterval(function () {
+      if (socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" }));
+    }, HEARTBEAT_MS);
     socket.addEventListener("message", function () {
       refreshSoon();
     });
     socket.addEventListener("close", function (event) {
+      window.clearInterval(heartbeat);
       socketOpen = false;
       if (event.code === 4401 || event.code === 4403) {
         closedForGood = true; // signed out or not an agent: the next fetch says where to go

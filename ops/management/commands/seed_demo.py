@@ -10,8 +10,8 @@ from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, en
 from tickets.models import Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
-DEMO_PASSWORD = "cx-demo-2026"
-DEMO_API_TOKEN = "demo-storefront-token-000000000000000000"  # 40 characters, the key length
+DEMO_PASSWORD = "cx-demo-2026"  # noqa: S105  # the documented demo login, seeded only by this command
+DEMO_API_TOKEN = "demo-storefront-token-000000000000000000"  # noqa: S105  # the demo storefront's; 40 characters, the key length
 
 # username, display name, languages, primary skills, secondary skills
 AGENTS = [
