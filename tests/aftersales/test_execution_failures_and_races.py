@@ -106,7 +106,7 @@ def test_the_sweep_recovers_a_lost_task_and_a_dead_workers_request(orders, big_o
     assert services.requests_to_recover() == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_agents_approving_at_once_and_a_retried_task_pay_one_refund(postgres, orders, big_order_ticket, tom, sam):
     request = crabs(big_order_ticket)
     barrier = threading.Barrier(2)
