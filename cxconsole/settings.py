@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     # Login lockout (console and admin): failures counted per username and client IP.
     "axes",
     "csp",
+    "aftersales",
 ]
 
 MIDDLEWARE = [
@@ -375,6 +376,10 @@ CELERY_TASK_ROUTES = {
     # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
     "webhooks.deliver": {"queue": "webhooks"},
     "webhooks.sweep": {"queue": "webhooks"},
+    # After-sales execution calls the order system (up to ORDER_API_ACTION_TIMEOUT): its own queue,
+    # so a slow order system never delays routing or callbacks.
+    "aftersales.execute_request": {"queue": "aftersales"},
+    "aftersales.recover_requests": {"queue": "aftersales"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -405,6 +410,9 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries whose backoff is over, endpoints whose rest ended, delivery runs lost with
     # their message: each endpoint with due rows is kicked (coalesced).
     "sweep-webhook-deliveries": {"task": "webhooks.sweep", "schedule": 5.0},
+    # Approved after-sales requests whose execution task was lost, and executing ones whose
+    # worker died, sent again (same idempotency key: nothing is paid twice).
+    "recover-aftersales-requests": {"task": "aftersales.recover_requests", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -534,6 +542,18 @@ WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0, minimum=0.01)
 # An endpoint is disabled after this many failed attempts in a row spanning at least this many hours.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0)
+
+# --- After-sales requests (aftersales/) --------------------------------------------------------
+# Per-category and per-stage policies live in the admin (aftersales.AfterSalesPolicy).
+# What an agent without an approval limit of their own (admin: ApprovalLimit) may approve alone;
+# above it a supervisor gives the second approval.
+AFTERSALES_DEFAULT_APPROVAL_LIMIT = env_int("AFTERSALES_DEFAULT_APPROVAL_LIMIT", 500, minimum=0)
+# A request outside policy raises its ticket to at least this priority in its specialist queue.
+AFTERSALES_REVIEW_PRIORITY = env_int("AFTERSALES_REVIEW_PRIORITY", 50, minimum=0)
+# The sweep re-sends approved requests left unexecuted this long (a lost task)...
+AFTERSALES_EXECUTION_GRACE_SECONDS = env_int("AFTERSALES_EXECUTION_GRACE_SECONDS", 5, minimum=1)
+# ...and executing ones whose attempt started this long ago (a dead worker); longer than an action's timeout.
+AFTERSALES_EXECUTING_STALE_SECONDS = env_int("AFTERSALES_EXECUTING_STALE_SECONDS", 60, minimum=5)
 
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("callbacks.urls")),
     # The ticket page's order fragment (the storefront's order system, fetched after the page loads).
     path("", include("orders.urls")),
+    # After-sales: the API, the console's one-click resolutions, the shopper's "problem with this order".
+    path("", include("aftersales.urls")),
     # Supervisors: the dashboard, the health API for wallboards, Prometheus' /metrics.
     path("console/dashboard/", include("supervision.urls")),
     path("api/v1/", include("supervision.api_urls")),

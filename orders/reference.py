@@ -247,6 +247,22 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def bench_orders(now: datetime, count: int) -> list[dict[str, Any]]:
+    """Synthetic fresh-food orders for benchmarks: BENCH000001… of shoppers bench-shopper-000001…,
+    each delivered a few hours ago (inside the 48 h fresh-guarantee window)."""
+    return [
+        _order(
+            now,
+            number=f"BENCH{n:06d}",
+            shopper=f"bench-shopper-{n:06d}",
+            placed_days_ago=1.2,
+            state="delivered",
+            items=[("FF-CHERRY-2KG", "智利车厘子 JJ级 2kg", "fresh_food", 1, "268.00")],
+        )
+        for n in range(1, count + 1)
+    ]
+
+
 class ReferenceOrderService:
     """The service itself: state, rules and an HTTP server around them (start/stop)."""
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop import views
+from shop import aftersales_views, views
 
 app_name = "shop"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("inquiries/<int:ticket_id>/messages/", views.send_message, name="message"),
     path("inquiries/<int:ticket_id>/person/", views.ask_for_person, name="handoff"),
     path("inquiries/<int:ticket_id>/cancel/", views.cancel, name="cancel"),
+    path("inquiries/<int:ticket_id>/problem/", aftersales_views.problem, name="problem"),
     path("inquiries/<int:ticket_id>/callback/", views.book, name="callback"),
     path("inquiries/<int:ticket_id>/rating/", views.rate, name="rate"),
     path("inquiries/<int:ticket_id>/photos/<int:attachment_id>/", views.attachment, name="attachment"),

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -14,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aftersales import metrics as aftersales_metrics
+from aftersales.selectors import aftersales_figures
 from core.auth import CachedTokenAuthentication
 from routing.api import IsSupervisor
 from supervision import metrics
@@ -153,4 +156,5 @@ class MetricsView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(metrics.render(current_health()), content_type=metrics.CONTENT_TYPE)
+        body = metrics.render(current_health()) + aftersales_metrics.render(aftersales_figures(now=timezone.now()))
+        return HttpResponse(body, content_type=metrics.CONTENT_TYPE)

@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aftersales.selectors import aftersales_figures
 from console.views import header_context
 from core.errors import ConflictError
 from routing.selectors import is_supervisor
@@ -74,6 +76,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "low_ratings": ratings_to_follow_up(limit=LOW_RATINGS_SHOWN),
         # Storefront webhook endpoints disabled (or failing now): events are not reaching the shop.
         "webhook_alerts": endpoint_alerts(),
+        # After-sales figures (aftersales.selectors): four indexed queries over the last 7 days.
+        "aftersales": aftersales_figures(now=timezone.now()),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,

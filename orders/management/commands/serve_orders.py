@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders.reference import LOOPBACK_HOSTS, ReferenceOrderService
+from orders.reference import bench_orders as _bench_orders
 
 
 class Command(BaseCommand):
@@ -15,11 +16,20 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="A loopback address (127.0.0.1, localhost, ::1).")
         parser.add_argument("--port", type=int, default=8100)
         parser.add_argument("--token", default="", help="Require 'Authorization: Bearer <token>' (ORDER_API_TOKEN).")
+        parser.add_argument(
+            "--bench-orders", type=int, default=0, help="Also serve this many synthetic orders (bench_aftersales)."
+        )
 
-    def handle(self, *args: object, host: str, port: int, token: str, **options: object) -> None:
+    def handle(self, *args: object, host: str, port: int, token: str, bench_orders: int, **options: object) -> None:
         if host not in LOOPBACK_HOSTS:
             raise CommandError(f"--host {host!r}: the reference order service listens on loopback only.")
-        service = ReferenceOrderService(host=host, port=port, token=token).start()
+        service = ReferenceOrderService(host=host, port=port, token=token)
+        if bench_orders:
+            from django.utils import timezone
+
+            for order in _bench_orders(timezone.now(), bench_orders):
+                service.add_order(order)
+        service.start()
         self.stdout.write(self.style.SUCCESS(f"Reference order service on {service.url}  (Ctrl-C to stop)"))
         self.stdout.write(f"  Point the console at it: ORDER_API_URL={service.url}")
         try:

@@ -1,0 +1,748 @@
+"""Writes on after-sales requests: open (and decide by policy), approve, deny, retry, execute.
+
+Three guards keep money from being paid twice: the state machine (aftersales.states) under a row
+lock, a unique constraint on active claims of an order item (AfterSalesItem), and one
+idempotency key per request on every call to the order system (AfterSalesRequest.execution_key).
+Every decision writes an AfterSalesDecision naming the rule or the person, and emits a domain
+event (core.events) inside the same transaction.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from aftersales import policies
+from aftersales.models import (
+    FRESH_CATEGORIES,
+    KINDS_WITH_ITEMS,
+    RESOLUTION_OF_KIND,
+    AfterSalesDecision,
+    AfterSalesItem,
+    AfterSalesPolicy,
+    AfterSalesRequest,
+    ApprovalLimit,
+    ClaimKind,
+    DecisionAction,
+    DenialReason,
+    Kind,
+    Opener,
+    RequestStatus,
+    Resolution,
+)
+from aftersales.states import AWAITING_DECISION, TO_EXECUTE, check_transition
+from core.errors import ConflictError
+from core.events import Event, emit_many
+from orders.contract import ItemLine, Order, OrderActionRejected, OrderNotFound, OrderServiceUnavailable
+from orders.interface import get_order_system
+from routing.models import RoutingDecision
+from routing.selectors import is_supervisor
+from routing.services.intake import enqueue_dispatch
+from tickets.attachments import PreparedImage, store_images
+from tickets.events import notify_ticket_changed
+from tickets.models import Attachment, AuthorKind, Message, Ticket, TicketStatus
+from tickets.services import set_status
+
+logger = logging.getLogger(__name__)
+
+REQUESTED = "aftersales.requested"
+APPROVED = "aftersales.approved"
+DENIED = "aftersales.denied"
+EXECUTED = "aftersales.executed"
+FAILED = "aftersales.failed"
+
+REASON_MAX_LENGTH = 2000
+DENIAL_TEXT_MAX_LENGTH = 1000
+MAX_ITEMS = 50
+CENT = Decimal("0.01")
+
+
+class AfterSalesError(ConflictError):
+    """Refused in the current state (the API answers 409, the console shows the message)."""
+
+
+class ItemsAlreadyClaimed(AfterSalesError):
+    """Another active request already claims one of these items of the order."""
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    item_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    request: AfterSalesRequest
+    created: bool
+
+
+# --- Reading what a decision needs -----------------------------------------------------------------
+
+
+def standing_of(*, shopper_id: int, account_created_at: datetime, now: datetime) -> policies.Standing:
+    """The shopper's requests of the last 90 days (one indexed query) and their account's age."""
+    since = now - timedelta(days=90)
+    counts = AfterSalesRequest.objects.filter(shopper_id=shopper_id, created_at__gte=since).aggregate(
+        total=Count("id"),
+        denied=Count("id", filter=Q(status=RequestStatus.DENIED)),
+        decided=Count("id", filter=~Q(status__in=[RequestStatus.REQUESTED, *AWAITING_DECISION])),
+    )
+    return policies.Standing(
+        requests_90d=counts["total"],
+        decided_90d=counts["decided"],
+        denied_90d=counts["denied"],
+        account_age_days=max(0, (now - account_created_at).days),
+    )
+
+
+def policy_for(*, category: str, stage: str) -> AfterSalesPolicy | None:
+    """The category's own policy for the stage, else the stage's default."""
+    found = list(
+        AfterSalesPolicy.objects.select_related("category")
+        .filter(Q(category__slug=category) | Q(category__isnull=True), stage=stage)
+        .order_by("category_id")  # NULLs last on PostgreSQL, first on SQLite: pick below
+    )
+    own = [p for p in found if p.category_id is not None]
+    return own[0] if own else (found[0] if found else None)
+
+
+def approval_limit_of(user: User) -> Decimal:
+    """What this agent may approve alone (supervisors: no limit)."""
+    row = ApprovalLimit.objects.filter(user=user).first()
+    return row.max_amount if row is not None else Decimal(settings.AFTERSALES_DEFAULT_APPROVAL_LIMIT)
+
+
+# --- Opening a request ---------------------------------------------------------------------------------
+
+
+def _money(value: object, field: str, errors: dict[str, list[str]]) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        errors[field] = ["Enter an amount, e.g. 134.00."]
+        return Decimal(0)
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
+        errors[field] = ["Enter an amount of at least 0 with at most two decimals."]
+        return Decimal(0)
+    return amount
+
+
+def _clean(
+    *,
+    kind: str,
+    items: Sequence[ClaimedItem],
+    amount: object,
+    reason: str,
+    fresh_problem: str,
+    photo_count: int,
+) -> Decimal:
+    errors: dict[str, list[str]] = {}
+    if kind not in Kind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(Kind.values)}."]
+    money = _money(amount, "amount", errors)
+    if kind in KINDS_WITH_ITEMS and not items:
+        errors["items"] = ["Name at least one item of the order."]
+    if len(items) > MAX_ITEMS:
+        errors["items"] = [f"At most {MAX_ITEMS} items."]
+    if len({i.item_id for i in items}) != len(items):
+        errors["items"] = ["Name each item once."]
+    if any(i.quantity < 1 for i in items):
+        errors["items"] = ["Each quantity is at least 1."]
+    if len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = [f"Ensure this field has no more than {REASON_MAX_LENGTH} characters."]
+    if kind == Kind.FRESH_GUARANTEE:
+        if photo_count < 1:
+            errors["photos"] = ["A fresh-guarantee claim needs at least one photo of the problem."]
+        if not fresh_problem:
+            errors["fresh_problem"] = ["Say what is wrong: rotten, not as described, short weight or broken."]
+    if kind in (Kind.REFUND_ONLY, Kind.RETURN_REFUND, Kind.FRESH_GUARANTEE, Kind.COMPENSATION) and money <= 0:
+        errors.setdefault("amount", ["Enter the amount to refund (more than 0)."])
+    if errors:
+        raise ValidationError(errors)
+    return money
+
+
+def _check_against_order(order: Order, *, kind: str, items: Sequence[ClaimedItem], amount: Decimal) -> None:
+    """Items that exist with enough quantity left, and no more money than is left to refund."""
+    errors: dict[str, list[str]] = {}
+    by_id = {item.item_id: item for item in order.items}
+    for line in items:
+        item = by_id.get(line.item_id)
+        if item is None:
+            errors["items"] = [f"The order {order.number} has no item {line.item_id!r}."]
+        elif line.quantity > item.quantity - item.refunded_quantity:
+            errors["items"] = [f"At most {item.quantity - item.refunded_quantity} of {item.title} can be claimed."]
+    if RESOLUTION_OF_KIND.get(kind) == Resolution.REFUND and amount > order.amounts.refundable:
+        errors["amount"] = [f"At most {order.amounts.refundable} {order.currency} is left to refund on this order."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _order_category(order: Order | None, items: Sequence[ClaimedItem], ticket: Ticket) -> str:
+    if order is not None:
+        wanted = {i.item_id for i in items}
+        for item in order.items:
+            if (not wanted or item.item_id in wanted) and item.category:
+                return item.category
+    return ticket.order_product_category or (ticket.category.slug if ticket.category else "")
+
+
+def open_request(
+    *,
+    ticket_id: int,
+    kind: str,
+    items: Sequence[ClaimedItem] = (),
+    amount: object = "0",
+    reason: str = "",
+    fresh_problem: str = "",
+    order_number: str = "",
+    photos: Sequence[PreparedImage] = (),
+    attachment_ids: Sequence[int] = (),
+    opened_by: str = Opener.SHOPPER,
+    by: User | None = None,
+    client_key: str | None = None,
+    now: datetime | None = None,
+) -> OpenResult:
+    """Open an after-sales request on a ticket and decide it by policy at once.
+
+    Raises ValidationError (field errors, nothing written), Ticket.DoesNotExist, AfterSalesError
+    (a closed ticket) and ItemsAlreadyClaimed. The order is read from the order system before the
+    transaction; if it cannot be asked, the request goes to review. In policy: auto-approved and
+    sent for execution after commit. Otherwise: pending review, the ticket raised in its specialist
+    queue. The same client_key on the same ticket returns the first request (created=False).
+    """
+    reason = (reason or "").strip()
+    fresh_problem = fresh_problem or ""
+    photo_count = len(photos) + len(attachment_ids)
+    money = _clean(
+        kind=kind, items=items, amount=amount, reason=reason, fresh_problem=fresh_problem, photo_count=photo_count
+    )
+    ticket = Ticket.objects.select_related("shopper", "category").get(pk=ticket_id)
+    if client_key:
+        first = AfterSalesRequest.objects.filter(ticket=ticket, client_key=client_key).first()
+        if first is not None:
+            return OpenResult(first, created=False)
+    order_number = (order_number or ticket.order_number).strip()
+    if not order_number:
+        raise ValidationError({"order_number": ["Name the order (this inquiry has none)."]})
+    if attachment_ids:
+        found = set(
+            Attachment.objects.filter(
+                pk__in=attachment_ids, message__ticket=ticket, message__is_internal=False
+            ).values_list("pk", flat=True)
+        )
+        if found != set(attachment_ids):
+            raise ValidationError({"photo_ids": ["Name photos already sent on this inquiry."]})
+    order: Order | None
+    try:
+        order = get_order_system().get_order(order_number)
+    except OrderNotFound as exc:
+        raise ValidationError({"order_number": [f"No order {order_number}."]}) from exc
+    except OrderServiceUnavailable:
+        order = None  # decided by a person, who sees the order once the system is back
+    if order is not None:
+        _check_against_order(order, kind=kind, items=items, amount=money)
+    resolution = RESOLUTION_OF_KIND[kind]
+    if resolution == Resolution.RESHIP and order is not None and money == 0:
+        # The value of what is reshipped counts against the limits (nothing is paid).
+        prices = {i.item_id: i.unit_price for i in order.items}
+        money = sum((prices.get(i.item_id, Decimal(0)) * i.quantity for i in items), Decimal(0))
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shopper", "category").get(pk=ticket_id)
+        if ticket.status == TicketStatus.CLOSED:
+            raise AfterSalesError("This inquiry is closed: open a new one for this problem.")
+        category = _order_category(order, items, ticket)
+        stage = policies.stage_of(order) if order is not None else ""
+        policy = policy_for(category=category, stage=stage) if stage else None
+        snapshot = policy.snapshot() if policy is not None else None
+        facts = policies.Facts(
+            kind=kind,
+            resolution=resolution,
+            amount=money,
+            photo_count=photo_count,
+            stage=stage,
+            category=category,
+            order_matches_shopper=order is None or order.shopper_external_id == ticket.shopper.external_id,
+            hours_since_delivery=policies.hours_since_delivery(order, now) if order is not None else None,
+            standing=standing_of(shopper_id=ticket.shopper_id, account_created_at=ticket.shopper.created_at, now=now),
+        )
+        verdict = policies.decide(facts, snapshot)
+        status = RequestStatus.AUTO_APPROVED if verdict.automatic else RequestStatus.PENDING_REVIEW
+        check_transition(RequestStatus.REQUESTED, status)
+        evidence = None
+        if photos:
+            evidence = Message.objects.create(
+                ticket=ticket,
+                author_kind=AuthorKind.AGENT if opened_by == Opener.AGENT else AuthorKind.SHOPPER,
+                author=by if opened_by == Opener.AGENT else None,
+                body=reason or str(Kind(kind).label),
+                created_at=now,
+            )
+            store_images(message=evidence, images=photos)
+        elif attachment_ids:
+            evidence = Message.objects.filter(attachments__pk=attachment_ids[0]).first()
+        request = AfterSalesRequest(
+            ticket=ticket,
+            shopper_id=ticket.shopper_id,
+            kind=kind,
+            resolution=resolution,
+            status=status,
+            opened_by=opened_by,
+            opened_by_user=by,
+            client_key=client_key or None,
+            order_number=order_number,
+            currency=order.currency if order is not None else (ticket.order_currency or ""),
+            category_slug=category[:40],
+            stage=stage,
+            amount_requested=money,
+            amount_approved=money if verdict.automatic else None,
+            reason=reason,
+            fresh_problem=fresh_problem if kind == Kind.FRESH_GUARANTEE else "",
+            evidence=evidence,
+            photo_count=photo_count,
+            policy=policy,
+            policy_snapshot=snapshot or {},
+            rule=verdict.rule,
+            was_automatic=True if verdict.automatic else None,
+            decided_at=now if verdict.automatic else None,
+            created_at=now,
+        )
+        titles = {i.item_id: i.title for i in order.items} if order is not None else {}
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+                AfterSalesItem.objects.bulk_create(
+                    [
+                        AfterSalesItem(
+                            request=request,
+                            order_number=order_number,
+                            item_id=line.item_id,
+                            title=titles.get(line.item_id, "")[:200],
+                            quantity=line.quantity,
+                            claim=_claim_of(resolution),
+                        )
+                        for line in items
+                    ]
+                )
+        except IntegrityError as exc:
+            if client_key:
+                first = AfterSalesRequest.objects.filter(ticket=ticket, client_key=client_key).first()
+                if first is not None:  # a racing retry of the same call won
+                    return OpenResult(first, created=False)
+            raise ItemsAlreadyClaimed(
+                "These items of the order already have an open or paid after-sales request."
+            ) from exc
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.AUTO_APPROVE if verdict.automatic else DecisionAction.REVIEW,
+            rule=verdict.rule,
+            detail=verdict.detail[:500],
+            actor=None,
+            amount=money,
+            created_at=now,
+        )
+        events = [_event(REQUESTED, request)]
+        if verdict.automatic:
+            events.append(_event(APPROVED, request))
+            _enqueue_execution(request.pk)
+        else:
+            _queue_for_review(ticket, request)
+        emit_many(events)
+        notify_ticket_changed(ticket, kind="status")
+    return OpenResult(request, created=True)
+
+
+def _claim_of(resolution: str) -> str:
+    return ClaimKind.RESHIP if resolution == Resolution.RESHIP else ClaimKind.REFUND
+
+
+def _queue_for_review(ticket: Ticket, request: AfterSalesRequest) -> None:
+    """To the ticket's specialist queue at a raised priority; a resolved ticket is reopened there.
+    The caller holds the ticket's row lock."""
+    raised = max(ticket.priority, settings.AFTERSALES_REVIEW_PRIORITY)
+    fields = []
+    if raised != ticket.priority:
+        ticket.priority = raised
+        fields.append("priority")
+    if ticket.status == TicketStatus.RESOLVED and ticket.queue is not None:
+        fields += set_status(ticket, TicketStatus.QUEUED)
+        ticket.assigned_agent = None
+        ticket.resolved_at = None
+        fields += ["assigned_agent", "resolved_at"]
+    if fields:
+        ticket.save(update_fields=sorted(set(fields)))
+    if ticket.queue is not None:
+        RoutingDecision.objects.create(
+            ticket=ticket,
+            kind=RoutingDecision.Kind.REQUEUE if ticket.status == TicketStatus.QUEUED else RoutingDecision.Kind.ROUTE,
+            queue=ticket.queue,
+            reason=f"after-sales request #{request.pk} needs review ({request.rule}); priority {raised}"[:300],
+        )
+        if ticket.status == TicketStatus.QUEUED:
+            enqueue_dispatch(ticket.queue)
+
+
+def _event(type: str, request: AfterSalesRequest, **extra: Any) -> Event:
+    return Event(
+        type=type,
+        ticket_id=request.ticket_id,
+        data={
+            "request_id": request.pk,
+            "public_id": str(request.public_id),
+            "ticket_id": request.ticket_id,
+            "kind": request.kind,
+            "resolution": request.resolution,
+            "status": request.status,
+            "order_number": request.order_number,
+            "items": [{"item_id": i.item_id, "quantity": i.quantity} for i in request.items.all()]
+            if request.pk
+            else [],
+            "amount_requested": str(request.amount_requested),
+            "amount_approved": None if request.amount_approved is None else str(request.amount_approved),
+            "currency": request.currency,
+            "rule": request.rule,
+            "automatic": bool(request.was_automatic),
+            **extra,
+        },
+    )
+
+
+def _enqueue_execution(request_id: int) -> None:
+    from aftersales.tasks import execute_request as task
+
+    # After commit, so the worker reads the approved row; the sweep repairs a publish lost here.
+    transaction.on_commit(lambda: task.delay(request_id), robust=True)
+
+
+# --- Agents' resolutions ----------------------------------------------------------------------------
+
+
+def _lock(request_id: int) -> AfterSalesRequest:
+    request = (
+        AfterSalesRequest.objects.select_for_update(of=("self",))
+        .select_related("ticket__shopper")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise AfterSalesRequest.DoesNotExist(f"No after-sales request {request_id}")
+    return request
+
+
+def approve_request(
+    *, request_id: int, by: User, amount: object | None = None, resolution: str | None = None, note: str = ""
+) -> AfterSalesRequest:
+    """Approve a request waiting for a decision: in full (amount None), partly, or resolved another
+    way (a reship, a coupon). Atomic; the row lock makes two agents clicking at once one approval
+    (the second gets AfterSalesError). An agent above their approval limit records the first
+    approval and the request waits for a supervisor's (pending_supervisor); a supervisor's
+    approval is final but never the second approval of their own first one."""
+    errors: dict[str, list[str]] = {}
+    chosen_amount = _money(amount, "amount", errors) if amount not in (None, "") else None
+    if resolution is not None and resolution not in Resolution.values:
+        errors["resolution"] = [f"Choose one of: {', '.join(Resolution.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.status not in AWAITING_DECISION:
+            raise AfterSalesError(_already(request))
+        supervisor = is_supervisor(by)
+        if request.status == RequestStatus.PENDING_SUPERVISOR:
+            if not supervisor:
+                raise AfterSalesError("This request waits for a supervisor's second approval.")
+            if request.first_approver_id == by.pk:
+                raise AfterSalesError("The second approval must come from another person.")
+            # The supervisor confirms what the first approver chose (amount and resolution).
+            chosen_amount, resolution = None, None
+        new_resolution = resolution or request.resolution
+        pay = chosen_amount if chosen_amount is not None else request.amount_to_pay
+        if new_resolution == Resolution.REFUND and pay > request.amount_requested:
+            raise ValidationError({"amount": [f"At most the {request.amount_requested} asked for."]})
+        if new_resolution != Resolution.RESHIP and pay <= 0:
+            raise ValidationError({"amount": ["More than 0."]})
+        if new_resolution != request.resolution:
+            _change_resolution(request, new_resolution)
+        request.amount_approved = pay
+        limit = approval_limit_of(by)
+        needs_second = (
+            request.status == RequestStatus.PENDING_REVIEW
+            and not supervisor
+            and new_resolution != Resolution.RESHIP
+            and pay > limit
+        )
+        if needs_second:
+            check_transition(request.status, RequestStatus.PENDING_SUPERVISOR)
+            request.status = RequestStatus.PENDING_SUPERVISOR
+            request.first_approver = by
+            request.rule = "above_agent_limit"
+            action, detail = DecisionAction.NEEDS_SECOND_APPROVAL, f"{pay} is above {by.username}'s limit of {limit}"
+        else:
+            check_transition(request.status, RequestStatus.APPROVED)
+            second = request.status == RequestStatus.PENDING_SUPERVISOR
+            request.status = RequestStatus.APPROVED
+            request.rule = (
+                "supervisor_second_approval"
+                if second
+                else ("supervisor_approved" if supervisor else "agent_within_limit")
+            )
+            request.was_automatic = False
+            request.decided_at = now
+            request.decided_by = by
+            action, detail = DecisionAction.APPROVE, note[:500]
+        request.save()
+        AfterSalesDecision.objects.create(
+            request=request, action=action, rule=request.rule, detail=detail[:500], actor=by, amount=pay, created_at=now
+        )
+        if request.status == RequestStatus.APPROVED:
+            emit_many([_event(APPROVED, request, by=by.username)])
+            _enqueue_execution(request.pk)
+        notify_ticket_changed(request.ticket, kind="status")
+    return request
+
+
+def _change_resolution(request: AfterSalesRequest, resolution: str) -> None:
+    """A reship or a coupon instead of what was asked: the items' claim follows (a reship claims
+    them as reshipped; a refund or coupon as refunded), still under the unique constraint."""
+    claim = _claim_of(resolution)
+    try:
+        with transaction.atomic():
+            request.items.filter(active=True).update(claim=claim)
+    except IntegrityError as exc:
+        raise ItemsAlreadyClaimed("Another request already claims these items for that resolution.") from exc
+    request.resolution = resolution
+
+
+def _already(request: AfterSalesRequest) -> str:
+    return f"This request is already {request.get_status_display()}."
+
+
+def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> AfterSalesRequest:
+    """Deny a request waiting for a decision (or one that failed): a reason from the list plus
+    free text, told to the shopper in their language as a message on the inquiry. Releases the
+    items (they may be claimed again). Atomic; a second deny gets AfterSalesError."""
+    text = (text or "").strip()
+    errors: dict[str, list[str]] = {}
+    if reason not in DenialReason.values:
+        errors["reason"] = [f"Choose one of: {', '.join(DenialReason.values)}."]
+    if reason == DenialReason.OTHER and not text:
+        errors["text"] = ["Say why in a few words."]
+    if len(text) > DENIAL_TEXT_MAX_LENGTH:
+        errors["text"] = [f"Ensure this field has no more than {DENIAL_TEXT_MAX_LENGTH} characters."]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.status not in (*AWAITING_DECISION, RequestStatus.FAILED):
+            raise AfterSalesError(_already(request))
+        check_transition(request.status, RequestStatus.DENIED)
+        request.status = RequestStatus.DENIED
+        request.denial_reason = reason
+        request.denial_text = text
+        request.rule = f"denied:{reason}"
+        request.was_automatic = False
+        request.decided_at = now
+        request.decided_by = by
+        request.save()
+        request.items.update(active=False)
+        AfterSalesDecision.objects.create(
+            request=request, action=DecisionAction.DENY, rule=request.rule, detail=text[:500], actor=by, created_at=now
+        )
+        _tell_shopper(request, _denial_message(request))
+        emit_many([_event(DENIED, request, reason=reason, text=text, by=by.username)])
+        notify_ticket_changed(request.ticket, kind="message")
+    return request
+
+
+def retry_request(*, request_id: int, by: User) -> AfterSalesRequest:
+    """Send a failed request to the order system again, with the same idempotency key: if the
+    first attempt did pay (its answer was lost), the order system answers with that payment."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.status != RequestStatus.FAILED:
+            raise AfterSalesError(_already(request))
+        check_transition(request.status, RequestStatus.APPROVED)
+        request.status = RequestStatus.APPROVED
+        request.save(update_fields=["status", "updated_at"])
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.RETRY,
+            rule="retry",
+            actor=by,
+            detail=request.last_error,
+            created_at=now,
+        )
+        _enqueue_execution(request.pk)
+        notify_ticket_changed(request.ticket, kind="status")
+    return request
+
+
+# --- Execution through the order system ------------------------------------------------------------
+
+
+def execute_request(*, request_id: int, now: datetime | None = None) -> str:
+    """Carry out an approved request through the order system. Idempotent; called by the task.
+
+    1. Claim it (row lock): auto_approved/approved → executing, or an `executing` one whose
+       attempt is older than AFTERSALES_EXECUTING_STALE_SECONDS (its worker died). Anything else:
+       nothing to do (a retried or duplicate task).
+    2. Call the order system outside any transaction, with the request's idempotency key: a second
+       call, whoever makes it, is answered with the first result and pays nothing.
+    3. Record done or failed (only if still executing); failures stay visible and retryable.
+    Returns the status it leaves.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS)
+    with transaction.atomic():
+        request = AfterSalesRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+        if request is None:
+            return "missing"
+        if request.status in TO_EXECUTE:
+            check_transition(request.status, RequestStatus.EXECUTING)
+            request.status = RequestStatus.EXECUTING
+        elif not (
+            request.status == RequestStatus.EXECUTING and request.executing_since and request.executing_since < stale
+        ):
+            return str(request.status)
+        request.executing_since = now
+        request.attempts += 1
+        request.save(update_fields=["status", "executing_since", "attempts", "updated_at"])
+        AfterSalesDecision.objects.create(
+            request=request, action=DecisionAction.EXECUTE, rule=f"attempt {request.attempts}", created_at=now
+        )
+    items = [ItemLine(item_id=i.item_id, quantity=i.quantity) for i in request.items.filter(active=True)]
+    try:
+        reference, detail = _call_order_system(request, items)
+    except (OrderServiceUnavailable, OrderActionRejected, OrderNotFound) as exc:
+        return _finish(request_id, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # never leave it silently "executing" nor call it done
+        logger.exception("After-sales request %s failed in execution", request_id)
+        return _finish(request_id, error=f"{type(exc).__name__}: {exc}")
+    return _finish(request_id, reference=reference, detail=detail)
+
+
+def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tuple[str, str]:
+    system = get_order_system()
+    reason = f"after-sales {request.kind} #{request.pk}"
+    if request.resolution == Resolution.REFUND:
+        refund = system.refund(
+            order_number=request.order_number,
+            items=items,
+            amount=request.amount_to_pay,
+            idempotency_key=request.execution_key,
+            reason=reason,
+        )
+        return refund.refund_id, f"refund {refund.status}{' (replayed)' if refund.replayed else ''}"
+    if request.resolution == Resolution.RESHIP:
+        reship = system.reship(
+            order_number=request.order_number, items=items, idempotency_key=request.execution_key, reason=reason
+        )
+        return reship.reshipment_id, f"reshipment {reship.status}{' (replayed)' if reship.replayed else ''}"
+    coupon = system.issue_coupon(
+        order_number=request.order_number,
+        amount=request.amount_to_pay,
+        idempotency_key=request.execution_key,
+        reason=reason,
+    )
+    return coupon.coupon_code, f"coupon{' (replayed)' if coupon.replayed else ''}"
+
+
+def _finish(request_id: int, *, reference: str = "", detail: str = "", error: str = "") -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.status != RequestStatus.EXECUTING:
+            return str(request.status)  # another attempt finished it first
+        target = RequestStatus.FAILED if error else RequestStatus.DONE
+        check_transition(request.status, target)
+        request.status = target
+        if error:
+            request.last_error = error[:500]
+        else:
+            request.result_reference = reference[:80]
+            request.done_at = now
+            request.last_error = ""
+        request.save()
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.FAIL if error else DecisionAction.DONE,
+            rule="order_system",
+            detail=(error or detail)[:500],
+            created_at=now,
+        )
+        if error:
+            emit_many([_event(FAILED, request, error=request.last_error)])
+            notify_ticket_changed(request.ticket, kind="status")
+        else:
+            _tell_shopper(request, _done_message(request))
+            emit_many([_event(EXECUTED, request, reference=request.result_reference)])
+            notify_ticket_changed(request.ticket, kind="message")
+    return str(request.status)
+
+
+def requests_to_recover(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Approved requests whose execution task was lost (older than the grace period) and
+    executing ones whose worker died (older than the stale time). One indexed query."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=settings.AFTERSALES_EXECUTION_GRACE_SECONDS)
+    stale = now - timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS)
+    return list(
+        AfterSalesRequest.objects.filter(
+            Q(status__in=TO_EXECUTE, updated_at__lt=grace)
+            | Q(status=RequestStatus.EXECUTING, executing_since__lt=stale)
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- Words to the shopper, in their language ------------------------------------------------------
+
+
+def _tell_shopper(request: AfterSalesRequest, body: str) -> None:
+    Message.objects.create(ticket=request.ticket, author_kind=AuthorKind.SYSTEM, body=body)
+
+
+def _language_of(request: AfterSalesRequest) -> str:
+    return "zh-hans" if (request.ticket.shopper.language or "").startswith("zh") else "en"
+
+
+def _denial_message(request: AfterSalesRequest) -> str:
+    with translation.override(_language_of(request)):
+        head = _("Your after-sales request (%(kind)s, order %(order)s) was not approved: %(reason)s.") % {
+            "kind": Kind(request.kind).label,
+            "order": request.order_number,
+            "reason": DenialReason(request.denial_reason).label,
+        }
+        return f"{head}\n{request.denial_text}" if request.denial_text else str(head)
+
+
+def _done_message(request: AfterSalesRequest) -> str:
+    with translation.override(_language_of(request)):
+        amount = f"{request.amount_to_pay} {request.currency}".strip()
+        if request.resolution == Resolution.REFUND:
+            text = _("Your refund of %(amount)s for order %(order)s has been paid.")
+        elif request.resolution == Resolution.RESHIP:
+            text = _("The replacement for order %(order)s is on its way.")
+        else:
+            text = _("A coupon worth %(amount)s has been added to your account (order %(order)s).")
+        return str(text % {"amount": amount, "order": request.order_number})
+
+
+def is_fresh(category: str) -> bool:
+    return category in FRESH_CATEGORIES

@@ -1,0 +1,21 @@
+"""The shopper page's after-sales block: {% aftersales_for_shopper ticket %} (shop templates)."""
+
+from typing import Any
+
+from django import template
+
+from aftersales.models import RequestStatus
+from aftersales.selectors import requests_of_ticket
+from tickets.models import TicketStatus
+
+register = template.Library()
+
+
+@register.inclusion_tag("aftersales/_shop_block.html", takes_context=True)
+def aftersales_for_shopper(context: template.Context, ticket: Any) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "requests": list(requests_of_ticket(ticket.id)),
+        "can_open": bool(ticket.order_number) and ticket.status != TicketStatus.CLOSED,
+        "S": RequestStatus,
+    }

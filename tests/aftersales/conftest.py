@@ -1,0 +1,98 @@
+"""After-sales personas and rigs: the reference storefront order service on loopback (real HTTP)
+with the console's adapter pointed at it; Zhao, who bought cherries two days ago; Tom, the
+fresh-food specialist who may approve up to 1,500 alone; supervisor Sam."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from aftersales.models import ApprovalLimit
+from orders.reference import ReferenceOrderService, _order
+from teams.models import AgentProfile
+from tests.console.conftest import _agent
+from tests.factories import ShopperFactory, TicketFactory, queue
+from tests.orders.conftest import (  # noqa: F401  (the order service rig and personas)
+    _fresh_order_systems,
+    ana,
+    browser,
+    console_orders,
+    console_server,
+    expect,
+    order_service,
+    sam,
+    screenshots,
+    signed_in,
+)
+from tickets.models import Shopper, Ticket, TicketStatus
+
+CHERRIES_ORDER = "JD20261101003"  # shopper-003: cherries (item 1, 268.00) and blueberries (item 2, 59.90)
+BIG_FRESH_ORDER = "JD20261105500"  # shopper-003 too: a 1,288.00 seafood box (item 1), delivered this morning
+
+
+@pytest.fixture
+def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderService:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The reference service, with Zhao's big fresh order added. Lookups get 2 s (the product's
+    default): the browser tests' page loads share two busy cores with the service."""
+    settings.ORDER_API_TIMEOUT = 2.0
+    console_orders.add_order(
+        _order(
+            timezone.now(),
+            number=BIG_FRESH_ORDER,
+            shopper="shopper-003",
+            placed_days_ago=1.8,
+            state="delivered",
+            items=[("FF-CRAB-BOX", "阳澄湖大闸蟹礼盒 8只", "fresh_food", 1, "1288.00")],
+        )
+    )
+    return console_orders
+
+
+@pytest.fixture
+def zhao(db: None) -> Shopper:
+    """Zhao (赵先生): seed_demo's shopper-003, a fresh-food regular (account a year old)."""
+    shopper = ShopperFactory(external_id="shopper-003", name="赵先生", language="zh")
+    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timezone.timedelta(days=365))
+    shopper.refresh_from_db()
+    return shopper
+
+
+@pytest.fixture
+def tom(db: None) -> AgentProfile:
+    """Agent Tom: fresh food and flowers; may approve up to 1,500.00 alone."""
+    profile = _agent("tom", ["fresh_food", "flowers"], languages=["zh", "en"])
+    ApprovalLimit.objects.create(user=profile.user, max_amount=Decimal("1500.00"))
+    return profile
+
+
+@pytest.fixture
+def fang(db: None) -> AgentProfile:
+    """Agent Fang: fresh food, with the default approval limit (AFTERSALES_DEFAULT_APPROVAL_LIMIT)."""
+    return _agent("fang", ["fresh_food"], languages=["zh"])
+
+
+@pytest.fixture
+def zhaos_ticket(zhao: Shopper, tom: AgentProfile) -> Ticket:
+    """Zhao writes that half the cherries are rotten; Tom holds the ticket."""
+    return TicketFactory(
+        shopper=zhao,
+        body="车厘子收到一半都烂了，坏果包赔吗？",
+        status=TicketStatus.ASSIGNED,
+        queue=queue("fresh_food"),
+        assigned_agent=tom.user,
+        order_number=CHERRIES_ORDER,
+        order_product_category="fresh_food",
+    )
+
+
+@pytest.fixture
+def big_order_ticket(zhao: Shopper) -> Ticket:
+    """Zhao's crabs arrived dead; the ticket waits in the fresh-food queue."""
+    return TicketFactory(
+        shopper=zhao,
+        body="大闸蟹到了全死了",
+        status=TicketStatus.QUEUED,
+        queue=queue("fresh_food"),
+        order_number=BIG_FRESH_ORDER,
+        order_product_category="fresh_food",
+    )

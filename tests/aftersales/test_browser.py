@@ -1,0 +1,167 @@
+"""In a real browser (Debian's Chromium) against the product on uvicorn, at phone and desktop
+width, in English and Chinese: Zhao claims "half the cherries are rotten" with a photo from his
+inquiry's page and is refunded at once within policy; his dead crabs, above the automatic limit,
+go to Tom, who approves them in one action with a confirmation; Zhao's page shows both outcomes.
+Screenshots go to /work/shots/aftersales/ (else var/screenshots)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from aftersales.models import AfterSalesRequest, RequestStatus
+from tests.aftersales.conftest import BIG_FRESH_ORDER, CHERRIES_ORDER
+from tests.factories import TicketFactory, queue
+from tests.orders.test_browser import signed_in_page
+from tests.photos import jpeg_with_location
+from tickets.links import make_access_token
+from tickets.models import TicketStatus
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("eager_celery", "postgres"),
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
+]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SHOTS = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/work/shots/aftersales"))
+TEXT = {
+    "en": {
+        "locale": "en-US",
+        "report": "Report a problem with this order",
+        "fresh": "Fresh guarantee claim",
+        "send": "Send",
+        "refunded": "Refunded",
+        "reviewing": "A specialist is looking at your request.",
+        "approve": "Approve 1288.00",
+        "confirm": "Confirm",
+        "limit": "You may approve up to 1500.00 alone",
+    },
+    "zh": {
+        "locale": "zh-CN",
+        "report": "申请售后",
+        "fresh": "坏果包赔",
+        "send": "发送",
+        "refunded": "已退款",
+        "reviewing": "专员正在审核您的申请。",
+        "approve": "同意退款 1288.00",
+        "confirm": "确认",
+        "limit": "您可独立审批 1500.00 以内的金额",
+    },
+}
+
+
+@pytest.fixture
+def shots(screenshots: Path) -> Path:
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        return SHOTS
+    except OSError:
+        return screenshots
+
+
+def claim(page, expect, base, ticket, t, *, amount: str, reason: str, photo: Path, shot: Path) -> None:
+    page.goto(f"{base}/shop/access/{make_access_token(ticket.id)}/")
+    page.get_by_role("link", name=t["report"]).click()
+    page.get_by_label(t["fresh"]).check()
+    page.locator("#problem_qty_1").fill("1")
+    page.locator("#problem_fresh_problem").select_option("rotten")
+    page.locator("#problem_amount").fill(amount)
+    page.locator("#problem_reason").fill(reason)
+    page.locator("#problem_photos").set_input_files(str(photo))
+    page.screenshot(path=str(shot), full_page=True)
+    page.locator("#problem-form").get_by_role("button", name=t["send"]).click()
+    expect(page.locator("#aftersales")).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_rotten_cherries_are_refunded_at_once_and_dead_crabs_in_one_click_by_tom(
+    console_server, browser, expect, shots, orders, zhao, tom, tmp_path, lang, size
+) -> None:
+    t = TEXT[lang]
+    viewport = PHONE if size == "phone" else DESKTOP
+    name = f"{lang}-{size}"
+    zhao.language = "zh" if lang == "zh" else "en"
+    zhao.save()
+    cherries = TicketFactory(
+        shopper=zhao,
+        body="Half the cherries arrived rotten." if lang == "en" else "车厘子收到一半都烂了",
+        status=TicketStatus.ASSIGNED,
+        queue=queue("fresh_food"),
+        assigned_agent=tom.user,
+        order_number=CHERRIES_ORDER,
+    )
+    crabs = TicketFactory(
+        shopper=zhao,
+        body="The crabs were all dead." if lang == "en" else "大闸蟹到了全死了",
+        status=TicketStatus.ASSIGNED,
+        queue=queue("fresh_food"),
+        assigned_agent=tom.user,
+        order_number=BIG_FRESH_ORDER,
+    )
+    photo = tmp_path / "rotten.jpg"
+    photo.write_bytes(jpeg_with_location())
+    shopper = browser.new_page(viewport=viewport, locale=t["locale"], is_mobile=size == "phone")
+    try:
+        # 1. The cherries: within policy, refunded without review.
+        claim(
+            shopper,
+            expect,
+            console_server,
+            cherries,
+            t,
+            amount="134.00",
+            reason="一半都烂了",
+            photo=photo,
+            shot=shots / f"{name}-1-claim-form.png",
+        )
+        expect(shopper.locator("#aftersales .as-done")).to_contain_text(t["refunded"], timeout=5_000)
+        shopper.screenshot(path=str(shots / f"{name}-2-cherries-refunded.png"), full_page=True)
+        assert [r["amount"] for r in orders.refunds] == ["134.00"]
+
+        # 2. The crabs: 1,288.00 is above the automatic limit, so a specialist decides.
+        claim(
+            shopper,
+            expect,
+            console_server,
+            crabs,
+            t,
+            amount="1288.00",
+            reason="全死了",
+            photo=photo,
+            shot=shots / f"{name}-3-crabs-form.png",
+        )
+        expect(shopper.locator("#aftersales .as-pending_review")).to_contain_text(t["reviewing"])
+        shopper.screenshot(path=str(shots / f"{name}-4-crabs-waiting.png"), full_page=True)
+        request = AfterSalesRequest.objects.get(ticket=crabs)
+        assert request.rule == "amount_above_limit"
+
+        # 3. Tom sees the evidence and approves in one click, with a confirmation.
+        console = signed_in_page(browser, console_server, tom.user, t["locale"], viewport)
+        try:
+            console.goto(f"{console_server}/console/tickets/{crabs.id}/")
+            panel = console.locator(f"#aftersales-{request.id}")
+            expect(console.locator("#approval-limit")).to_contain_text(t["limit"])
+            expect(panel.locator(".as-rule")).to_have_text("amount_above_limit")
+            expect(panel.locator(".as-evidence img, .as-evidence .photo-pending").first).to_be_visible()
+            panel.get_by_text(t["approve"]).click()
+            console.screenshot(path=str(shots / f"{name}-5-tom-confirms.png"), full_page=True)
+            panel.get_by_role("button", name=t["confirm"], exact=True).click()
+            expect(console.locator(f"#aftersales-{request.id}")).to_have_attribute(
+                "data-status", RequestStatus.DONE, timeout=5_000
+            )
+            console.screenshot(path=str(shots / f"{name}-6-tom-done.png"), full_page=True)
+        finally:
+            console.context.close()
+        assert [r["amount"] for r in orders.refunds] == ["134.00", "1288.00"]
+
+        # 4. Zhao sees both outcomes on his pages.
+        shopper.goto(f"{console_server}/shop/inquiries/{crabs.id}/")
+        expect(shopper.locator("#aftersales .as-done")).to_contain_text(t["refunded"], timeout=5_000)
+        shopper.screenshot(path=str(shots / f"{name}-7-crabs-refunded.png"), full_page=True)
+        shopper.goto(f"{console_server}/shop/inquiries/{cherries.id}/")
+        expect(shopper.locator("#aftersales .as-done")).to_contain_text(t["refunded"])
+    finally:
+        shopper.context.close()
