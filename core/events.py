@@ -42,6 +42,11 @@ def unsubscribe(name: str) -> None:
     _subscribers.pop(name, None)
 
 
+def subscriber_names() -> frozenset[str]:
+    """Who is subscribed now (what the apps registered at start-up)."""
+    return frozenset(_subscribers)
+
+
 def emit(type: str, *, data: Mapping[str, Any], ticket_id: int | None = None) -> None:
     """Record one event. Call inside the transaction that made the change."""
     emit_many([Event(type=type, data=data, ticket_id=ticket_id)])

@@ -19,8 +19,8 @@ from callbacks.selectors import (
     notification_failures_by_queue,
 )
 from callbacks.services import dispatch_due_callbacks, retry_failed_notification, send_due_notifications
-from tests.callbacks.conftest import at_shanghai
 from tests.factories import queue
+from tests.helpers import at_shanghai
 
 pytestmark = [pytest.mark.django_db]
 

@@ -5,7 +5,7 @@ import pytest
 from callbacks import tasks
 from callbacks.models import Notification, NotificationStatus
 from callbacks.services import DispatchRun
-from tests.callbacks.conftest import at_shanghai
+from tests.helpers import at_shanghai
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 

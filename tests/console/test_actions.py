@@ -8,11 +8,11 @@ from routing.models import Assignment
 from routing.services import set_agent_status
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import category, queue
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import AuthorKind, Message, TicketStatus
 from tickets.states import InvalidTransition
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_ana_replies_to_the_shopper_and_sees_her_reply_in_the_conversation(signed_in, ana, inquiry) -> None:

@@ -33,10 +33,10 @@ from console.push import (
 from routing.services import add_shopper_message, set_agent_status
 from teams.models import AgentStatus
 from tests.factories import UserFactory, queue
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 MEMORY_LAYER = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
 

@@ -8,10 +8,10 @@ from django.contrib.auth.models import Permission
 
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import UserFactory
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def profile(agent: AgentProfile) -> AgentProfile:
