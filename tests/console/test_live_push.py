@@ -36,7 +36,9 @@ from tests.factories import UserFactory, queue
 from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # hints are merged and sent from another thread
 
 MEMORY_LAYER = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
 

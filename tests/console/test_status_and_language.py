@@ -36,12 +36,13 @@ def test_ana_steps_away_from_the_header_and_new_tickets_wait_for_her(signed_in, 
     assert refreshed(inquiry()).status == TicketStatus.QUEUED
 
 
-def test_coming_back_online_pulls_the_waiting_work(signed_in, ana, inquiry) -> None:
+def test_coming_back_online_pulls_the_waiting_work(signed_in, ana, inquiry, after_commit) -> None:
     client = signed_in(ana)
     client.post("/console/status/", {"status": "away"})
     waiting = inquiry()
 
-    client.post("/console/status/", {"status": "online"})
+    with after_commit():
+        client.post("/console/status/", {"status": "online"})
 
     assert refreshed(waiting).assigned_agent == ana.user
     assert "1 / 3 open" in client.get("/console/").text
