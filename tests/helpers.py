@@ -239,3 +239,10 @@ def notification_keys() -> list[str]:
     from callbacks.models import Notification
 
     return sorted(Notification.objects.values_list("idempotency_key", flat=True))
+
+
+def query_budget(*, postgresql: int, sqlite: int) -> int:
+    """The exact query count of a hot-path step on this database: PostgreSQL writes a batch in
+    one statement where SQLite needs one per table, so each has its own (both counts include the
+    SAVEPOINTs of the test's transaction). A change in either number is a change to review."""
+    return postgresql if connection.vendor == "postgresql" else sqlite

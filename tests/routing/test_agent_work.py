@@ -17,7 +17,7 @@ from routing.services import (
 )
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import category, queue
-from tests.helpers import refreshed
+from tests.helpers import query_budget, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,9 @@ def load(agent: AgentProfile) -> int:
     return AgentProfile.objects.get(pk=agent.pk).active_ticket_count
 
 
-def test_resolving_frees_capacity_and_pulls_the_next_waiting_ticket(ana, inquiry, after_commit) -> None:
+def test_resolving_frees_capacity_and_pulls_the_next_waiting_ticket(
+    ana, inquiry, after_commit, django_assert_num_queries
+) -> None:
     AgentProfile.objects.filter(pk=ana.pk).update(capacity=1)
     first, waiting = inquiry(), inquiry()
     assert refreshed(waiting).status == TicketStatus.QUEUED
@@ -36,7 +38,10 @@ def test_resolving_frees_capacity_and_pulls_the_next_waiting_ticket(ana, inquiry
         reply_to_shopper(ticket_id=first.id, by=ana.user, body="您好，已为您登记换货")
     assert refreshed(first).status == TicketStatus.WAITING_ON_SHOPPER
     assert refreshed(first).first_response_at is not None
-    with after_commit():
+    with (
+        django_assert_num_queries(query_budget(postgresql=23, sqlite=26)),
+        after_commit(),
+    ):  # the resolve and the pull of the next
         resolve_ticket(ticket_id=first.id, by=ana.user)
 
     assert refreshed(first).status == TicketStatus.RESOLVED
@@ -69,14 +74,16 @@ def test_going_offline_returns_unanswered_tickets_to_the_front_of_the_queue(ana,
     assert refreshed(unanswered).assigned_agent == bo.user
 
 
-def test_a_shopper_asking_for_a_person_jumps_the_queue_and_is_assigned_at_once(ana, inquiry, after_commit) -> None:
+def test_a_shopper_asking_for_a_person_jumps_the_queue_and_is_assigned_at_once(
+    ana, inquiry, after_commit, django_assert_num_queries
+) -> None:
     AgentProfile.objects.filter(pk=ana.pk).update(capacity=1)
     busy = inquiry()
     older = inquiry()
     impatient = inquiry()
     assert refreshed(impatient).status == TicketStatus.QUEUED
 
-    with after_commit():
+    with django_assert_num_queries(query_budget(postgresql=16, sqlite=16)), after_commit():
         request_handoff(ticket_id=impatient.id)
     assert refreshed(impatient).priority > refreshed(older).priority
 

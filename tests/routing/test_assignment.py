@@ -10,14 +10,16 @@ from routing.models import Assignment, AssignmentReason, RoutingDecision
 from routing.services import dispatch_queue, set_agent_status, sweep_waiting_tickets
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import AgentFactory, UserFactory, queue
-from tests.helpers import refreshed
+from tests.helpers import query_budget, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_jewelry_inquiry_goes_to_the_jewelry_specialist(ana, mei, inquiry) -> None:
-    ticket = refreshed(inquiry())
+def test_a_jewelry_inquiry_goes_to_the_jewelry_specialist(ana, mei, inquiry, django_assert_num_queries) -> None:
+    # Intake, classification, routing and assignment of one inquiry, configuration read cold.
+    with django_assert_num_queries(query_budget(postgresql=19, sqlite=26)):
+        ticket = refreshed(inquiry())
 
     assert ticket.status == TicketStatus.ASSIGNED
     assert ticket.queue.slug == "jewelry"

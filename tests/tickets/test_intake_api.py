@@ -1,17 +1,24 @@
 """A storefront opens inquiries through the API; bad input is refused field by field."""
 
+from typing import Any
+
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from tests.helpers import INTAKE_URL, VALID_INQUIRY, inquiry_payload
+from tests.helpers import INTAKE_URL, VALID_INQUIRY, inquiry_payload, query_budget
 from tickets.models import Message, Shopper, Ticket, TicketStatus
 
 
 @pytest.mark.django_db
-def test_it_accepts_an_inquiry_and_saves_shopper_ticket_and_first_message(storefront_client: APIClient) -> None:
-    response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
+def test_it_accepts_an_inquiry_and_saves_shopper_ticket_and_first_message(
+    storefront_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(
+        query_budget(postgresql=8, sqlite=10)
+    ):  # token, role and categories read cold; then the write
+        response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
 
     assert response.status_code == 201, response.data
     ticket = Ticket.objects.get(pk=response.data["id"])
