@@ -90,8 +90,8 @@ def test_real_workers_racing_then_one_killed_mid_assignment_loses_nothing(start_
     make_waiting_tickets(400)
     make_agents(60, capacity=5)  # 300 slots for 400 tickets
     jewelry = queue("jewelry")
-    first = start_worker(queues=[jewelry.celery_queue], concurrency=4)
-    second = start_worker(queues=[jewelry.celery_queue], concurrency=4)
+    first = start_worker(queues=[jewelry.celery_queue], concurrency=2)
+    second = start_worker(queues=[jewelry.celery_queue], concurrency=2)
 
     for _ in range(40):
         celery_app.signature("routing.dispatch_queue", args=[jewelry.id], queue=jewelry.celery_queue).apply_async()
