@@ -7,7 +7,7 @@ trade-off: a client can fit up to twice the limit into the two seconds around a 
 When the cache cannot be reached the request is let through (and logged): a throttle must not
 turn a Redis hiccup into lost inquiries.
 
-A round trip to Redis per request was a tenth of an inquiry's cost, so a process counts a block
+A round trip to Redis per request is a real share of an inquiry's cost, so a process counts a block
 of requests at once (1/LEASE_DIVISOR of the limit, at least 1) and spends it locally; it goes
 back to Redis when the block is spent or the window turns. The total counted never exceeds the
 limit's worth of grants: a process is granted only the part of its block that fits. The cost is

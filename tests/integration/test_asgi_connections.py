@@ -3,8 +3,8 @@ core.caching.RedisCache).
 
 Under ASGI Django runs each request's code on a thread of its own. Without a pool, a persistent
 connection is kept per thread and never reused, so every request opened a PostgreSQL connection
-(and a Redis one, through a cache object per thread): ~130 requests/s at most on 2 cores, and
-connections left to the garbage collector. This test serves real inquiries through the product's
+(and a Redis one, through a cache object per thread), which capped intake and left connections
+to the garbage collector. This test serves real inquiries through the product's
 ASGI entry point in a uvicorn process and counts the connections it opened.
 """
 
