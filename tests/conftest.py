@@ -82,6 +82,36 @@ def start_worker(postgres: None, redis_broker: str) -> Iterator[Callable[..., Wo
         worker.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[WorkerProcess]:
+    """One real `celery worker` on every queue for a whole test module, for tests that only need
+    work done by another process. Module-wide, not session-wide: a worker on every queue must not
+    outlive its module and take the tasks of another module's own workers (start_worker)."""
+    from cxconsole.celery import app as celery_app
+    from routing.selectors import celery_queue_names
+
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            service_missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+        if not settings.REDIS_URL:
+            service_missing("needs Redis: set REDIS_URL=redis://...")
+        celery_app.control.purge()
+        worker = WorkerProcess(celery_queue_names(), 2, f"test-shared-{uuid.uuid4().hex[:8]}")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def worker(shared_worker: WorkerProcess, postgres: None, redis_broker: str) -> WorkerProcess:
+    """The module's worker process, alive at the start of this test."""
+    if not shared_worker.is_alive():
+        raise RuntimeError(f"the shared worker died:\n{shared_worker.log_path.read_text()[-3000:]}")
+    return shared_worker
+
+
 # --- Deferred work -------------------------------------------------------------------------------
 
 

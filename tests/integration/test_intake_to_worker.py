@@ -19,9 +19,7 @@ def status_of(ticket_id: int) -> str:
     return Ticket.objects.values_list("status", flat=True).get(pk=ticket_id)
 
 
-def test_an_inquiry_is_routed_by_a_real_worker_process(start_worker, storefront_client: APIClient) -> None:
-    start_worker()
-
+def test_an_inquiry_is_routed_by_a_real_worker_process(worker, storefront_client: APIClient) -> None:
     response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
 
     assert response.status_code == 201
@@ -33,9 +31,8 @@ def test_an_inquiry_is_routed_by_a_real_worker_process(start_worker, storefront_
 
 
 def test_a_ticket_whose_enqueue_was_lost_is_recovered_by_the_sweeper(
-    start_worker, storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
+    worker, storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start_worker()
     real_send_task = celery_app.send_task
 
     def redis_down(*args: object, **kwargs: object) -> None:
