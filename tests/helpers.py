@@ -24,7 +24,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tickets.models import Ticket
+from teams.models import AgentProfile
+from tests.factories import TicketFactory, queue
+from tickets.models import CloseReason, Ticket, TicketStatus
 
 BASE_DIR = Path(settings.BASE_DIR)
 LOG_DIR = BASE_DIR / "var" / "test-logs"
@@ -246,3 +248,46 @@ def query_budget(*, postgresql: int, sqlite: int) -> int:
     one statement where SQLite needs one per table, so each has its own (both counts include the
     SAVEPOINTs of the test's transaction). A change in either number is a change to review."""
     return postgresql if connection.vendor == "postgresql" else sqlite
+
+
+# --- Tickets on a constructed timeline (dashboard metrics): every timestamp given ------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai_time(day: int, hh: int, mm: int, ss: int = 0) -> datetime:
+    """A moment in November 2026, Shanghai time (the dashboard's default "today")."""
+    return datetime(2026, 11, day, hh, mm, ss, tzinfo=SHANGHAI)
+
+
+def ticket_on_timeline(
+    queue_slug: str,
+    *,
+    queued: datetime | None,
+    assigned: datetime | None = None,
+    resolved: datetime | None = None,
+    abandoned: datetime | None = None,
+    agent: AgentProfile | None = None,
+) -> Ticket:
+    """A ticket in a queue with the given history: waiting when only queued, assigned (held by
+    `agent`) once assigned, resolved once resolved, closed as abandoned when abandoned."""
+    status = TicketStatus.QUEUED
+    fields: dict[str, object] = {}
+    if assigned is not None:
+        status = TicketStatus.ASSIGNED
+        fields["assigned_agent"] = agent.user if agent else None
+    if resolved is not None:
+        status = TicketStatus.RESOLVED
+    if abandoned is not None:
+        status = TicketStatus.CLOSED
+        fields["close_reason"] = CloseReason.ABANDONED
+    return TicketFactory(
+        queue=queue(queue_slug),
+        status=status,
+        created_at=queued or abandoned,
+        queued_at=queued,
+        first_assigned_at=assigned,
+        resolved_at=resolved,
+        closed_at=abandoned,
+        **fields,
+    )
