@@ -19,6 +19,7 @@ from console.templatetags.console import category_name
 from console.views import console_view, render_ticket_page, user_of, visible_ticket_or_404
 from routing import services
 from routing.services import RoutingError
+from tickets.attachments import AttachmentRefused, prepare_images
 from tickets.models import Ticket, TicketStatus
 from tickets.states import InvalidTransition
 
@@ -72,13 +73,20 @@ def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
 @console_view
 def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = visible_ticket_or_404(request, ticket_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not selectors.may_work(user_of(request), ticket):
         return _not_yours(request, ticket, "reply", form)
     if not form.is_valid():
         return _invalid(request, ticket, "reply", form)
     try:
-        services.reply_to_shopper(ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"])
+        photos = prepare_images(form.cleaned_data["photos"])
+    except AttachmentRefused as exc:
+        form.add_error("photos", str(exc))
+        return _invalid(request, ticket, "reply", form)
+    try:
+        services.reply_to_shopper(
+            ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"], photos=photos
+        )
     except REFUSED as exc:
         return _refused(request, ticket, "reply", form, exc)
     messages.success(request, _("Reply sent to the shopper."))

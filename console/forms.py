@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.templatetags.console import category_name
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
+from tickets.attachments import ACCEPT_ATTRIBUTE
 
 NOTE_MAX_LENGTH = 2000
 
@@ -38,11 +39,30 @@ class ConsoleForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos in one input. It only collects the files: what they really are is decided
+    by tickets.attachments.prepare_images, which decodes them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(item, initial) for item in files if item]
+
+
 class ReplyForm(ConsoleForm):
     id_prefix = "reply"
     body = _text(
         _("Reply to the shopper"), _("Write a reply before sending."), max_length=settings.INQUIRY_BODY_MAX_LENGTH
     )
+    photos = PhotosField(label=_("Photos (optional)"))
 
 
 class NoteForm(ConsoleForm):

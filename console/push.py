@@ -63,6 +63,13 @@ def push_ticket_change(
     the hint is handed to this process's hint thread, which sends it (see _Coalescer)."""
     hint = {"type": HINT_TYPE, "ticket_id": ticket_id, "status": status, "queue_id": queue_id, "kind": kind}
     groups = groups_for_change(queue_id=queue_id, agent_ids=agent_ids, previous_queue_id=previous_queue_id)
+    send_hint(groups, hint)
+
+
+def send_hint(groups: list[str], hint: dict[str, Any]) -> None:
+    """Hand a hint for these groups to this process's hint thread (merged per group, see
+    _Coalescer). Never raises, never waits; higher apps (the shopper page) use it for groups of
+    their own."""
     try:
         layer = get_channel_layer()
         if layer is None:
@@ -70,7 +77,9 @@ def push_ticket_change(
         loop = _hint_loop()
         loop.call_soon_threadsafe(_coalescer(loop).submit, layer, groups, hint)
     except Exception:
-        logger.warning("Could not push the change of ticket %s to %s; pages poll.", ticket_id, groups, exc_info=True)
+        logger.warning(
+            "Could not push the change of ticket %s to %s; pages poll.", hint.get("ticket_id"), groups, exc_info=True
+        )
 
 
 class _Coalescer:

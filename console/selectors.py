@@ -11,7 +11,7 @@ from console.push import SUPERVISORS_GROUP, agent_group, queue_group
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
 from teams.models import AgentProfile, SpecialistQueue
-from tickets.models import AuthorKind, Message, Ticket, TicketStatus
+from tickets.models import Attachment, AuthorKind, Message, Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT
 
 WORK_PERMISSION = "tickets.work_tickets"
@@ -138,7 +138,11 @@ class TicketDetail:
 
 def ticket_detail(ticket: Ticket) -> TicketDetail:
     """Conversation, latest classification and the routing history (oldest first) of one ticket."""
-    messages = list(ticket.messages.select_related("author__agent_profile").order_by("created_at", "id"))
+    messages = list(
+        ticket.messages.select_related("author__agent_profile")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
     classification = (
         ClassificationDecision.objects.filter(ticket=ticket).select_related("category").order_by("-created_at", "-id")
     ).first()
@@ -188,3 +192,10 @@ def transfer_queues() -> list[SpecialistQueue]:
 def transfer_agents(user: User) -> list[AgentProfile]:
     """Agents a ticket may be handed to by name (not the agent themself), with their load."""
     return list(AgentProfile.objects.select_related("user").exclude(user=user).order_by("user__username"))
+
+
+def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """A photo on a ticket this user may see (None otherwise: the view answers 404)."""
+    if not tickets_visible_to(user).filter(pk=ticket_id).exists():
+        return None
+    return Attachment.objects.filter(pk=attachment_id, message__ticket_id=ticket_id).first()

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,10 +26,11 @@ from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
 from teams.models import AgentStatus
+from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def console_view(view: View) -> View:
@@ -36,7 +38,7 @@ def console_view(view: View) -> View:
 
     @wraps(view)
     @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not selectors.can_work_tickets(request.user):
             return render(request, "console/forbidden.html", status=403)
         return view(request, *args, **kwargs)
@@ -151,6 +153,16 @@ def render_ticket_page(
     }
     context["action_error"] = error
     return render(request, "console/ticket.html", context, status=status)
+
+
+@require_GET
+@console_view
+def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> HttpResponseBase:
+    """A photo (or its thumbnail) of a ticket the agent may see; 404 for any other."""
+    found = selectors.visible_attachment(user_of(request), ticket_id, attachment_id)
+    if found is None:
+        raise Http404("No photo of yours has this id.")
+    return serve_attachment(found, thumbnail=variant == "thumb")
 
 
 # --- Header controls --------------------------------------------------------------------------

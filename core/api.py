@@ -1,10 +1,11 @@
 """API-wide error handling: every failure a client can cause is a 4xx with a readable body, and
-a server too busy to take a request says so (503, Retry-After) instead of failing with a 500."""
+a server too busy or cut off from its database says so (503, Retry-After) instead of failing with
+a 500, so a storefront retries with its Idempotency-Key."""
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 from rest_framework import status
 from rest_framework.response import Response
@@ -19,12 +20,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ConflictError):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, OperationalError) and isinstance(exc.__cause__, PoolTimeout):
-        # Every pooled database connection stayed busy for DB_POOL_TIMEOUT: nothing was written.
-        busy = Response(
-            {"detail": "The service is busy; nothing was saved. Try again shortly."},
+    if isinstance(exc, OperationalError | InterfaceError):
+        # No connection (PostgreSQL restarting, a pool whose connections all stayed busy for
+        # DB_POOL_TIMEOUT): the request's transaction did not commit.
+        busy = isinstance(exc.__cause__, PoolTimeout)
+        unavailable = Response(
+            {
+                "detail": "The service is busy; nothing was saved. Try again shortly."
+                if busy
+                else "The service is briefly unavailable; nothing was saved. Try again shortly."
+            },
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        busy["Retry-After"] = "1"
-        return busy
+        unavailable["Retry-After"] = "1"
+        return unavailable
     return drf_exception_handler(exc, context)

@@ -38,6 +38,10 @@ def _flag(key: str) -> str:
     return f"kick:{key}"
 
 
+def _keys(kicks: Sequence["Kick"]) -> str:
+    return ", ".join(k.key for k in kicks)
+
+
 @dataclass(frozen=True)
 class Kick:
     task_name: str
@@ -60,10 +64,14 @@ def kick_all(kicks: Sequence[Kick]) -> bool:
         return True
     try:
         added = add_many(cache, [_flag(k.key) for k in kicks], 1, KICK_TTL_SECONDS)
-        fresh = [k for k in kicks if _flag(k.key) in added]
     except Exception:
-        logger.warning("Kick flags not set (cache unreachable); publishing anyway.", exc_info=True)
-        fresh = list(kicks)
+        # With Redis as cache and broker, an unreachable cache means the publish would block on
+        # the broker's connection retries too (intake fell to ~3/s in a Redis outage). The work is
+        # committed; the sweeps (routing.sweep_unrouted_tickets, sweep_waiting_tickets) publish it
+        # seconds after Redis is back.
+        logger.warning("Kick flags not set (cache unreachable); leaving %s to the sweeps.", _keys(kicks), exc_info=True)
+        return False
+    fresh = [k for k in kicks if _flag(k.key) in added]
     if not fresh:
         return True
     try:
@@ -71,9 +79,7 @@ def kick_all(kicks: Sequence[Kick]) -> bool:
             for k in fresh:
                 celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(producer=producer)
     except Exception:
-        logger.warning(
-            "Could not publish %s; a sweep will pick the work up.", ", ".join(k.key for k in fresh), exc_info=True
-        )
+        logger.warning("Could not publish %s; a sweep will pick the work up.", _keys(fresh), exc_info=True)
         with suppress(Exception):
             cache.delete_many([_flag(k.key) for k in fresh])
         return False

@@ -42,7 +42,10 @@ INSTALLED_APPS = [
     "ops",
     "console",
     "callbacks",
+    "satisfaction",
+    "orders",
     "supervision",
+    "shop",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +60,8 @@ MIDDLEWARE = [
     "console.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its headers are set first: CSP, X-Frame-Options, Referrer-Policy of /shop/ pages.
+    "shop.middleware.ShopSecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "cxconsole.urls"
@@ -151,6 +156,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Photos on messages (tickets.Attachment). No base_url: they are never served from a public
+    # URL, only through views that check who may see the ticket. Production: any django-storages
+    # backend here (see the README, "Attachments").
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("ATTACHMENTS_ROOT", str(BASE_DIR / "var" / "attachments"))},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -160,6 +172,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO (the order API: one line per lookup).
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- Live updates (Django Channels) ----------------------------------------------------------
@@ -239,17 +253,24 @@ CELERY_TASK_ROUTES = {
     "routing.route_new_tickets": {"queue": "intake"},
     "routing.sweep_unrouted_tickets": {"queue": "default"},
     "routing.sweep_waiting_tickets": {"queue": "default"},
+    "routing.close_resolved_tickets": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
     "callbacks.send_notifications": {"queue": "callbacks"},
     "callbacks.send_due_notifications": {"queue": "callbacks"},
+    # Thumbnails of photos: image work, kept off the intake and assignment queues.
+    "tickets.make_thumbnails": {"queue": "default"},
+    "tickets.sweep_missing_thumbnails": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
 CELERY_BEAT_SCHEDULE = {
-    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis down).
-    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 30.0},
+    # Kick routing again for tickets stuck in "new" (a kick lost between commit and publish, Redis
+    # down): one indexed query, often, so tickets accepted during an outage route seconds after it.
+    "sweep-unrouted-tickets": {"task": "routing.sweep_unrouted_tickets", "schedule": 5.0},
+    # Resolved tickets closed after AUTO_CLOSE_RESOLVED_DAYS, in capped batches.
+    "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
     # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
@@ -260,11 +281,15 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-callbacks": {"task": "callbacks.dispatch_due", "schedule": 10.0},
     # Outbox retries after backoff, and notifications whose send task was lost (Redis down).
     "send-due-notifications": {"task": "callbacks.send_due_notifications", "schedule": 15.0},
+    # Photos whose thumbnail task was lost (Redis down, a worker killed) get one within seconds.
+    "sweep-missing-thumbnails": {"task": "tickets.sweep_missing_thumbnails", "schedule": 10.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
 # A ticket still "new" this long after it was accepted makes the sweeper kick routing again.
-UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 60, minimum=1)
+UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, minimum=1)
+# A resolved ticket is closed this many days after its resolution (a later message opens a new one).
+AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.
 CLASSIFIER_CONFIDENCE_THRESHOLD = env_float("CLASSIFIER_CONFIDENCE_THRESHOLD", 0.45, minimum=0)
 CLASSIFIER_MODEL_PATH = Path(env_str("CLASSIFIER_MODEL_PATH", str(BASE_DIR / "var" / "classifier.joblib")))
@@ -273,6 +298,15 @@ HIGH_VALUE_ORDER_AMOUNT = env_float("HIGH_VALUE_ORDER_AMOUNT", 2000.0, minimum=0
 # Two or more earlier inquiries from one shopper in this window make a "repeat contact".
 REPEAT_CONTACT_WINDOW_HOURS = env_int("REPEAT_CONTACT_WINDOW_HOURS", 24, minimum=1)
 INQUIRY_BODY_MAX_LENGTH = 5000
+
+# --- Photos on messages (tickets.attachments) ---------------------------------------------------
+# Per message: how many photos, and how large each may be as uploaded.
+ATTACHMENT_MAX_PER_MESSAGE = env_int("ATTACHMENT_MAX_PER_MESSAGE", 5, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Decoded size limit (a small file can decode to gigabytes: a "decompression bomb").
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000, minimum=10_000)
+# The longer side of a thumbnail, in pixels.
+ATTACHMENT_THUMBNAIL_SIZE = env_int("ATTACHMENT_THUMBNAIL_SIZE", 320, minimum=32)
 
 # --- Supervisor dashboard (supervision/) -------------------------------------------------------
 # "Today" on the dashboard starts at local midnight in this time zone.
@@ -283,6 +317,10 @@ SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECON
 QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Satisfaction ratings (satisfaction/) -----------------------------------------------------
+# A resolution can be rated for this many days after it (later ratings answer 409).
+CSAT_RATING_WINDOW_DAYS = env_int("CSAT_RATING_WINDOW_DAYS", 14, minimum=1)
 
 # --- Callbacks and shopper notifications -----------------------------------------------------
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in
@@ -317,5 +355,24 @@ if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 5.0, minimum=0.1)
+# --- The storefront's order system (orders/, docs/order-api.md) -------------------------------
+# Base URL of its order API; empty: order lookups show "unavailable" (runembedded starts the
+# reference service and points this at it when empty).
+ORDER_API_URL = env_str("ORDER_API_URL", "")
+# Sent as "Authorization: Bearer <token>" (empty: no header).
+ORDER_API_TOKEN = env_str("ORDER_API_TOKEN", "")
+# Seconds per phase (connect, read, write) for lookups, which an agent's page waits on...
+ORDER_API_TIMEOUT = env_float("ORDER_API_TIMEOUT", 2.0, minimum=0.05)
+# ...and for refunds, reships and coupons (a timeout there is retried with the same idempotency key).
+ORDER_API_ACTION_TIMEOUT = env_float("ORDER_API_ACTION_TIMEOUT", 10.0, minimum=0.05)
+# Lookups are cached this long (0: not at all); an action forgets the order it changed.
+ORDER_API_CACHE_SECONDS = env_int("ORDER_API_CACHE_SECONDS", 30, minimum=0)
+# Circuit breaker (per process): open after this many consecutive failures, try again after
+# this many seconds.
+ORDER_API_BREAKER_FAILURES = env_int("ORDER_API_BREAKER_FAILURES", 5, minimum=1)
+ORDER_API_BREAKER_RESET_SECONDS = env_float("ORDER_API_BREAKER_RESET_SECONDS", 30.0, minimum=0.1)
+# Kept-alive connections per process.
+ORDER_API_MAX_CONNECTIONS = env_int("ORDER_API_MAX_CONNECTIONS", 10, minimum=1)
+
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

@@ -16,6 +16,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
     path("console/", include("console.urls")),
+    # The shopper page: open an inquiry, follow it live (signed access links land here).
+    path("shop/", include("shop.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
@@ -26,8 +28,11 @@ urlpatterns = [
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("routing.urls")),
     path("api/v1/", include("classification.urls")),
+    path("api/v1/", include("satisfaction.urls")),
     # Callbacks: shopper API, the shopper's signed-link page and console actions (full paths inside).
     path("", include("callbacks.urls")),
+    # The ticket page's order fragment (the storefront's order system, fetched after the page loads).
+    path("", include("orders.urls")),
     # Supervisors: the dashboard, the health API for wallboards, Prometheus' /metrics.
     path("console/dashboard/", include("supervision.urls")),
     path("api/v1/", include("supervision.api_urls")),

@@ -28,3 +28,12 @@ def sweep_unrouted_tickets() -> int:
 @shared_task(name="routing.sweep_waiting_tickets")
 def sweep_waiting_tickets() -> dict[str, int]:
     return services.sweep_waiting_tickets()
+
+
+@shared_task(name="routing.close_resolved_tickets")
+def close_resolved_tickets() -> int:
+    """One capped batch; a full batch queues the next run at once."""
+    closed = services.close_resolved_tickets()
+    if closed >= services.work.AUTO_CLOSE_BATCH:
+        close_resolved_tickets.delay()
+    return closed

@@ -31,6 +31,22 @@ class WindowFiguresSerializer(serializers.Serializer):
     service_level = serializers.FloatField(allow_null=True, help_text="0..1; null when nothing to count.")
 
 
+class CsatFiguresSerializer(serializers.Serializer):
+    ratings = serializers.IntegerField(help_text="Ratings of the resolutions in the window.")
+    satisfied = serializers.IntegerField(help_text="Of those, scores of 4 or 5.")
+    satisfied_share = serializers.FloatField(allow_null=True, help_text="satisfied / ratings; null without ratings.")
+    resolutions = serializers.IntegerField(help_text="Tickets whose latest resolution is in the window.")
+    rated_resolutions = serializers.IntegerField(help_text="Of those, rated for that resolution.")
+    response_rate = serializers.FloatField(
+        allow_null=True, help_text="rated_resolutions / resolutions; null without resolutions."
+    )
+
+
+class CsatSerializer(serializers.Serializer):
+    today = CsatFiguresSerializer()
+    last_7_days = CsatFiguresSerializer(help_text="Today and the six local days before it.")
+
+
 class QueueHealthSerializer(serializers.Serializer):
     queue_id = serializers.IntegerField()
     slug = serializers.CharField()
@@ -58,6 +74,7 @@ class QueueHealthSerializer(serializers.Serializer):
     callbacks_due_next_hour = serializers.IntegerField()
     callbacks_overdue = serializers.IntegerField()
     callbacks_missed_today = serializers.IntegerField()
+    csat = CsatSerializer()
     service_level_below_target = serializers.BooleanField()
     longest_wait_past_target = serializers.BooleanField()
     state = serializers.ChoiceField(choices=["ok", "warn", "alert"])
@@ -76,6 +93,7 @@ class AgentRowSerializer(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField())
     primary_skills = serializers.ListField(child=serializers.CharField())
     secondary_skills = serializers.ListField(child=serializers.CharField())
+    csat = CsatSerializer(help_text="Ratings of the resolutions this agent made.")
 
 
 class HealthSerializer(serializers.Serializer):
@@ -85,6 +103,8 @@ class HealthSerializer(serializers.Serializer):
     service_level_abandon_grace_seconds = serializers.IntegerField()
     queues = QueueHealthSerializer(many=True)
     agents = AgentRowSerializer(many=True)
+    csat = CsatSerializer(help_text="Every queue together.")
+    low_ratings_to_follow_up = serializers.IntegerField(help_text="Ratings of 1–2 no supervisor has followed up yet.")
 
 
 class QueueHealthView(APIView):

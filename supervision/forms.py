@@ -33,6 +33,9 @@ class ReassignForm(ConsoleForm):
     ticket = forms.IntegerField(label=_("Ticket number"), min_value=1, max_value=2**63 - 1)
     queue = QueueField(label=_("To queue"), queryset=SpecialistQueue.objects.none(), required=False)
     agent = forms.ModelChoiceField(label=_("Or to agent"), queryset=AgentProfile.objects.none(), required=False)
+    override = forms.BooleanField(
+        label=_("Override: give it to this agent even if away, without the language or the skill"), required=False
+    )
     reason = _reason(required=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

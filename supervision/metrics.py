@@ -68,6 +68,22 @@ _QUEUE_METRICS: list[_QueueMetric] = [
     ),
 ]
 
+# Satisfaction, per queue and per agent, over windows of resolutions: today and the last 7 days.
+_CSAT_WINDOWS = (("today", "today"), ("7d", "last_7_days"))
+_CSAT_METRICS = [
+    ("csat_ratings", "Satisfaction ratings of the resolutions in the window.", "ratings"),
+    ("csat_satisfied_ratio", "Share of those ratings scoring 4 or 5.", "satisfied_share"),
+    ("csat_response_ratio", "Resolutions in the window that were rated / resolutions in the window.", "response_rate"),
+]
+_QUEUE_METRICS += [
+    (
+        f"cx_queue_{name}",
+        help_text,
+        [({"window": label}, f"csat.{window}.{key}") for label, window in _CSAT_WINDOWS],
+    )
+    for name, help_text, key in _CSAT_METRICS
+]
+
 _AGENT_METRICS = [
     ("cx_agent_open_tickets", "Tickets the agent holds now.", "open_tickets"),
     ("cx_agent_capacity", "Tickets the agent may hold at once.", "capacity"),
@@ -126,6 +142,15 @@ def _lines(health: dict[str, Any]) -> Iterator[str]:
         yield f"# HELP {name} {help_text}\n# TYPE {name} gauge\n"
         for agent in health["agents"]:
             yield f"{name}{_labels({'agent': agent['username']})} {_number(agent[key])}\n"
+    for name, help_text, key in _CSAT_METRICS:
+        yield f"# HELP cx_agent_{name} {help_text}\n# TYPE cx_agent_{name} gauge\n"
+        for agent in health["agents"]:
+            for label, window in _CSAT_WINDOWS:
+                agent_labels = _labels({"agent": agent["username"], "window": label})
+                yield f"cx_agent_{name}{agent_labels} {_number(agent['csat'][window][key])}\n"
+    yield "# HELP cx_csat_low_ratings_to_follow_up Ratings of 1-2 no supervisor has followed up yet.\n"
+    yield "# TYPE cx_csat_low_ratings_to_follow_up gauge\n"
+    yield f"cx_csat_low_ratings_to_follow_up {_number(health['low_ratings_to_follow_up'])}\n"
     yield "# HELP cx_agent_status 1 for the agent's current status.\n# TYPE cx_agent_status gauge\n"
     for agent in health["agents"]:
         yield f"cx_agent_status{_labels({'agent': agent['username'], 'status': agent['status']})} 1\n"

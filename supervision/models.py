@@ -16,6 +16,7 @@ class SupervisorAction(models.Model):
         SET_AGENT_STATUS = "set_agent_status", _("Set an agent's status")
         EDIT_AGENT = "edit_agent", _("Edit an agent's skills, languages and capacity")
         CHANGE_QUEUE_TARGETS = "change_queue_targets", _("Change a queue's targets")
+        FOLLOW_UP_RATING = "follow_up_rating", _("Follow up a low satisfaction rating")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisor_actions")
     action = models.CharField(max_length=30, choices=Kind.choices)

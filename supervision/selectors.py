@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from callbacks.selectors import callback_counts_by_queue
+from satisfaction.selectors import Csat, CsatBreakdown, count_to_follow_up, csat_breakdown
 from supervision.models import QueueSample, SupervisorAction
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.services import SUPERVISORS_GROUP
@@ -42,6 +43,8 @@ from tickets.models import CloseReason, Ticket, TicketStatus
 TRAILING_WINDOW = timedelta(minutes=30)
 HEALTH_CACHE_KEY = "supervision:queue-health:v2"
 SPARKLINE_WINDOW = timedelta(hours=1)
+# Satisfaction is shown for today and for today with the six local days before it.
+CSAT_DAYS = 7
 RESOLVED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
@@ -103,6 +106,8 @@ class QueueHealth:
     callbacks_due_next_hour: int
     callbacks_overdue: int
     callbacks_missed_today: int
+    # Satisfaction (satisfaction.selectors.Csat.as_dict): today and last_7_days.
+    csat: dict[str, Any] = field(default_factory=dict)
 
     @property
     def service_level_below_target(self) -> bool:
@@ -143,6 +148,7 @@ class AgentRow:
     languages: list[str]
     primary_skills: list[str] = field(default_factory=list)
     secondary_skills: list[str] = field(default_factory=list)
+    csat: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_at_capacity(self) -> bool:
@@ -163,6 +169,7 @@ class AgentRow:
             "languages": self.languages,
             "primary_skills": self.primary_skills,
             "secondary_skills": self.secondary_skills,
+            "csat": self.csat,
         }
 
 
@@ -174,6 +181,8 @@ class Health:
     day_start: datetime
     queues: list[QueueHealth]
     agents: list[AgentRow]
+    csat: dict[str, Any] = field(default_factory=dict)  # every queue together
+    low_ratings_to_follow_up: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +192,8 @@ class Health:
             "service_level_abandon_grace_seconds": settings.SERVICE_LEVEL_ABANDON_GRACE_SECONDS,
             "queues": [queue.as_dict() for queue in self.queues],
             "agents": [agent.as_dict() for agent in self.agents],
+            "csat": self.csat,
+            "low_ratings_to_follow_up": self.low_ratings_to_follow_up,
         }
 
 
@@ -312,10 +323,18 @@ def _staffing(queues: list[SpecialistQueue]) -> dict[int, _Staffing]:
     return result
 
 
-def queue_health(*, now: datetime | None = None) -> list[QueueHealth]:
-    """Every queue's metrics at `now` (default: the current time). Five queries, whatever the size."""
+def csat_at(now: datetime) -> CsatBreakdown:
+    """Satisfaction per queue and agent for today and the last 7 local days. Two queries."""
+    today = day_start(now)
+    return csat_breakdown(today=today, week=day_start(now - timedelta(days=CSAT_DAYS - 1)), now=now)
+
+
+def queue_health(*, now: datetime | None = None, csat: CsatBreakdown | None = None) -> list[QueueHealth]:
+    """Every queue's metrics at `now` (default: the current time). Seven queries, whatever the size
+    (five when the caller passes the satisfaction figures it already read)."""
     now = now or timezone.now()
     today = day_start(now)
+    csat = csat or csat_at(now)
     # Specialist queues first, then triage, then the supervisors' own queue.
     order: dict[str, int] = {
         SpecialistQueue.Kind.SPECIALIST: 0,
@@ -360,6 +379,7 @@ def queue_health(*, now: datetime | None = None) -> list[QueueHealth]:
                 callbacks_due_next_hour=counts.due_next_hour if counts else 0,
                 callbacks_overdue=counts.overdue if counts else 0,
                 callbacks_missed_today=counts.missed_today if counts else 0,
+                csat=csat.by_queue.get(queue.id, Csat()).as_dict(),
             )
         )
     return result
@@ -377,12 +397,13 @@ def _window(row: Mapping[str, Any], key: str) -> WindowFigures:
 # --- Agent board --------------------------------------------------------------------------------
 
 
-def agent_board(*, now: datetime | None = None) -> list[AgentRow]:
-    """Every agent: status and since when, open tickets against capacity, and today's handled
-    tickets with their average handle time. Three queries (today's resolutions grouped by agent,
-    skills, agents with their usernames)."""
+def agent_board(*, now: datetime | None = None, csat: CsatBreakdown | None = None) -> list[AgentRow]:
+    """Every agent: status and since when, open tickets against capacity, today's handled
+    tickets with their average handle time, and satisfaction. Three queries (today's resolutions
+    grouped by agent, skills, agents with their usernames), plus two unless `csat` is passed."""
     now = now or timezone.now()
     today = day_start(now)
+    csat = csat or csat_at(now)
     handled = {
         row["assigned_agent_id"]: row
         for row in Ticket.objects.filter(
@@ -434,6 +455,7 @@ def agent_board(*, now: datetime | None = None) -> list[AgentRow]:
                 languages=list(agent["languages"]),
                 primary_skills=[slug for slug, level in held if level == SkillLevel.PRIMARY],
                 secondary_skills=[slug for slug, level in held if level == SkillLevel.SECONDARY],
+                csat=csat.by_agent.get(agent["user_id"], Csat()).as_dict(),
             )
         )
     return rows
@@ -451,8 +473,14 @@ def current_health(*, use_cache: bool = True) -> dict[str, Any]:
         if cached is not None:
             return cached
     now = timezone.now()
+    csat = csat_at(now)
     payload = Health(
-        generated_at=now, day_start=day_start(now), queues=queue_health(now=now), agents=agent_board(now=now)
+        generated_at=now,
+        day_start=day_start(now),
+        queues=queue_health(now=now, csat=csat),
+        agents=agent_board(now=now, csat=csat),
+        csat=csat.overall.as_dict(),
+        low_ratings_to_follow_up=count_to_follow_up(),
     ).as_dict()
     if settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
         cache.set(HEALTH_CACHE_KEY, payload, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS)

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from routing.services import RoutingError, enqueue_dispatch, set_agent_status, transfer_ticket
+from satisfaction.models import Rating
+from satisfaction.services import follow_up_low_rating
 from supervision.models import QueueSample, SupervisorAction
 from supervision.selectors import queue_health
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
@@ -66,9 +68,12 @@ def reassign_ticket(
     reason: str,
     to_queue: SpecialistQueue | None = None,
     to_agent: AgentProfile | None = None,
+    override: bool = False,
 ) -> Ticket:
     """Move an open ticket to another queue (back in line by its priority) or straight to a named
     agent, through routing's transfer (the reason becomes its internal note), and audit it.
+    override lets an agent who is away, speaks another language or lacks the skill take it
+    (routing records the override).
 
     Atomic: a refused transfer (agent offline or full, ticket closed) raises RoutingError and
     leaves no trace. Not idempotent: a second call is a second move (or a refusal).
@@ -89,7 +94,15 @@ def reassign_ticket(
                 f"Ticket #{ticket_id} is {ticket.get_status_display()}; only open tickets can be reassigned."
             )
         before = _ticket_state(ticket)
-        transfer_ticket(ticket_id=ticket_id, by=actor, note=reason, to_queue=to_queue, to_agent=to_agent)
+        transfer_ticket(
+            ticket_id=ticket_id,
+            by=actor,
+            note=reason,
+            to_queue=to_queue,
+            to_agent=to_agent,
+            by_supervisor=True,
+            override=override,
+        )
         ticket = Ticket.objects.select_related("queue", "assigned_agent").get(pk=ticket_id)
         _audit(
             actor=actor,
@@ -252,6 +265,27 @@ class SampleResult:
     minute: datetime
     stored: int
     pruned: int
+
+
+def follow_up_rating(*, actor: User, rating_id: int, reason: str = "") -> Rating:
+    """A supervisor has followed up a low rating (called the shopper, coached the agent): it leaves
+    the dashboard's list, and the audit log says who did it. Atomic; a second follow-up of the same
+    rating changes nothing and records nothing. Raises Rating.DoesNotExist or ConflictError."""
+    with transaction.atomic():
+        before = Rating.objects.filter(pk=rating_id).values_list("followed_up_at", flat=True).first()
+        rating = follow_up_low_rating(rating_id=rating_id, by=actor)
+        if before is None:
+            _audit(
+                actor=actor,
+                action=SupervisorAction.Kind.FOLLOW_UP_RATING,
+                target_type="ticket",
+                target_id=rating.ticket_id,
+                target_label=f"#{rating.ticket_id} · {rating.score}/5",
+                before={"followed_up": False},
+                after={"followed_up": True, "rating": rating.id},
+                reason=reason,
+            )
+    return rating
 
 
 def sample_queue_health(*, now: datetime | None = None) -> SampleResult:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("agents/<int:agent_id>/status/", views.agent_status, name="agent_status"),
     path("agents/<int:agent_id>/", views.agent_edit, name="agent_edit"),
     path("queues/<int:queue_id>/", views.queue_targets, name="queue_targets"),
+    path("ratings/<int:rating_id>/follow-up/", views.follow_up_rating, name="follow_up_rating"),
 ]

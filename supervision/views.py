@@ -20,14 +20,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.views import header_context
+from core.errors import ConflictError
 from routing.selectors import is_supervisor
 from routing.services import RoutingError
+from satisfaction.models import Rating
+from satisfaction.selectors import ratings_to_follow_up
 from supervision import selectors, services
 from supervision.forms import AgentEditForm, AgentStatusForm, QueueTargetsForm, ReassignForm
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tickets.states import InvalidTransition
 
 View = Callable[..., HttpResponse]
+LOW_RATINGS_SHOWN = 10
 
 
 def supervisor_view(view: View) -> View:
@@ -55,8 +59,16 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "health": health,
         "queues": queues,
         "agents": health["agents"],
+        # Agents with work to judge in the week: the rest would be rows of dashes.
+        "csat_agents": [
+            a
+            for a in health["agents"]
+            if a["csat"]["last_7_days"]["resolutions"] or a["csat"]["last_7_days"]["ratings"]
+        ],
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
+        # Read fresh, not from the cached payload: a follow-up must leave the list at once.
+        "low_ratings": ratings_to_follow_up(limit=LOW_RATINGS_SHOWN),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
@@ -104,6 +116,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
             reason=data["reason"],
             to_queue=data.get("queue"),
             to_agent=data.get("agent"),
+            override=bool(data.get("override")),
         )
     except (RoutingError, InvalidTransition) as exc:
         return _render_dashboard(request, reassign_form=form, error=str(exc), status=409)
@@ -124,6 +137,20 @@ def agent_status(request: HttpRequest, agent_id: int) -> HttpResponse:
     except (RoutingError, InvalidTransition) as exc:
         return _render_dashboard(request, error=str(exc), status=409)
     return _done(request, _("%(agent)s is now %(status)s.") % {"agent": agent, "status": agent.get_status_display()})
+
+
+@require_POST
+@supervisor_view
+def follow_up_rating(request: HttpRequest, rating_id: int) -> HttpResponse:
+    try:
+        rating = services.follow_up_rating(
+            actor=_user(request), rating_id=rating_id, reason=request.POST.get("reason", "")[:500]
+        )
+    except Rating.DoesNotExist:
+        return _render_dashboard(request, error=_("No such rating."), status=404)
+    except ConflictError as exc:
+        return _render_dashboard(request, error=str(exc), status=409)
+    return _done(request, _("Rating on ticket #%(id)s marked as followed up.") % {"id": rating.ticket_id})
 
 
 @require_http_methods(["GET", "POST"])

@@ -83,6 +83,23 @@ class SpecialistQueue(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A queue's overflow chain must end: a cycle would pass waiting tickets round for ever."""
+        seen = {self.pk} if self.pk else set()
+        nxt = self.secondary_queue
+        while nxt is not None:
+            if nxt.pk in seen or nxt.pk == self.pk:
+                raise ValidationError(
+                    {
+                        "secondary_queue": _(
+                            "This secondary queue leads back to %(queue)s: overflow would go round in a circle."
+                        )
+                        % {"queue": self.slug or _("this queue")}
+                    }
+                )
+            seen.add(nxt.pk)
+            nxt = nxt.secondary_queue
+
     @property
     def label(self) -> str:
         """The name in the active language (the reader's: an agent's console, a shopper's message)."""

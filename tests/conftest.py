@@ -276,3 +276,14 @@ def _no_pending_kicks() -> None:
             client.delete(*keys)
     except redis.RedisError:
         pass  # no Redis: the tests that need it say so themselves
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Photos stored by a test go to a scratch folder, never to var/attachments."""
+    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]
+    storages["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path_factory.mktemp("attachments"))},
+    }
+    settings.STORAGES = storages  # type: ignore[attr-defined]

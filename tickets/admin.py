@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import Message, Shopper
+from tickets.models import Attachment, Message, Shopper
 
 
 @admin.register(Shopper)
@@ -15,3 +15,11 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["author"]
     list_filter = ["author_kind", "is_internal"]
     raw_id_fields = ["ticket", "author"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "message", "content_type", "original_name", "size", "width", "height", "created_at"]
+    raw_id_fields = ["message"]
+    # The files are served only by views that check permission; the admin shows no link to them.
+    readonly_fields = ["file", "thumbnail"]

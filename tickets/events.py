@@ -12,7 +12,8 @@ from django.dispatch import Signal
 from tickets.models import Ticket
 
 # kwargs: ticket_id, status, queue_id, previous_queue_id, agent_ids (users who had or now have
-# the ticket), kind
+# the ticket), kind, ticket_ids (every ticket the change covers: a batch names them all, so a
+# screen that follows one ticket, the shopper's page, hears of it too)
 ticket_changed = Signal()
 
 
@@ -35,6 +36,7 @@ def notify_ticket_changed(ticket: Ticket, *, kind: str) -> None:
             previous_queue_id=previous_queue_id if previous_queue_id != ticket.queue_id else None,
             agent_ids=agents,
             kind=kind,
+            ticket_ids=[ticket.id],
         )
 
     transaction.on_commit(send, robust=True)
@@ -61,6 +63,7 @@ def notify_tickets_changed(tickets: Sequence[Ticket], *, kind: str) -> None:
                 previous_queue_id=None,
                 agent_ids=sorted({t.assigned_agent_id for t in batch if t.assigned_agent_id}),
                 kind=kind,
+                ticket_ids=[t.id for t in batch],
             )
 
     if by_queue:

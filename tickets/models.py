@@ -59,7 +59,6 @@ class CloseReason(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     ABANDONED = "abandoned", _("Abandoned by shopper before assignment")
     CANCELLED = "cancelled", _("Cancelled by shopper")
-    DUPLICATE = "duplicate", _("Duplicate")
 
 
 def new_tracking_token() -> str:
@@ -127,6 +126,9 @@ class Ticket(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the ticket entered its current queue, if it moved after it was first queued (overflow,
+    # transfer, escalation): that queue's overflow clock starts here. queued_at keeps its place in line.
+    queue_entered_at = models.DateTimeField(null=True, blank=True)
     first_assigned_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -196,11 +198,47 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
         constraints = [
+            # Agents write internal notes, and so does the system (a low satisfaction rating
+            # leaves one); a shopper never does.
             models.CheckConstraint(
-                condition=~Q(is_internal=True) | Q(author_kind="agent"),
-                name="only_agents_write_internal_notes",
+                condition=~Q(is_internal=True) | Q(author_kind__in=["agent", "system"]),
+                name="only_staff_write_internal_notes",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.author_kind} on #{self.ticket_id}"
+
+
+def attachment_storage():  # type: ignore[no-untyped-def]
+    """The "attachments" storage of settings.STORAGES (local files embedded, any django-storages
+    backend in production). A callable, so the choice is read at run time, not frozen into migrations."""
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+class Attachment(models.Model):
+    """A photo on a message: re-encoded without its metadata (EXIF: location), under a random name
+    that no public URL serves. Read only through views that check who may see the ticket."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=attachment_storage, max_length=200)
+    # Made by a Celery task after commit (tickets.make_thumbnails); blank until then.
+    thumbnail = models.FileField(storage=attachment_storage, max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField(help_text="Bytes as stored (after re-encoding).")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The thumbnail sweep reads only the few rows still waiting for theirs.
+            models.Index(fields=["created_at"], condition=Q(thumbnail=""), name="attachment_needs_thumbnail"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file.name} on message {self.message_id}"

@@ -185,8 +185,13 @@ def set_status(ticket: Ticket, status: str, *, at: datetime | None = None, annou
     if announce:
         notify_ticket_changed(ticket, kind="status")
     now = at or timezone.now()
+    reopened = ticket.status == TicketStatus.RESOLVED and status in (TicketStatus.ASSIGNED, TicketStatus.QUEUED)
     ticket.status = status
     changed = ["status", "updated_at"]
+    if reopened:
+        # A reopened ticket is not resolved: the shopper API and the dashboard must not say so.
+        ticket.resolved_at = None
+        changed.append("resolved_at")
     if status == TicketStatus.QUEUED and ticket.queued_at is None:
         ticket.queued_at = now
         changed.append("queued_at")

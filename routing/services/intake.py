@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from classification.services import classify_tickets
+from classification.services import classify_tickets, get_model
 from core.bulk import insert_statements, select_rows, update_statements, write
 from core.kicks import Kick, claim, kick_all
 from routing.models import RoutingDecision
@@ -85,6 +85,9 @@ def route_new_tickets(*, batch_size: int = ROUTE_BATCH) -> int:
     Racing callers take different tickets (SKIP LOCKED). A ticket whose signals demand a person is
     handed off: top priority, handoff time recorded.
     """
+    # A fresh worker process reads the classifier (seconds) here, before any row is locked, never
+    # while it holds a batch of new tickets (handoffs among them) that other workers skip.
+    get_model()
     with transaction.atomic():
         tickets = select_rows(
             Ticket,

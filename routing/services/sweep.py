@@ -1,7 +1,9 @@
 """The periodic sweep of waiting tickets: overflow, SLA flags, and a dispatch of every queue."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from routing.models import RoutingDecision
@@ -12,12 +14,20 @@ from tickets.models import Ticket, TicketStatus
 SWEEP_BATCH = 1000
 
 
+def _in_queue_since_before(waiting: QuerySet[Ticket], cutoff: datetime) -> QuerySet[Ticket]:
+    """Tickets that entered this queue before cutoff: a ticket moved here (queue_entered_at) starts
+    this queue's overflow clock afresh; one first queued here keeps queued_at."""
+    return waiting.filter(Q(queue_entered_at__lte=cutoff) | Q(queue_entered_at__isnull=True, queued_at__lte=cutoff))
+
+
 def sweep_waiting_tickets(*, batch_size: int = SWEEP_BATCH) -> dict[str, int]:
     """Widen eligibility for tickets waiting past their queue's overflow time (secondary-skill
     agents first; past twice that time, the queue's secondary queue), flag tickets past the
     service-level target, and dispatch every queue that has waiting work.
 
-    Each step is one bounded conditional UPDATE, so two sweeps at once do no harm.
+    Bounded steps, safe when two sweeps run at once: flags are conditional UPDATEs, and a move locks
+    the tickets it takes (SKIP LOCKED), so each moved ticket gets exactly one OVERFLOW decision and
+    moves one hop per sweep (its new queue's clock starts at the move).
     """
     now = timezone.now()
     counts = {"overflowed": 0, "moved": 0, "sla_breached": 0, "dispatched": 0}
@@ -25,26 +35,13 @@ def sweep_waiting_tickets(*, batch_size: int = SWEEP_BATCH) -> dict[str, int]:
         waiting = Ticket.objects.filter(queue=queue, status=TicketStatus.QUEUED)
         overflow_at = now - timedelta(seconds=queue.overflow_seconds)
         ids = list(
-            waiting.filter(overflowed=False, queued_at__lte=overflow_at).values_list("id", flat=True)[:batch_size]
+            _in_queue_since_before(waiting.filter(overflowed=False), overflow_at).values_list("id", flat=True)[
+                :batch_size
+            ]
         )
         counts["overflowed"] += Ticket.objects.filter(id__in=ids, overflowed=False).update(overflowed=True)
         if queue.secondary_queue_id:
-            move_at = now - timedelta(seconds=2 * queue.overflow_seconds)
-            ids = list(waiting.filter(queued_at__lte=move_at).values_list("id", flat=True)[:batch_size])
-            moved = Ticket.objects.filter(id__in=ids, queue=queue, status=TicketStatus.QUEUED).update(
-                queue_id=queue.secondary_queue_id
-            )
-            if moved:
-                counts["moved"] += moved
-                RoutingDecision.objects.bulk_create(
-                    RoutingDecision(
-                        ticket_id=i,
-                        kind=RoutingDecision.Kind.OVERFLOW,
-                        queue_id=queue.secondary_queue_id,
-                        reason=f"waited past 2×{queue.overflow_seconds}s in {queue.slug}",
-                    )
-                    for i in ids
-                )
+            counts["moved"] += _move_to_secondary(queue, waiting, now=now, batch_size=batch_size)
         sla_at = now - timedelta(seconds=queue.service_level_seconds)
         ids = list(waiting.filter(sla_breached=False, queued_at__lte=sla_at).values_list("id", flat=True)[:batch_size])
         counts["sla_breached"] += Ticket.objects.filter(id__in=ids).update(sla_breached=True)
@@ -52,3 +49,32 @@ def sweep_waiting_tickets(*, batch_size: int = SWEEP_BATCH) -> dict[str, int]:
     enqueue_dispatch(*waiting_queues)
     counts["dispatched"] += len(waiting_queues)
     return counts
+
+
+def _move_to_secondary(queue: SpecialistQueue, waiting: QuerySet[Ticket], *, now: datetime, batch_size: int) -> int:
+    """Move tickets waiting past twice the overflow time to the secondary queue; returns how many."""
+    move_at = now - timedelta(seconds=2 * queue.overflow_seconds)
+    with transaction.atomic():
+        # Locked, so a dispatch assigning one of them meanwhile (it locks too) and a second sweep
+        # skip each other: only tickets this sweep really moves get a decision.
+        ids = list(
+            _in_queue_since_before(waiting, move_at)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return 0
+        Ticket.objects.filter(id__in=ids).update(
+            queue_id=queue.secondary_queue_id, queue_entered_at=now, overflowed=False
+        )
+        RoutingDecision.objects.bulk_create(
+            RoutingDecision(
+                ticket_id=i,
+                kind=RoutingDecision.Kind.OVERFLOW,
+                queue_id=queue.secondary_queue_id,
+                reason=f"waited past 2×{queue.overflow_seconds}s in {queue.slug}",
+            )
+            for i in ids
+        )
+    return len(ids)

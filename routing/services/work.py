@@ -5,7 +5,10 @@ and triggers dispatch of the queues where capacity was freed or work was added.
 """
 
 import time
+from collections.abc import Sequence
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
@@ -18,6 +21,7 @@ from routing.services.assignment import assign_locked, dispatch_queue, release_l
 from routing.services.intake import enqueue_dispatch, route_ticket
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
+from tickets.attachments import PreparedImage, store_images
 from tickets.events import notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
@@ -41,6 +45,9 @@ def _lock_routed(ticket_id: int, *, action: str) -> Ticket:
     """Lock a ticket that routing has placed and that is not closed (what transfer, escalation and
     re-categorization need)."""
     ticket = _lock(ticket_id)
+    if ticket.status == TicketStatus.RESOLVED:
+        # Read-only until someone reopens it on purpose (reopen_ticket, a shopper's message).
+        raise RoutingError(f"A resolved ticket cannot be {action}; reopen it first.")
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
         raise RoutingError(f"A {ticket.status} ticket cannot be {action}.")
     return ticket
@@ -54,6 +61,10 @@ def _requeue_locked(ticket: Ticket, *, queue: SpecialistQueue, front: bool, end_
     agent_user_id = release_locked(ticket=ticket, end_reason=end_reason)
     changed = set_status(ticket, TicketStatus.QUEUED)
     ticket.assigned_agent = None
+    if ticket.queue_id != queue.id:
+        # The new queue's overflow clock starts now; queued_at keeps the ticket's place by age.
+        ticket.queue_entered_at = timezone.now()
+        changed.append("queue_entered_at")
     ticket.queue = queue
     if front:
         ticket.priority = Ticket.PRIORITY_TOP
@@ -87,6 +98,10 @@ def request_handoff(*, ticket_id: int) -> Ticket:
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError("This inquiry is closed; please open a new one.")
+        if ticket.status == TicketStatus.RESOLVED:
+            # Asking for a person after the resolution reopens it: to the former agent when they
+            # are online with room, else to the front of the queue (dispatched below).
+            _reopen_locked(ticket)
         if ticket.handoff_requested_at is None or ticket.handoff_assigned_at is not None:
             ticket.handoff_requested_at = timezone.now()
             ticket.handoff_assigned_at = None
@@ -105,6 +120,12 @@ def request_handoff(*, ticket_id: int) -> Ticket:
         dispatch_queue(queue_id=queue_id, limit=1)
         ticket.refresh_from_db()
         if ticket.status == TicketStatus.QUEUED and ticket.queue is not None:
+            RoutingDecision.objects.create(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.NO_AGENT,
+                queue=ticket.queue,
+                reason="no eligible agent free: first in line",
+            )
             enqueue_dispatch(ticket.queue)  # no transaction here: kicks at once
         return ticket
     ticket.refresh_from_db()
@@ -118,11 +139,20 @@ def transfer_ticket(
     note: str,
     to_queue: SpecialistQueue | None = None,
     to_agent: AgentProfile | None = None,
+    by_supervisor: bool = False,
+    override: bool = False,
 ) -> Ticket:
     """Move a ticket to another queue (back in line, by its priority) or straight to a named agent,
-    keeping conversation and context; the note is stored as an internal note."""
+    keeping conversation and context; the note is stored as an internal note.
+
+    A named agent must be online (not away), speak the ticket's language and hold a skill for its
+    category; a supervisor may override the last three (override=True), which the decision records.
+    A supervisor's move is recorded as such (AssignmentReason.SUPERVISOR).
+    """
     if (to_queue is None) == (to_agent is None):
         raise RoutingError("Transfer to exactly one of: a queue or an agent.")
+    if override and not by_supervisor:
+        raise RoutingError("Only a supervisor can override an agent's eligibility.")
     started = time.perf_counter()
     with transaction.atomic():
         ticket = _lock_routed(ticket_id, action="transferred")
@@ -140,6 +170,16 @@ def transfer_ticket(
         assert to_agent is not None
         if to_agent.user_id == ticket.assigned_agent_id:
             raise RoutingError("The ticket is already with this agent.")
+        problems = _ineligibility(ticket, to_agent)
+        if problems and not override:
+            raise RoutingError(f"{to_agent} {'; '.join(problems)}. A supervisor may override.")
+        if problems:
+            RoutingDecision.objects.create(
+                ticket=ticket,
+                kind=RoutingDecision.Kind.TRANSFER,
+                queue=ticket.queue,
+                reason=f"supervisor {by} overrode: {to_agent} {'; '.join(problems)}"[:300],
+            )
         # Both agent rows in id order, as dispatch locks them: never one each way round.
         list(
             AgentProfile.objects.select_for_update()
@@ -157,10 +197,27 @@ def transfer_ticket(
         )
         if agent is None:
             raise RoutingError(f"{to_agent} is offline or has no free capacity.")
-        assign_locked(ticket=ticket, agent=agent, reason=AssignmentReason.TRANSFER, started=started)
+        assign_locked(
+            ticket=ticket,
+            agent=agent,
+            reason=AssignmentReason.SUPERVISOR if by_supervisor else AssignmentReason.TRANSFER,
+            started=started,
+        )
         if previous is not None:
             _dispatch_for_agent(previous)
     return ticket
+
+
+def _ineligibility(ticket: Ticket, agent: AgentProfile) -> list[str]:
+    """Why this agent should not get this ticket by name (empty: nothing against it)."""
+    problems = []
+    if agent.status == AgentStatus.AWAY:
+        problems.append("is away")
+    if ticket.language and ticket.language not in (agent.languages or []):
+        problems.append(f"does not speak the shopper's language ({ticket.language})")
+    if ticket.category_id is not None and not agent.skill_set.filter(category_id=ticket.category_id).exists():
+        problems.append(f"holds no skill for {ticket.category.slug if ticket.category else 'its category'}")
+    return problems
 
 
 def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
@@ -179,13 +236,15 @@ def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
     return ticket
 
 
-def reply_to_shopper(*, ticket_id: int, by: User, body: str) -> Message:
-    """An agent answers the shopper: stored, first response stamped, ticket waits on the shopper."""
+def reply_to_shopper(*, ticket_id: int, by: User, body: str, photos: Sequence[PreparedImage] = ()) -> Message:
+    """An agent answers the shopper: stored (with any photos, checked beforehand by
+    tickets.attachments.prepare_images), first response stamped, ticket waits on the shopper."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status not in HOLDS_AGENT:
             raise RoutingError("Only a ticket assigned to an agent can be answered.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body)
+        store_images(message=message, images=photos)
         # A follow-up reply while already waiting on the shopper changes no status.
         changed = (
             []
@@ -223,24 +282,57 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
     return ticket
 
 
-def add_shopper_message(*, ticket_id: int, body: str) -> Message:
-    """A shopper writes on their ticket. A resolved ticket reopens: to its former agent when
+def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedImage] = ()) -> Message:
+    """A shopper writes on their ticket (with any photos, checked beforehand by
+    tickets.attachments.prepare_images). A resolved ticket reopens: to its former agent when
     they are online with room, otherwise to the front of its queue."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError("This inquiry is closed; please open a new one.")
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
+        store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
         if ticket.status == TicketStatus.WAITING_ON_SHOPPER:
-            ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
+            if _agent_is_online(ticket.assigned_agent_id):
+                ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
+            elif ticket.queue is not None:
+                # Never wait on an absent agent: the answer goes to whoever is there, first in line.
+                _requeue_locked(ticket, queue=ticket.queue, front=True, end_reason="shopper wrote; agent absent")
+                RoutingDecision.objects.create(
+                    ticket=ticket,
+                    kind=RoutingDecision.Kind.REQUEUE,
+                    queue=ticket.queue,
+                    reason="shopper wrote back; their agent is not online",
+                )
+            else:
+                ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
         elif ticket.status == TicketStatus.RESOLVED:
             _reopen_locked(ticket)
     return message
 
 
-def _reopen_locked(ticket: Ticket) -> None:
-    former = ticket.assigned_agent_id
+def _agent_is_online(user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    return AgentProfile.objects.filter(user_id=user_id, status=AgentStatus.ONLINE).exists()
+
+
+def reopen_ticket(*, ticket_id: int, by: User) -> Ticket:
+    """An agent reopens a resolved ticket on purpose: back to them when online with room, else to
+    the front of its queue. Resolved tickets change by no other agent action."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if ticket.status != TicketStatus.RESOLVED:
+            raise RoutingError(f"Only a resolved ticket can be reopened; this one is {ticket.status}.")
+        _internal_note(ticket, by=by, body="Reopened")
+        _reopen_locked(ticket, prefer_user_id=by.pk)
+        notify_ticket_changed(ticket, kind="status")
+    return ticket
+
+
+def _reopen_locked(ticket: Ticket, *, prefer_user_id: int | None = None) -> None:
+    former = prefer_user_id or ticket.assigned_agent_id
     agent = (
         AgentProfile.objects.select_for_update()
         .filter(user_id=former, status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity"))
@@ -249,6 +341,9 @@ def _reopen_locked(ticket: Ticket) -> None:
         else None
     )
     if agent is not None:
+        # The batch write of an assignment leaves resolved_at alone; a reopened ticket is not resolved.
+        Ticket.objects.filter(pk=ticket.pk).update(resolved_at=None)
+        ticket.resolved_at = None
         assign_locked(ticket=ticket, agent=agent, reason=AssignmentReason.REOPEN)
         return
     changed = set_status(ticket, TicketStatus.QUEUED)
@@ -288,8 +383,10 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
 
 
 def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
-    """Away or offline stops new assignments at once. Going offline returns the agent's tickets
-    that have no agent reply yet to the front of their queues. Coming online pulls waiting work."""
+    """Away or offline stops new assignments at once. Going offline returns every ticket waiting
+    on the agent (status assigned: unanswered, or the shopper wrote last) to the front of its
+    queue; tickets waiting on the shopper stay theirs until the shopper writes (add_shopper_message
+    then sends it to the front of the queue). Coming online pulls waiting work."""
     if status not in AgentStatus.values:
         raise RoutingError(f"Unknown status {status!r}.")
     with transaction.atomic():
@@ -298,7 +395,7 @@ def set_agent_status(*, agent: AgentProfile, status: str) -> AgentProfile:
             # Tickets before the agent row: the house lock order.
             unanswered = list(
                 Ticket.objects.select_for_update(of=("self",))
-                .filter(assigned_agent_id=agent.user_id, status=TicketStatus.ASSIGNED, first_response_at__isnull=True)
+                .filter(assigned_agent_id=agent.user_id, status=TicketStatus.ASSIGNED)
                 .order_by("id")
                 .values_list("id", flat=True)
             )
@@ -348,3 +445,26 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
         ticket.close_reason = reason
         ticket.save(update_fields=[*changed, "close_reason"])
     return ticket
+
+
+AUTO_CLOSE_BATCH = 500
+
+
+def close_resolved_tickets(*, older_than_days: int | None = None, batch_size: int = AUTO_CLOSE_BATCH) -> int:
+    """Close tickets resolved more than AUTO_CLOSE_RESOLVED_DAYS ago (reason "resolved"): a shopper's
+    message then opens a new inquiry instead of reopening an old one. One capped batch, locked with
+    SKIP LOCKED (a reopen racing it wins or waits), so two runs at once close each ticket once.
+    Returns how many it closed; the periodic task runs again while batches come back full."""
+    days = settings.AUTO_CLOSE_RESOLVED_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=TicketStatus.RESOLVED, resolved_at__lt=cutoff)
+            .order_by("resolved_at")[:batch_size]
+        )
+        for ticket in tickets:
+            changed = set_status(ticket, TicketStatus.CLOSED)
+            ticket.close_reason = CloseReason.RESOLVED
+            ticket.save(update_fields=[*changed, "close_reason"])
+    return len(tickets)

@@ -135,7 +135,13 @@ def test_the_live_fragment_costs_the_same_few_queries_however_many_agents(
 
 
 def test_the_published_schema_describes_exactly_what_the_api_returns(sam, ana, signed_in) -> None:
-    from supervision.api import AgentRowSerializer, HealthSerializer, QueueHealthSerializer, WindowFiguresSerializer
+    from supervision.api import (
+        AgentRowSerializer,
+        CsatFiguresSerializer,
+        HealthSerializer,
+        QueueHealthSerializer,
+        WindowFiguresSerializer,
+    )
 
     data = signed_in(sam).get("/api/v1/queues/health/").json()
     queue = data["queues"][0]
@@ -143,5 +149,7 @@ def test_the_published_schema_describes_exactly_what_the_api_returns(sam, ana, s
     assert set(queue) == set(QueueHealthSerializer().fields)
     assert set(queue["today"]) == set(WindowFiguresSerializer().fields)
     assert set(data["agents"][0]) == set(AgentRowSerializer().fields)
+    assert set(queue["csat"]) == set(data["agents"][0]["csat"]) == set(data["csat"]) == {"today", "last_7_days"}
+    assert set(queue["csat"]["today"]) == set(CsatFiguresSerializer().fields)
     schema = signed_in(sam).get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "QueueHealth" in schema["components"]["schemas"]

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_every_agent_board_cell_is_labelled_for_narrow_screens(sam, ana, bo, signed_in) -> None:
     page = signed_in(sam).get("/console/dashboard/").content.decode()
-    board = page[page.index('id="agent-board"') : page.index('id="recent-actions"')]
+    board = page[page.index('id="agent-board"') : page.index('id="satisfaction"')]
 
     cells = re.findall(r"<td\b[^>]*>", board)
     assert len(cells) == 7 * 3  # Ana, Bo, Sam: seven columns each

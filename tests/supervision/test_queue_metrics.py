@@ -12,7 +12,7 @@ import time_machine
 from django.test import override_settings
 
 from routing.services import set_agent_status
-from supervision.selectors import agent_board, day_start, queue_health
+from supervision.selectors import agent_board, csat_at, day_start, queue_health
 from teams.models import AgentStatus, SpecialistQueue
 from tests.factories import AgentFactory, UserFactory
 from tests.helpers import shanghai_time, ticket_on_timeline
@@ -224,19 +224,26 @@ def test_agent_board_shows_status_load_and_todays_handling(jewelry_day, ana, mei
 
 
 def test_the_metrics_take_a_fixed_number_of_queries(django_assert_num_queries, jewelry_day, ana) -> None:
+    # Satisfaction is read once (two queries) and shared by the queue tiles and the agent board.
+    with django_assert_num_queries(2):
+        csat = csat_at(NOW)
     with django_assert_num_queries(5):
-        queue_health(now=NOW)
+        queue_health(now=NOW, csat=csat)
     with django_assert_num_queries(3):
-        agent_board(now=NOW)
+        agent_board(now=NOW, csat=csat)
+    with django_assert_num_queries(7):
+        queue_health(now=NOW)
     # More queues, agents and tickets: still the same number of queries.
     extra = SpecialistQueue.objects.create(slug="luxury", name="Luxury")
     for n in range(5):
         AgentFactory(user=UserFactory(username=f"extra{n}"), skills=["jewelry", "books"])
         ticket_on_timeline("luxury", queued=shanghai_time(25, 9, 50 + n))
+    with django_assert_num_queries(2):
+        csat = csat_at(NOW)
     with django_assert_num_queries(5):
-        assert any(q.queue_id == extra.id and q.waiting == 5 for q in queue_health(now=NOW))
+        assert any(q.queue_id == extra.id and q.waiting == 5 for q in queue_health(now=NOW, csat=csat))
     with django_assert_num_queries(3):
-        agent_board(now=NOW)
+        agent_board(now=NOW, csat=csat)
 
 
 def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_day) -> None:

@@ -171,3 +171,24 @@ def test_when_no_database_connection_frees_up_the_storefront_is_told_to_retry(
     assert response["Retry-After"] == "1"
     assert "busy" in response.json()["detail"]
     assert not Ticket.objects.exists() and not Shopper.objects.exists()
+
+
+@pytest.mark.parametrize("error", ["OperationalError", "InterfaceError"])
+def test_when_the_database_is_unreachable_the_storefront_gets_a_json_503_to_retry(
+    storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    """PostgreSQL restarting mid-request: a JSON 503 with Retry-After (never an HTML 500)."""
+    from django import db
+
+    from tickets import services
+
+    def connection_lost(*args: object, **kwargs: object) -> None:
+        raise getattr(db, error)("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "insert_inquiry", connection_lost)
+    response = storefront_client.post(INTAKE_URL, inquiry_payload(), format="json")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "unavailable" in response.json()["detail"]
+    assert not Ticket.objects.exists()

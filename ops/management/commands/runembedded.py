@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from ops.embedded import start_embedded_beat, start_embedded_worker
+from orders.reference import ReferenceOrderService
 from routing.selectors import celery_queue_names
 from routing.services import requeue_unrouted_tickets
 
@@ -23,5 +24,11 @@ class Command(BaseCommand):
         start_embedded_beat()
         # Messages of the in-memory broker die with the process: route what an earlier run left.
         requeue_unrouted_tickets(grace_seconds=0)
+        if not settings.ORDER_API_URL:
+            # The demo's order lookups go to the reference storefront order service, in a thread
+            # on a free loopback port (settings are read per call by orders.get_order_system).
+            orders = ReferenceOrderService(host="127.0.0.1", port=0).start()
+            settings.ORDER_API_URL = orders.url
+            self.stdout.write(f"Reference order service on {orders.url} (the demo shoppers' orders).")
         self.stdout.write(self.style.SUCCESS(f"CX Console on http://{host}:{port}/  (Ctrl-C to stop)"))
         uvicorn.run("cxconsole.asgi:application", host=host, port=port, log_level="info", lifespan="off")
