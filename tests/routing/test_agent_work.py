@@ -83,7 +83,7 @@ def test_a_shopper_asking_for_a_person_jumps_the_queue_and_is_assigned_at_once(
     impatient = inquiry()
     assert refreshed(impatient).status == TicketStatus.QUEUED
 
-    with django_assert_num_queries(query_budget(postgresql=16, sqlite=16)), after_commit():
+    with django_assert_num_queries(query_budget(postgresql=17, sqlite=17)), after_commit():
         request_handoff(ticket_id=impatient.id)
     assert refreshed(impatient).priority > refreshed(older).priority
 
