@@ -8,7 +8,7 @@ PORT ?= 8000
 MODEL := var/classifier.joblib
 DATA := $(wildcard classification/data/*.csv)
 
-.PHONY: install run demo test lint typecheck classifier evaluate bench-classifier clean
+.PHONY: install run demo test test-fast lint typecheck classifier evaluate bench-classifier clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ typecheck: install
 test: install lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The same checks and tests without the browser tests (Chromium): the quick loop while working.
+test-fast: install lint typecheck
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -m "not browser"
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -127,8 +127,8 @@ def _classifier(c: float) -> LogisticRegression:
 
 class FastScorer:
     """The trained vectorizers and linear models, re-expressed as dicts and dense arrays so one
-    text is scored without sklearn's per-call overhead (~1 ms -> ~0.2 ms). Same numbers as the
-    sklearn path (a test holds them equal)."""
+    text is scored without sklearn's per-call overhead, which dominates for a single text. Same
+    numbers as the sklearn path (a test holds them equal)."""
 
     def __init__(self, features: FeatureUnion, models: Sequence[LogisticRegression]) -> None:
         self.blocks = []

@@ -68,6 +68,7 @@ class CachedTokenAuthentication(HashedTokenAuthentication):
         return user_and_token
 
     @classmethod
-    def forget_all(cls) -> None:
+    def reset(cls) -> None:
+        """Forget every remembered token (a test's users must not outlive it)."""
         with cls._lock:
             cls._valid.clear()

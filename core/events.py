@@ -63,6 +63,11 @@ def wanted(type: str) -> bool:
     return False
 
 
+def subscriber_names() -> frozenset[str]:
+    """Who is subscribed now (what the apps registered at start-up)."""
+    return frozenset(_subscribers)
+
+
 def emit(type: str, *, data: Mapping[str, Any], ticket_id: int | None = None) -> None:
     """Record one event. Call inside the transaction that made the change."""
     emit_many([Event(type=type, data=data, ticket_id=ticket_id)])

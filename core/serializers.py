@@ -1,7 +1,8 @@
 """Serializers whose fields are built once per class instead of once per request.
 
 DRF deep-copies every declared field for every serializer instance (re-running each field's
-__init__): for the intake payload that was 0.4-0.7 ms, the largest single cost of an inquiry.
+__init__): for the intake payload that was the largest single cost of an inquiry (the figure is
+in docs/performance.md).
 Fields keep no per-request state while validating (values flow through arguments and return
 values, errors are raised), so a serializer with SharedFields validates through one set of
 fields, built on first use and bound to a data-less template instance (so no request's data is

@@ -7,7 +7,7 @@ trade-off: a client can fit up to twice the limit into the two seconds around a 
 When the cache cannot be reached the request is let through (and logged): a throttle must not
 turn a Redis hiccup into lost inquiries.
 
-A round trip to Redis per request was a tenth of an inquiry's cost, so a process counts a block
+A round trip to Redis per request is a real share of an inquiry's cost, so a process counts a block
 of requests at once (1/LEASE_DIVISOR of the limit, at least 1) and spends it locally; it goes
 back to Redis when the block is spent or the window turns. The total counted never exceeds the
 limit's worth of grants: a process is granted only the part of its block that fits. The cost is
@@ -35,29 +35,40 @@ logger = logging.getLogger(__name__)
 LEASE_DIVISOR = 50
 # Bound on the blocks a process remembers (one per throttled client and window).
 LEASES_MAX = 10_000
-_leases: dict[str, int] = {}  # "<key>:w<window>" -> requests left in this process's block
-_leases_lock = threading.Lock()
 
 
-def _spend_lease(window_key: str) -> bool:
-    with _leases_lock:
-        left = _leases.get(window_key, 0)
-        if left > 0:
-            _leases[window_key] = left - 1
-            return True
-    return False
+class ProcessLeases:
+    """The blocks one process holds: "<key>:w<window>" -> requests left in its block."""
+
+    def __init__(self) -> None:
+        self._left: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, window_key: str) -> bool:
+        with self._lock:
+            left = self._left.get(window_key, 0)
+            if left > 0:
+                self._left[window_key] = left - 1
+                return True
+        return False
+
+    def keep(self, window_key: str, left: int) -> None:
+        with self._lock:
+            if len(self._left) >= LEASES_MAX:
+                self._left.clear()  # old windows' blocks; a client still active takes a new block
+            self._left[window_key] = left
+
+    def reset(self) -> None:
+        with self._lock:
+            self._left.clear()
 
 
-def _keep_lease(window_key: str, left: int) -> None:
-    with _leases_lock:
-        if len(_leases) >= LEASES_MAX:
-            _leases.clear()  # old windows' blocks; a client still active takes a new block
-        _leases[window_key] = left
+leases = ProcessLeases()  # this process's
 
 
-def forget_leases() -> None:
-    with _leases_lock:
-        _leases.clear()
+def reset_leases() -> None:
+    """Forget this process's blocks: the next request of every client goes back to the counter."""
+    leases.reset()
 
 
 def _allow_in_window(throttle: SimpleRateThrottle, request: Request, view: APIView) -> bool:
@@ -70,7 +81,7 @@ def _allow_in_window(throttle: SimpleRateThrottle, request: Request, view: APIVi
     window = int(throttle.timer() // duration)
     throttle.window_ends_at = (window + 1) * duration  # type: ignore[attr-defined]
     window_key = f"{key}:w{window}"
-    if _spend_lease(window_key):
+    if leases.spend(window_key):
         return True
     block = max(1, num_requests // LEASE_DIVISOR)
     try:
@@ -82,7 +93,7 @@ def _allow_in_window(throttle: SimpleRateThrottle, request: Request, view: APIVi
     if granted <= 0:
         return False
     if granted > 1:
-        _keep_lease(window_key, granted - 1)
+        leases.keep(window_key, granted - 1)
     return True
 
 

@@ -132,7 +132,7 @@ ASGI_APPLICATION = "cxconsole.asgi.application"
 
 # A pool of connections per process instead of one persistent connection per thread. Under ASGI
 # each request's code runs on a thread of its own, so a per-thread connection is never reused:
-# every request would open one (a new PostgreSQL connection costs ~10x the request) and leave the
+# every request would open one (a new PostgreSQL connection costs more than the request) and leave the
 # last to the garbage collector. cxconsole/asgi.py turns this on for the processes it starts; WSGI
 # web workers and Celery workers keep one persistent connection each.
 DB_POOL = env_bool("DB_POOL", False)

@@ -20,7 +20,7 @@ from satisfaction.services import follow_up_low_rating
 from supervision.models import QueueSample, SupervisorAction
 from supervision.selectors import queue_health
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
-from teams.selectors import clear_config_cache
+from teams.selectors import reset_config_cache
 from teams.services import set_agent_skills
 from tickets.models import Ticket, TicketStatus
 
@@ -253,7 +253,7 @@ def change_queue_targets(
             after={name: getattr(locked, name) for name in fields},
             reason=reason,
         )
-        transaction.on_commit(clear_config_cache)
+        transaction.on_commit(reset_config_cache)
     return locked
 
 

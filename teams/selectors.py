@@ -17,7 +17,8 @@ def queue_by_id(queue_id: int) -> SpecialistQueue | None:
     return SpecialistQueue.objects.filter(pk=queue_id).first()
 
 
-def clear_config_cache() -> None:
+def reset_config_cache() -> None:
+    """Forget the cached configuration: the next read sees the database (after an edit)."""
     categories_by_slug.cache_clear()  # type: ignore[attr-defined]
     queue_by_id.cache_clear()  # type: ignore[attr-defined]
     queue_category_ids.cache_clear()  # type: ignore[attr-defined]

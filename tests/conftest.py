@@ -1,16 +1,37 @@
-"""Shared fixtures: personas, API clients, and the real services integration tests need."""
+"""Shared fixtures: personas, API clients, deferred work, and the real services integration tests need.
+
+Database access: tests run inside a transaction rolled back at the end (the fast default). What a
+service defers to after its commit (routing kicks, live hints, outbox sends) is run by wrapping the
+step in `with after_commit():`, as the commit would. Only tests of real concurrency (threads or
+processes racing, a server in another thread) use `django_db(transaction=True,
+serialized_rollback=True)`: they need rows other connections can see.
+
+Markers: `integration` (PostgreSQL, Redis, worker processes; fails under CI when one is missing)
+and `browser` (Chromium through Playwright; added to every test that uses the `browser` fixture,
+so `pytest -m "not browser"` — `make test-fast` — leaves them out).
+"""
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from functools import partial
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from core.secret_key import new_secret_key
-from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
-from tests.factories import UserFactory
+from teams.models import AgentProfile
+from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, issue_api_token
+from tests.factories import AgentFactory, ShopperFactory, UserFactory
+from tests.helpers import WorkerProcess, service_missing
+from tickets.models import Ticket
+
+pytest_plugins = ["tests.browser_rig"]
 
 # The tests sign with a key of their own, generated per run: never one written in the source.
 # Processes they start (Celery workers, servers) inherit it through the environment.
@@ -22,11 +43,14 @@ for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECUR
     setattr(settings, _name, os.environ[_name] in ("1", "true", "yes", "on"))
 
 
-def service_missing(reason: str) -> None:
-    """Skip on a developer machine; fail under CI, where every service must be there."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} — CI is set, so this integration test must not skip.")
-    pytest.skip(reason)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium carries the `browser` marker, whoever wrote it."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
+# --- Services ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -49,28 +73,63 @@ def redis_broker() -> str:
 
 
 @pytest.fixture
-def storefront_client(db: None) -> APIClient:
-    """The storefront's API client, authenticated with its token."""
-    groups = ensure_roles()
-    user = UserFactory(username="storefront")
-    user.groups.add(groups[STOREFRONT_GROUP])
-    token = issue_api_token(user=user, name="storefront")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    client.user = user  # type: ignore[attr-defined]
-    client.token = token  # type: ignore[attr-defined]
-    return client
+def start_worker(postgres: None, redis_broker: str) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real `celery worker` processes; all are stopped after the test."""
+    from cxconsole.celery import app as celery_app
+    from routing.selectors import celery_queue_names
+
+    celery_app.control.purge()  # nothing left over from another run reaches this test's workers
+    workers: list[WorkerProcess] = []
+
+    def start(*, queues: list[str] | None = None, concurrency: int = 2) -> WorkerProcess:
+        worker = WorkerProcess(queues or celery_queue_names(), concurrency, f"test-{uuid.uuid4().hex[:8]}")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def classifier_artifact() -> None:
-    """The classifier the product loads; built from the project's data when missing (as make install does)."""
-    from classification import textmodel
+@pytest.fixture(scope="module")
+def shared_worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[WorkerProcess]:
+    """One real `celery worker` on every queue for a whole test module, for tests that only need
+    work done by another process. Module-wide, not session-wide: a worker on every queue must not
+    outlive its module and take the tasks of another module's own workers (start_worker)."""
+    from cxconsole.celery import app as celery_app
+    from routing.selectors import celery_queue_names
 
-    path = settings.CLASSIFIER_MODEL_PATH
-    if not path.exists():
-        train, _ = textmodel.split_holdout(textmodel.load_examples())
-        textmodel.save(textmodel.train(train), path)
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            service_missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+        if not settings.REDIS_URL:
+            service_missing("needs Redis: set REDIS_URL=redis://...")
+        celery_app.control.purge()
+        worker = WorkerProcess(celery_queue_names(), 2, f"test-shared-{uuid.uuid4().hex[:8]}")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def worker(shared_worker: WorkerProcess, postgres: None, redis_broker: str) -> WorkerProcess:
+    """The module's worker process, alive at the start of this test."""
+    if not shared_worker.is_alive():
+        raise RuntimeError(f"the shared worker died:\n{shared_worker.log_path.read_text()[-3000:]}")
+    return shared_worker
+
+
+# --- Deferred work -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks: Any) -> Callable[[], AbstractContextManager[Any]]:
+    """`with after_commit(): service(...)` runs what the service deferred to its commit (and what
+    that work defers in turn) when the block ends, inside the test's rolled-back transaction."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture
@@ -87,19 +146,127 @@ def eager_celery() -> Iterator[None]:
         celery_app.conf.task_eager_propagates = False
 
 
+# --- Clients and personas ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def storefront_client(db: None) -> APIClient:
+    """The storefront's API client, authenticated with its token."""
+    groups = ensure_roles()
+    user = UserFactory(username="storefront")
+    user.groups.add(groups[STOREFRONT_GROUP])
+    token = issue_api_token(user=user, name="storefront")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.user = user  # type: ignore[attr-defined]
+    client.token = token  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def storefront_token(storefront_client: Any) -> str:
+    return str(storefront_client.token)
+
+
+def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
+    user = UserFactory(username=username)
+    user.groups.add(ensure_roles()[group])
+    return AgentFactory(user=user, skills=skills, **kwargs)
+
+
+@pytest.fixture
+def ana(db: None) -> AgentProfile:
+    """Agent Ana: jewelry specialist, Chinese and English."""
+    return _agent("ana", ["jewelry"], languages=["zh", "en"])
+
+
+@pytest.fixture
+def bo(db: None) -> AgentProfile:
+    """Agent Bo: jewelry specialist, Chinese only."""
+    return _agent("bo", ["jewelry"], languages=["zh"])
+
+
+@pytest.fixture
+def mei(db: None) -> AgentProfile:
+    """Agent Mei: maternal & baby specialist."""
+    return _agent("mei", ["maternal_baby"], languages=["zh", "en"])
+
+
+@pytest.fixture
+def sam(db: None) -> AgentProfile:
+    """Supervisor Sam (an agent profile without skills)."""
+    return _agent("sam", [], group=SUPERVISORS_GROUP, languages=["zh", "en"])
+
+
+@pytest.fixture
+def signed_in() -> Callable[[AgentProfile], Client]:
+    """A test client signed in as the given agent."""
+
+    def sign_in(agent: AgentProfile) -> Client:
+        client = Client()
+        client.force_login(agent.user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def inquiry(eager_celery: None, transactional: bool, django_capture_on_commit_callbacks: Any) -> Callable[..., Ticket]:
+    """Open an inquiry through intake; with eager Celery it is routed and dispatched at once."""
+    from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
+
+    def make(
+        body: str = "我的戒指尺寸偏大，想换小一号", *, category: str = "jewelry", language: str = "zh", **kwargs: object
+    ) -> Ticket:
+        shopper = kwargs.pop("shopper", None) or ShopperFactory()
+        order = OrderSnapshot(number="JD1", product_category=category) if category else None
+        deferred = nullcontext() if transactional else django_capture_on_commit_callbacks(execute=True)
+        with deferred:
+            result = open_ticket(
+                shopper=ShopperDetails(external_id=shopper.external_id),
+                channel="chat",
+                body=body,
+                language=language,
+                order=order,
+            )
+        return Ticket.objects.get(pk=result.ticket.pk)
+
+    return make
+
+
+@pytest.fixture
+def transactional(request: pytest.FixtureRequest) -> bool:
+    """True in tests that really commit (django_db(transaction=True)): their on-commit work runs by itself."""
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+# --- Process state -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def classifier_artifact() -> None:
+    """The classifier the product loads; built from the project's data when missing (as make install does)."""
+    from classification import textmodel
+
+    path = settings.CLASSIFIER_MODEL_PATH
+    if not path.exists():
+        train, _ = textmodel.split_holdout(textmodel.load_examples())
+        textmodel.save(textmodel.train(train), path)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
     from core.auth import CachedTokenAuthentication
-    from core.throttling import forget_leases
-    from teams.selectors import clear_config_cache
-    from tickets.api import _may_submit, category_slugs
+    from core.throttling import reset_leases
+    from teams.selectors import reset_config_cache
+    from tickets.api import reset_intake_caches
 
-    CachedTokenAuthentication.forget_all()
-    forget_leases()
-    clear_config_cache()
-    _may_submit.cache_clear()  # type: ignore[attr-defined]
-    category_slugs.cache_clear()  # type: ignore[attr-defined]
+    CachedTokenAuthentication.reset()
+    reset_leases()
+    reset_config_cache()
+    reset_intake_caches()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.backends.postgresql import base as django_postgresql
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_an_idle_healthy_connection_passes_the_check_without_a_query(
@@ -25,6 +25,7 @@ def test_an_idle_healthy_connection_passes_the_check_without_a_query(
     assert connection.is_usable()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the test's own connection is killed
 def test_a_connection_the_server_closed_is_replaced_before_use(postgres: None) -> None:
     connection.ensure_connection()
     old_pid = connection.connection.info.backend_pid

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.tickets.test_intake_api import VALID
+from tests.helpers import VALID_INQUIRY
 from tickets import api
 from tickets.api import InquiryCreateSerializer, OrderSerializer, ShopperSerializer
 
@@ -40,7 +40,7 @@ def as_plain(value: Any) -> Any:
 
 
 def test_a_valid_an_invalid_and_a_valid_inquiry_each_get_their_own_result() -> None:
-    first = validate(VALID)
+    first = validate(VALID_INQUIRY)
     bad = validate(
         {
             "shopper": {"external_id": "u-2", "phone": "call me", "time_zone": "Mars/Olympus"},
@@ -53,12 +53,12 @@ def test_a_valid_an_invalid_and_a_valid_inquiry_each_get_their_own_result() -> N
 
     assert first.errors == {}
     assert as_plain(first.validated_data) == {
-        "shopper": {**VALID["shopper"], "phone": "+8613800138000"},
+        "shopper": {**VALID_INQUIRY["shopper"], "phone": "+8613800138000"},
         "channel": "order_page",
         "subject": "戒指尺寸",
         "body": "戒指尺寸偏大，能换小一号吗？",
         "language": "",
-        "order": {**VALID["order"], "amount": Decimal("3299.00")},
+        "order": {**VALID_INQUIRY["order"], "amount": Decimal("3299.00")},
     }
 
     assert bad.validated_data == {}
@@ -82,8 +82,8 @@ def test_a_valid_an_invalid_and_a_valid_inquiry_each_get_their_own_result() -> N
 
 
 def test_an_invalid_nested_payload_leaves_no_error_for_the_next_one() -> None:
-    bad = validate({**VALID, "shopper": {"external_id": "u-9", "email": "not-an-email"}})
-    good = validate({**VALID, "shopper": {"external_id": "u-10", "email": "li@example.com"}})
+    bad = validate({**VALID_INQUIRY, "shopper": {"external_id": "u-9", "email": "not-an-email"}})
+    good = validate({**VALID_INQUIRY, "shopper": {"external_id": "u-10", "email": "li@example.com"}})
 
     assert list(bad.errors) == ["shopper"] and list(bad.errors["shopper"]) == ["email"]
     assert good.errors == {}
@@ -110,7 +110,7 @@ def test_the_nested_serializers_work_the_same_on_their_own() -> None:
 
 
 def test_the_shared_fields_keep_no_inquiry_after_validating() -> None:
-    validate(VALID)
+    validate(VALID_INQUIRY)
 
     template = InquiryCreateSerializer().fields["shopper"].root
     assert not hasattr(template, "initial_data")
@@ -121,7 +121,7 @@ def test_the_shared_fields_keep_no_inquiry_after_validating() -> None:
 
 def expected_for(thread: int, n: int) -> tuple[dict[str, Any], dict[str, Any] | None, set[str] | None]:
     """A payload unique to (thread, n); its expected validated_data, or the fields it gets wrong."""
-    data = copy.deepcopy(VALID)
+    data = copy.deepcopy(VALID_INQUIRY)
     data["shopper"] = {
         "external_id": f"u-{thread}-{n}",
         "name": f"顾客{thread}-{n}",
@@ -143,8 +143,8 @@ def expected_for(thread: int, n: int) -> tuple[dict[str, Any], dict[str, Any] | 
             "name": f"顾客{thread}-{n}",
             "phone": f"+86138{thread:04d}{n:04d}",
         },
-        "channel": VALID["channel"],
-        "subject": VALID["subject"],
+        "channel": VALID_INQUIRY["channel"],
+        "subject": VALID_INQUIRY["subject"],
         "body": f"问题 {thread}-{n}",
         "language": "",
         "order": None

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from core import throttling
 from core.caching import RedisCache, count_in_window
 from core.throttling import LEASE_DIVISOR, AnonWindowRateThrottle, ScopedWindowRateThrottle
-from tests.tickets.test_intake_api import URL, VALID
+from tests.helpers import INTAKE_URL, VALID_INQUIRY
 
 # The start of a one-minute window (an exact multiple of 60 s since the epoch).
 WINDOW_START = 1_900_000_000 // 60 * 60
@@ -241,7 +241,7 @@ def test_on_redis_the_storefront_is_told_when_to_retry(
 ) -> None:
     monkeypatch.setattr(ScopedWindowRateThrottle, "THROTTLE_RATES", {"intake": "2/minute"})
     with time_machine.travel(at(20), tick=False):
-        codes = [storefront_client.post(URL, VALID, format="json") for _ in range(3)]
+        codes = [storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json") for _ in range(3)]
 
     assert [r.status_code for r in codes] == [201, 201, 429]
     assert codes[-1]["Retry-After"] == "40"
@@ -265,24 +265,17 @@ def test_a_process_counts_a_block_at_a_time_and_spends_it_locally(large_limits: 
     assert large_limits.get(key.split(":", 2)[-1]) == 30
 
 
-def test_processes_sharing_the_counter_never_admit_more_than_the_limit(large_limits: LocMemCache) -> None:
-    """Two web processes (their block memories swapped in and out) against one counter: together
+def test_processes_sharing_the_counter_never_admit_more_than_the_limit(
+    large_limits: LocMemCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two web processes (each its own block memory, taking turns) against one counter: together
     they admit at most the limit, and a block that only partly fits is granted only that part."""
-    memories: list[dict[str, int]] = [{}, {}]
+    processes = [throttling.ProcessLeases(), throttling.ProcessLeases()]
     admitted = 0
     with time_machine.travel(at(5), tick=False):
         for i in range(700):
-            memory = memories[i % 2]
-            with throttling._leases_lock:
-                saved = dict(throttling._leases)
-                throttling._leases.clear()
-                throttling._leases.update(memory)
+            monkeypatch.setattr(throttling, "leases", processes[i % 2])
             admitted += call(ScopedView).status_code == 200
-            with throttling._leases_lock:
-                memory.clear()
-                memory.update(throttling._leases)
-                throttling._leases.clear()
-                throttling._leases.update(saved)
     assert admitted == 500
 
 

@@ -164,6 +164,12 @@ def _may_submit(user_id: int) -> bool:
     return bool(user and user.has_perm("tickets.submit_inquiries"))
 
 
+def reset_intake_caches() -> None:
+    """Forget the per-process category list and storefront roles (the next request reads them)."""
+    category_slugs.cache_clear()  # type: ignore[attr-defined]
+    _may_submit.cache_clear()  # type: ignore[attr-defined]
+
+
 class CanSubmitInquiries(permissions.BasePermission):
     """A storefront client's role, cached per process for 30 s (a revoked role stops within that)."""
 

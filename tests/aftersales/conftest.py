@@ -10,19 +10,12 @@ from django.utils import timezone
 from aftersales.models import ApprovalLimit
 from orders.reference import ReferenceOrderService, _order
 from teams.models import AgentProfile
-from tests.console.conftest import _agent
+from tests.conftest import _agent
 from tests.factories import ShopperFactory, TicketFactory, queue
-from tests.orders.conftest import (  # noqa: F401  (the order service rig and personas)
+from tests.orders.conftest import (  # noqa: F401  (the order service rig)
     _fresh_order_systems,
-    ana,
-    browser,
     console_orders,
-    console_server,
-    expect,
     order_service,
-    sam,
-    screenshots,
-    signed_in,
 )
 from tickets.models import Shopper, Ticket, TicketStatus
 

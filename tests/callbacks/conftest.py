@@ -3,28 +3,20 @@ Shanghai) and Emma (English, Berlin); and a clock fixed on a Monday morning in S
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from callbacks.models import Callback
 from callbacks.services import book_callback
-from notifications.models import Notification
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
-from tests.console.conftest import browser, console_server, expect, screenshots  # noqa: F401  (the browser rig)
 from tests.factories import AgentFactory, ShopperFactory, TicketFactory, UserFactory, queue
-from tests.integration.conftest import start_worker  # noqa: F401  (real Celery workers, for test_races)
+from tests.helpers import at_shanghai
 from tickets.models import Shopper, Ticket, TicketStatus
 
 # Monday 23 November 2026, 10:00 in Shanghai (UTC+8, no daylight saving).
 MONDAY_10_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-
-
-def at_shanghai(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
-    """A wall-clock time in Shanghai in 2026, as UTC."""
-    return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 
 
 def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
@@ -109,10 +101,6 @@ def booked(ticket_of: Callable[..., Ticket], wang: Shopper, ana: AgentProfile) -
         return book_callback(ticket=ticket, scheduled_at=at or at_shanghai(23, 14), **options)  # type: ignore[arg-type]
 
     return make
-
-
-def keys() -> list[str]:
-    return sorted(Notification.objects.values_list("idempotency_key", flat=True))
 
 
 @pytest.fixture(autouse=True)

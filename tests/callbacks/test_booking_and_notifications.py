@@ -18,7 +18,7 @@ from callbacks.services import (
 from callbacks.states import InvalidCallbackTransition
 from notifications.models import Notification, NotificationStatus
 from notifications.services.outbox import send_due_notifications
-from tests.callbacks.conftest import at_shanghai, keys
+from tests.helpers import at_shanghai, notification_keys
 from tickets.models import TicketStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -29,7 +29,7 @@ def test_booking_puts_a_confirmation_by_sms_and_email_in_the_outbox(booked, wang
 
     assert callback.status == CallbackStatus.SCHEDULED
     assert callback.reminder_due_at == at_shanghai(23, 13)  # an hour before, the default lead
-    assert keys() == [
+    assert notification_keys() == [
         f"callback:{callback.pk}:confirmation:v1:email",
         f"callback:{callback.pk}:confirmation:v1:sms",
     ]
@@ -95,7 +95,7 @@ def test_rescheduling_moves_the_time_bumps_the_version_and_sends_a_new_notice(bo
 
     assert (moved.version, moved.status, moved.scheduled_at) == (2, CallbackStatus.SCHEDULED, at_shanghai(24, 11))
     assert moved.reminder_due_at == at_shanghai(24, 10)
-    assert f"callback:{callback.pk}:rescheduled:v2:sms" in keys()
+    assert f"callback:{callback.pk}:rescheduled:v2:sms" in notification_keys()
     ics = Notification.objects.get(idempotency_key=f"callback:{callback.pk}:rescheduled:v2:email").ics
     assert "SEQUENCE:2" in ics and "DTSTART:20261124T030000Z" in ics
 
@@ -123,7 +123,7 @@ def test_confirming_is_idempotent_and_cancelling_twice_sends_one_notice(booked) 
 
     cancel_callback(callback_id=callback.pk)
     cancel_callback(callback_id=callback.pk)
-    cancelled = [k for k in keys() if ":cancelled:" in k]
+    cancelled = [k for k in notification_keys() if ":cancelled:" in k]
     assert cancelled == [f"callback:{callback.pk}:cancelled:v1:email", f"callback:{callback.pk}:cancelled:v1:sms"]
     with pytest.raises(CallbackError):
         confirm_callback(callback_id=callback.pk)

@@ -12,6 +12,7 @@ from callbacks.services import available_slots, book_callback, cancel_callback, 
 from tests.factories import queue
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]

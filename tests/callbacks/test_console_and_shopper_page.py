@@ -11,7 +11,7 @@ from django.test import Client
 from callbacks.links import SALT, make_link_token
 from callbacks.models import Callback, CallbackStatus
 from callbacks.services import dispatch_due_callbacks
-from tests.callbacks.conftest import at_shanghai
+from tests.helpers import at_shanghai
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 

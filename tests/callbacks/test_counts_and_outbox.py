@@ -21,8 +21,8 @@ from callbacks.services import dispatch_due_callbacks
 from notifications.models import Notification, NotificationStatus
 from notifications.providers import HttpSmsProvider, ProviderError
 from notifications.services.outbox import retry_failed_notification, send_due_notifications
-from tests.callbacks.conftest import at_shanghai
 from tests.factories import queue
+from tests.helpers import at_shanghai
 
 pytestmark = [pytest.mark.django_db]
 

@@ -18,8 +18,8 @@ from callbacks.services import (
 )
 from notifications.models import Notification
 from routing.services import set_agent_status
-from tests.callbacks.conftest import at_shanghai, keys
 from tests.factories import queue
+from tests.helpers import at_shanghai, notification_keys
 from tickets.events import ticket_changed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -77,7 +77,7 @@ def test_the_reminder_goes_out_at_its_lead_time_once(booked) -> None:
     assert dispatch_due_callbacks(now=at_shanghai(23, 12, 59)).reminders == 0
     assert dispatch_due_callbacks(now=at_shanghai(23, 13)).reminders == 1
     assert dispatch_due_callbacks(now=at_shanghai(23, 13, 1)).reminders == 0
-    reminder_keys = [k for k in keys() if ":reminder:" in k]
+    reminder_keys = [k for k in notification_keys() if ":reminder:" in k]
     assert reminder_keys == [
         f"callback:{callback.pk}:reminder:20261123T060000Z:email",
         f"callback:{callback.pk}:reminder:20261123T060000Z:sms",
@@ -102,7 +102,7 @@ def test_reached_completes_the_callback_and_thanks_the_shopper(booked, ana) -> N
     start_callback(callback_id=callback.pk, by=ana.user)
     done = record_callback_outcome(callback_id=callback.pk, outcome="reached", by=ana.user)
     assert (done.status, done.attempts, done.outcome) == (CallbackStatus.COMPLETED, 1, "reached")
-    assert f"callback:{callback.pk}:completed:a1:sms" in keys()
+    assert f"callback:{callback.pk}:completed:a1:sms" in notification_keys()
 
 
 def test_no_answer_retries_after_the_interval_then_becomes_missed_and_the_shopper_is_told(booked, ana) -> None:
@@ -120,7 +120,7 @@ def test_no_answer_retries_after_the_interval_then_becomes_missed_and_the_shoppe
         at_shanghai(23, 14, 32),
         1,
     )
-    assert not [k for k in keys() if ":missed:" in k]
+    assert not [k for k in notification_keys() if ":missed:" in k]
 
     dispatch_due_callbacks(now=at_shanghai(23, 14, 32))
     with time_machine.travel(at_shanghai(23, 14, 35), tick=False):
@@ -161,7 +161,7 @@ def test_the_shopper_asked_to_reschedule_moves_it_within_the_rules(booked, ana) 
             callback_id=callback.pk, outcome="reschedule", by=ana.user, reschedule_to=at_shanghai(24, 10)
         )
     assert (moved.status, moved.version, moved.outcome) == (CallbackStatus.SCHEDULED, 2, "reschedule")
-    assert f"callback:{callback.pk}:rescheduled:v2:sms" in keys()
+    assert f"callback:{callback.pk}:rescheduled:v2:sms" in notification_keys()
 
 
 def test_two_agents_cannot_call_the_same_shopper_and_outcomes_need_a_started_call(booked, ana, bo) -> None:

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from callbacks.models import BusinessHours, CallbackPolicy, Holiday
 from callbacks.services import available_slots, book_callback, policy_for
 from teams.models import SpecialistQueue
-from tests.callbacks.conftest import at_shanghai
 from tests.factories import queue
+from tests.helpers import at_shanghai
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,7 @@ from cxconsole.celery import app as celery_app
 from notifications.models import Notification, NotificationStatus
 from notifications.services.outbox import SEND_GROUP
 from tests.factories import ShopperFactory, TicketFactory, queue
-from tests.integration import conftest as integration
-from tests.integration.conftest import wait_for
-from tests.integration.test_assignment_races import _kill_tree
+from tests.helpers import wait_for, worker_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -161,7 +159,7 @@ def test_two_beat_processes_started_by_mistake_still_surface_and_remind_once(pos
     make_due_callbacks(n)
     env = {
         **os.environ,
-        "DATABASE_URL": integration.test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "DJANGO_SETTINGS_MODULE": "cxconsole.settings",
     }
     processes = [
@@ -195,7 +193,7 @@ def test_real_workers_dispatch_and_send_and_one_killed_mid_dispatch_loses_nothin
     wait_for(
         lambda: Notification.objects.filter(status=NotificationStatus.SENT).count() >= 100, timeout=60, interval=0.01
     )
-    _kill_tree(first.process.pid)
+    first.kill()
     assert Notification.objects.filter(status=NotificationStatus.SENT).count() < n  # it really was mid-way
 
     celery_app.signature("callbacks.dispatch_due").apply_async()  # the next beat

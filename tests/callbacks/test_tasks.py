@@ -6,7 +6,7 @@ from callbacks import tasks
 from callbacks.services import DispatchRun
 from notifications import tasks as notification_tasks
 from notifications.models import Notification, NotificationStatus
-from tests.callbacks.conftest import at_shanghai
+from tests.helpers import at_shanghai
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 

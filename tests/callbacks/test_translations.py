@@ -6,20 +6,14 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import translation
 
+from tests.helpers import po_entries as read_po_entries
+
 PO_FILE = Path(settings.BASE_DIR) / "callbacks" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-ENTRY = re.compile(r'^msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?msgstr(?:\[0\])? ((?:".*"\n?)+)', re.MULTILINE)
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 
-def _unquote(lines: str) -> str:
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', lines)).replace('\\"', '"').replace("\\n", "\n")
-
-
 def po_entries() -> dict[str, str]:
-    text = PO_FILE.read_text(encoding="utf-8")
-    entries = {_unquote(msgid): _unquote(msgstr) for msgid, msgstr in ENTRY.findall(text)}
-    entries.pop("", None)
-    return entries
+    return read_po_entries(PO_FILE, plurals=True)
 
 
 def test_every_callbacks_string_has_a_chinese_translation_with_the_same_placeholders() -> None:

@@ -153,7 +153,8 @@ def test_the_classify_api(storefront_client: APIClient) -> None:
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
-    examples = textmodel.load_examples()[::7]
+    examples = textmodel.load_examples()[::50]  # a small sample of every category: determinism, not quality
+    assert {e.category for e in examples} == {e.category for e in textmodel.load_examples()}
     first, second = textmodel.train(examples), textmodel.train(examples)
     assert first.version == second.version
     texts = ["戒指", "stroller", "口红色号", "pan"]

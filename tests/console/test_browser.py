@@ -4,19 +4,17 @@ Intake, routing and assignment run inside the server (eager Celery); hints trave
 configured channel layer (Redis in CI, in memory locally). Screenshots go to var/screenshots/.
 """
 
-import json
 import re
-import urllib.request
-from typing import Any
 
 import pytest
 
 from teams.models import AgentProfile
 from tests.factories import queue
-from tests.routing.test_assignment import refreshed
+from tests.helpers import api_post, log_in, open_inquiry, refreshed
 from tickets.models import Message, TicketStatus
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("eager_celery"),
     # WhiteNoise hands Django's ASGI handler a sync file iterator for static files: it works,
@@ -25,37 +23,6 @@ pytestmark = [
 ]
 
 TABLET = {"width": 768, "height": 1024}
-
-
-def api_post(base: str, path: str, payload: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        base + path,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", **headers},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else {}
-
-
-def open_inquiry(base: str, token: str, body: str, *, category: str = "jewelry") -> dict[str, Any]:
-    """What the storefront does: POST /api/v1/inquiries/ with its API token."""
-    payload = {
-        "shopper": {"external_id": f"shopper-{abs(hash(body)) % 10**8}", "name": "王女士"},
-        "channel": "order_page",
-        "body": body,
-        "order": {"number": "JD20261125001", "product_title": "18K金钻石戒指", "product_category": category},
-    }
-    return api_post(base, "/api/v1/inquiries/", payload, {"Authorization": f"Token {token}"})
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-for-tests")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/console/")
 
 
 def test_a_new_inquiry_reaches_anas_inbox_live_and_she_answers_it(

@@ -33,10 +33,12 @@ from console.push import (
 from routing.services import add_shopper_message, set_agent_status
 from teams.models import AgentStatus
 from tests.factories import UserFactory, queue
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # hints are merged and sent from another thread
 
 MEMORY_LAYER = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
 

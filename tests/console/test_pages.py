@@ -10,7 +10,7 @@ from teams.models import AgentProfile, AgentStatus
 from tests.factories import UserFactory
 from tickets.models import Message, TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_the_site_root_leads_to_the_console_and_the_console_to_the_login_form(client: Client) -> None:

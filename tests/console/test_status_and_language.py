@@ -8,10 +8,10 @@ from django.contrib.auth.models import Permission
 
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import UserFactory
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def profile(agent: AgentProfile) -> AgentProfile:
@@ -36,12 +36,13 @@ def test_ana_steps_away_from_the_header_and_new_tickets_wait_for_her(signed_in, 
     assert refreshed(inquiry()).status == TicketStatus.QUEUED
 
 
-def test_coming_back_online_pulls_the_waiting_work(signed_in, ana, inquiry) -> None:
+def test_coming_back_online_pulls_the_waiting_work(signed_in, ana, inquiry, after_commit) -> None:
     client = signed_in(ana)
     client.post("/console/status/", {"status": "away"})
     waiting = inquiry()
 
-    client.post("/console/status/", {"status": "online"})
+    with after_commit():
+        client.post("/console/status/", {"status": "online"})
 
     assert refreshed(waiting).assigned_agent == ana.user
     assert "1 / 3 open" in client.get("/console/").text

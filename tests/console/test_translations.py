@@ -1,24 +1,17 @@
 """The Chinese interface: every string is translated, and the compiled catalog is the current one."""
 
-import re
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import translation
 
+from tests.helpers import po_entries as read_po_entries
+
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', re.MULTILINE)
-
-
-def _unquote(lines: str) -> str:
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', lines)).replace('\\"', '"').replace("\\n", "\n")
 
 
 def po_entries() -> dict[str, str]:
-    text = PO_FILE.read_text(encoding="utf-8")
-    entries = {_unquote(msgid): _unquote(msgstr) for msgid, msgstr in ENTRY.findall(text)}
-    entries.pop("", None)  # the header
-    return entries
+    return read_po_entries(PO_FILE)
 
 
 def test_every_interface_string_has_a_chinese_translation() -> None:

@@ -3,8 +3,8 @@ core.caching.RedisCache).
 
 Under ASGI Django runs each request's code on a thread of its own. Without a pool, a persistent
 connection is kept per thread and never reused, so every request opened a PostgreSQL connection
-(and a Redis one, through a cache object per thread): ~130 requests/s at most on 2 cores, and
-connections left to the garbage collector. This test serves real inquiries through the product's
+(and a Redis one, through a cache object per thread), which capped intake and left connections
+to the garbage collector. This test serves real inquiries through the product's
 ASGI entry point in a uvicorn process and counts the connections it opened.
 """
 
@@ -25,7 +25,7 @@ from django.db import connection
 
 from teams.services import STOREFRONT_GROUP, ensure_roles, issue_api_token
 from tests.factories import UserFactory
-from tests.integration import conftest as integration
+from tests.helpers import LOG_DIR, worker_database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -47,15 +47,15 @@ def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, redis_brok
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": integration.test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "REDIS_URL": redis_broker,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DB_POOL_MAX_SIZE": str(POOL_MAX_SIZE),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DB_POOL", None)  # the ASGI entry point turns it on by itself
-    integration.LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = integration.LOG_DIR / "asgi-connections.log"
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / "asgi-connections.log"
     started = time.time()
     redis_before = redis.Redis.from_url(redis_broker).info("stats")["total_connections_received"]
     server = subprocess.Popen(
@@ -86,7 +86,7 @@ def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, redis_brok
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 201
         params = connection.get_connection_params()
-        with psycopg.connect(integration.test_database_url(), autocommit=True) as admin:
+        with psycopg.connect(worker_database_url(), autocommit=True) as admin:
             (opened,) = admin.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_start >= to_timestamp(%s)"
                 " AND pid <> pg_backend_pid()",

@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 
 from cxconsole.celery import app as celery_app
 from routing.services import requeue_unrouted_tickets
-from tests.integration.conftest import wait_for
-from tests.tickets.test_intake_api import URL, VALID
+from tests.helpers import INTAKE_URL, VALID_INQUIRY, wait_for
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -20,10 +19,8 @@ def status_of(ticket_id: int) -> str:
     return Ticket.objects.values_list("status", flat=True).get(pk=ticket_id)
 
 
-def test_an_inquiry_is_routed_by_a_real_worker_process(start_worker, storefront_client: APIClient) -> None:
-    start_worker()
-
-    response = storefront_client.post(URL, VALID, format="json")
+def test_an_inquiry_is_routed_by_a_real_worker_process(worker, storefront_client: APIClient) -> None:
+    response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
 
     assert response.status_code == 201
     ticket_id = response.data["id"]
@@ -34,16 +31,15 @@ def test_an_inquiry_is_routed_by_a_real_worker_process(start_worker, storefront_
 
 
 def test_a_ticket_whose_enqueue_was_lost_is_recovered_by_the_sweeper(
-    start_worker, storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
+    worker, storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start_worker()
     real_send_task = celery_app.send_task
 
     def redis_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("Redis is down")
 
     monkeypatch.setattr(celery_app, "send_task", redis_down)
-    ticket_id = storefront_client.post(URL, VALID, format="json").data["id"]
+    ticket_id = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data["id"]
     assert status_of(ticket_id) == TicketStatus.NEW
 
     monkeypatch.setattr(celery_app, "send_task", real_send_task)  # Redis is back

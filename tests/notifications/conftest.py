@@ -104,6 +104,3 @@ def ticket_of(ana: AgentProfile) -> Callable[..., Ticket]:
         return ticket
 
     return make
-
-
-from tests.console.conftest import browser, console_server, expect, screenshots  # noqa: E402, F401  (the browser rig)

@@ -11,16 +11,6 @@ from orders.http import CACHE_PREFIX, HttpOrderSystem
 from orders.interface import forget_order_systems
 from orders.reference import ReferenceOrderService
 from teams.models import AgentProfile
-from tests.console.conftest import (  # noqa: F401  (personas and the browser rig)
-    ana,
-    browser,
-    console_server,
-    expect,
-    mei,
-    sam,
-    screenshots,
-    signed_in,
-)
 from tests.factories import ShopperFactory, TicketFactory, queue
 from tickets.models import Shopper, Ticket, TicketStatus
 
@@ -108,7 +98,7 @@ def wang(db: None) -> Shopper:
 
 
 @pytest.fixture
-def wangs_ticket(wang: Shopper, ana: AgentProfile) -> Ticket:  # noqa: F811
+def wangs_ticket(wang: Shopper, ana: AgentProfile) -> Ticket:
     """Wang asks to exchange her ring (order JD20261101001); Ana holds the ticket."""
     return TicketFactory(
         shopper=wang,

@@ -7,9 +7,9 @@ from django.test import Client
 from classification.models import CategoryLabel
 from teams.models import AgentProfile
 from tests.factories import category
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_setting_the_category_in_the_admin_stores_a_label_and_reroutes(ana, mei, inquiry, admin_user) -> None:

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from cxconsole.celery import app as celery_app
 from routing.services import requeue_unrouted_tickets, route_new_tickets, route_ticket
-from tests.tickets.test_intake_api import URL, VALID
+from tests.helpers import INTAKE_URL, VALID_INQUIRY
 from tickets.models import Ticket, TicketStatus
 
 
@@ -43,7 +43,7 @@ def test_an_inquiry_is_accepted_even_when_the_broker_is_down(
     storefront_client: APIClient, broken_broker: list[str], django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        response = storefront_client.post(URL, VALID, format="json")
+        response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
 
     assert response.status_code == 201
     assert broken_broker == ["routing.route_new_tickets"]
@@ -56,7 +56,7 @@ def test_the_sweeper_re_enqueues_tickets_left_new_past_the_grace_period(
 ) -> None:
     monkeypatch.setattr(celery_app, "send_task", lambda *a, **k: (_ for _ in ()).throw(BrokerDown()))
     with django_capture_on_commit_callbacks(execute=True):
-        lost_id = storefront_client.post(URL, VALID, format="json").data["id"]
+        lost_id = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data["id"]
 
     sent: list[tuple[str, list]] = []
     monkeypatch.setattr(
@@ -75,7 +75,7 @@ def test_the_sweeper_re_enqueues_tickets_left_new_past_the_grace_period(
 
 @pytest.mark.django_db
 def test_the_sweeper_leaves_routed_tickets_alone(storefront_client: APIClient, recording_broker: list) -> None:
-    ticket_id = storefront_client.post(URL, VALID, format="json").data["id"]
+    ticket_id = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data["id"]
     route_ticket(ticket_id=ticket_id)
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
         assert requeue_unrouted_tickets() == 0
@@ -83,7 +83,7 @@ def test_the_sweeper_leaves_routed_tickets_alone(storefront_client: APIClient, r
 
 @pytest.mark.django_db
 def test_routing_the_same_ticket_twice_changes_nothing_the_second_time(storefront_client: APIClient) -> None:
-    ticket_id = storefront_client.post(URL, VALID, format="json").data["id"]
+    ticket_id = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data["id"]
     route_ticket(ticket_id=ticket_id)
     first = Ticket.objects.get(pk=ticket_id)
     route_ticket(ticket_id=ticket_id)

@@ -6,19 +6,6 @@ from collections.abc import Callable
 import pytest
 
 from routing.services import resolve_ticket
-from tests.console.conftest import (  # noqa: F401  (fixtures shared with the console's tests)
-    ana,
-    browser,
-    console_server,
-    expect,
-    inquiry,
-    mei,
-    page,
-    sam,
-    screenshots,
-    signed_in,
-    storefront_token,
-)
 from tests.factories import ShopperFactory
 from tickets.models import Shopper, Ticket, TicketStatus
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from satisfaction.services import rate_ticket
 from supervision.selectors import day_start
-from tests.console.conftest import DESKTOP
-from tests.console.test_browser import log_in
-from tests.supervision.timeline import ticket
+from tests.browser_rig import DESKTOP
+from tests.helpers import log_in
+from tests.helpers import ticket_on_timeline as ticket
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

@@ -26,18 +26,18 @@ from satisfaction.services import rate_ticket
 from supervision.models import SupervisorAction
 from supervision.selectors import current_health
 from teams.models import AgentProfile
-from tests.supervision.timeline import local, ticket
+from tests.helpers import shanghai_time, ticket_on_timeline
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
-NOW = local(25, 10, 0)
+NOW = shanghai_time(25, 10, 0)
 
 
 def resolved_and_rated(
     queue: str, agent: AgentProfile, resolved: datetime, score: int | None, comment: str = ""
 ) -> Ticket:
-    made = ticket(queue, queued=resolved, assigned=resolved, resolved=resolved, agent=agent)
+    made = ticket_on_timeline(queue, queued=resolved, assigned=resolved, resolved=resolved, agent=agent)
     if score is not None:
         with time_machine.travel(resolved.replace(second=30), tick=False):
             rate_ticket(ticket_id=made.pk, score=score, comment=comment)
@@ -47,18 +47,18 @@ def resolved_and_rated(
 @pytest.fixture
 def week(ana, mei) -> dict[str, Ticket]:  # type: ignore[no-untyped-def]
     made = {
-        "t1": resolved_and_rated("jewelry", ana, local(25, 9, 0), 5),
-        "t2": resolved_and_rated("jewelry", ana, local(25, 8, 0), 2, "戒指有划痕，换货太慢"),
-        "t3": resolved_and_rated("jewelry", ana, local(25, 7, 0), None),
-        "t4": resolved_and_rated("jewelry", ana, local(22, 12, 0), 4),
-        "t5": resolved_and_rated("jewelry", ana, local(18, 23, 59), 1, "too slow"),
-        "t6": resolved_and_rated("jewelry", ana, local(19, 0, 0), 3),
-        "t7": resolved_and_rated("jewelry", ana, local(24, 10, 0), 1, "still too big"),
-        "m1": resolved_and_rated("maternal_baby", mei, local(25, 9, 30), 4),
+        "t1": resolved_and_rated("jewelry", ana, shanghai_time(25, 9, 0), 5),
+        "t2": resolved_and_rated("jewelry", ana, shanghai_time(25, 8, 0), 2, "戒指有划痕，换货太慢"),
+        "t3": resolved_and_rated("jewelry", ana, shanghai_time(25, 7, 0), None),
+        "t4": resolved_and_rated("jewelry", ana, shanghai_time(22, 12, 0), 4),
+        "t5": resolved_and_rated("jewelry", ana, shanghai_time(18, 23, 59), 1, "too slow"),
+        "t6": resolved_and_rated("jewelry", ana, shanghai_time(19, 0, 0), 3),
+        "t7": resolved_and_rated("jewelry", ana, shanghai_time(24, 10, 0), 1, "still too big"),
+        "m1": resolved_and_rated("maternal_baby", mei, shanghai_time(25, 9, 30), 4),
     }
     # t7 is reopened and resolved again (the routing services' effect on these columns), then rated.
-    Ticket.objects.filter(pk=made["t7"].pk).update(resolved_at=local(25, 9, 10))
-    with time_machine.travel(local(25, 9, 20), tick=False):
+    Ticket.objects.filter(pk=made["t7"].pk).update(resolved_at=shanghai_time(25, 9, 10))
+    with time_machine.travel(shanghai_time(25, 9, 20), tick=False):
         rate_ticket(ticket_id=made["t7"].pk, score=5)
     return made
 
@@ -173,7 +173,7 @@ def test_the_dashboard_costs_the_same_queries_however_many_ratings(
         with django_assert_max_num_queries(30) as few:
             assert client.get("/console/dashboard/live/").status_code == 200
         for hour in range(10):
-            resolved_and_rated("books", ana, local(25, 1 + hour % 8, hour), 1 + hour % 5, "meh")
+            resolved_and_rated("books", ana, shanghai_time(25, 1 + hour % 8, hour), 1 + hour % 5, "meh")
         from django.core.cache import cache
 
         from supervision.selectors import HEALTH_CACHE_KEY

@@ -1,17 +1,1 @@
-"""The shopper page's tests reuse the console's personas and browser rig."""
-
-from tests.console.conftest import (  # noqa: F401
-    ana,
-    bo,
-    browser,
-    console_server,
-    expect,
-    mei,
-    page,
-    sam,
-    screenshots,
-    signed_in,
-    storefront_token,
-)
-from tests.console.test_live_push import memory_layer  # noqa: F401
-from tests.routing.conftest import inquiry  # noqa: F401
+"""The shopper page's tests use the shared personas, intake fixture and browser rig (tests/conftest.py)."""

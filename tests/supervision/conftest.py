@@ -1,23 +1,8 @@
-"""Dashboard personas: Ana and Bo (jewelry), Mei (maternal & baby), supervisor Sam — the console's,
-signed in through the same helpers — plus the console's browser rig."""
+"""The dashboard's tests use the shared personas (tests/conftest.py); its health payload is cached
+across processes, so no test may see another's."""
 
 import pytest
 from django.core.cache import cache
-
-from tests.console.conftest import (  # noqa: F401  (fixtures shared with the console's tests)
-    ana,
-    bo,
-    browser,
-    console_server,
-    expect,
-    inquiry,
-    mei,
-    page,
-    sam,
-    screenshots,
-    signed_in,
-    storefront_token,
-)
 
 
 @pytest.fixture(autouse=True)

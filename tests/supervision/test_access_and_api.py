@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from supervision.selectors import HEALTH_CACHE_KEY
 from teams.services import issue_api_token
-from tests.supervision.timeline import local, ticket
+from tests.helpers import shanghai_time, ticket_on_timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,9 @@ def test_the_header_shows_the_dashboard_link_to_supervisors_only(ana, sam, signe
 
 
 def test_a_supervisor_reads_the_same_numbers_on_the_api_as_the_selectors(sam, ana, signed_in) -> None:
-    with time_machine.travel(local(25, 10, 0), tick=False):
-        ticket("jewelry", queued=local(25, 9, 50))
-        ticket("jewelry", queued=local(25, 9, 40), assigned=local(25, 9, 41), agent=ana)
+    with time_machine.travel(shanghai_time(25, 10, 0), tick=False):
+        ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
+        ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 40), assigned=shanghai_time(25, 9, 41), agent=ana)
         data = signed_in(sam).get("/api/v1/queues/health/").json()
 
     jewelry = next(q for q in data["queues"] if q["slug"] == "jewelry")
@@ -70,7 +70,7 @@ def test_the_health_payload_is_cached_for_a_moment(sam, signed_in, settings) -> 
     settings.QUEUE_HEALTH_CACHE_SECONDS = 60
     client = signed_in(sam)
     first = client.get("/api/v1/queues/health/").json()
-    ticket("jewelry", queued=local(25, 9, 50))
+    ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
 
     assert client.get("/api/v1/queues/health/").json() == first  # served from the cache
     cache.delete(HEALTH_CACHE_KEY)
@@ -88,7 +88,7 @@ def test_a_supervisor_token_reads_the_api_and_metrics(sam) -> None:
 
 @override_settings(METRICS_TOKEN="scrape-secret-123")
 def test_prometheus_scrapes_with_the_metrics_token_and_gets_valid_text(ana) -> None:
-    ticket("jewelry", queued=local(25, 9, 50))
+    ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
     assert APIClient().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
 
     response = APIClient().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123")
@@ -129,7 +129,7 @@ def test_the_live_fragment_costs_the_same_few_queries_however_many_agents(
         assert client.get("/console/dashboard/live/").status_code == 200
     for n in range(8):
         AgentFactory(user=UserFactory(username=f"more{n}"), skills=["jewelry", "books"])
-        ticket("books", queued=local(25, 9, 50 + n))
+        ticket_on_timeline("books", queued=shanghai_time(25, 9, 50 + n))
     cache.delete(HEALTH_CACHE_KEY)
     with django_assert_max_num_queries(len(few)):
         page = client.get("/console/dashboard/live/").content.decode()

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from tests.console.test_browser import log_in, open_inquiry
+from tests.helpers import log_in, open_inquiry
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("eager_celery"),
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),

@@ -15,11 +15,11 @@ from routing.services import set_agent_status
 from supervision.selectors import agent_board, csat_at, day_start, queue_health
 from teams.models import AgentStatus, SpecialistQueue
 from tests.factories import AgentFactory, UserFactory
-from tests.supervision.timeline import local, ticket
+from tests.helpers import shanghai_time, ticket_on_timeline
 
 pytestmark = pytest.mark.django_db
 
-NOW = local(25, 10, 0)
+NOW = shanghai_time(25, 10, 0)
 
 
 def jewelry_at(now=NOW):  # type: ignore[no-untyped-def]
@@ -32,47 +32,71 @@ def jewelry_day(ana, mei):  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW, tick=False):
         made = {
             # Assigned after 60 s, resolved 9 min later: inside the trailing window.
-            "a": ticket(
-                "jewelry", queued=local(25, 9, 40), assigned=local(25, 9, 41), resolved=local(25, 9, 50), agent=ana
+            "a": ticket_on_timeline(
+                "jewelry",
+                queued=shanghai_time(25, 9, 40),
+                assigned=shanghai_time(25, 9, 41),
+                resolved=shanghai_time(25, 9, 50),
+                agent=ana,
             ),
             # Assigned after 300 s (past the 120 s target), before the trailing window.
-            "b": ticket("jewelry", queued=local(25, 9, 0), assigned=local(25, 9, 5), agent=ana),
+            "b": ticket_on_timeline(
+                "jewelry", queued=shanghai_time(25, 9, 0), assigned=shanghai_time(25, 9, 5), agent=ana
+            ),
             # Waiting 600 s: past the target, so an SLA breach now.
-            "c": ticket("jewelry", queued=local(25, 9, 50)),
+            "c": ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50)),
             # Waiting 60 s: no breach.
-            "d": ticket("jewelry", queued=local(25, 9, 59)),
+            "d": ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 59)),
             # Assigned after exactly 120 s: within the target (≤).
-            "e": ticket("jewelry", queued=local(25, 9, 35), assigned=local(25, 9, 37), agent=ana),
+            "e": ticket_on_timeline(
+                "jewelry", queued=shanghai_time(25, 9, 35), assigned=shanghai_time(25, 9, 37), agent=ana
+            ),
             # Abandoned after 5 s: inside the grace, out of the service level, still abandoned today.
-            "f": ticket("jewelry", queued=local(25, 9, 45), abandoned=local(25, 9, 45, 5)),
+            "f": ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 45), abandoned=shanghai_time(25, 9, 45, 5)),
             # Abandoned after 120 s, inside the trailing window: counts against the service level.
-            "g": ticket("jewelry", queued=local(25, 9, 31), abandoned=local(25, 9, 33)),
+            "g": ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 31), abandoned=shanghai_time(25, 9, 33)),
             # Queued before midnight, assigned after: assigned today (within 120 s), not offered today.
-            "h": ticket("jewelry", queued=local(24, 23, 59), assigned=local(25, 0, 1), agent=ana),
+            "h": ticket_on_timeline(
+                "jewelry", queued=shanghai_time(24, 23, 59), assigned=shanghai_time(25, 0, 1), agent=ana
+            ),
             # Abandoned after 300 s, before the trailing window: today's service level only.
-            "k": ticket("jewelry", queued=local(25, 9, 20), abandoned=local(25, 9, 25)),
+            "k": ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 20), abandoned=shanghai_time(25, 9, 25)),
             # Assigned yesterday, resolved after midnight: resolved today, handle time 2 h 29 min.
-            "l": ticket(
-                "jewelry", queued=local(24, 22, 0), assigned=local(24, 22, 1), resolved=local(25, 0, 30), agent=ana
+            "l": ticket_on_timeline(
+                "jewelry",
+                queued=shanghai_time(24, 22, 0),
+                assigned=shanghai_time(24, 22, 1),
+                resolved=shanghai_time(25, 0, 30),
+                agent=ana,
             ),
             # Assigned at exactly 09:30:00 after 60 s: the trailing window includes its start.
-            "m": ticket("jewelry", queued=local(25, 9, 29), assigned=local(25, 9, 30), agent=ana),
-            # Two days ago: in no window at all.
-            "old": ticket(
-                "jewelry", queued=local(23, 9, 0), assigned=local(23, 9, 10), resolved=local(23, 9, 20), agent=ana
+            "m": ticket_on_timeline(
+                "jewelry", queued=shanghai_time(25, 9, 29), assigned=shanghai_time(25, 9, 30), agent=ana
             ),
-            "old_abandoned": ticket("jewelry", queued=local(23, 9, 0), abandoned=local(23, 9, 30)),
+            # Two days ago: in no window at all.
+            "old": ticket_on_timeline(
+                "jewelry",
+                queued=shanghai_time(23, 9, 0),
+                assigned=shanghai_time(23, 9, 10),
+                resolved=shanghai_time(23, 9, 20),
+                agent=ana,
+            ),
+            "old_abandoned": ticket_on_timeline(
+                "jewelry", queued=shanghai_time(23, 9, 0), abandoned=shanghai_time(23, 9, 30)
+            ),
             # Another queue's tickets never count in jewelry.
-            "baby_waiting": ticket("maternal_baby", queued=local(25, 8, 0)),
-            "baby_assigned": ticket("maternal_baby", queued=local(25, 9, 40), assigned=local(25, 9, 55), agent=mei),
+            "baby_waiting": ticket_on_timeline("maternal_baby", queued=shanghai_time(25, 8, 0)),
+            "baby_assigned": ticket_on_timeline(
+                "maternal_baby", queued=shanghai_time(25, 9, 40), assigned=shanghai_time(25, 9, 55), agent=mei
+            ),
         }
     return made
 
 
 def test_today_starts_at_local_midnight_in_the_dashboard_time_zone() -> None:
-    assert day_start(NOW) == local(25, 0, 0)
+    assert day_start(NOW) == shanghai_time(25, 0, 0)
     # 23:30 UTC on the 24th is already 07:30 on the 25th in Shanghai.
-    assert day_start(local(25, 7, 30).astimezone(tz=None)) == local(25, 0, 0)
+    assert day_start(shanghai_time(25, 7, 30).astimezone(tz=None)) == shanghai_time(25, 0, 0)
 
 
 def test_waiting_longest_wait_and_sla_breaches_now(jewelry_day) -> None:
@@ -85,8 +109,8 @@ def test_waiting_longest_wait_and_sla_breaches_now(jewelry_day) -> None:
 
 def test_a_ticket_waiting_exactly_the_target_is_a_breach_as_routing_flags_it(ana) -> None:
     with time_machine.travel(NOW, tick=False):
-        ticket("jewelry", queued=NOW - timedelta(seconds=120))  # the target, to the second
-        ticket("jewelry", queued=NOW - timedelta(seconds=119))
+        ticket_on_timeline("jewelry", queued=NOW - timedelta(seconds=120))  # the target, to the second
+        ticket_on_timeline("jewelry", queued=NOW - timedelta(seconds=119))
 
     jewelry = jewelry_at()
 
@@ -213,7 +237,7 @@ def test_the_metrics_take_a_fixed_number_of_queries(django_assert_num_queries, j
     extra = SpecialistQueue.objects.create(slug="luxury", name="Luxury")
     for n in range(5):
         AgentFactory(user=UserFactory(username=f"extra{n}"), skills=["jewelry", "books"])
-        ticket("luxury", queued=local(25, 9, 50 + n))
+        ticket_on_timeline("luxury", queued=shanghai_time(25, 9, 50 + n))
     with django_assert_num_queries(2):
         csat = csat_at(NOW)
     with django_assert_num_queries(5):
@@ -227,7 +251,7 @@ def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_da
 
     def callback(at, status=CallbackStatus.SCHEDULED, **fields):  # type: ignore[no-untyped-def]
         # One ticket per callback: a ticket has at most one active callback.
-        base = ticket("jewelry", queued=local(25, 9, 50))
+        base = ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
         return Callback.objects.create(
             ticket=base,
             queue=base.queue,
@@ -238,11 +262,13 @@ def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_da
             **fields,
         )
 
-    callback(local(25, 10, 30))  # due within the hour
-    callback(local(25, 11, 30))  # later: not yet
-    callback(local(25, 9, 45))  # past its time, not started: overdue
-    callback(local(25, 8, 0), status=CallbackStatus.MISSED, missed_at=local(25, 8, 40))  # missed today
-    callback(local(24, 8, 0), status=CallbackStatus.MISSED, missed_at=local(24, 8, 40))  # missed yesterday
+    callback(shanghai_time(25, 10, 30))  # due within the hour
+    callback(shanghai_time(25, 11, 30))  # later: not yet
+    callback(shanghai_time(25, 9, 45))  # past its time, not started: overdue
+    callback(shanghai_time(25, 8, 0), status=CallbackStatus.MISSED, missed_at=shanghai_time(25, 8, 40))  # missed today
+    callback(
+        shanghai_time(24, 8, 0), status=CallbackStatus.MISSED, missed_at=shanghai_time(24, 8, 40)
+    )  # missed yesterday
 
     jewelry = jewelry_at()
 

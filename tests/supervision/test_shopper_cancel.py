@@ -5,10 +5,10 @@ from rest_framework.test import APIClient
 
 from routing.services import cancel_inquiry, set_agent_status
 from teams.models import AgentStatus
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import CloseReason, TicketStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db
 
 
 def cancel(ticket_id: int, token: str):  # type: ignore[no-untyped-def]

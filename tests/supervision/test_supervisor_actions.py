@@ -10,11 +10,11 @@ from routing.services import set_agent_status
 from supervision.models import SupervisorAction
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tests.factories import queue
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db,
     pytest.mark.usefixtures("eager_celery"),
 ]
 
@@ -28,15 +28,16 @@ def agent(profile: AgentProfile) -> AgentProfile:
 
 
 def test_sam_reassigns_a_ticket_to_another_queue_where_its_specialist_takes_it(
-    sam, ana, mei, inquiry, signed_in
+    sam, ana, mei, inquiry, signed_in, after_commit
 ) -> None:
     ticket = inquiry()
     assert ticket.assigned_agent == ana.user
 
-    response = signed_in(sam).post(
-        "/console/dashboard/reassign/",
-        {"ticket": ticket.id, "queue": queue("maternal_baby").id, "reason": "It is about a baby bottle"},
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            "/console/dashboard/reassign/",
+            {"ticket": ticket.id, "queue": queue("maternal_baby").id, "reason": "It is about a baby bottle"},
+        )
 
     assert response.status_code == 302
     ticket = refreshed(ticket)
@@ -56,13 +57,14 @@ def test_sam_reassigns_a_ticket_to_another_queue_where_its_specialist_takes_it(
     assert ticket.messages.filter(is_internal=True, body__contains="baby bottle").exists()
 
 
-def test_sam_hands_a_ticket_to_a_named_agent(sam, ana, bo, inquiry, signed_in) -> None:
+def test_sam_hands_a_ticket_to_a_named_agent(sam, ana, bo, inquiry, signed_in, after_commit) -> None:
     ticket = inquiry()
     holder, other = (ana, bo) if ticket.assigned_agent == ana.user else (bo, ana)
 
-    response = signed_in(sam).post(
-        "/console/dashboard/reassign/", {"ticket": ticket.id, "agent": other.id, "reason": "VIP shopper"}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            "/console/dashboard/reassign/", {"ticket": ticket.id, "agent": other.id, "reason": "VIP shopper"}
+        )
 
     assert response.status_code == 302
     assert refreshed(ticket).assigned_agent == other.user
@@ -70,14 +72,18 @@ def test_sam_hands_a_ticket_to_a_named_agent(sam, ana, bo, inquiry, signed_in) -
     assert last_action().after["agent"] == other.user.username
 
 
-def test_reassigning_to_an_offline_agent_is_refused_and_leaves_no_trace(sam, ana, bo, inquiry, signed_in) -> None:
-    set_agent_status(agent=bo, status=AgentStatus.OFFLINE)
+def test_reassigning_to_an_offline_agent_is_refused_and_leaves_no_trace(
+    sam, ana, bo, inquiry, signed_in, after_commit
+) -> None:
+    with after_commit():
+        set_agent_status(agent=bo, status=AgentStatus.OFFLINE)
     ticket = inquiry()
     assert ticket.assigned_agent == ana.user
 
-    response = signed_in(sam).post(
-        "/console/dashboard/reassign/", {"ticket": ticket.id, "agent": bo.id, "reason": "try"}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            "/console/dashboard/reassign/", {"ticket": ticket.id, "agent": bo.id, "reason": "try"}
+        )
 
     assert response.status_code == 409
     assert "offline or has no free capacity" in response.content.decode()
@@ -102,29 +108,37 @@ def test_the_reassign_form_says_what_is_missing(sam, signed_in) -> None:
     assert not SupervisorAction.objects.exists()
 
 
-def test_a_closed_ticket_cannot_be_reassigned(sam, ana, inquiry, signed_in) -> None:
-    set_agent_status(agent=ana, status=AgentStatus.AWAY)
+def test_a_closed_ticket_cannot_be_reassigned(sam, ana, inquiry, signed_in, after_commit) -> None:
+    with after_commit():
+        set_agent_status(agent=ana, status=AgentStatus.AWAY)
     ticket = inquiry()
     from routing.services import cancel_inquiry
 
-    cancel_inquiry(ticket_id=ticket.id)
+    with after_commit():
+        cancel_inquiry(ticket_id=ticket.id)
 
-    response = signed_in(sam).post(
-        "/console/dashboard/reassign/", {"ticket": ticket.id, "queue": queue("books").id, "reason": "x"}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            "/console/dashboard/reassign/", {"ticket": ticket.id, "queue": queue("books").id, "reason": "x"}
+        )
     assert response.status_code == 409
     assert refreshed(ticket).status == TicketStatus.CLOSED
 
 
-def test_sam_sets_ana_offline_and_her_unanswered_ticket_goes_to_bo(sam, ana, bo, inquiry, signed_in) -> None:
-    set_agent_status(agent=bo, status=AgentStatus.AWAY)
+def test_sam_sets_ana_offline_and_her_unanswered_ticket_goes_to_bo(
+    sam, ana, bo, inquiry, signed_in, after_commit
+) -> None:
+    with after_commit():
+        set_agent_status(agent=bo, status=AgentStatus.AWAY)
     ticket = inquiry()
     assert ticket.assigned_agent == ana.user
-    set_agent_status(agent=bo, status=AgentStatus.ONLINE)
+    with after_commit():
+        set_agent_status(agent=bo, status=AgentStatus.ONLINE)
 
-    response = signed_in(sam).post(
-        f"/console/dashboard/agents/{ana.id}/status/", {"status": "offline", "reason": "shift over"}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            f"/console/dashboard/agents/{ana.id}/status/", {"status": "offline", "reason": "shift over"}
+        )
 
     assert response.status_code == 302
     assert agent(ana).status == AgentStatus.OFFLINE
@@ -136,32 +150,37 @@ def test_sam_sets_ana_offline_and_her_unanswered_ticket_goes_to_bo(sam, ana, bo,
     assert entry.reason == "shift over"
 
 
-def test_setting_ana_online_pulls_the_waiting_ticket(sam, ana, inquiry, signed_in) -> None:
-    set_agent_status(agent=ana, status=AgentStatus.AWAY)
+def test_setting_ana_online_pulls_the_waiting_ticket(sam, ana, inquiry, signed_in, after_commit) -> None:
+    with after_commit():
+        set_agent_status(agent=ana, status=AgentStatus.AWAY)
     ticket = inquiry()
     assert refreshed(ticket).status == TicketStatus.QUEUED
 
-    signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "online"})
+    with after_commit():
+        signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "online"})
 
     assert refreshed(ticket).assigned_agent == ana.user
     assert SupervisorAction.objects.filter(action=SupervisorAction.Kind.SET_AGENT_STATUS).count() == 1
 
 
-def test_setting_the_status_an_agent_already_has_records_nothing(sam, ana, signed_in) -> None:
-    signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "online"})
+def test_setting_the_status_an_agent_already_has_records_nothing(sam, ana, signed_in, after_commit) -> None:
+    with after_commit():
+        signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "online"})
     assert not SupervisorAction.objects.exists()
-    bad = signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "asleep"})
+    with after_commit():
+        bad = signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "asleep"})
     assert bad.status_code == 400
 
 
-def test_capacity_cannot_go_below_the_open_tickets(sam, ana, inquiry, signed_in) -> None:
+def test_capacity_cannot_go_below_the_open_tickets(sam, ana, inquiry, signed_in, after_commit) -> None:
     inquiry()
     inquiry("项链扣坏了")
     assert agent(ana).active_ticket_count == 2
 
-    response = signed_in(sam).post(
-        f"/console/dashboard/agents/{ana.id}/", {"primary": ["jewelry"], "languages": ["zh"], "capacity": 1}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            f"/console/dashboard/agents/{ana.id}/", {"primary": ["jewelry"], "languages": ["zh"], "capacity": 1}
+        )
 
     assert response.status_code == 400
     assert "holds 2 open tickets; capacity cannot go below that." in response.content.decode()
@@ -169,16 +188,17 @@ def test_capacity_cannot_go_below_the_open_tickets(sam, ana, inquiry, signed_in)
     assert not SupervisorAction.objects.exists()
 
 
-def test_raising_capacity_pulls_waiting_work_at_once(sam, ana, inquiry, signed_in) -> None:
+def test_raising_capacity_pulls_waiting_work_at_once(sam, ana, inquiry, signed_in, after_commit) -> None:
     AgentProfile.objects.filter(pk=ana.pk).update(capacity=1)
     first = inquiry()
     second = inquiry("项链扣坏了")
     assert refreshed(second).status == TicketStatus.QUEUED
 
-    response = signed_in(sam).post(
-        f"/console/dashboard/agents/{ana.id}/",
-        {"primary": ["jewelry"], "languages": ["zh", "en"], "capacity": 2, "reason": "busy morning"},
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            f"/console/dashboard/agents/{ana.id}/",
+            {"primary": ["jewelry"], "languages": ["zh", "en"], "capacity": 2, "reason": "busy morning"},
+        )
 
     assert response.status_code == 302
     assert refreshed(first).assigned_agent == refreshed(second).assigned_agent == ana.user
@@ -187,15 +207,19 @@ def test_raising_capacity_pulls_waiting_work_at_once(sam, ana, inquiry, signed_i
     assert (entry.before["capacity"], entry.after["capacity"]) == (1, 2)
 
 
-def test_giving_mei_the_jewelry_skill_lets_her_take_jewelry_tickets(sam, ana, mei, inquiry, signed_in) -> None:
-    set_agent_status(agent=ana, status=AgentStatus.AWAY)
+def test_giving_mei_the_jewelry_skill_lets_her_take_jewelry_tickets(
+    sam, ana, mei, inquiry, signed_in, after_commit
+) -> None:
+    with after_commit():
+        set_agent_status(agent=ana, status=AgentStatus.AWAY)
     ticket = inquiry()
     assert refreshed(ticket).status == TicketStatus.QUEUED
 
-    signed_in(sam).post(
-        f"/console/dashboard/agents/{mei.id}/",
-        {"primary": ["maternal_baby", "jewelry"], "secondary": [], "languages": ["zh", "en"], "capacity": 3},
-    )
+    with after_commit():
+        signed_in(sam).post(
+            f"/console/dashboard/agents/{mei.id}/",
+            {"primary": ["maternal_baby", "jewelry"], "secondary": [], "languages": ["zh", "en"], "capacity": 3},
+        )
 
     assert refreshed(ticket).assigned_agent == mei.user
     entry = last_action()
@@ -252,11 +276,12 @@ def test_sam_changes_a_queues_targets_and_the_tile_follows(sam, signed_in) -> No
     assert "target 90% in 60s" in page
 
 
-def test_queue_targets_must_make_sense(sam, signed_in) -> None:
+def test_queue_targets_must_make_sense(sam, signed_in, after_commit) -> None:
     url = f"/console/dashboard/queues/{queue('jewelry').id}/"
-    response = signed_in(sam).post(
-        url, {"service_level_seconds": 0, "service_level_target_percent": 150, "overflow_seconds": "soon"}
-    )
+    with after_commit():
+        response = signed_in(sam).post(
+            url, {"service_level_seconds": 0, "service_level_target_percent": 150, "overflow_seconds": "soon"}
+        )
 
     assert response.status_code == 400
     body = response.content.decode()
@@ -265,8 +290,9 @@ def test_queue_targets_must_make_sense(sam, signed_in) -> None:
     assert not SupervisorAction.objects.exists()
 
 
-def test_the_audit_log_is_in_the_admin_and_read_only(sam, ana, signed_in) -> None:
-    signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "away", "reason": "lunch"})
+def test_the_audit_log_is_in_the_admin_and_read_only(sam, ana, signed_in, after_commit) -> None:
+    with after_commit():
+        signed_in(sam).post(f"/console/dashboard/agents/{ana.id}/status/", {"status": "away", "reason": "lunch"})
     admin = User.objects.create_superuser("root", "root@example.com", "pw-for-tests")
     client = signed_in(AgentProfile(user=admin))
     entry = last_action()

@@ -5,19 +5,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import translation
 
-from tests.console import test_translations as console_catalog
+from tests.helpers import po_entries as read_po_entries
 
 PO_FILE = Path(settings.BASE_DIR) / "supervision" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
 def po_entries() -> dict[str, str]:
-    text = PO_FILE.read_text(encoding="utf-8")
-    entries = {
-        console_catalog._unquote(msgid): console_catalog._unquote(msgstr)
-        for msgid, msgstr in console_catalog.ENTRY.findall(text)
-    }
-    entries.pop("", None)  # the header
-    return entries
+    return read_po_entries(PO_FILE)
 
 
 def test_every_dashboard_string_has_a_chinese_translation() -> None:

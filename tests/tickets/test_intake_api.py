@@ -1,57 +1,24 @@
 """A storefront opens inquiries through the API; bad input is refused field by field."""
 
-import copy
+from typing import Any
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from tests.helpers import INTAKE_URL, VALID_INQUIRY, inquiry_payload, query_budget
 from tickets.models import Message, Shopper, Ticket, TicketStatus
-
-URL = "/api/v1/inquiries/"
-
-VALID = {
-    "shopper": {
-        "external_id": "u-1001",
-        "name": "王芳",
-        "phone": "+86 138-0013-8000",
-        "email": "wang.fang@example.com",
-        "language": "zh",
-        "time_zone": "Asia/Shanghai",
-    },
-    "channel": "order_page",
-    "subject": "戒指尺寸",
-    "body": "戒指尺寸偏大，能换小一号吗？",
-    "order": {
-        "number": "JD2026112500001",
-        "product_title": "18K金钻石戒指",
-        "product_category": "jewelry",
-        "amount": "3299.00",
-        "currency": "CNY",
-        "paid": True,
-        "shipped": True,
-    },
-}
-
-
-def payload(**changes: object) -> dict:
-    data = copy.deepcopy(VALID)
-    for dotted, value in changes.items():
-        target = data
-        *path, last = dotted.split("__")
-        for part in path:
-            target = target[part]
-        if value is ...:
-            target.pop(last)
-        else:
-            target[last] = value
-    return data
 
 
 @pytest.mark.django_db
-def test_it_accepts_an_inquiry_and_saves_shopper_ticket_and_first_message(storefront_client: APIClient) -> None:
-    response = storefront_client.post(URL, VALID, format="json")
+def test_it_accepts_an_inquiry_and_saves_shopper_ticket_and_first_message(
+    storefront_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(
+        query_budget(postgresql=8, sqlite=10)
+    ):  # token, role and categories read cold; then the write
+        response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
 
     assert response.status_code == 201, response.data
     ticket = Ticket.objects.get(pk=response.data["id"])
@@ -64,21 +31,21 @@ def test_it_accepts_an_inquiry_and_saves_shopper_ticket_and_first_message(storef
     shopper = Shopper.objects.get(external_id="u-1001")
     assert shopper.phone == "+8613800138000"  # normalized
     assert ticket.shopper == shopper
-    assert list(ticket.messages.values_list("author_kind", "body")) == [("shopper", VALID["body"])]
+    assert list(ticket.messages.values_list("author_kind", "body")) == [("shopper", VALID_INQUIRY["body"])]
 
 
 @pytest.mark.django_db
 def test_it_detects_the_language_when_the_storefront_does_not_send_one(storefront_client: APIClient) -> None:
-    data = payload(shopper__language=..., body="My necklace clasp broke after a day", subject="")
-    response = storefront_client.post(URL, data, format="json")
+    data = inquiry_payload(shopper__language=..., body="My necklace clasp broke after a day", subject="")
+    response = storefront_client.post(INTAKE_URL, data, format="json")
     assert response.status_code == 201
     assert Ticket.objects.get(pk=response.data["id"]).language == "en"
 
 
 @pytest.mark.django_db
 def test_a_returning_shopper_keeps_one_record_with_fresh_contact_details(storefront_client: APIClient) -> None:
-    storefront_client.post(URL, VALID, format="json")
-    storefront_client.post(URL, payload(shopper__phone="13900139000", shopper__email=""), format="json")
+    storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
+    storefront_client.post(INTAKE_URL, inquiry_payload(shopper__phone="13900139000", shopper__email=""), format="json")
     shopper = Shopper.objects.get(external_id="u-1001")
     assert shopper.phone == "13900139000"
     assert shopper.email == "wang.fang@example.com"  # a blank never erases what we know
@@ -113,7 +80,7 @@ BAD_FIELDS = [
 def test_bad_input_gets_400_with_field_errors_and_writes_nothing(
     storefront_client: APIClient, case: str, changes: dict, field: str
 ) -> None:
-    response = storefront_client.post(URL, payload(**changes), format="json")
+    response = storefront_client.post(INTAKE_URL, inquiry_payload(**changes), format="json")
 
     assert response.status_code == 400, response.data
     assert field in response.data
@@ -123,28 +90,28 @@ def test_bad_input_gets_400_with_field_errors_and_writes_nothing(
 
 @pytest.mark.django_db
 def test_malformed_json_gets_400_not_500(storefront_client: APIClient) -> None:
-    response = storefront_client.post(URL, "{not json", content_type="application/json")
+    response = storefront_client.post(INTAKE_URL, "{not json", content_type="application/json")
     assert response.status_code == 400
     assert Ticket.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_a_too_long_idempotency_key_gets_400(storefront_client: APIClient) -> None:
-    response = storefront_client.post(URL, VALID, format="json", HTTP_IDEMPOTENCY_KEY="k" * 129)
+    response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json", HTTP_IDEMPOTENCY_KEY="k" * 129)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.data
 
 
 @pytest.mark.django_db
 def test_anonymous_callers_are_refused(db: None) -> None:
-    response = APIClient().post(URL, VALID, format="json")
+    response = APIClient().post(INTAKE_URL, VALID_INQUIRY, format="json")
     assert response.status_code == 401
 
 
 @pytest.mark.django_db
 def test_a_token_without_the_storefront_role_is_refused(storefront_client: APIClient) -> None:
     storefront_client.user.groups.clear()  # type: ignore[attr-defined]
-    response = storefront_client.post(URL, VALID, format="json")
+    response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
     assert response.status_code == 403
 
 
@@ -152,34 +119,34 @@ def test_a_token_without_the_storefront_role_is_refused(storefront_client: APICl
 def test_intake_is_throttled_per_client(storefront_client: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ScopedRateThrottle, "cache", LocMemCache("throttle-test", {}))
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"intake": "3/minute"})
-    codes = [storefront_client.post(URL, VALID, format="json").status_code for _ in range(4)]
+    codes = [storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").status_code for _ in range(4)]
     assert codes == [201, 201, 201, 429]
 
 
 @pytest.mark.django_db
 def test_the_shopper_sees_status_and_public_messages_with_the_tracking_token(storefront_client: APIClient) -> None:
-    created = storefront_client.post(URL, VALID, format="json").data
+    created = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data
     ticket = Ticket.objects.get(pk=created["id"])
     Message.objects.create(ticket=ticket, author_kind="agent", body="内部备注：核实库存", is_internal=True)
     Message.objects.create(ticket=ticket, author_kind="agent", body="您好，可以为您换小一号")
 
     shopper = APIClient()
-    response = shopper.get(f"{URL}{ticket.id}/", {"token": created["tracking_token"]})
+    response = shopper.get(f"{INTAKE_URL}{ticket.id}/", {"token": created["tracking_token"]})
 
     assert response.status_code == 200
     assert response.data["status"] == "new"
-    assert [m["body"] for m in response.data["messages"]] == [VALID["body"], "您好，可以为您换小一号"]
-    header = shopper.get(f"{URL}{ticket.id}/", HTTP_X_TRACKING_TOKEN=created["tracking_token"])
+    assert [m["body"] for m in response.data["messages"]] == [VALID_INQUIRY["body"], "您好，可以为您换小一号"]
+    header = shopper.get(f"{INTAKE_URL}{ticket.id}/", HTTP_X_TRACKING_TOKEN=created["tracking_token"])
     assert header.status_code == 200
 
 
 @pytest.mark.django_db
 def test_a_wrong_or_missing_tracking_token_reveals_nothing(storefront_client: APIClient) -> None:
-    created = storefront_client.post(URL, VALID, format="json").data
+    created = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json").data
     shopper = APIClient()
-    assert shopper.get(f"{URL}{created['id']}/", {"token": "guess"}).status_code == 404
-    assert shopper.get(f"{URL}{created['id']}/").status_code == 404
-    assert shopper.get(f"{URL}999999/", {"token": created["tracking_token"]}).status_code == 404
+    assert shopper.get(f"{INTAKE_URL}{created['id']}/", {"token": "guess"}).status_code == 404
+    assert shopper.get(f"{INTAKE_URL}{created['id']}/").status_code == 404
+    assert shopper.get(f"{INTAKE_URL}999999/", {"token": created["tracking_token"]}).status_code == 404
 
 
 def test_when_no_database_connection_frees_up_the_storefront_is_told_to_retry(
@@ -198,7 +165,7 @@ def test_when_no_database_connection_frees_up_the_storefront_is_told_to_retry(
         )
 
     monkeypatch.setattr(services, "insert_inquiry", pool_exhausted)
-    response = storefront_client.post(URL, payload(), format="json")
+    response = storefront_client.post(INTAKE_URL, inquiry_payload(), format="json")
 
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
@@ -219,7 +186,7 @@ def test_when_the_database_is_unreachable_the_storefront_gets_a_json_503_to_retr
         raise getattr(db, error)("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "insert_inquiry", connection_lost)
-    response = storefront_client.post(URL, payload(), format="json")
+    response = storefront_client.post(INTAKE_URL, inquiry_payload(), format="json")
 
     assert response.status_code == 503
     assert response["Retry-After"] == "1"

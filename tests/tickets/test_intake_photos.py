@@ -11,8 +11,9 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from tests.helpers import INTAKE_URL as URL
+from tests.helpers import VALID_INQUIRY as VALID
 from tests.photos import has_gps, image_bytes, jpeg_with_location
-from tests.tickets.test_intake_api import URL, VALID
 from tickets.models import Attachment, Message, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.db import IntegrityError, connections
 from django.test.utils import CaptureQueriesContext
 
 from cxconsole.celery import app as celery_app
-from tests.conftest import service_missing
 from tests.factories import UserFactory
+from tests.helpers import service_missing
 from tickets.intake_write import insert_inquiry
 from tickets.models import Message, Shopper, Ticket
 from tickets.services import ShopperDetails, open_ticket

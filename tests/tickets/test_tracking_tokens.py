@@ -6,7 +6,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import TicketFactory, UserFactory, queue
-from tests.tickets.test_intake_api import URL, VALID
+from tests.helpers import INTAKE_URL as URL
+from tests.helpers import VALID_INQUIRY as VALID
 from tickets.models import Ticket
 from tickets.tracking import token_matches, tracking_token
 

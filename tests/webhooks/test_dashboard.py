@@ -8,15 +8,14 @@ from django.test import Client
 from django.utils import timezone
 
 from teams.models import AgentProfile
-from tests.console.conftest import sam, signed_in  # noqa: F401  (personas shared with the console)
 from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_dashboard_names_a_disabled_endpoint_and_a_failing_one(
-    sam: AgentProfile,  # noqa: F811
-    signed_in: Callable[[AgentProfile], Client],  # noqa: F811
+    sam: AgentProfile,
+    signed_in: Callable[[AgentProfile], Client],
     endpoint_for: Callable[..., WebhookEndpoint],
 ) -> None:
     now = timezone.now()
@@ -38,8 +37,8 @@ def test_the_dashboard_names_a_disabled_endpoint_and_a_failing_one(
 
 
 def test_with_healthy_endpoints_the_webhook_card_stays_hidden(
-    sam: AgentProfile,  # noqa: F811
-    signed_in: Callable[[AgentProfile], Client],  # noqa: F811
+    sam: AgentProfile,
+    signed_in: Callable[[AgentProfile], Client],
     endpoint_for: Callable[..., WebhookEndpoint],
 ) -> None:
     endpoint_for("https://shop.example/hooks/fine")

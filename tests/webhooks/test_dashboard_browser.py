@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from teams.models import AgentProfile
-from tests.console.conftest import browser, console_server, expect, sam  # noqa: F401  (the browser rig)
 from webhooks.models import WebhookEndpoint
 
 pytestmark = [
@@ -26,10 +25,10 @@ DISABLED = {"en-US": "events are not reaching the storefront", "zh-CN": "事件�
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_sam_sees_a_disabled_storefront_endpoint_on_the_dashboard(
-    console_server: str,  # noqa: F811
-    browser: Any,  # noqa: F811
-    expect: Any,  # noqa: F811
-    sam: AgentProfile,  # noqa: F811
+    console_server: str,
+    browser: Any,
+    expect: Any,
+    sam: AgentProfile,
     endpoint_for: Any,
     locale: str,
     size: str,

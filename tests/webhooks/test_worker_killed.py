@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from cxconsole.celery import app as celery_app
-from tests.integration.conftest import start_worker, wait_for  # noqa: F401  (real Celery workers)
-from tests.integration.test_assignment_races import _kill_tree
+from tests.helpers import wait_for
 from tests.webhooks.receiver import Receiver, serve
 from tickets.services import ShopperDetails, open_ticket
 from webhooks.delivery import GROUP_SIZE
@@ -23,7 +22,7 @@ def slow_receiver() -> Iterator[Receiver]:
 
 
 def test_killing_the_delivering_worker_mid_batch_loses_no_event(
-    start_worker: Callable[..., object],  # noqa: F811
+    start_worker: Callable[..., object],
     slow_receiver: Receiver,
     endpoint_for: Callable[..., WebhookEndpoint],
 ) -> None:
@@ -36,7 +35,7 @@ def test_killing_the_delivering_worker_mid_batch_loses_no_event(
     celery_app.signature("webhooks.sweep").apply_async()  # in case the kicks came before the worker
 
     wait_for(lambda: len(slow_receiver.requests) >= 30, timeout=60, interval=0.01)
-    _kill_tree(first.process.pid)  # type: ignore[attr-defined]
+    first.kill()  # type: ignore[attr-defined]
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() < n  # really mid-way
 
     start_worker(queues=["webhooks"], concurrency=1)

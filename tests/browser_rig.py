@@ -1,9 +1,15 @@
-"""Console personas (agents who can sign in), a signed-in test client, and the browser rig."""
+"""The browser rig (a pytest plugin loaded by tests/conftest.py): the product served by uvicorn in a
+thread of this process, one headless Chromium for the whole session, and pages on it.
+
+Tests that use it carry the `browser` marker (added by tests/conftest.py) and a
+`django_db(transaction=True, serialized_rollback=True)` mark: the server's threads read the
+database through connections of their own, so the test's rows must really be committed.
+"""
 
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,63 +17,13 @@ import pytest
 import uvicorn
 from django.conf import settings
 from django.db import connections
-from django.test import Client
 
-from teams.models import AgentProfile
-from teams.services import AGENTS_GROUP, SUPERVISORS_GROUP, ensure_roles
-from tests.conftest import service_missing
-from tests.console.browser import BrowserThread
-from tests.factories import AgentFactory, UserFactory
-from tests.routing.conftest import inquiry  # noqa: F401  (the intake fixture, shared with routing)
+from tests.browser_thread import BrowserThread
+from tests.helpers import service_missing
 
-PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
-    user = UserFactory(username=username)
-    user.groups.add(ensure_roles()[group])
-    return AgentFactory(user=user, skills=skills, **kwargs)
-
-
-@pytest.fixture
-def ana(db: None) -> AgentProfile:
-    """Agent Ana: jewelry specialist, Chinese and English."""
-    return _agent("ana", ["jewelry"], languages=["zh", "en"])
-
-
-@pytest.fixture
-def bo(db: None) -> AgentProfile:
-    """Agent Bo: jewelry specialist, Chinese only."""
-    return _agent("bo", ["jewelry"], languages=["zh"])
-
-
-@pytest.fixture
-def mei(db: None) -> AgentProfile:
-    """Agent Mei: maternal & baby specialist."""
-    return _agent("mei", ["maternal_baby"], languages=["zh", "en"])
-
-
-@pytest.fixture
-def sam(db: None) -> AgentProfile:
-    """Supervisor Sam (an agent profile without skills)."""
-    return _agent("sam", [], group=SUPERVISORS_GROUP, languages=["zh", "en"])
-
-
-@pytest.fixture
-def signed_in() -> Callable[[AgentProfile], Client]:
-    """A test client signed in as the given agent."""
-
-    def sign_in(agent: AgentProfile) -> Client:
-        client = Client()
-        client.force_login(agent.user)
-        return client
-
-    return sign_in
-
-
-# --- Browser tests ------------------------------------------------------------------------------
+DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="session")
@@ -126,9 +82,6 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-DESKTOP = {"width": 1280, "height": 800}
-
-
 @pytest.fixture
 def expect(browser: BrowserThread) -> Any:
     return browser.expect
@@ -140,8 +93,3 @@ def page(browser: BrowserThread) -> Iterator[Any]:
     page = browser.new_page(viewport=DESKTOP, locale="en-US")
     yield page
     page.context.close()
-
-
-@pytest.fixture
-def storefront_token(storefront_client: Any) -> str:
-    return str(storefront_client.token)

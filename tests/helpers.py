@@ -1,0 +1,293 @@
+"""Plain helpers the tests share: payloads, waits, worker processes, catalogs, browser steps.
+
+Test modules import from here (and from tests.factories), never from one another, so a test file
+can be moved, renamed or deleted without breaking a neighbour. Fixtures live in conftest.py.
+"""
+
+import contextlib
+import copy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from teams.models import AgentProfile
+from tests.factories import TicketFactory, queue
+from tickets.models import CloseReason, Ticket, TicketStatus
+
+BASE_DIR = Path(settings.BASE_DIR)
+LOG_DIR = BASE_DIR / "var" / "test-logs"
+PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's
+
+
+def service_missing(reason: str) -> None:
+    """Skip on a developer machine; fail under CI, where every service must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} — CI is set, so this integration test must not skip.")
+    pytest.skip(reason)
+
+
+def refreshed(ticket: Ticket) -> Ticket:
+    """The ticket as the database has it now, with its queue, category and agent."""
+    return Ticket.objects.select_related("queue", "category", "assigned_agent").get(pk=ticket.pk)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20, interval: float = 0.05) -> object:
+    """Poll until predicate() is truthy (work done by another process or thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+# --- Intake ----------------------------------------------------------------------------------
+
+INTAKE_URL = "/api/v1/inquiries/"
+
+VALID_INQUIRY: dict[str, Any] = {
+    "shopper": {
+        "external_id": "u-1001",
+        "name": "王芳",
+        "phone": "+86 138-0013-8000",
+        "email": "wang.fang@example.com",
+        "language": "zh",
+        "time_zone": "Asia/Shanghai",
+    },
+    "channel": "order_page",
+    "subject": "戒指尺寸",
+    "body": "戒指尺寸偏大，能换小一号吗？",
+    "order": {
+        "number": "JD2026112500001",
+        "product_title": "18K金钻石戒指",
+        "product_category": "jewelry",
+        "amount": "3299.00",
+        "currency": "CNY",
+        "paid": True,
+        "shipped": True,
+    },
+}
+
+
+def inquiry_payload(**changes: object) -> dict[str, Any]:
+    """VALID_INQUIRY with changes: shopper__phone="x" sets a nested field, ... (Ellipsis) drops it."""
+    data = copy.deepcopy(VALID_INQUIRY)
+    for dotted, value in changes.items():
+        target = data
+        *path, last = dotted.split("__")
+        for part in path:
+            target = target[part]
+        if value is ...:
+            target.pop(last)
+        else:
+            target[last] = value
+    return data
+
+
+# --- Time ------------------------------------------------------------------------------------
+
+
+def at_shanghai(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    """A wall-clock time in Shanghai in 2026, as UTC."""
+    return datetime(2026, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+# --- Real worker processes --------------------------------------------------------------------
+
+
+def worker_database_url() -> str:
+    """A DATABASE_URL that points other processes at the test database pytest-django made."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the given queues, logging to var/test-logs/<name>.log."""
+
+    def __init__(self, queues: list[str], concurrency: int, name: str) -> None:
+        self.name = name
+        self.nodename = f"{name}@{os.uname().nodename}"
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{name}.log"
+        env = {**os.environ, "DATABASE_URL": worker_database_url(), "REDIS_URL": settings.REDIS_URL}
+        # The log file stays open for the worker's whole life; the worker process owns it.
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "cxconsole", "worker"),
+                *("-Q", ",".join(queues), "-c", str(concurrency), "-P", "prefork", "-n", self.nodename),
+                *("--without-gossip", "--without-mingle", "-l", "INFO"),
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        from cxconsole.celery import app as celery_app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-3000:]}")
+            if celery_app.control.ping(destination=[self.nodename], timeout=0.5):
+                return
+        raise RuntimeError(f"worker not ready after {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once: no warm shutdown, no acks."""
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        for pid in [self.process.pid, *map(int, children)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
+
+# --- Translation catalogs -----------------------------------------------------------------------
+
+PO_ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', re.MULTILINE)
+PO_ENTRY_OR_PLURAL = re.compile(
+    r'^msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?msgstr(?:\[0\])? ((?:".*"\n?)+)', re.MULTILINE
+)
+
+
+def _unquote(lines: str) -> str:
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', lines)).replace('\\"', '"').replace("\\n", "\n")
+
+
+def po_entries(po_file: Path, *, plurals: bool = False) -> dict[str, str]:
+    """msgid → msgstr of a .po catalog, header left out; with plurals, plural entries too (their
+    singular msgid → first form)."""
+    text = po_file.read_text(encoding="utf-8")
+    pattern = PO_ENTRY_OR_PLURAL if plurals else PO_ENTRY
+    entries = {_unquote(msgid): _unquote(msgstr) for msgid, msgstr in pattern.findall(text)}
+    entries.pop("", None)
+    return entries
+
+
+# --- Browser steps (the browser rig's fixtures are in conftest.py) ----------------------------
+
+
+def api_post(base: str, path: str, payload: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    """POST JSON to the served product over real HTTP."""
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **headers},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else {}
+
+
+def open_inquiry(base: str, token: str, body: str, *, category: str = "jewelry") -> dict[str, Any]:
+    """What the storefront does: POST /api/v1/inquiries/ with its API token."""
+    payload = {
+        "shopper": {"external_id": f"shopper-{abs(hash(body)) % 10**8}", "name": "王女士"},
+        "channel": "order_page",
+        "body": body,
+        "order": {"number": "JD20261125001", "product_title": "18K金钻石戒指", "product_category": category},
+    }
+    return api_post(base, INTAKE_URL, payload, {"Authorization": f"Token {token}"})
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    """Sign in through the login form, as a person does."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/")
+
+
+# --- Callbacks ---------------------------------------------------------------------------------
+
+
+def notification_keys() -> list[str]:
+    """The idempotency keys of every notification in the outbox, sorted."""
+    from notifications.models import Notification
+
+    return sorted(Notification.objects.values_list("idempotency_key", flat=True))
+
+
+def query_budget(*, postgresql: int, sqlite: int) -> int:
+    """The exact query count of a hot-path step on this database: PostgreSQL writes a batch in
+    one statement where SQLite needs one per table, so each has its own (both counts include the
+    SAVEPOINTs of the test's transaction). A change in either number is a change to review."""
+    return postgresql if connection.vendor == "postgresql" else sqlite
+
+
+# --- Tickets on a constructed timeline (dashboard metrics): every timestamp given ------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai_time(day: int, hh: int, mm: int, ss: int = 0) -> datetime:
+    """A moment in November 2026, Shanghai time (the dashboard's default "today")."""
+    return datetime(2026, 11, day, hh, mm, ss, tzinfo=SHANGHAI)
+
+
+def ticket_on_timeline(
+    queue_slug: str,
+    *,
+    queued: datetime | None,
+    assigned: datetime | None = None,
+    resolved: datetime | None = None,
+    abandoned: datetime | None = None,
+    agent: AgentProfile | None = None,
+) -> Ticket:
+    """A ticket in a queue with the given history: waiting when only queued, assigned (held by
+    `agent`) once assigned, resolved once resolved, closed as abandoned when abandoned."""
+    status = TicketStatus.QUEUED
+    fields: dict[str, object] = {}
+    if assigned is not None:
+        status = TicketStatus.ASSIGNED
+        fields["assigned_agent"] = agent.user if agent else None
+    if resolved is not None:
+        status = TicketStatus.RESOLVED
+    if abandoned is not None:
+        status = TicketStatus.CLOSED
+        fields["close_reason"] = CloseReason.ABANDONED
+    return TicketFactory(
+        queue=queue(queue_slug),
+        status=status,
+        created_at=queued or abandoned,
+        queued_at=queued,
+        first_assigned_at=assigned,
+        resolved_at=resolved,
+        closed_at=abandoned,
+        **fields,
+    )
