@@ -10,7 +10,8 @@ class NotificationsConfig(AppConfig):
         # Tasks registered in every process, so a publish by name finds them (eager mode too).
         from core.events import subscribe
         from notifications import tasks  # noqa: F401
-        from notifications.services.shopper import notify_shopper_of
+        from notifications.services.shopper import EVENT_KINDS, notify_shopper_of
 
-        # Replies, resolutions and reopenings reach the shopper: outbox rows in the writer's transaction.
-        subscribe("notifications.shopper", notify_shopper_of)
+        # Replies, resolutions and reopenings reach the shopper: outbox rows in the writer's
+        # transaction. Only those types: intake's one statement then needs no transaction of its own.
+        subscribe("notifications.shopper", notify_shopper_of, wants=EVENT_KINDS.__contains__)
