@@ -49,7 +49,7 @@ for kind, users in (("agent", agents), ("supervisor", sups)):
     for user in users:
         s = SessionStore()
         s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "axes.backends.AxesStandaloneBackend"
+        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         s[HASH_SESSION_KEY] = user.get_session_auth_hash()
         s.create()
         print(kind, user.pk, s.session_key)
@@ -115,6 +115,10 @@ class Page:
                     await self.reread(client, stats)
         finally:
             listener.cancel()
+
+
+def ms(seconds: float) -> float | None:
+    return None if seconds != seconds else round(seconds * 1000)  # NaN: nothing measured
 
 
 def process_cpu(pid: int) -> float:
@@ -281,8 +285,8 @@ def main() -> None:
         "assigned": len(rows),
         "assigned_seen": len(delays),
         "assign_to_screen_p50_ms": round(percentile(delays, 0.5) * 1000),
-        "assign_to_screen_p95_ms": round(percentile(delays, 0.95) * 1000),
-        "assign_to_screen_p99_ms": round(percentile(delays, 0.99) * 1000),
+        "assign_to_screen_p95_ms": ms(percentile(delays, 0.95)),
+        "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
         "rereads_per_s": round(window["rereads"] / elapsed, 1),
         "share_304": round(window["not_modified"] / max(1, window["rereads"]), 3),
         "kb_per_reread": round(window["bytes"] / 1024 / max(1, window["rereads"] - window["not_modified"]), 1),
@@ -290,6 +294,7 @@ def main() -> None:
         "web_cpu_s_per_s": round(result["web_cpu"] / elapsed, 2),
         "web_cpu_ms_per_reread": round(result["web_cpu"] * 1000 / max(1, window["rereads"]), 1),
         "intake": result["load"],
+        "totals": result["stats"],
     }
     for key, value in figures.items():
         print(f"{key:>24}: {value}")
