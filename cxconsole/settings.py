@@ -458,8 +458,6 @@ QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Live fragments (console.live): an unchanged fragment is a 304, but re-rendered at least this
 # often anyway (waiting times, callbacks falling due, a presence sweep change without a hint).
 CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 30, minimum=1)
-# The same for the supervisors' dashboard, whose figures age faster.
-DASHBOARD_LIVE_MAX_AGE_SECONDS = env_int("DASHBOARD_LIVE_MAX_AGE_SECONDS", 10, minimum=1)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 

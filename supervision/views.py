@@ -19,8 +19,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.live import live_fragment
-from console.push import SUPERVISORS_GROUP, agent_group
 from console.views import header_context
 from core.errors import ConflictError
 from routing.selectors import is_supervisor
@@ -94,13 +92,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _render_dashboard(request)
 
 
-def _dashboard_groups(request: HttpRequest) -> list[str]:
-    return [SUPERVISORS_GROUP, agent_group(request.user.pk or 0)]
-
-
 @require_GET
 @supervisor_view
-@live_fragment(_dashboard_groups, max_age_setting="DASHBOARD_LIVE_MAX_AGE_SECONDS")
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The fragment the page re-reads on every hint (throttled in the page) and every few seconds."""
     return render(request, "supervision/dashboard_live.html", _dashboard_context(request, fresh=False))

@@ -153,14 +153,3 @@ def test_a_change_committed_while_the_fragment_renders_is_never_lost(
     again = client.get(INBOX, headers={"if-none-match": first["ETag"]})
     assert again.status_code == 200
     assert f"/console/tickets/{made[0].id}/" in again.text
-
-
-def test_a_supervisors_dashboard_is_304_until_any_ticket_changes(signed_in, sam, ana, online, committed) -> None:
-    online(ana)
-    client = signed_in(sam)
-    etag = etag_of(client, "/console/dashboard/live/")
-    assert client.get("/console/dashboard/live/", headers={"if-none-match": etag}).status_code == 304
-
-    committed()
-
-    assert client.get("/console/dashboard/live/", headers={"if-none-match": etag}).status_code == 200
