@@ -14,6 +14,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from console import live
+
 logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
@@ -61,6 +63,9 @@ def push_ticket_change(
     the hint is handed to this process's hint thread, which sends it (see _Coalescer)."""
     hint = {"type": HINT_TYPE, "ticket_id": ticket_id, "status": status, "queue_id": queue_id, "kind": kind}
     groups = groups_for_change(queue_id=queue_id, agent_ids=agent_ids, previous_queue_id=previous_queue_id)
+    # New versions first, then the hint: a page woken by it can never be told "unchanged".
+    ticket_ids = extra.get("ticket_ids") or [ticket_id]
+    live.bump([*groups, *(live.ticket_group(changed) for changed in ticket_ids)])
     send_hint(groups, hint)
 
 

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.http import require_GET, require_POST
 
-from console import selectors
+from console import live, selectors
 from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm, ReplyForm, StatusForm, TransferForm
+from console.push import agent_group
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
 from teams.models import AgentStatus
@@ -77,8 +78,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "console/inbox.html", _inbox_context(request))
 
 
+def _inbox_groups(request: HttpRequest) -> list[str]:
+    return selectors.live_groups_for(user_of(request)) or []
+
+
+def _ticket_groups(request: HttpRequest, ticket_id: int) -> list[str]:
+    return [agent_group(user_of(request).pk), live.ticket_group(ticket_id)]
+
+
 @require_GET
 @console_view
+@live.live_fragment(_inbox_groups)
 def inbox_live(request: HttpRequest) -> HttpResponse:
     return render(request, "console/inbox_live.html", _inbox_context(request))
 
@@ -109,6 +119,7 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @console_view
+@live.live_fragment(_ticket_groups)
 def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = visible_ticket_or_404(request, ticket_id)
     return render(request, "console/ticket_live.html", _ticket_context(request, ticket))

@@ -175,6 +175,7 @@
 
   function swapParts(html) {
     var incoming = new DOMParser().parseFromString(html, "text/html");
+    var complete = true;
     incoming.querySelectorAll("[data-live-part]").forEach(function (part) {
       var current = document.getElementById(part.id);
       if (!current) return;
@@ -182,7 +183,10 @@
       if (lastMarkup.get(part.id) === markup) return; // unchanged: keep focus, selection, cues
       var active = document.activeElement;
       // Someone choosing in a drop-down here: keep their half-made choice (the next read swaps it).
-      if (current.contains(active) && active.tagName === "SELECT") return;
+      if (current.contains(active) && active.tagName === "SELECT") {
+        complete = false;
+        return;
+      }
       lastMarkup.set(part.id, markup);
       var key = current.contains(active) ? focusKey(active) : null;
       var replacement = document.importNode(part, true);
@@ -193,8 +197,12 @@
       }
     });
     cueNewItems();
+    return complete;
   }
 
+  // The last fragment's ETag: sent back as If-None-Match, the server answers 304 (keep the DOM)
+  // when nothing this page shows has changed.
+  var etag = null;
   var inFlight = false;
   var queued = false;
   var gone = false;
@@ -208,8 +216,11 @@
     }
     inFlight = true;
     lastStarted = Date.now();
-    fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: { "X-Requested-With": "fetch" } })
+    var headers = { "X-Requested-With": "fetch" };
+    if (etag) headers["If-None-Match"] = etag;
+    fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (response) {
+        if (response.status === 304) return; // unchanged: the screen already shows it
         if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
           window.location.reload(); // signed out: the page itself goes to the login form
           return;
@@ -221,7 +232,11 @@
           return;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text().then(swapParts);
+        var next = response.headers.get("ETag");
+        return response.text().then(function (html) {
+          // A part left alone (a half-made choice) must be read in full again next time.
+          etag = swapParts(html) ? next : null;
+        });
       })
       .catch(function () {
         setState(socketOpen ? "live" : "offline");

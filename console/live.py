@@ -1,0 +1,166 @@
+"""Live fragments answer "unchanged" (304) cheaply when nothing they show has changed.
+
+Every group a page listens to (an agent, a queue, the supervisors, one ticket) has a version in
+the cache, replaced by a fresh token after every committed change of that group and BEFORE its
+hint is sent (console.push). A fragment is rendered with an ETag naming the groups it depends on
+and a digest of their versions; the page sends it back as If-None-Match, and
+NotModifiedMiddleware, which runs before authentication, answers 304 after one session read and
+one read of the versions: no query, no template.
+
+Why no update is lost: the view reads the versions before it reads the database, and a writer
+replaces them after its commit. A change that the render missed therefore always finds a newer
+version at the next re-read. A version missing from the cache, a cache that fails, a session of
+another user: all mean "changed" (a full re-read). What changes without a ticket change (the
+waiting times shown, the callbacks falling due, a presence sweep) is re-rendered at least every
+`max_age` seconds: the ETag also names a time window, spread per user so pages do not all
+re-render on the same second.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
+
+logger = logging.getLogger(__name__)
+
+ETAG_PREFIX = "cxl1"
+VERSION_KEY = "console:live:v:{}"
+# A version outlives any page left open over a weekend; a missing one only costs a full re-read.
+VERSION_TTL_SECONDS = 7 * 24 * 3600
+
+
+def ticket_group(ticket_id: int) -> str:
+    """Not a channel-layer group (no socket joins it): the version of one ticket's page."""
+    return f"ticket.{ticket_id}"
+
+
+def bump(groups: Iterable[str]) -> None:
+    """Give these groups new versions (after commit, before their hint). Never raises: a failure
+    is logged, and the pages re-render within their window anyway."""
+    keys = {VERSION_KEY.format(group): secrets.token_hex(6) for group in set(groups)}
+    if not keys:
+        return
+    try:
+        cache.set_many(keys, timeout=VERSION_TTL_SECONDS)
+    except Exception:
+        logger.warning("Could not bump live versions of %s; pages re-render within their window.", keys, exc_info=True)
+
+
+def _versions(groups: Sequence[str], *, create_missing: bool) -> list[str] | None:
+    """The groups' versions in order; None when one is missing and not created, or the cache fails."""
+    keys = [VERSION_KEY.format(group) for group in groups]
+    try:
+        found = cache.get_many(keys)
+        missing = {key: secrets.token_hex(6) for key in keys if key not in found}
+        if missing:
+            if not create_missing:
+                return None
+            # add(), not set(): a bump racing this first read must win.
+            for key, token in missing.items():
+                cache.add(key, token, timeout=VERSION_TTL_SECONDS)
+            found.update(cache.get_many(list(missing)))
+            if any(key not in found for key in keys):
+                return None
+    except Exception:
+        logger.warning("Live versions unreadable; answering in full.", exc_info=True)
+        return None
+    return [str(found[key]) for key in keys]
+
+
+def _window(user_id: int, max_age: int) -> int:
+    return int((time.time() + (user_id * 7919) % max_age) // max_age)
+
+
+def _etag(*, path: str, user_id: int, max_age: int, window: int, groups: Sequence[str], versions: Sequence[str]) -> str:
+    digest = hashlib.blake2b("|".join([path, str(user_id), *versions]).encode(), digest_size=9).hexdigest()
+    return f'"{ETAG_PREFIX}:{user_id}:{max_age}:{window}:{",".join(groups)}:{digest}"'
+
+
+def live_fragment(
+    groups_of: Callable[..., Sequence[str]], *, max_age_setting: str = "CONSOLE_LIVE_MAX_AGE_SECONDS"
+) -> Callable[..., Any]:
+    """Decorate a live fragment's view (inside its login/permission guard): read the versions of
+    groups_of(request, *args, **kwargs) first, then render, then send them as the ETag; the
+    page is re-rendered at least every `max_age_setting` seconds."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            age = int(getattr(settings, max_age_setting))
+            groups = list(groups_of(request, *args, **kwargs))
+            versions = _versions(groups, create_missing=True) if groups else None
+            response = view(request, *args, **kwargs)  # reads the database after the versions
+            if versions is not None and response.status_code == 200 and request.user.pk is not None:
+                user_id = int(request.user.pk)
+                response["ETag"] = _etag(
+                    path=request.path,
+                    user_id=user_id,
+                    max_age=age,
+                    window=_window(user_id, age),
+                    groups=groups,
+                    versions=versions,
+                )
+            response["Cache-Control"] = "private, no-cache"
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+def not_modified(request: HttpRequest) -> HttpResponse | None:
+    """A 304 when the page's ETag still holds for this session's user; None: render in full."""
+    if request.method != "GET":
+        return None
+    sent = request.headers.get("If-None-Match", "").strip()
+    if not sent.startswith(f'"{ETAG_PREFIX}:'):
+        return None
+    try:
+        _, user, age, window, group_list, _digest = sent.strip('"').split(":")
+        user_id, max_age, window_no = int(user), int(age), int(window)
+        groups = [group for group in group_list.split(",") if group]
+    except ValueError:
+        return None
+    if max_age <= 0 or not groups or len(groups) > 200:
+        return None
+    try:
+        session_user = request.session.get(SESSION_KEY)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    if session_user is None or str(session_user) != str(user_id) or _window(user_id, max_age) != window_no:
+        return None
+    versions = _versions(groups, create_missing=False)
+    if versions is None:
+        return None
+    current = _etag(
+        path=request.path, user_id=user_id, max_age=max_age, window=window_no, groups=groups, versions=versions
+    )
+    if current != sent:
+        return None
+    response = HttpResponseNotModified()
+    response["ETag"] = current
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+class NotModifiedMiddleware:
+    """Answer an unchanged live fragment before authentication (no query, no template).
+
+    Sits after SessionMiddleware and before AuthenticationMiddleware; any request without one of
+    our ETags passes through untouched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return not_modified(request) or self.get_response(request)
