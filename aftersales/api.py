@@ -5,7 +5,6 @@ The caller proves the inquiry is theirs with the tracking token (a shopper's app
 storefront that submitted it (its API token). Validate, call open_request, answer.
 """
 
-import hmac
 import json
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from core.throttling import ScopedWindowRateThrottle
 from tickets.api import TRACKING_TOKEN_PARAMETER, CanSubmitInquiries, ShopperRateThrottle, tracking_token_from
 from tickets.attachments import AttachmentRefused, prepare_images
 from tickets.models import Ticket
+from tickets.tracking import token_matches
 
 IDEMPOTENCY_KEY_MAX = 128
 
@@ -100,20 +100,22 @@ class AfterSalesRequestSerializer(serializers.ModelSerializer):
 
 
 def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket:
-    """The ticket when the caller may act on it; 404 otherwise (never reveal that it exists)."""
-    ticket = Ticket.objects.only("id", "tracking_token", "client_id").filter(pk=ticket_id).first()
-    if ticket is not None:
-        user = request.user
-        if (
-            ticket.client_id is not None
-            and ticket.client_id == user.pk
-            and CanSubmitInquiries().has_permission(request, view)
-        ):
-            return ticket
-        token = tracking_token_from(request)
-        if token and hmac.compare_digest(ticket.tracking_token, token):
-            return ticket
-    raise NotFound("No inquiry matches this id and tracking token.")
+    """The ticket when the caller may act on it; 404 otherwise (never reveal that it exists). A
+    wrong, missing or non-ASCII token and an unknown id get the same answer (tickets.tracking)."""
+    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id").filter(pk=ticket_id).first()
+    user = request.user
+    if (
+        ticket is not None
+        and ticket.client_id is not None
+        and ticket.client_id == user.pk
+        and CanSubmitInquiries().has_permission(request, view)
+    ):
+        return ticket
+    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    matches = token_matches(*found, tracking_token_from(request) or "")
+    if ticket is None or not matches:
+        raise NotFound("No inquiry matches this id and tracking token.")
+    return ticket
 
 
 def _data_of(request: Request) -> Any:
