@@ -311,3 +311,12 @@ def _attachments_in_tmp(
     settings.STORAGES = storages  # type: ignore[attr-defined]
     for name in ("file", "thumbnail"):
         monkeypatch.setattr(Attachment._meta.get_field(name), "storage", storage_handler["attachments"])
+
+
+@pytest.fixture
+def memory_layer(settings: Any) -> Any:
+    """The in-memory channel layer (what the embedded mode uses), for tests that listen to hints."""
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
+    return get_channel_layer()

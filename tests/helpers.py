@@ -177,10 +177,12 @@ class WorkerProcess:
 
 # --- Translation catalogs -----------------------------------------------------------------------
 
+# Entries with a context (msgctxt, pgettext) are left out: gettext alone cannot look them up.
 PO_ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', re.MULTILINE)
 PO_ENTRY_OR_PLURAL = re.compile(
     r'^msgid ((?:".*"\n)+)(?:msgid_plural (?:".*"\n)+)?msgstr(?:\[0\])? ((?:".*"\n?)+)', re.MULTILINE
 )
+_CONTEXT_ENTRY = re.compile(r'^msgctxt (?:".*"\n)+msgid ((?:".*"\n)+)', re.MULTILINE)
 
 
 def _unquote(lines: str) -> str:
@@ -193,6 +195,8 @@ def po_entries(po_file: Path, *, plurals: bool = False) -> dict[str, str]:
     text = po_file.read_text(encoding="utf-8")
     pattern = PO_ENTRY_OR_PLURAL if plurals else PO_ENTRY
     entries = {_unquote(msgid): _unquote(msgstr) for msgid, msgstr in pattern.findall(text)}
+    for msgid in _CONTEXT_ENTRY.findall(text):
+        entries.pop(_unquote(msgid), None)
     entries.pop("", None)
     return entries
 

@@ -17,11 +17,13 @@ def received() -> list[list[Event]]:
     unsubscribe("test")
 
 
+@pytest.mark.django_db  # the apps' own subscribers (outboxes) hear the batch too
 def test_a_batch_reaches_the_subscriber_once_in_order(received: list[list[Event]]) -> None:
     emit_many([Event("ticket.queued", {"id": 1}, ticket_id=1), Event("ticket.assigned", {"id": 1}, ticket_id=1)])
     assert [[e.type for e in batch] for batch in received] == [["ticket.queued", "ticket.assigned"]]
 
 
+@pytest.mark.django_db
 def test_an_empty_batch_calls_nobody(received: list[list[Event]]) -> None:
     emit_many([])
     assert received == []

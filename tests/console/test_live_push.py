@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
@@ -39,14 +38,6 @@ from tickets.models import TicketStatus
 pytestmark = pytest.mark.django_db(
     transaction=True, serialized_rollback=True
 )  # hints are merged and sent from another thread
-
-MEMORY_LAYER = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
-
-
-@pytest.fixture
-def memory_layer(settings: Any) -> Any:
-    settings.CHANNEL_LAYERS = MEMORY_LAYER
-    return get_channel_layer()
 
 
 def run(scenario: Callable[[], Awaitable[Any]]) -> Any:

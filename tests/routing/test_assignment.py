@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def test_a_jewelry_inquiry_goes_to_the_jewelry_specialist(ana, mei, inquiry, django_assert_num_queries) -> None:
     # Intake, classification, routing and assignment of one inquiry, configuration read cold.
-    with django_assert_num_queries(query_budget(postgresql=19, sqlite=26)):
+    # +1 for the webhook endpoints an event could go to (read once, then cached per process).
+    with django_assert_num_queries(query_budget(postgresql=20, sqlite=27)):
         ticket = refreshed(inquiry())
 
     assert ticket.status == TicketStatus.ASSIGNED
