@@ -182,3 +182,20 @@ def resolve(request: HttpRequest, ticket_id: int) -> HttpResponse:
     messages.success(request, _("Ticket #%(id)s resolved.") % {"id": ticket.id})
     # The freed slot pulls the next waiting ticket: the inbox shows it (live, if it comes later).
     return HttpResponseRedirect(reverse("console:inbox"))
+
+
+@require_POST
+@console_view
+def reopen(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The one action a resolved ticket offers: back to this agent when they have room, else to
+    the front of its queue (routing.services.reopen_ticket decides)."""
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = django_forms.Form(request.POST)
+    if not selectors.may_work(user_of(request), ticket):
+        return _not_yours(request, ticket, "reopen", form)
+    try:
+        services.reopen_ticket(ticket_id=ticket.id, by=user_of(request))
+    except REFUSED as exc:
+        return _refused(request, ticket, "reopen", form, exc)
+    messages.success(request, _("Ticket #%(id)s reopened.") % {"id": ticket.id})
+    return _back_to(request, ticket.id)

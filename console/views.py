@@ -117,7 +117,9 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     user = user_of(request)
     may_work = selectors.may_work(user, ticket)
-    is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED)
+    # A resolved ticket is read-only (every service refuses it) until someone reopens it on purpose.
+    is_resolved = ticket.status == TicketStatus.RESOLVED
+    is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED, TicketStatus.RESOLVED)
     return {
         **header_context(request, page_path=reverse("console:ticket", args=[ticket.id])),
         "ticket": ticket,
@@ -127,8 +129,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_reply": may_work and ticket.status in HOLDS_AGENT,
         "can_resolve": may_work and ticket.status in HOLDS_AGENT,
         "can_move": may_work and is_open,
-        "can_note": ticket.status != TicketStatus.CLOSED,
+        "can_note": ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED),
         "can_recategorize": is_open,
+        "can_reopen": may_work and is_resolved,
     }
 
 
