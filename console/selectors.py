@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from classification.models import ClassificationDecision
+from console.priority import attach_priority_reasons
 from console.push import SUPERVISORS_GROUP, agent_group, queue_group
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
@@ -74,6 +75,7 @@ def _listed(tickets: QuerySet[Ticket]) -> TicketList:
     rows = list(tickets[:LIST_LIMIT])
     for ticket in rows:
         ticket.waiting_since = waiting_since(ticket)  # type: ignore[attr-defined]
+    attach_priority_reasons(rows)
     total = len(rows) if len(rows) < LIST_LIMIT else tickets.count()
     return TicketList(tickets=rows, total=total)
 

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console import selectors
 from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm, ReplyForm, StatusForm, TransferForm
+from console.priority import attach_priority_reasons
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
 from teams.models import AgentStatus
@@ -116,6 +118,7 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     user = user_of(request)
+    attach_priority_reasons([ticket])
     may_work = selectors.may_work(user, ticket)
     # A resolved ticket is read-only (every service refuses it) until someone reopens it on purpose.
     is_resolved = ticket.status == TicketStatus.RESOLVED
@@ -232,6 +235,44 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         # e.g. a negative one, never reaches the API's own 404).
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "console/not_found.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The site's 403 page (handler403): what a person sees when a request is refused."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return render(request, "console/error_page.html", _error_text(403), status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: usually a form left open across a sign-out or a server restart."""
+    context = {
+        "title": _("This form has expired"),
+        "explanation": _(
+            "The page was open too long or you signed in again elsewhere. Go back, reload it and try once more."
+        ),
+        "code": 403,
+    }
+    return render(request, "console/error_page.html", context, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The site's 500 page (handler500). It is rendered without the request's context processors
+    (no session, no user, no database): whatever broke may be the database itself."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    html = loader.get_template("console/error_page.html").render(_error_text(500))
+    return HttpResponse(html, status=500)
+
+
+def _error_text(code: int) -> dict[str, Any]:
+    if code == 403:
+        title = _("Not allowed")
+        explanation = _("You do not have permission to open this page or to do this.")
+    else:
+        title = _("Something went wrong")
+        explanation = _("The server could not finish this request; nothing was saved twice. Try again in a moment.")
+    return {"title": title, "explanation": explanation, "code": code}
 
 
 def locked_out(

@@ -60,6 +60,12 @@ def signal_badges(signals: list[str] | None) -> dict[str, Any]:
     return {"badges": badges}
 
 
+@register.inclusion_tag("console/_priority_reason.html")
+def priority_reason(ticket: Ticket, *, with_detail: bool = False) -> dict[str, Any]:
+    """Why a Top-priority ticket is on top (console.priority.attach_priority_reasons sets it)."""
+    return {"reason": getattr(ticket, "priority_reason", None), "with_detail": with_detail}
+
+
 @register.inclusion_tag("console/_priority.html")
 def priority_badge(priority: int) -> dict[str, Any]:
     if priority >= Ticket.PRIORITY_TOP:
