@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 from console import selectors
 from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
 from console.templatetags.console import category_name
-from console.views import console_view, render_ticket_page, user_of, visible_ticket_or_404
+from console.views import confirm_step, console_view, render_ticket_page, user_of, visible_ticket_or_404
 from routing import services
+from routing.selectors import agent_queue_ids
 from routing.services import RoutingError
+from teams.models import Category
 from tickets.attachments import AttachmentRefused, prepare_images
 from tickets.models import Ticket, TicketStatus
 from tickets.states import InvalidTransition
@@ -116,6 +118,21 @@ def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, ticket, "recategorize", form)
     category = form.cleaned_data["category"]
+    if _leaves_agents_queues(request, ticket, category) and not request.POST.get("confirm"):
+        return confirm_step(
+            request,
+            title=_("Move ticket #%(id)s out of your queues?") % {"id": ticket.id},
+            explanation=_(
+                "As %(category)s it belongs to the %(queue)s queue, which is not one of yours: it leaves you "
+                "and waits there for a specialist."
+            )
+            % {"category": category_name(category), "queue": category.queue.label},
+            action=reverse("console:recategorize", args=[ticket.id]),
+            fields={"category": category.pk},
+            confirm_label=_("Set category and move it"),
+            back=reverse("console:ticket", args=[ticket.id]),
+            back_label=_("Keep it here"),
+        )
     try:
         moved = services.recategorize_ticket(ticket_id=ticket.id, category=category, by=user_of(request))
     except REFUSED as exc:
@@ -127,6 +144,14 @@ def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Ticket #%(id)s is now %(category)s.") % text)
     return _back_to(request, ticket.id)
+
+
+def _leaves_agents_queues(request: HttpRequest, ticket: Ticket, category: Category) -> bool:
+    """A new category whose queue is not one of this agent's takes the ticket out of their reach."""
+    user = user_of(request)
+    if category.queue_id is None or category.queue_id == ticket.queue_id or selectors.is_supervisor(user):
+        return False
+    return category.queue_id not in agent_queue_ids(user)
 
 
 @require_POST

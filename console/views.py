@@ -19,7 +19,7 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
 from console import selectors
@@ -27,7 +27,7 @@ from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm
 from console.priority import attach_priority_reasons
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
-from teams.models import AgentStatus
+from teams.models import AgentProfile, AgentStatus
 from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
@@ -184,6 +184,24 @@ def set_status(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You have no agent profile, so you have no status to set."))
     elif not form.is_valid():
         messages.error(request, _("Choose online, away or offline."))
+    elif _needs_offline_confirmation(request, profile, form.cleaned_data["status"]):
+        return confirm_step(
+            request,
+            title=_("Go offline?"),
+            explanation=ngettext(
+                "You hold %(count)s open ticket. Going offline returns the one awaiting your reply to the "
+                "front of its queue, for another agent.",
+                "You hold %(count)s open tickets. Going offline returns those awaiting your reply to the "
+                "front of their queues, for other agents.",
+                profile.active_ticket_count,
+            )
+            % {"count": profile.active_ticket_count},
+            action=reverse("console:status"),
+            fields={"status": AgentStatus.OFFLINE, "next": target},
+            confirm_label=_("Go offline"),
+            back=target,
+            back_label=_("Stay"),
+        )
     else:
         try:
             profile = set_agent_status(agent=profile, status=form.cleaned_data["status"])
@@ -192,6 +210,36 @@ def set_status(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("You are now %(status)s.") % {"status": profile.get_status_display()})
     return HttpResponseRedirect(target)
+
+
+def _needs_offline_confirmation(request: HttpRequest, profile: AgentProfile, status: str) -> bool:
+    return status == AgentStatus.OFFLINE and profile.active_ticket_count > 0 and not request.POST.get("confirm")
+
+
+def confirm_step(
+    request: HttpRequest,
+    *,
+    title: str,
+    explanation: str,
+    action: str,
+    fields: dict[str, Any],
+    confirm_label: str,
+    back: str,
+    back_label: str,
+) -> HttpResponse:
+    """A disruptive action asks once, on a page of its own: the same form again, with confirm=1.
+    No script needed (the CSP allows none inline), and it works with JavaScript off."""
+    context = {
+        **header_context(request, page_path=back),
+        "title": title,
+        "explanation": explanation,
+        "action": action,
+        "fields": [(name, value) for name, value in fields.items() if value is not None],
+        "confirm_label": confirm_label,
+        "back": back,
+        "back_label": back_label,
+    }
+    return render(request, "console/confirm.html", context)
 
 
 @require_POST
