@@ -224,3 +224,42 @@ def reopen(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return _refused(request, ticket, "reopen", form, exc)
     messages.success(request, _("Ticket #%(id)s reopened.") % {"id": ticket.id})
     return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def take(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """ "Take this ticket": a waiting ticket of the agent's queues, through the assignment service
+    (capacity, eligibility and a racing colleague are its to judge). A ticket gone from the
+    agent's view meanwhile is explained on the inbox, never a 404."""
+    user = user_of(request)
+    profile = selectors.agent_profile_of(user)
+    ticket = selectors.visible_ticket(user, ticket_id)
+    if ticket is None or profile is None:
+        messages.error(request, _("Ticket #%(id)s is no longer waiting in your queues.") % {"id": ticket_id})
+        return HttpResponseRedirect(reverse("console:inbox"))
+    try:
+        services.take_ticket(ticket_id=ticket.id, agent=profile)
+    except REFUSED as exc:
+        messages.error(
+            request, _("Ticket #%(id)s could not be taken: %(reason)s") % {"id": ticket.id, "reason": take_reason(exc)}
+        )
+        return _back_to(request, ticket.id)
+    messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.id})
+    return HttpResponseRedirect(reverse("console:ticket", args=[ticket.id]))
+
+
+def take_reason(exc: Exception) -> str:
+    """take_ticket's refusals in the agent's language."""
+    text = str(exc)
+    if text.startswith("This ticket is no longer waiting"):
+        return _("someone else has it, or it moved on.")
+    if text.startswith("Go online"):
+        return _("go online to take tickets.")
+    if text.startswith("You already hold"):
+        return _("you are at your capacity; resolve a ticket first.")
+    if "language" in text:
+        return _("it is in a language you do not serve.")
+    if "skill" in text:
+        return _("it needs a skill you do not hold.")
+    return refusal_reason(exc)

@@ -63,6 +63,10 @@ def header_context(request: HttpRequest, *, page_path: str) -> dict[str, Any]:
     }
 
 
+def header_profile_exists(user: User) -> bool:
+    return selectors.agent_profile_of(user) is not None
+
+
 def safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -89,6 +93,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     return {
         **header_context(request, page_path=reverse("console:inbox")),
         "inbox": selectors.inbox_for(user_of(request)),
+        "can_take": header_profile_exists(user_of(request)),
         "live_url": reverse("console:inbox_live"),
     }
 
@@ -135,6 +140,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_note": ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED),
         "can_recategorize": is_open,
         "can_reopen": may_work and is_resolved,
+        "can_take": ticket.status == TicketStatus.QUEUED and header_profile_exists(user),
     }
 
 
