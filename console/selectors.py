@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from classification.models import ClassificationDecision
+from console.history_text import reason_text
 from console.priority import attach_priority_reasons
 from console.push import SUPERVISORS_GROUP, agent_group, queue_group
 from routing.models import Assignment, AssignmentReason, RoutingDecision
@@ -164,7 +165,7 @@ def ticket_detail(ticket: Ticket) -> TicketDetail:
             label=assignment.get_reason_display(),
             queue=None,
             agent=assignment.agent,
-            detail=assignment.end_reason,
+            detail=reason_text(assignment.end_reason),
             is_assignment=True,
             ended_at=assignment.ended_at,
         )
@@ -184,7 +185,7 @@ def _decision_detail(decision: RoutingDecision) -> str:
     """An assignment decision's reason is an AssignmentReason value: show its (translated) label."""
     if decision.reason in AssignmentReason.values:
         return str(AssignmentReason(decision.reason).label)
-    return decision.reason
+    return reason_text(decision.reason)
 
 
 def transfer_queues() -> list[SpecialistQueue]:

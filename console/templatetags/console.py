@@ -41,6 +41,15 @@ def category_name(category: Category | None) -> str:
 
 
 @register.filter
+def skill_names(slugs: list[str] | None) -> str:
+    """Category slugs (an agent's skills) as category names in the interface language."""
+    if not slugs:
+        return ""
+    by_slug = {category.slug: category for category in Category.objects.filter(slug__in=slugs)}
+    return ", ".join(category_name(by_slug[slug]) if slug in by_slug else slug for slug in slugs)
+
+
+@register.filter
 def person(user: User | None) -> str:
     """An agent's display name (needs agent_profile loaded alongside the user)."""
     if user is None:

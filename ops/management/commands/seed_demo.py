@@ -85,7 +85,7 @@ class Command(BaseCommand):
         AgentProfile.objects.get_or_create(
             user=sam,
             defaults={
-                "display_name": "Sam (supervisor)",
+                "display_name": "Sam",  # the interface shows the role itself, in its language
                 "languages": ["zh", "en"],
                 "capacity": 5,
                 "status": AgentStatus.ONLINE,
