@@ -9,6 +9,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from console import selectors
 from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
 from console.templatetags.console import category_name
-from console.views import confirm_step, console_view, render_ticket_page, user_of, visible_ticket_or_404
+from console.views import confirm_step, console_view, header_context, render_ticket_page, user_of, visible_ticket_or_404
 from routing import services
 from routing.selectors import agent_queue_ids
 from routing.services import RoutingError
@@ -64,6 +65,17 @@ def _invalid(request: HttpRequest, ticket: Ticket, name: str, form: django_forms
     return _failed(request, ticket, name, form, "", HTTP_BAD_REQUEST)
 
 
+def _gone_with_draft(request: HttpRequest, ticket_id: int, draft: str) -> HttpResponse:
+    """A stale tab posted to a ticket that left the agent: nothing is sent, and what they wrote
+    comes back to copy, never a bare 404 that loses it."""
+    context = {
+        **header_context(request, page_path=reverse("console:inbox")),
+        "ticket_id": ticket_id,
+        "draft": draft,
+    }
+    return render(request, "console/ticket_gone.html", context, status=HTTP_CONFLICT)
+
+
 def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
     """To the ticket while the agent still sees it, else to the inbox."""
     if selectors.visible_ticket(user_of(request), ticket_id) is not None:
@@ -74,7 +86,9 @@ def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
 @require_POST
 @console_view
 def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = visible_ticket_or_404(request, ticket_id)
+    ticket = selectors.visible_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        return _gone_with_draft(request, ticket_id, request.POST.get("body", ""))
     form = ReplyForm(request.POST, request.FILES)
     if not selectors.may_work(user_of(request), ticket):
         return _not_yours(request, ticket, "reply", form)
@@ -98,7 +112,9 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @console_view
 def add_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = visible_ticket_or_404(request, ticket_id)
+    ticket = selectors.visible_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        return _gone_with_draft(request, ticket_id, request.POST.get("body", ""))
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, "note", form)
