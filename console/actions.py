@@ -9,6 +9,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_POST
 from console import selectors
 from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
 from console.templatetags.console import category_name
-from console.views import console_view, render_ticket_page, user_of, visible_ticket_or_404
+from console.views import confirm_step, console_view, header_context, render_ticket_page, user_of, visible_ticket_or_404
 from routing import services
+from routing.selectors import agent_queue_ids
 from routing.services import RoutingError
+from teams.models import Category
 from tickets.attachments import AttachmentRefused, prepare_images
 from tickets.models import Ticket, TicketStatus
 from tickets.states import InvalidTransition
@@ -62,6 +65,17 @@ def _invalid(request: HttpRequest, ticket: Ticket, name: str, form: django_forms
     return _failed(request, ticket, name, form, "", HTTP_BAD_REQUEST)
 
 
+def _gone_with_draft(request: HttpRequest, ticket_id: int, draft: str) -> HttpResponse:
+    """A stale tab posted to a ticket that left the agent: nothing is sent, and what they wrote
+    comes back to copy, never a bare 404 that loses it."""
+    context = {
+        **header_context(request, page_path=reverse("console:inbox")),
+        "ticket_id": ticket_id,
+        "draft": draft,
+    }
+    return render(request, "console/ticket_gone.html", context, status=HTTP_CONFLICT)
+
+
 def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
     """To the ticket while the agent still sees it, else to the inbox."""
     if selectors.visible_ticket(user_of(request), ticket_id) is not None:
@@ -72,7 +86,9 @@ def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
 @require_POST
 @console_view
 def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = visible_ticket_or_404(request, ticket_id)
+    ticket = selectors.visible_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        return _gone_with_draft(request, ticket_id, request.POST.get("body", ""))
     form = ReplyForm(request.POST, request.FILES)
     if not selectors.may_work(user_of(request), ticket):
         return _not_yours(request, ticket, "reply", form)
@@ -96,7 +112,9 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @console_view
 def add_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = visible_ticket_or_404(request, ticket_id)
+    ticket = selectors.visible_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        return _gone_with_draft(request, ticket_id, request.POST.get("body", ""))
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, "note", form)
@@ -116,6 +134,21 @@ def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, ticket, "recategorize", form)
     category = form.cleaned_data["category"]
+    if _leaves_agents_queues(request, ticket, category) and not request.POST.get("confirm"):
+        return confirm_step(
+            request,
+            title=_("Move ticket #%(id)s out of your queues?") % {"id": ticket.id},
+            explanation=_(
+                "As %(category)s it belongs to the %(queue)s queue, which is not one of yours: it leaves you "
+                "and waits there for a specialist."
+            )
+            % {"category": category_name(category), "queue": category.queue.label},
+            action=reverse("console:recategorize", args=[ticket.id]),
+            fields={"category": category.pk},
+            confirm_label=_("Set category and move it"),
+            back=reverse("console:ticket", args=[ticket.id]),
+            back_label=_("Keep it here"),
+        )
     try:
         moved = services.recategorize_ticket(ticket_id=ticket.id, category=category, by=user_of(request))
     except REFUSED as exc:
@@ -127,6 +160,14 @@ def recategorize(request: HttpRequest, ticket_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Ticket #%(id)s is now %(category)s.") % text)
     return _back_to(request, ticket.id)
+
+
+def _leaves_agents_queues(request: HttpRequest, ticket: Ticket, category: Category) -> bool:
+    """A new category whose queue is not one of this agent's takes the ticket out of their reach."""
+    user = user_of(request)
+    if category.queue_id is None or category.queue_id == ticket.queue_id or selectors.is_supervisor(user):
+        return False
+    return category.queue_id not in agent_queue_ids(user)
 
 
 @require_POST
@@ -182,3 +223,59 @@ def resolve(request: HttpRequest, ticket_id: int) -> HttpResponse:
     messages.success(request, _("Ticket #%(id)s resolved.") % {"id": ticket.id})
     # The freed slot pulls the next waiting ticket: the inbox shows it (live, if it comes later).
     return HttpResponseRedirect(reverse("console:inbox"))
+
+
+@require_POST
+@console_view
+def reopen(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The one action a resolved ticket offers: back to this agent when they have room, else to
+    the front of its queue (routing.services.reopen_ticket decides)."""
+    ticket = visible_ticket_or_404(request, ticket_id)
+    form = django_forms.Form(request.POST)
+    if not selectors.may_work(user_of(request), ticket):
+        return _not_yours(request, ticket, "reopen", form)
+    try:
+        services.reopen_ticket(ticket_id=ticket.id, by=user_of(request))
+    except REFUSED as exc:
+        return _refused(request, ticket, "reopen", form, exc)
+    messages.success(request, _("Ticket #%(id)s reopened.") % {"id": ticket.id})
+    return _back_to(request, ticket.id)
+
+
+@require_POST
+@console_view
+def take(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """ "Take this ticket": a waiting ticket of the agent's queues, through the assignment service
+    (capacity, eligibility and a racing colleague are its to judge). A ticket gone from the
+    agent's view meanwhile is explained on the inbox, never a 404."""
+    user = user_of(request)
+    profile = selectors.agent_profile_of(user)
+    ticket = selectors.visible_ticket(user, ticket_id)
+    if ticket is None or profile is None:
+        messages.error(request, _("Ticket #%(id)s is no longer waiting in your queues.") % {"id": ticket_id})
+        return HttpResponseRedirect(reverse("console:inbox"))
+    try:
+        services.take_ticket(ticket_id=ticket.id, agent=profile)
+    except REFUSED as exc:
+        messages.error(
+            request, _("Ticket #%(id)s could not be taken: %(reason)s") % {"id": ticket.id, "reason": take_reason(exc)}
+        )
+        return _back_to(request, ticket.id)
+    messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.id})
+    return HttpResponseRedirect(reverse("console:ticket", args=[ticket.id]))
+
+
+def take_reason(exc: Exception) -> str:
+    """take_ticket's refusals in the agent's language."""
+    text = str(exc)
+    if text.startswith("This ticket is no longer waiting"):
+        return _("someone else has it, or it moved on.")
+    if text.startswith("Go online"):
+        return _("go online to take tickets.")
+    if text.startswith("You already hold"):
+        return _("you are at your capacity; resolve a ticket first.")
+    if "language" in text:
+        return _("it is in a language you do not serve.")
+    if "skill" in text:
+        return _("it needs a skill you do not hold.")
+    return refusal_reason(exc)

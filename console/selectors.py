@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from classification.models import ClassificationDecision
+from console.history_text import reason_text
+from console.priority import attach_priority_reasons
 from console.push import SUPERVISORS_GROUP, agent_group, queue_group
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
@@ -74,6 +76,7 @@ def _listed(tickets: QuerySet[Ticket]) -> TicketList:
     rows = list(tickets[:LIST_LIMIT])
     for ticket in rows:
         ticket.waiting_since = waiting_since(ticket)  # type: ignore[attr-defined]
+    attach_priority_reasons(rows)
     total = len(rows) if len(rows) < LIST_LIMIT else tickets.count()
     return TicketList(tickets=rows, total=total)
 
@@ -162,7 +165,7 @@ def ticket_detail(ticket: Ticket) -> TicketDetail:
             label=assignment.get_reason_display(),
             queue=None,
             agent=assignment.agent,
-            detail=assignment.end_reason,
+            detail=reason_text(assignment.end_reason),
             is_assignment=True,
             ended_at=assignment.ended_at,
         )
@@ -182,7 +185,7 @@ def _decision_detail(decision: RoutingDecision) -> str:
     """An assignment decision's reason is an AssignmentReason value: show its (translated) label."""
     if decision.reason in AssignmentReason.values:
         return str(AssignmentReason(decision.reason).label)
-    return decision.reason
+    return reason_text(decision.reason)
 
 
 def transfer_queues() -> list[SpecialistQueue]:

@@ -15,6 +15,8 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/transfer/", actions.transfer, name="transfer"),
     path("tickets/<int:ticket_id>/escalate/", actions.escalate, name="escalate"),
     path("tickets/<int:ticket_id>/resolve/", actions.resolve, name="resolve"),
+    path("tickets/<int:ticket_id>/reopen/", actions.reopen, name="reopen"),
+    path("tickets/<int:ticket_id>/take/", actions.take, name="take"),
     path("tickets/<int:ticket_id>/photos/<int:attachment_id>/", views.attachment, name="attachment"),
     path(
         "tickets/<int:ticket_id>/photos/<int:attachment_id>/thumb/",

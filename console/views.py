@@ -15,18 +15,20 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
 from console import live, selectors
 from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm, ReplyForm, StatusForm, TransferForm
+from console.priority import attach_priority_reasons
 from console.push import agent_group
 from console.services import set_ui_language
 from routing.services import RoutingError, set_agent_status
-from teams.models import AgentStatus
+from teams.models import AgentProfile, AgentStatus
 from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
@@ -60,6 +62,10 @@ def header_context(request: HttpRequest, *, page_path: str) -> dict[str, Any]:
         "page_path": page_path,
         "is_supervisor": selectors.is_supervisor(user_of(request)),
     }
+
+
+def header_profile_exists(user: User) -> bool:
+    return selectors.agent_profile_of(user) is not None
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
@@ -97,6 +103,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     return {
         **header_context(request, page_path=reverse("console:inbox")),
         "inbox": selectors.inbox_for(user_of(request)),
+        "can_take": header_profile_exists(user_of(request)),
         "live_url": reverse("console:inbox_live"),
     }
 
@@ -127,8 +134,11 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     user = user_of(request)
+    attach_priority_reasons([ticket])
     may_work = selectors.may_work(user, ticket)
-    is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED)
+    # A resolved ticket is read-only (every service refuses it) until someone reopens it on purpose.
+    is_resolved = ticket.status == TicketStatus.RESOLVED
+    is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED, TicketStatus.RESOLVED)
     return {
         **header_context(request, page_path=reverse("console:ticket", args=[ticket.id])),
         "ticket": ticket,
@@ -138,8 +148,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_reply": may_work and ticket.status in HOLDS_AGENT,
         "can_resolve": may_work and ticket.status in HOLDS_AGENT,
         "can_move": may_work and is_open,
-        "can_note": ticket.status != TicketStatus.CLOSED,
+        "can_note": ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED),
         "can_recategorize": is_open,
+        "can_reopen": may_work and is_resolved,
+        "can_take": ticket.status == TicketStatus.QUEUED and header_profile_exists(user),
     }
 
 
@@ -189,6 +201,24 @@ def set_status(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You have no agent profile, so you have no status to set."))
     elif not form.is_valid():
         messages.error(request, _("Choose online, away or offline."))
+    elif _needs_offline_confirmation(request, profile, form.cleaned_data["status"]):
+        return confirm_step(
+            request,
+            title=_("Go offline?"),
+            explanation=ngettext(
+                "You hold %(count)s open ticket. Going offline returns the one awaiting your reply to the "
+                "front of its queue, for another agent.",
+                "You hold %(count)s open tickets. Going offline returns those awaiting your reply to the "
+                "front of their queues, for other agents.",
+                profile.active_ticket_count,
+            )
+            % {"count": profile.active_ticket_count},
+            action=reverse("console:status"),
+            fields={"status": AgentStatus.OFFLINE, "next": target},
+            confirm_label=_("Go offline"),
+            back=target,
+            back_label=_("Stay"),
+        )
     else:
         try:
             profile = set_agent_status(agent=profile, status=form.cleaned_data["status"])
@@ -197,6 +227,36 @@ def set_status(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("You are now %(status)s.") % {"status": profile.get_status_display()})
     return HttpResponseRedirect(target)
+
+
+def _needs_offline_confirmation(request: HttpRequest, profile: AgentProfile, status: str) -> bool:
+    return status == AgentStatus.OFFLINE and profile.active_ticket_count > 0 and not request.POST.get("confirm")
+
+
+def confirm_step(
+    request: HttpRequest,
+    *,
+    title: str,
+    explanation: str,
+    action: str,
+    fields: dict[str, Any],
+    confirm_label: str,
+    back: str,
+    back_label: str,
+) -> HttpResponse:
+    """A disruptive action asks once, on a page of its own: the same form again, with confirm=1.
+    No script needed (the CSP allows none inline), and it works with JavaScript off."""
+    context = {
+        **header_context(request, page_path=back),
+        "title": title,
+        "explanation": explanation,
+        "action": action,
+        "fields": [(name, value) for name, value in fields.items() if value is not None],
+        "confirm_label": confirm_label,
+        "back": back,
+        "back_label": back_label,
+    }
+    return render(request, "console/confirm.html", context)
 
 
 @require_POST
@@ -240,6 +300,44 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         # e.g. a negative one, never reaches the API's own 404).
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "console/not_found.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The site's 403 page (handler403): what a person sees when a request is refused."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return render(request, "console/error_page.html", _error_text(403), status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: usually a form left open across a sign-out or a server restart."""
+    context = {
+        "title": _("This form has expired"),
+        "explanation": _(
+            "The page was open too long or you signed in again elsewhere. Go back, reload it and try once more."
+        ),
+        "code": 403,
+    }
+    return render(request, "console/error_page.html", context, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The site's 500 page (handler500). It is rendered without the request's context processors
+    (no session, no user, no database): whatever broke may be the database itself."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    html = loader.get_template("console/error_page.html").render(_error_text(500))
+    return HttpResponse(html, status=500)
+
+
+def _error_text(code: int) -> dict[str, Any]:
+    if code == 403:
+        title = _("Not allowed")
+        explanation = _("You do not have permission to open this page or to do this.")
+    else:
+        title = _("Something went wrong")
+        explanation = _("The server could not finish this request; nothing was saved twice. Try again in a moment.")
+    return {"title": title, "explanation": explanation, "code": code}
 
 
 def locked_out(

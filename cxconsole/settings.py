@@ -17,10 +17,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # No default in the source: signed shopper links and tracking tokens rest on this key. With DEBUG
-# on (make run) a key is generated once into var/; with DEBUG off a weak key stops every process
-# here and a missing one stops every serving process (core.secret_key).
+# on, or in the embedded mode (no REDIS_URL: `make run` on one machine), a key is generated once
+# into var/; otherwise a weak key stops every process here and a missing one stops every serving
+# process (core.secret_key). Production (with Redis) stays strict.
 SECRET_KEY = env_str("SECRET_KEY").strip()
-if not SECRET_KEY and DEBUG:
+if not SECRET_KEY and (DEBUG or not env_str("REDIS_URL")):
     SECRET_KEY = dev_secret_key(BASE_DIR / "var" / "dev-secret-key")
 if SECRET_KEY:
     check_secret_key(SECRET_KEY, debug=DEBUG)
@@ -28,6 +29,8 @@ if SECRET_KEY:
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A refused form gets the product's own page, in the interface language.
+CSRF_FAILURE_VIEW = "console.views.csrf_failure"
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
@@ -484,7 +487,10 @@ CSAT_RATING_WINDOW_DAYS = env_int("CSAT_RATING_WINDOW_DAYS", 14, minimum=1)
 # Per-queue rules (business hours, holidays, slot size and limit, retries, reminder lead) live in
 # the admin (callbacks.CallbackPolicy); these are the product-wide ones.
 # The site's public address: signed links in messages to shoppers start with it.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The port `runembedded` (make run) serves on; unless PUBLIC_BASE_URL is set, links point at it.
+PORT = env_int("PORT", 8000, minimum=1)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").strip() or f"http://127.0.0.1:{PORT}"
+PUBLIC_BASE_URL_IS_SET = bool(env_str("PUBLIC_BASE_URL").strip())
 # A shopper's link to their inquiry's page (tickets.links) stops working after this many days.
 SHOPPER_LINK_MAX_AGE_DAYS = env_int("SHOPPER_LINK_MAX_AGE_DAYS", 30, minimum=1)
 # A shopper's confirm / reschedule / cancel link stops working after this many days.

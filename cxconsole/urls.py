@@ -55,6 +55,8 @@ urlpatterns = [
     path("healthz", healthz),
 ]
 handler404 = "console.views.page_not_found"
+handler403 = "console.views.permission_denied"
+handler500 = "console.views.server_error"
 
 if settings.BENCH_ENDPOINTS:
     from ops import bench_views

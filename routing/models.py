@@ -17,6 +17,7 @@ class AssignmentReason(models.TextChoices):
     REOPEN = "reopen", _("Reopened to former agent")
     TRANSFER = "transfer", _("Transfer to a named agent")
     SUPERVISOR = "supervisor", _("Reassigned by a supervisor")
+    TAKEN = "taken", _("Taken by the agent")
 
 
 class Assignment(models.Model):

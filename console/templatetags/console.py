@@ -41,6 +41,15 @@ def category_name(category: Category | None) -> str:
 
 
 @register.filter
+def skill_names(slugs: list[str] | None) -> str:
+    """Category slugs (an agent's skills) as category names in the interface language."""
+    if not slugs:
+        return ""
+    by_slug = {category.slug: category for category in Category.objects.filter(slug__in=slugs)}
+    return ", ".join(category_name(by_slug[slug]) if slug in by_slug else slug for slug in slugs)
+
+
+@register.filter
 def person(user: User | None) -> str:
     """An agent's display name (needs agent_profile loaded alongside the user)."""
     if user is None:
@@ -58,6 +67,12 @@ def person(user: User | None) -> str:
 def signal_badges(signals: list[str] | None) -> dict[str, Any]:
     badges = [(SIGNALS.get(code, (code.replace("_", " "), "neutral"))) for code in signals or []]
     return {"badges": badges}
+
+
+@register.inclusion_tag("console/_priority_reason.html")
+def priority_reason(ticket: Ticket, *, with_detail: bool = False) -> dict[str, Any]:
+    """Why a Top-priority ticket is on top (console.priority.attach_priority_reasons sets it)."""
+    return {"reason": getattr(ticket, "priority_reason", None), "with_detail": with_detail}
 
 
 @register.inclusion_tag("console/_priority.html")

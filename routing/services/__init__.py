@@ -12,6 +12,7 @@ from routing.services.intake import (
 )
 from routing.services.presence import record_console_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
+from routing.services.take import take_ticket
 from routing.services.work import (
     RoutingError,
     add_internal_note,
@@ -51,6 +52,7 @@ __all__ = [
     "set_agent_status",
     "sweep_absent_agents",
     "sweep_waiting_tickets",
+    "take_ticket",
     "transfer_ticket",
     "triage_queue",
 ]

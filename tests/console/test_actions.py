@@ -56,7 +56,9 @@ def test_recategorizing_moves_the_ticket_to_the_new_category_queue(signed_in, an
 
     with after_commit():
         response = signed_in(ana).post(
-            f"/console/tickets/{ticket.id}/category/", {"category": category("maternal_baby").id}, follow=True
+            f"/console/tickets/{ticket.id}/category/",
+            {"category": category("maternal_baby").id, "confirm": "1"},
+            follow=True,
         )
 
     assert response.redirect_chain[-1][0] == "/console/"  # no longer Ana's to see

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A process configured like production (with Redis) unless the test says otherwise."""
     clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_DEBUG")}
+    clean["REDIS_URL"] = clean.get("REDIS_URL") or "redis://127.0.0.1:6379/4"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -55,6 +57,14 @@ def test_a_real_key_serves() -> None:
     started = _python("import cxconsole.wsgi; print('ok')", SECRET_KEY=new_secret_key())
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "ok"
+
+
+def test_the_embedded_mode_serves_without_debug_on_a_generated_key_it_keeps() -> None:
+    """`make run` (no REDIS_URL) runs with DEBUG off: it keeps a key of its own in var/."""
+    probe = "import cxconsole.wsgi; from django.conf import settings; print(settings.SECRET_KEY)"
+    first, second = _python(probe, REDIS_URL=""), _python(probe, REDIS_URL="")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == second.stdout.strip() == (ROOT / "var" / "dev-secret-key").read_text().strip()
 
 
 def test_debug_mode_generates_a_key_once_and_keeps_it(tmp_path: Path) -> None:

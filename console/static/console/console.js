@@ -205,6 +205,25 @@
   var etag = null;
   var inFlight = false;
   var queued = false;
+  /* --- A ticket that left this agent: the page turns read-only, the draft stays to copy -------- */
+
+  function lockStaleTicket() {
+    var layout = document.querySelector(".ticket-layout");
+    if (!layout) return;
+    layout.classList.add("is-stale");
+    Array.prototype.forEach.call(layout.querySelectorAll("form"), function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.tagName === "TEXTAREA") field.readOnly = true; // kept: selectable and copyable
+        else if (field.type !== "hidden") field.disabled = true;
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+      });
+    });
+    var kept = document.getElementById("ticket-gone-draft");
+    if (kept) kept.hidden = false;
+  }
+
   var gone = false;
   var lastStarted = 0;
 
@@ -229,6 +248,7 @@
           gone = true;
           var notice = document.getElementById("ticket-gone");
           if (notice) notice.hidden = false;
+          lockStaleTicket();
           return;
         }
         if (!response.ok) throw new Error("HTTP " + response.status);

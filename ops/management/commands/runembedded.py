@@ -10,14 +10,23 @@ from routing.selectors import celery_queue_names
 from routing.services import requeue_unrouted_tickets
 
 
+def embedded_base_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches the server at (a wildcard bind is loopback)."""
+    reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+    return f"http://{reachable}:{port}"
+
+
 class Command(BaseCommand):
     help = "Run the web server with an in-process Celery worker and beat (the embedded mode)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--port", type=int, default=settings.PORT)
 
     def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        if not settings.PUBLIC_BASE_URL_IS_SET:
+            # Shopper links (SMS, email, .ics) must reach this server, whatever port it was given.
+            settings.PUBLIC_BASE_URL = embedded_base_url(host, port)
         if settings.REDIS_URL:
             self.stdout.write("REDIS_URL is set: the in-process worker consumes from Redis.")
         start_embedded_worker(celery_queue_names())

@@ -1,5 +1,6 @@
 """Demo data for the embedded mode: agents, a supervisor, a storefront client, sample tickets."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -15,6 +16,7 @@ from teams.services import (
     revoke_api_tokens,
     set_agent_skills,
 )
+from tickets.links import shopper_page_url
 from tickets.models import Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
@@ -83,7 +85,7 @@ class Command(BaseCommand):
         AgentProfile.objects.get_or_create(
             user=sam,
             defaults={
-                "display_name": "Sam (supervisor)",
+                "display_name": "Sam",  # the interface shows the role itself, in its language
                 "languages": ["zh", "en"],
                 "capacity": 5,
                 "status": AgentStatus.ONLINE,
@@ -121,9 +123,14 @@ class Command(BaseCommand):
                     client=client,
                 )
 
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Admin:       admin / {DEMO_PASSWORD}   http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"  Console:     {base}/console/")
+        self.stdout.write(f"  Admin:       admin / {DEMO_PASSWORD}   {base}/admin/")
         self.stdout.write(f"  Supervisor:  sam / {DEMO_PASSWORD}")
         self.stdout.write(f"  Agents:      {', '.join(a[0] for a in AGENTS)} (password {DEMO_PASSWORD})")
         self.stdout.write(f"  Storefront API token: {DEMO_API_TOKEN}")
-        self.stdout.write("  API docs:    http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(f"  API docs:    {base}/api/docs/")
+        first = Ticket.objects.order_by("pk").first()
+        if first is not None:
+            self.stdout.write(f"  A shopper's page (ticket #{first.pk}): {shopper_page_url(first.pk)}")
