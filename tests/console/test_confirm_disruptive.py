@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from teams.models import AgentProfile, AgentStatus
-from tests.console.test_browser import log_in
 from tests.factories import category
-from tests.routing.test_assignment import refreshed
+from tests.helpers import log_in, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -4,7 +4,7 @@ import pytest
 
 from routing.services import escalate_ticket, set_agent_status
 from teams.models import AgentProfile, AgentStatus
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -7,8 +7,7 @@ import pytest
 
 from routing.services import resolve_ticket
 from teams.models import AgentProfile
-from tests.console.test_browser import log_in
-from tests.routing.test_assignment import refreshed
+from tests.helpers import log_in, refreshed
 from tickets.models import Message, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from teams.models import AgentProfile
-from tests.console.test_browser import log_in
 from tests.factories import UserFactory
+from tests.helpers import log_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),

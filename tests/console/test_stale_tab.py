@@ -7,7 +7,7 @@ import pytest
 
 from routing.services import transfer_ticket
 from teams.models import AgentProfile
-from tests.console.test_browser import log_in
+from tests.helpers import log_in
 from tickets.models import AuthorKind, Message
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

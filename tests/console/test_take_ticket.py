@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from teams.models import AgentProfile, AgentStatus
-from tests.console.test_browser import log_in
-from tests.routing.test_assignment import refreshed
+from tests.helpers import log_in, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -7,7 +7,7 @@ from routing.models import Assignment, AssignmentReason
 from routing.services import RoutingError, take_ticket
 from teams.models import AgentProfile, AgentStatus, SkillLevel
 from tests.factories import AgentFactory, UserFactory
-from tests.routing.test_assignment import refreshed
+from tests.helpers import refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
