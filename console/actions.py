@@ -29,6 +29,7 @@ from tickets.states import InvalidTransition
 HTTP_BAD_REQUEST = 400
 HTTP_FORBIDDEN = 403
 HTTP_CONFLICT = 409
+HTTP_NOT_FOUND = 404
 
 # What the routing services raise for a request that cannot be done (the API answers 409 too).
 REFUSED = (RoutingError, InvalidTransition)
@@ -73,7 +74,8 @@ def _gone_with_draft(request: HttpRequest, ticket_id: int, draft: str) -> HttpRe
         "ticket_id": ticket_id,
         "draft": draft,
     }
-    return render(request, "console/ticket_gone.html", context, status=HTTP_CONFLICT)
+    # 404 as for any ticket outside the agent's view (the same for one that never existed).
+    return render(request, "console/ticket_gone.html", context, status=HTTP_NOT_FOUND)
 
 
 def _back_to(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from teams.models import Category, SpecialistQueue
+from teams.models import SpecialistQueue
+from teams.selectors import categories_by_slug
 
 Render = Callable[[re.Match[str]], str]
 
@@ -18,7 +19,7 @@ Render = Callable[[re.Match[str]], str]
 def _category(slug: str) -> str:
     from console.templatetags.console import category_name
 
-    category = Category.objects.filter(slug=slug).first()
+    category = categories_by_slug().get(slug)
     return category_name(category) if category is not None else slug
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from classification import signals as sig
 from console.panels import render_panels
 from teams.models import Category
+from teams.selectors import categories_by_slug
 from tickets.models import Intent, Ticket
 
 register = template.Library()
@@ -40,13 +41,12 @@ def category_name(category: Category | None) -> str:
     return category.name_zh if language.startswith("zh") else category.name_en
 
 
-@register.filter
+@register.simple_tag
 def skill_names(slugs: list[str] | None) -> str:
-    """Category slugs (an agent's skills) as category names in the interface language."""
-    if not slugs:
-        return ""
-    by_slug = {category.slug: category for category in Category.objects.filter(slug__in=slugs)}
-    return ", ".join(category_name(by_slug[slug]) if slug in by_slug else slug for slug in slugs)
+    """Category slugs (an agent's skills) as category names in the interface language (the
+    categories come from the routing config cache: no query per row)."""
+    by_slug = categories_by_slug()
+    return ", ".join(category_name(by_slug[slug]) if slug in by_slug else slug for slug in slugs or [])
 
 
 @register.filter

@@ -51,7 +51,11 @@ def test_wang_confirms_moves_and_cancels_her_callback_on_her_phone(
         callback.refresh_from_db()
         assert callback.version == 2 and callback.scheduled_at != slots[2].start
 
-        page.get_by_role("button", name="取消回电").click()
+        # Cancelling asks once: the button only shows once she opens the step.
+        expect(page.get_by_role("button", name="确定取消回电")).to_be_hidden()
+        page.locator("#cancel-callback summary").click()
+        page.screenshot(path="/work/shots/workspace/callback-cancel-confirm-phone-zh.png", full_page=True)
+        page.get_by_role("button", name="确定取消回电").click()
         expect(page.get_by_text("您的回电已取消。")).to_be_visible()
         # The link died with the callback: no phone, no booking from it any more.
         expect(page.get_by_role("heading", name="此回电已取消")).to_be_visible()
