@@ -59,19 +59,16 @@ def enqueue_notifications(rows: list[Notification]) -> list[int]:
         .values_list("id", "next_attempt_at")
     )
     now = timezone.now()
-    by_delay: dict[float, list[int]] = {}
-    for pk, due in pending:
-        by_delay.setdefault(max((due - now).total_seconds(), 0.0), []).append(pk)
-    for delay, ids in sorted(by_delay.items()):
-        # A hair late rather than early: a task that comes before the row is due finds nothing.
-        publish_send_tasks(ids, countdown=delay + 0.5 if delay else 0.0)
+    # Rows due now go out at once; rows held back (the "seen on the page" wait, a retry's backoff)
+    # are found in the database by the notifications.send_due_notifications sweep (every 5 s), never
+    # held in the broker as ETA tasks, which Redis would redeliver after its visibility timeout.
+    publish_send_tasks([pk for pk, due in pending if due <= now])
     return [pk for pk, _due in pending]
 
 
-def publish_send_tasks(ids: list[int], *, countdown: float = 0.0) -> None:
-    """After commit, one send task per chunk of ids (held back `countdown` seconds: a short wait
-    for the "seen on the page" check). A lost publish (Redis down) is repaired by the periodic
-    notifications.send_due_notifications sweep."""
+def publish_send_tasks(ids: list[int]) -> None:
+    """After commit, one send task per chunk of ids that are due now. A lost publish (Redis down)
+    is repaired by the periodic notifications.send_due_notifications sweep."""
     if not ids:
         return
 
@@ -79,7 +76,7 @@ def publish_send_tasks(ids: list[int], *, countdown: float = 0.0) -> None:
         for start in range(0, len(ids), SEND_CHUNK):
             chunk = ids[start : start + SEND_CHUNK]
             try:
-                celery_app.signature(SEND_TASK, args=[chunk]).apply_async(countdown=countdown or None)
+                celery_app.signature(SEND_TASK, args=[chunk]).apply_async()
             except Exception:
                 logger.warning("Could not enqueue sending of notifications %s; the sweep will.", chunk, exc_info=True)
 
