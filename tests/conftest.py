@@ -285,6 +285,8 @@ def _no_pending_kicks() -> None:
         keys = list(client.scan_iter(match="*kick:*", count=1000))
         # ...nor the shopper page's rate-limit counts (every test client is 127.0.0.1).
         keys += list(client.scan_iter(match="*shop:throttle:*", count=1000))
+        # ...nor the API's per-client windows (DRF's "throttle_<scope>_<ident>" keys).
+        keys += list(client.scan_iter(match="*throttle_*", count=1000))
         if keys:
             client.delete(*keys)
     except redis.RedisError:
