@@ -331,6 +331,13 @@ def main() -> None:
                 )
             }
             figures = {"lost (accepted, no ticket)": len(set(sent["accepted_keys"]) - stored), **figures}
+            # A fault must never take a process down for good (the killed ones were replaced).
+            exited = [
+                n
+                for n, proc in (("web", rig.web), ("worker", rig.worker), ("beat", rig.beat))
+                if proc is not None and proc.poll() is not None
+            ]
+            figures["processes exited on their own"] = len(exited)
             rows = conn.execute(
                 "SELECT extract(epoch FROM created_at), extract(epoch FROM first_assigned_at - created_at),"
                 " extract(epoch FROM handoff_assigned_at - handoff_requested_at) FROM tickets_ticket"
@@ -339,6 +346,8 @@ def main() -> None:
     finally:
         rig.stop()
 
+    if exited:
+        print(f"Exited on their own (see their logs in {logs}): {', '.join(exited)}")
     print("\nInvariants (all must be 0):")
     width = max(map(len, figures))
     for name, value in figures.items():
@@ -347,7 +356,10 @@ def main() -> None:
         f"\nRequests: {sent['offered']} offered, {sent['accepted']} accepted, "
         f"{sent['refused_or_gave_up']} refused or given up, {sent['retried_requests']} needed a retry"
     )
-    print("\nFault                     worst intake->assigned (s)   worst handoff delay (s)   tickets in window")
+    print(
+        "\nFault                     worst intake->assigned (s)   worst handoff delay (s)   tickets in window"
+        "   never assigned"
+    )
     for stamp, note in rig.events:
         # Tickets created from 2 s before the fault to 10 s after it.
         window = [r for r in rows if stamp - 2 <= float(r[0]) <= stamp + 10]
@@ -356,7 +368,7 @@ def main() -> None:
         name = note.split(":")[0]
         print(
             f"  {name:<24}{max(assigned, default=float('nan')):>18.2f}{max(handoffs, default=float('nan')):>26.2f}"
-            f"{len(window):>20}"
+            f"{len(window):>20}{len(window) - len(assigned):>17}"
         )
     every = [float(r[1]) for r in rows if r[1] is not None]
     print(

@@ -27,6 +27,10 @@ PUSH_TIMEOUT_SECONDS = 2.0
 # second loses nothing a screen shows and cuts a busy queue's hints (Redis round trips in the
 # writers' processes) up to five-fold against 0.1 s.
 HINT_INTERVAL_SECONDS = 0.5
+# Sends in flight per process. Each holds one connection of the layer's pool, which refuses a
+# 101st (redis-py's asyncio pool raises MaxConnectionsError instead of waiting): a burst of
+# hints to many groups waits its turn here instead of being dropped.
+MAX_SENDS_IN_FLIGHT = 32
 
 
 def agent_group(user_id: int) -> str:
@@ -98,6 +102,7 @@ class _Coalescer:
         self.loop = loop
         self.last_sent: dict[tuple[int, str], float] = {}
         self.pending: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+        self.in_flight = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
 
     def submit(self, layer: Any, groups: list[str], hint: dict[str, Any]) -> None:
         now = self.loop.time()
@@ -119,7 +124,7 @@ class _Coalescer:
 
     def _send(self, key: tuple[int, str], layer: Any, group: str, hint: dict[str, Any]) -> None:
         self.last_sent[key] = self.loop.time()
-        self.loop.create_task(_send_to_group(layer, group, hint))
+        self.loop.create_task(_send_to_group(layer, group, hint, self.in_flight))
 
 
 _coalescers: dict[int, _Coalescer] = {}
@@ -150,10 +155,15 @@ def _hint_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-async def _send_to_group(layer: Any, group: str, hint: dict[str, Any]) -> None:
+async def _send_to_group(layer: Any, group: str, hint: dict[str, Any], in_flight: asyncio.Semaphore) -> None:
     try:
-        await asyncio.wait_for(layer.group_send(group, hint), timeout=PUSH_TIMEOUT_SECONDS)
+        await asyncio.wait_for(_bounded_send(layer, group, hint, in_flight), timeout=PUSH_TIMEOUT_SECONDS)
     except Exception:
         logger.warning(
             "Could not push the change of ticket %s to %s; pages poll.", hint.get("ticket_id"), group, exc_info=True
         )
+
+
+async def _bounded_send(layer: Any, group: str, hint: dict[str, Any], in_flight: asyncio.Semaphore) -> None:
+    async with in_flight:
+        await layer.group_send(group, hint)

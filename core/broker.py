@@ -13,6 +13,7 @@ bench/bench_overrides.py measures what it saves.
 
 from typing import Any
 
+import redis as redis_py
 from kombu.transport import redis
 
 
@@ -20,6 +21,11 @@ class Channel(redis.Channel):
     _reused_client: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
+        if self._pool is None and getattr(self.connection, "client", None) is None:
+            # The transport closed before this channel (a worker recovering from a lost Redis
+            # restores unacked messages while closing): kombu would raise AttributeError, which
+            # Celery treats as unrecoverable and exits. A connection error lets it reconnect.
+            raise redis_py.exceptions.ConnectionError("the broker connection is already closed")
         if asynchronous:
             return super()._create_client(asynchronous=True)
         pool = self.pool  # re-made after the channel drops it (a reconnect): never reuse across pools

@@ -288,7 +288,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A short connect timeout: a write whose hint cannot be delivered must not wait long.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}]},
+            # Every socket of a server process shares one Redis list, capped at `capacity`
+            # (channels_redis drops what is over it): room for a burst of hints to every agent.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}], "capacity": 2000},
         }
     }
 else:

@@ -1,5 +1,7 @@
 """Celery's Redis transport keeps one redis-py client per channel and pool (core.broker)."""
 
+import pytest
+
 from core.broker import Transport
 from cxconsole.celery import app as celery_app
 
@@ -35,3 +37,23 @@ def test_a_message_published_through_it_is_received(redis_broker: str) -> None:
         finally:
             queue.clear()
             queue.close()
+
+
+def test_closing_a_channel_after_its_transport_raises_only_a_connection_error(redis_broker: str) -> None:
+    """A worker that lost Redis closes its channel after kombu already closed the transport; the
+    unacked-message restore must fail as a connection error (Celery reconnects), never as an
+    AttributeError (Celery's "Unrecoverable error": the worker exits)."""
+    with celery_app.connection_for_write() as connection:
+        channel = connection.channel()
+        queue = "cxconsole-broker-closed-test"
+        channel.queue_declare(queue)
+        try:
+            channel.basic_publish(channel.prepare_message("x"), exchange="", routing_key=queue)
+            assert channel.basic_get(queue, no_ack=False) is not None  # now unacked: close restores it
+            connection.transport.client = None  # kombu's state once the transport closed first
+            with pytest.raises(connection.connection_errors):
+                channel.close()
+            connection.maybe_close_channel(channel)  # what Celery calls: ignores connection errors only
+        finally:
+            with celery_app.connection_for_write() as cleanup:
+                cleanup.default_channel.queue_delete(queue)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
@@ -23,11 +24,13 @@ from console.consumers import ConsoleConsumer
 from console.layers import ThreadSafeInMemoryChannelLayer
 from console.push import (
     HINT_INTERVAL_SECONDS,
+    HINT_TYPE,
     SUPERVISORS_GROUP,
     agent_group,
     groups_for_change,
     push_ticket_change,
     queue_group,
+    send_hint,
 )
 from routing.services import add_shopper_message, set_agent_status
 from teams.models import AgentStatus
@@ -238,3 +241,25 @@ def test_a_burst_of_changes_reaches_a_screen_as_two_hints_the_last_one_the_lates
     received = run(scenario)
     # The first at once, the rest merged into one trailing hint: none lost, none per batch.
     assert [hint["ticket_id"] for hint in received] == [1, 50]
+
+
+def test_a_hint_to_hundreds_of_groups_at_once_reaches_every_one_through_redis(settings, redis_broker) -> None:
+    """The layer's pool refuses a 101st connection in use (redis-py raises, it does not wait): a
+    change seen by many shopper pages and queues at once must still reach every group."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # As in production: this process's sockets share one list, capped at `capacity`.
+            "CONFIG": {"hosts": [redis_broker], "capacity": 2000},
+        }
+    }
+    groups = [f"burst.{n}" for n in range(250)]
+
+    async def scenario() -> int:
+        layer = get_channel_layer()
+        channels = [await listening(layer, group) for group in groups]
+        send_hint(groups, {"type": HINT_TYPE, "ticket_id": 1, "status": "assigned", "queue_id": None, "kind": "test"})
+        received = [await asyncio.wait_for(layer.receive(channel), 5) for channel in channels]
+        return sum(hint["ticket_id"] == 1 for hint in received)
+
+    assert run(scenario) == len(groups)
