@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -39,7 +40,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, redis_broker: str) -> None:
+@pytest.fixture
+def own_redis(redis_broker: str) -> Iterator[str]:
+    """A Redis server of this test's own: its connection count is the ASGI server's alone, whatever
+    else uses the machine's Redis meanwhile (other test runs, workers)."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, own_redis: str) -> None:
+    redis_broker = own_redis
     groups = ensure_roles()
     storefront = UserFactory(username="asgi-storefront")
     storefront.groups.add(groups[STOREFRONT_GROUP])
