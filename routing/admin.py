@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from routing.models import Assignment, RoutingDecision
@@ -61,6 +62,7 @@ class TicketAdmin(admin.ModelAdmin):
             category = obj.category
             obj.category = Ticket.objects.get(pk=obj.pk).category
             super().save_model(request, obj, form, change)
+            assert isinstance(request.user, User)  # noqa: S101  # the admin serves signed-in staff only
             recategorize_ticket(ticket_id=obj.pk, category=category, by=request.user)
             return
         super().save_model(request, obj, form, change)
