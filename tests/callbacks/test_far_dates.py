@@ -24,7 +24,7 @@ def test_slots_past_the_booking_horizon_are_simply_none(ticket_of, wang) -> None
     ticket = ticket_of(wang)
     response = APIClient().get(
         f"/api/v1/inquiries/{ticket.id}/callback-slots/",
-        {"from": "2027-06-01", "days": 14},
+        {"from": "2027-06-01", "days": "14"},
         HTTP_X_TRACKING_TOKEN=ticket.tracking_token,
     )
     assert response.status_code == 200 and response.json()["slots"] == []
