@@ -98,7 +98,8 @@ def test_a_shopper_hands_off_with_the_tracking_token(ana, inquiry, after_commit)
         set_agent_status(agent=ana, status=AgentStatus.ONLINE)
     ticket = refreshed(ticket)
     assert ticket.assigned_agent == ana.user
-    assert ticket.handoff_assigned_at >= ticket.handoff_requested_at
+    requested, assigned = ticket.handoff_requested_at, ticket.handoff_assigned_at
+    assert requested is not None and assigned is not None and assigned >= requested
 
 
 def test_a_shopper_message_on_a_closed_ticket_is_a_conflict(ana, inquiry) -> None:
