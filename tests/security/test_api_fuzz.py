@@ -15,6 +15,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import CheckFunction
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from teams.services import AGENTS_GROUP, ensure_roles, issue_api_token
@@ -27,7 +28,7 @@ EXAMPLES_PER_OPERATION = 8
 # auth enforced; bad input refused) but one heuristic: "schema-valid input must be accepted".
 # Rules no JSON schema states (a real phone number, an IANA time zone, a free slot) refuse such
 # input with a 400 by design, and the 400 itself is checked against the schema.
-HEURISTICS = [positive_data_acceptance]
+HEURISTICS: list[CheckFunction] = [positive_data_acceptance]
 
 
 @pytest.fixture
@@ -51,10 +52,10 @@ def storefront_token(storefront_client) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def agent_token(db: None) -> str:
-    TicketFactory(queue=queue("jewelry"))  # something for Ana to see
-    user = UserFactory(username="ana-fuzz")
+    TicketFactory.create(queue=queue("jewelry"))  # something for Ana to see
+    user = UserFactory.create(username="ana-fuzz")
     user.groups.add(ensure_roles()[AGENTS_GROUP])
-    AgentFactory(user=user, skills=["jewelry"])
+    AgentFactory.create(user=user, skills=["jewelry"])
     return issue_api_token(user=user, name="fuzz")
 
 
