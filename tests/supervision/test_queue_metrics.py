@@ -198,7 +198,7 @@ def test_tiles_turn_red_when_both_thresholds_are_crossed(jewelry_day) -> None:
 
 
 def test_agents_online_available_busy_away_and_occupancy(ana, bo, mei, sam) -> None:
-    zed = AgentFactory(user=UserFactory(username="zed"), skills=["jewelry"], capacity=2)
+    zed = AgentFactory.create(user=UserFactory.create(username="zed"), skills=["jewelry"], capacity=2)
     type(ana).objects.filter(pk=ana.pk).update(active_ticket_count=1)
     type(zed).objects.filter(pk=zed.pk).update(active_ticket_count=2)
     set_agent_status(agent=bo, status=AgentStatus.AWAY)
