@@ -89,7 +89,7 @@ def main() -> None:
         "ours": lambda: RedisCache(url, {}),
     }
     try:
-        from django_redis.cache import RedisCache as DjangoRedis  # type: ignore[import-not-found]
+        from django_redis.cache import RedisCache as DjangoRedis
 
         backends["django-redis"] = lambda: DjangoRedis(url, {})
     except ImportError:

@@ -32,7 +32,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def in_thread(call) -> None:  # type: ignore[no-untyped-def]
+def in_thread(call) -> None:
     """Django refuses ORM calls on a thread with a running event loop (Playwright's sync API)."""
     from django.db import connection
 
