@@ -25,7 +25,7 @@ BIG_FRESH_ORDER = "JD20261105500"  # shopper-003 too: a 1,288.00 seafood box (it
 
 
 @pytest.fixture
-def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderService:  # type: ignore[no-untyped-def]  # noqa: F811
+def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderService:  # noqa: F811
     """The reference service, with Zhao's big fresh order added. Lookups get 2 s (the product's
     default): the browser tests' page loads share two busy cores with the service."""
     settings.ORDER_API_TIMEOUT = 2.0

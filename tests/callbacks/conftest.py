@@ -104,6 +104,6 @@ def booked(ticket_of: Callable[..., Ticket], wang: Shopper, ana: AgentProfile) -
 
 
 @pytest.fixture(autouse=True)
-def _sms_to_a_scratch_file(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _sms_to_a_scratch_file(settings, tmp_path) -> None:
     """SMS sent in tests go to a file of the test's own, never to var/sms-outbox.log."""
     settings.SMS_FILE_PATH = str(tmp_path / "sms-outbox.log")

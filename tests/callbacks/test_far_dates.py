@@ -45,13 +45,13 @@ def test_booking_at_the_ends_of_the_calendar_through_the_api_is_a_400(ticket_of,
     assert Callback.objects.count() == 0
 
 
-def _signed_in(agent) -> Client:  # type: ignore[no-untyped-def]
+def _signed_in(agent) -> Client:
     client = Client()
     client.force_login(agent.user)
     return client
 
 
-def _messages(response) -> str:  # type: ignore[no-untyped-def]
+def _messages(response) -> str:
     return " ".join(str(m) for m in response.context["messages"])
 
 

@@ -27,7 +27,7 @@ def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs
 
 
 @pytest.fixture(autouse=True)
-def _outbox_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _outbox_settings(settings, tmp_path: Path) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "file"
     settings.SMS_FILE_PATH = str(tmp_path / "sms-outbox.log")
@@ -38,7 +38,7 @@ def _outbox_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyp
 
 
 @pytest.fixture
-def sms_sent(settings) -> Callable[[], list[dict]]:  # type: ignore[no-untyped-def]
+def sms_sent(settings) -> Callable[[], list[dict]]:
     """The SMS the file provider wrote so far."""
 
     def read() -> list[dict]:

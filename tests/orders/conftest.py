@@ -71,7 +71,7 @@ def make_adapter(order_service: ReferenceOrderService) -> Iterator[Callable[...,
         made.append(adapter)
         return adapter
 
-    yield make  # type: ignore[misc]
+    yield make
     for adapter in made:
         adapter.close()
 
@@ -82,7 +82,7 @@ def adapter(make_adapter: Callable[..., HttpOrderSystem]) -> HttpOrderSystem:
 
 
 @pytest.fixture
-def console_orders(settings, order_service: ReferenceOrderService) -> ReferenceOrderService:  # type: ignore[no-untyped-def]
+def console_orders(settings, order_service: ReferenceOrderService) -> ReferenceOrderService:
     """The console's adapter (get_order_system) pointed at the reference service."""
     settings.ORDER_API_URL = order_service.url
     settings.ORDER_API_TIMEOUT = 0.3

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 UNAVAILABLE = "Orders unavailable"
 
 
-def fragment_url(ticket) -> str:  # type: ignore[no-untyped-def]
+def fragment_url(ticket) -> str:
     return f"/console/tickets/{ticket.id}/orders/"
 
 

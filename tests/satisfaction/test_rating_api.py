@@ -19,7 +19,7 @@ def url(ticket: Ticket) -> str:
     return f"/api/v1/inquiries/{ticket.id}/rating/"
 
 
-def rate(ticket: Ticket, payload: dict, *, token: str | None = None, client: APIClient | None = None):  # type: ignore[no-untyped-def,type-arg]
+def rate(ticket: Ticket, payload: dict, *, token: str | None = None, client: APIClient | None = None):
     headers: dict[str, Any] = {"HTTP_X_TRACKING_TOKEN": token if token is not None else ticket.tracking_token}
     return (client or APIClient()).post(url(ticket), payload, format="json", **headers)
 

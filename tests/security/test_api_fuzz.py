@@ -45,7 +45,7 @@ def api_schema(db: None) -> Iterator[schemathesis.BaseSchema]:
 
 
 @pytest.fixture
-def storefront_token(storefront_client) -> str:  # type: ignore[no-untyped-def]
+def storefront_token(storefront_client) -> str:
     TicketFactory(queue=queue("jewelry"))
     return str(storefront_client.token)
 
@@ -91,11 +91,11 @@ def fuzz_every_operation(schema: schemathesis.BaseSchema, token: str) -> list[st
     return failures
 
 
-def test_as_a_storefront_no_operation_answers_a_5xx_or_outside_its_schema(api_schema, storefront_token: str) -> None:  # type: ignore[no-untyped-def]
+def test_as_a_storefront_no_operation_answers_a_5xx_or_outside_its_schema(api_schema, storefront_token: str) -> None:
     failures = fuzz_every_operation(api_schema, storefront_token)
     assert not failures, "\n\n".join(failures)
 
 
-def test_as_an_agent_no_operation_answers_a_5xx_or_outside_its_schema(api_schema, agent_token: str) -> None:  # type: ignore[no-untyped-def]
+def test_as_an_agent_no_operation_answers_a_5xx_or_outside_its_schema(api_schema, agent_token: str) -> None:
     failures = fuzz_every_operation(api_schema, agent_token)
     assert not failures, "\n\n".join(failures)

@@ -22,12 +22,12 @@ pytestmark = pytest.mark.django_db
 NOW = shanghai_time(25, 10, 0)
 
 
-def jewelry_at(now=NOW):  # type: ignore[no-untyped-def]
+def jewelry_at(now=NOW):
     return next(q for q in queue_health(now=now) if q.slug == "jewelry")
 
 
 @pytest.fixture
-def jewelry_day(ana, mei):  # type: ignore[no-untyped-def]
+def jewelry_day(ana, mei):
     """The jewelry queue's morning, plus noise from other days and another queue."""
     with time_machine.travel(NOW, tick=False):
         made = {
@@ -249,7 +249,7 @@ def test_the_metrics_take_a_fixed_number_of_queries(django_assert_num_queries, j
 def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_day) -> None:
     from callbacks.models import Callback, CallbackStatus
 
-    def callback(at, status=CallbackStatus.SCHEDULED, **fields):  # type: ignore[no-untyped-def]
+    def callback(at, status=CallbackStatus.SCHEDULED, **fields):
         # One ticket per callback: a ticket has at most one active callback.
         base = ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
         return Callback.objects.create(

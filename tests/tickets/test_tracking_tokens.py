@@ -26,7 +26,7 @@ SHOPPER_OPERATIONS = [
 WRONG_TOKENS = ["令牌令牌", "ä" * 43, "\u202e", "x" * 43]
 
 
-def _call(method: str, ticket_id: int, suffix: str, body: object, **extra: str):  # type: ignore[no-untyped-def]
+def _call(method: str, ticket_id: int, suffix: str, body: object, **extra: str):
     client = APIClient()
     return getattr(client, method)(f"/api/v1/inquiries/{ticket_id}/{suffix}", body, format="json", **extra)
 

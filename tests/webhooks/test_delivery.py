@@ -139,7 +139,7 @@ def test_a_receiver_that_times_out_is_retried_and_rests_without_holding_the_run(
     assert (summary.retried, summary.stopped) == (1, "unwell")
     endpoint.refresh_from_db()
     assert endpoint.paused_until is not None and endpoint.paused_until > timezone.now()
-    assert "timeout" in WebhookDelivery.objects.order_by("id").first().last_error  # type: ignore[union-attr]
+    assert "timeout" in WebhookDelivery.objects.order_by("id").first().last_error
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempts=0).count() == 4
 
 
