@@ -151,7 +151,7 @@ class InquiryStatusSerializer(serializers.Serializer[Any]):
 
     def get_messages(self, ticket: Ticket) -> list[dict[str, Any]]:
         public = [m for m in ticket.messages.all() if not m.is_internal]
-        return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]
+        return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]  # many=True: a list; the stubs say dict
 
 
 @ttl_cache(seconds=30)
@@ -167,8 +167,8 @@ def _may_submit(user_id: int) -> bool:
 
 def reset_intake_caches() -> None:
     """Forget the per-process category list and storefront roles (the next request reads them)."""
-    category_slugs.cache_clear()  # type: ignore[attr-defined]
-    _may_submit.cache_clear()  # type: ignore[attr-defined]
+    category_slugs.cache_clear()  # type: ignore[attr-defined]  # added by ttl_cache, which keeps the function type
+    _may_submit.cache_clear()  # type: ignore[attr-defined]  # added by ttl_cache, which keeps the function type
 
 
 class CanSubmitInquiries(permissions.BasePermission):
