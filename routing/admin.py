@@ -15,7 +15,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ["reason"]
     raw_id_fields = ["ticket", "agent"]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # assignments are made only by routing, which keeps capacity counters
 
 
