@@ -111,7 +111,7 @@ def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket
         and CanSubmitInquiries().has_permission(request, view)
     ):
         return ticket
-    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    found: tuple[int | None, str | None] = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
     matches = token_matches(*found, tracking_token_from(request) or "")
     if ticket is None or not matches:
         raise NotFound("No inquiry matches this id and tracking token.")

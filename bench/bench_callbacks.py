@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
+from bench_routing import one_row
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -185,14 +186,18 @@ def main() -> None:
         with psycopg.connect(db_url, autocommit=True) as conn:
             deadline = time.monotonic() + args.timeout + max((due_at - datetime.now(UTC)).total_seconds(), 0)
             while time.monotonic() < deadline:
-                _surfaced, pending_callbacks = conn.execute(
-                    "SELECT count(*) FILTER (WHERE status = 'due'), count(*) FILTER (WHERE status = 'scheduled') "
-                    "FROM callbacks_callback"
-                ).fetchone()
-                sent, pending_notes = conn.execute(
-                    "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status <> 'sent') "
-                    "FROM notifications_notification"
-                ).fetchone()
+                _surfaced, pending_callbacks = one_row(
+                    conn.execute(
+                        "SELECT count(*) FILTER (WHERE status = 'due'), count(*) FILTER (WHERE status = 'scheduled') "
+                        "FROM callbacks_callback"
+                    )
+                )
+                sent, pending_notes = one_row(
+                    conn.execute(
+                        "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status <> 'sent') "
+                        "FROM notifications_notification"
+                    )
+                )
                 if pending_callbacks == 0 and sent > 0 and pending_notes == 0:
                     break
                 time.sleep(0.5)
@@ -210,10 +215,12 @@ def main() -> None:
                     [due_at],
                 )
             ]
-            notes, keys, failed = conn.execute(
-                "SELECT count(*), count(DISTINCT idempotency_key), count(*) FILTER (WHERE status = 'failed') "
-                "FROM notifications_notification"
-            ).fetchone()
+            notes, keys, failed = one_row(
+                conn.execute(
+                    "SELECT count(*), count(DISTINCT idempotency_key), count(*) FILTER (WHERE status = 'failed') "
+                    "FROM notifications_notification"
+                )
+            )
             expected_notes = args.count + int(args.count * args.email_share)
             callbacks_surfaced = len(surfaced_after)
     finally:

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import httpx
 import psycopg
@@ -136,7 +137,16 @@ def process_cpu(pid: int) -> float:
     return total
 
 
-async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> dict[str, object]:
+class DriveResult(TypedDict):
+    pages: list[Page]
+    stats: dict[str, float]
+    window: dict[str, float]
+    elapsed: float
+    web_cpu: float
+    load: dict[str, object]
+
+
+async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> DriveResult:
     base = f"http://127.0.0.1:{args.port}"
     pages = [
         Page(

@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, inquiry_payload, percentile, prepare_database, run
+from bench_routing import PY, ROOT, inquiry_payload, one_row, percentile, prepare_database, run
 
 
 def free_port() -> int:
@@ -316,13 +316,11 @@ def main() -> None:
         deadline = time.monotonic() + args.drain_seconds
         with psycopg.connect(bench_db, autocommit=True) as conn:
             while time.monotonic() < deadline:
-                (left,) = conn.execute(
-                    "SELECT count(*) FROM tickets_ticket WHERE status IN ('new', 'queued')"
-                ).fetchone()
+                (left,) = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE status IN ('new', 'queued')"))
                 if left == 0:
                     break
                 time.sleep(0.5)
-            figures = {name: conn.execute(sql).fetchone()[0] for name, sql in INVARIANTS.items()}
+            figures = {name: one_row(conn.execute(sql))[0] for name, sql in INVARIANTS.items()}
             stored = {
                 row[0]
                 for row in conn.execute(

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
@@ -59,12 +60,20 @@ WORKER_CLASS = {
 }
 
 
+def one_row(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def run(cmd: list[str], env: dict[str, str], **kw: object) -> str:
+def run(cmd: list[str], env: dict[str, str], **kw: Any) -> str:
     return subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True, **kw).stdout
 
 
@@ -346,11 +355,11 @@ def main() -> None:
         # Let the workers drain what the capacity run queued before the timed phase.
         with psycopg.connect(bench_db, autocommit=True) as conn:
             for _ in range(600):
-                (left,) = conn.execute("SELECT count(*) FROM tickets_ticket WHERE first_assigned_at IS NULL").fetchone()
+                (left,) = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE first_assigned_at IS NULL"))
                 if left == 0:
                     break
                 time.sleep(0.5)
-            (mark,) = conn.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket").fetchone()
+            (mark,) = one_row(conn.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket"))
 
         print(f"End to end: {args.rate:g} inquiries/s for {args.duration:g} s ...", flush=True)
         cpu_before, cpu_started = cpu_seconds(), time.monotonic()
@@ -358,9 +367,11 @@ def main() -> None:
         with psycopg.connect(bench_db, autocommit=True) as conn:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                (left,) = conn.execute(
-                    "SELECT count(*) FROM tickets_ticket WHERE id > %s AND first_assigned_at IS NULL", [mark]
-                ).fetchone()
+                (left,) = one_row(
+                    conn.execute(
+                        "SELECT count(*) FROM tickets_ticket WHERE id > %s AND first_assigned_at IS NULL", [mark]
+                    )
+                )
                 if left == 0:
                     break
                 time.sleep(0.25)

@@ -32,7 +32,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def in_thread(call) -> None:  # type: ignore[no-untyped-def]
+def in_thread(call) -> None:
     """Django refuses ORM calls on a thread with a running event loop (Playwright's sync API)."""
     from django.db import connection
 
@@ -79,9 +79,9 @@ def main() -> None:
     from tickets.links import make_access_token
     from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
-    user = UserFactory(username="ana")
+    user = UserFactory.create(username="ana")
     user.groups.add(ensure_roles()[AGENTS_GROUP])
-    AgentFactory(user=user, skills=["jewelry"])
+    AgentFactory.create(user=user, skills=["jewelry"])
     from routing.services import route_new_tickets
     from routing.services.assignment import dispatch_queue
 
@@ -93,6 +93,7 @@ def main() -> None:
     ).ticket
     route_new_tickets()
     ticket.refresh_from_db()
+    assert ticket.queue_id is not None  # routed above
     dispatch_queue(queue_id=ticket.queue_id)
     connection.close()
 

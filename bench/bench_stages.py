@@ -21,13 +21,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_routing import ROOT, inquiry_payload, prepare_database
+from bench_routing import ROOT, inquiry_payload, prepare_database
+
+Item = TypeVar("Item")
 
 
-def measure(label: str, items: list, step: Callable[[object], object]) -> dict[str, float | str]:
+def measure(label: str, items: list[Item], step: Callable[[Item], object]) -> dict[str, float | str]:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -79,19 +82,20 @@ def main() -> None:
     from tickets.models import Ticket, TicketStatus
 
     client = Client()
-    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    headers = {"Authorization": f"Token {token}"}
     if args.webhook_endpoints:
         from django.contrib.auth.models import User
 
+        from core.auth import token_digest
         from webhooks.services import create_endpoint
 
-        storefront = User.objects.get(auth_token__key=token)
+        storefront = User.objects.get(api_tokens__key_digest=token_digest(token))
         for n in range(args.webhook_endpoints):
             create_endpoint(client=storefront, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["*"])
 
-    def intake(i: object) -> None:
-        body = inquiry_payload(int(i), handoff=False)  # type: ignore[call-overload]
-        response = client.post("/api/v1/inquiries/", body, content_type="application/json", **headers)
+    def intake(i: int) -> None:
+        body = inquiry_payload(i, handoff=False)
+        response = client.post("/api/v1/inquiries/", body, content_type="application/json", headers=headers)
         assert response.status_code == 201, response.content
 
     # Warm-up: model loading, caches, connections.

@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, cpu_seconds, prepare_database, run
+from bench_routing import PY, ROOT, cpu_seconds, one_row, prepare_database, run
 
 SETUP = """
 import random
@@ -155,19 +155,24 @@ def main() -> None:
         procs.append(worker("webhooks", "webhooks", args.webhook_workers))
         with psycopg.connect(bench_db, autocommit=True) as conn:
             while time.monotonic() - started < args.timeout:
-                (left,) = conn.execute(
-                    "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s", [total]
-                ).fetchone()
+                (left,) = one_row(
+                    conn.execute(
+                        "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s",
+                        [total],
+                    )
+                )
                 if left == 0:
                     break
                 time.sleep(0.25)
             cpu_after = cpu_seconds()
-            first, last, delivered, attempts = conn.execute(
-                "SELECT min(delivered_at), max(delivered_at), count(*),"
-                " (SELECT count(*) FROM webhooks_webhookattempt)"
-                " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
-            ).fetchone()
-            (assigned,) = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'").fetchone()
+            first, last, delivered, attempts = one_row(
+                conn.execute(
+                    "SELECT min(delivered_at), max(delivered_at), count(*),"
+                    " (SELECT count(*) FROM webhooks_webhookattempt)"
+                    " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
+                )
+            )
+            (assigned,) = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'"))
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)

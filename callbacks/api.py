@@ -131,7 +131,9 @@ def _ticket(view: ShopperView, request: Request, ticket_id: int) -> Ticket:
 
 
 def _is_agent(user_id: int | None) -> bool:
-    return bool(user_id) and AgentProfile.objects.filter(user_id=user_id).exists()
+    if not user_id:
+        return False
+    return AgentProfile.objects.filter(user_id=user_id).exists()
 
 
 def _conflict(exc: Exception) -> Response:

@@ -195,7 +195,10 @@ def book_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     target = safe_next(request, reverse("console:ticket", args=[ticket.id]))
     form = BookCallbackForm(request.POST, time_zone=agent_time_zone(user))
     if not form.is_valid():
-        problems = "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+        problems = "; ".join(
+            f"{form.fields[name].label}: {' '.join(str(error) for error in errors)}"
+            for name, errors in form.errors.items()
+        )
         messages.error(request, _("The callback was not booked: %(reason)s") % {"reason": problems})
         return HttpResponseRedirect(target)
     try:
@@ -245,7 +248,7 @@ def _callback_action(request: HttpRequest, callback_id: int, action: str) -> Htt
         else:
             form = OutcomeForm(request.POST, time_zone=agent_time_zone(user))
             if not form.is_valid():
-                problems = " ".join(" ".join(errors) for errors in form.errors.values())
+                problems = " ".join(" ".join(str(error) for error in errors) for errors in form.errors.values())
                 messages.error(request, _("The outcome was not saved: %(reason)s") % {"reason": problems})
                 return HttpResponseRedirect(target)
             updated = services.record_callback_outcome(

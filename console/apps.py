@@ -22,6 +22,9 @@ def go_offline_on_logout(sender: object, request: object, user: object, **kwargs
     from routing.services import set_agent_status
     from teams.models import AgentProfile, AgentStatus
 
-    profile = AgentProfile.objects.filter(user_id=getattr(user, "pk", None)).first()
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
+        return
+    profile = AgentProfile.objects.filter(user_id=user_id).first()
     if profile is not None and profile.status != AgentStatus.OFFLINE:
         set_agent_status(agent=profile, status=AgentStatus.OFFLINE)

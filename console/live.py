@@ -133,7 +133,7 @@ def not_modified(request: HttpRequest) -> HttpResponse | None:
     if max_age <= 0 or not groups or len(groups) > 200:
         return None
     try:
-        session_user = request.session.get(SESSION_KEY)  # type: ignore[attr-defined]
+        session_user = request.session.get(SESSION_KEY)
     except Exception:
         return None
     if session_user is None or str(session_user) != str(user_id) or _window(user_id, max_age) != window_no:

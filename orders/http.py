@@ -199,7 +199,7 @@ class HttpOrderSystem:
             logger.warning("Cache unavailable for order lookups", exc_info=True)
             return fetch()
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         value = fetch()
         try:
             cache.set(full_key, value, self.cache_seconds)

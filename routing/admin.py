@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from routing.models import Assignment, RoutingDecision
@@ -14,7 +15,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ["reason"]
     raw_id_fields = ["ticket", "agent"]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # assignments are made only by routing, which keeps capacity counters
 
 
@@ -61,6 +62,7 @@ class TicketAdmin(admin.ModelAdmin):
             category = obj.category
             obj.category = Ticket.objects.get(pk=obj.pk).category
             super().save_model(request, obj, form, change)
+            assert isinstance(request.user, User)  # noqa: S101  # the admin serves signed-in staff only
             recategorize_ticket(ticket_id=obj.pk, category=category, by=request.user)
             return
         super().save_model(request, obj, form, change)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -52,11 +53,11 @@ class HandoffView(ShopperView):
         return Response(InquiryStatusSerializer(ticket).data)
 
 
-class BodySerializer(serializers.Serializer):
+class BodySerializer(serializers.Serializer[Any]):
     body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH)
 
 
-class ShopperMessageSerializer(serializers.Serializer):
+class ShopperMessageSerializer(serializers.Serializer[Any]):
     """A shopper's message: text, photos (multipart), or both."""
 
     body = serializers.CharField(max_length=settings.INQUIRY_BODY_MAX_LENGTH, required=False, allow_blank=True)
@@ -124,24 +125,33 @@ class CanWorkTickets(permissions.BasePermission):
         return bool(request.user and request.user.has_perm("tickets.work_tickets"))
 
 
+def user_of(request: Request) -> User:
+    assert isinstance(request.user, User)  # noqa: S101  # IsAuthenticated guarantees a signed-in user
+    return request.user
+
+
 class AgentView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanWorkTickets]
 
     def visible_ticket(self, request: Request, ticket_id: int) -> Ticket:
         """404 for a ticket the caller may not see: never reveal that it exists."""
-        return get_object_or_404(tickets_visible_to(request.user), pk=ticket_id)
+        return get_object_or_404(tickets_visible_to(user_of(request)), pk=ticket_id)
 
     def own_ticket(self, request: Request, ticket_id: int) -> Ticket:
         ticket = self.visible_ticket(request, ticket_id)
-        if ticket.assigned_agent_id != request.user.id and not is_supervisor(request.user):
+        if ticket.assigned_agent_id != user_of(request).id and not is_supervisor(user_of(request)):
             raise NotFound("No ticket of yours has this id.")
         return ticket
 
 
-class TicketSummarySerializer(serializers.ModelSerializer):
-    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class TicketSummarySerializer(serializers.ModelSerializer[Ticket]):
+    queue: serializers.SlugRelatedField[SpecialistQueue] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assigned_agent: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Ticket
@@ -171,7 +181,9 @@ class TicketSummarySerializer(serializers.ModelSerializer):
 class TicketListView(AgentView):
     @extend_schema(responses=TicketSummarySerializer(many=True), summary="My tickets and those waiting in my queues")
     def get(self, request: Request) -> Response:
-        tickets = tickets_visible_to(request.user).exclude(status="closed").order_by("-priority", "created_at")[:200]
+        tickets = (
+            tickets_visible_to(user_of(request)).exclude(status="closed").order_by("-priority", "created_at")[:200]
+        )
         return Response(TicketSummarySerializer(tickets, many=True).data)
 
 
@@ -192,7 +204,7 @@ class ReplyView(AgentView):
         ticket = self.own_ticket(request, ticket_id)
         data = BodySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.reply_to_shopper(ticket_id=ticket.id, by=request.user, body=data.validated_data["body"])
+        services.reply_to_shopper(ticket_id=ticket.id, by=user_of(request), body=data.validated_data["body"])
         return _ticket_response(ticket.id)
 
 
@@ -202,7 +214,7 @@ class NoteView(AgentView):
         ticket = self.visible_ticket(request, ticket_id)
         data = BodySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.add_internal_note(ticket_id=ticket.id, by=request.user, body=data.validated_data["body"])
+        services.add_internal_note(ticket_id=ticket.id, by=user_of(request), body=data.validated_data["body"])
         return _ticket_response(ticket.id)
 
 
@@ -210,16 +222,16 @@ class ResolveView(AgentView):
     @extend_schema(request=None, responses=TicketSummarySerializer, summary="Resolve (frees capacity)")
     def post(self, request: Request, ticket_id: int) -> Response:
         ticket = self.own_ticket(request, ticket_id)
-        services.resolve_ticket(ticket_id=ticket.id, by=request.user)
+        services.resolve_ticket(ticket_id=ticket.id, by=user_of(request))
         return _ticket_response(ticket.id)
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class AgentUsernameField(serializers.SlugRelatedField):
+class AgentUsernameField(serializers.SlugRelatedField[AgentProfile]):
     """An agent named by username (a lookup through the user: the schema says it is a string)."""
 
 
-class TransferSerializer(serializers.Serializer):
+class TransferSerializer(serializers.Serializer[Any]):
     queue = serializers.SlugRelatedField(slug_field="slug", queryset=SpecialistQueue.objects.all(), required=False)
     agent = AgentUsernameField(
         slug_field="user__username", queryset=AgentProfile.objects.select_related("user"), required=False
@@ -242,7 +254,7 @@ class TransferView(AgentView):
         data.is_valid(raise_exception=True)
         services.transfer_ticket(
             ticket_id=ticket.id,
-            by=request.user,
+            by=user_of(request),
             note=data.validated_data["note"],
             to_queue=data.validated_data.get("queue"),
             to_agent=data.validated_data.get("agent"),
@@ -250,7 +262,7 @@ class TransferView(AgentView):
         return _ticket_response(ticket.id)
 
 
-class NoteOnlySerializer(serializers.Serializer):
+class NoteOnlySerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=2000)
 
 
@@ -260,11 +272,11 @@ class EscalateView(AgentView):
         ticket = self.own_ticket(request, ticket_id)
         data = NoteOnlySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.escalate_ticket(ticket_id=ticket.id, by=request.user, note=data.validated_data["note"])
+        services.escalate_ticket(ticket_id=ticket.id, by=user_of(request), note=data.validated_data["note"])
         return _ticket_response(ticket.id)
 
 
-class RecategorizeSerializer(serializers.Serializer):
+class RecategorizeSerializer(serializers.Serializer[Any]):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.select_related("queue"))
 
 
@@ -278,15 +290,15 @@ class RecategorizeView(AgentView):
         ticket = self.visible_ticket(request, ticket_id)
         data = RecategorizeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.recategorize_ticket(ticket_id=ticket.id, category=data.validated_data["category"], by=request.user)
+        services.recategorize_ticket(ticket_id=ticket.id, category=data.validated_data["category"], by=user_of(request))
         return _ticket_response(ticket.id)
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=AgentStatus.choices)
 
 
-class AgentStatusResponse(serializers.Serializer):
+class AgentStatusResponse(serializers.Serializer[Any]):
     username = serializers.CharField(source="user.username")
     status = serializers.CharField()
     status_since = serializers.DateTimeField()
@@ -304,7 +316,7 @@ def _set_status(request: Request, agent: AgentProfile) -> Response:
 class MyStatusView(AgentView):
     @extend_schema(request=StatusSerializer, responses=AgentStatusResponse, summary="Set my status")
     def post(self, request: Request) -> Response:
-        agent = AgentProfile.objects.filter(user=request.user).select_related("user").first()
+        agent = AgentProfile.objects.filter(user=user_of(request)).select_related("user").first()
         if agent is None:
             raise NotFound("You have no agent profile.")
         return _set_status(request, agent)
@@ -314,7 +326,7 @@ class IsSupervisor(permissions.BasePermission):
     message = "Only supervisors may do this."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and is_supervisor(request.user))
+        return isinstance(request.user, User) and is_supervisor(request.user)
 
 
 class AgentStatusView(APIView):

@@ -48,9 +48,9 @@ def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket
         ):
             return ticket
     # A mismatched (or non-ASCII) token costs and answers the same as an id that does not exist.
-    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    found: tuple[int | None, str | None] = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
     if token_matches(*found, tracking_token_from(request)):
-        return ticket  # type: ignore[return-value]  (token_matches is False without a ticket)
+        return ticket  # type: ignore[return-value]  # token_matches is False without a ticket
     raise NotFound("No inquiry matches this id and tracking token.")
 
 

@@ -10,11 +10,12 @@ did not exist, whatever the URL (page, fragment, action, photo).
 import secrets
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +47,8 @@ HTTP_GONE = 410
 CALLBACK_DAYS = 7
 
 View = Callable[..., HttpResponse]
+# A view whose answer may be a file, not only a page.
+AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
 
 
 def page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
@@ -55,11 +58,11 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], *, status
     return response
 
 
-def shopper_view(view: View) -> View:
+def shopper_view(view: Callable[..., AnyResponse]) -> Callable[..., AnyResponse | HttpResponse]:
     """Only for an inquiry this browser was granted; a 404 page for every other id."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, ticket_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, ticket_id: int, *args: Any, **kwargs: Any) -> AnyResponse | HttpResponse:
         if not access.may_see(request, ticket_id):
             return page(request, "shop/no_access.html", {}, status=HTTP_NOT_FOUND)
         return view(request, ticket_id, *args, **kwargs)
@@ -349,7 +352,7 @@ def rate(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @shopper_view
-def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> HttpResponse:
+def attachment(request: HttpRequest, ticket_id: int, attachment_id: int, variant: str = "full") -> FileResponse:
     found = selectors.public_attachment(ticket_id, attachment_id)
     if found is None:
         raise Http404("No such photo.")

@@ -29,7 +29,7 @@ from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, issue_api_token
 from tests.factories import AgentFactory, ShopperFactory, UserFactory
 from tests.helpers import WorkerProcess, service_missing
-from tickets.models import Ticket
+from tickets.models import Shopper, Ticket
 
 pytest_plugins = ["tests.browser_rig"]
 
@@ -153,7 +153,7 @@ def eager_celery() -> Iterator[None]:
 def storefront_client(db: None) -> APIClient:
     """The storefront's API client, authenticated with its token."""
     groups = ensure_roles()
-    user = UserFactory(username="storefront")
+    user = UserFactory.create(username="storefront")
     user.groups.add(groups[STOREFRONT_GROUP])
     token = issue_api_token(user=user, name="storefront")
     client = APIClient()
@@ -169,9 +169,9 @@ def storefront_token(storefront_client: Any) -> str:
 
 
 def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     user.groups.add(ensure_roles()[group])
-    return AgentFactory(user=user, skills=skills, **kwargs)
+    return AgentFactory.create(user=user, skills=skills, **kwargs)
 
 
 @pytest.fixture
@@ -216,9 +216,14 @@ def inquiry(eager_celery: None, transactional: bool, django_capture_on_commit_ca
     from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
 
     def make(
-        body: str = "我的戒指尺寸偏大，想换小一号", *, category: str = "jewelry", language: str = "zh", **kwargs: object
+        body: str = "我的戒指尺寸偏大，想换小一号",
+        *,
+        category: str = "jewelry",
+        language: str = "zh",
+        shopper: Shopper | None = None,
+        **kwargs: object,
     ) -> Ticket:
-        shopper = kwargs.pop("shopper", None) or ShopperFactory()
+        shopper = shopper or ShopperFactory.create()
         order = OrderSnapshot(number="JD1", product_category=category) if category else None
         deferred = nullcontext() if transactional else django_capture_on_commit_callbacks(execute=True)
         with deferred:

@@ -2,13 +2,14 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.services import set_agent_skills
 from tickets.models import Channel, Shopper, Ticket
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
@@ -17,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-for-tests")
 
 
-class AgentFactory(factory.django.DjangoModelFactory):
+class AgentFactory(factory.django.DjangoModelFactory[AgentProfile]):
     """An online agent; pass skills=["jewelry"] (primary) and secondary=[...]."""
 
     class Meta:
@@ -36,7 +37,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
             set_agent_skills(agent=self, primary=extracted, secondary=kwargs.get("secondary"))  # type: ignore[arg-type]
 
 
-class ShopperFactory(factory.django.DjangoModelFactory):
+class ShopperFactory(factory.django.DjangoModelFactory[Shopper]):
     class Meta:
         model = Shopper
 
@@ -45,7 +46,7 @@ class ShopperFactory(factory.django.DjangoModelFactory):
     language = "zh"
 
 
-class TicketFactory(factory.django.DjangoModelFactory):
+class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     class Meta:
         model = Ticket
 
@@ -57,6 +58,13 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
 def category(slug: str) -> Category:
     return Category.objects.get(slug=slug)
+
+
+def queue_id_of(category_slug: str) -> int:
+    """The id of the specialist queue a category routes to (every seeded category has one)."""
+    queue_id = category(category_slug).queue_id
+    assert queue_id is not None
+    return queue_id
 
 
 def queue(slug: str) -> SpecialistQueue:

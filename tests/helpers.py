@@ -285,7 +285,7 @@ def ticket_on_timeline(
     if abandoned is not None:
         status = TicketStatus.CLOSED
         fields["close_reason"] = CloseReason.ABANDONED
-    return TicketFactory(
+    return TicketFactory.create(
         queue=queue(queue_slug),
         status=status,
         created_at=queued or abandoned,

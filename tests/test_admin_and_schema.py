@@ -9,7 +9,7 @@ from tests.factories import AgentFactory, TicketFactory
 
 
 @pytest.fixture
-def superuser_client(admin_user) -> Client:  # type: ignore[no-untyped-def]
+def superuser_client(admin_user) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client

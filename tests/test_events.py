@@ -1,6 +1,6 @@
 """Domain events reach every subscriber in the emitter's transaction, as one batch."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 from django.db import transaction
@@ -10,7 +10,7 @@ from core.events import Event, emit, emit_many, subscribe, unsubscribe
 
 
 @pytest.fixture
-def received() -> list[list[Event]]:
+def received() -> Iterator[list[list[Event]]]:
     batches: list[list[Event]] = []
     subscribe("test", lambda batch: batches.append(list(batch)))
     yield batches

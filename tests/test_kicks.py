@@ -2,7 +2,9 @@
 has already looked (core.kicks)."""
 
 import threading
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -42,8 +44,8 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list, str | No
     """What reached the broker: (task name, args, Celery queue)."""
     sent: list[tuple[str, list, str | None]] = []
 
-    def send_task(name: str, args: object = None, kwargs: object = None, **options: object) -> None:
-        sent.append((name, list(args or []), options.get("queue")))  # type: ignore[call-overload]
+    def send_task(name: str, args: Iterable[Any] | None = None, kwargs: object = None, **options: Any) -> None:
+        sent.append((name, list(args or []), options.get("queue")))
 
     monkeypatch.setattr(celery_app, "send_task", send_task)
     return sent
@@ -230,7 +232,7 @@ def test_on_redis_several_kicks_take_one_round_trip_for_their_flags(
     calls: list[str] = []
     original = redis.client.Pipeline.execute
 
-    def counted(self: redis.client.Pipeline, *args: object, **kwargs: object) -> object:
+    def counted(self: redis.client.Pipeline, *args: Any, **kwargs: Any) -> object:
         calls.append("pipeline")
         return original(self, *args, **kwargs)
 

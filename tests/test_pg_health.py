@@ -38,7 +38,7 @@ def test_a_connection_the_server_closed_is_replaced_before_use(postgres: None) -
         assert time.monotonic() < deadline, "the server never closed the connection"
 
     assert not connection.is_usable()
-    connection.health_check_done = False  # as at the start of every request and task
+    connection.health_check_done = False  # type: ignore[attr-defined]  # Django's private flag: as at the start of every request and task
     with connection.cursor() as cursor:  # checks, finds it closed, reconnects
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != old_pid

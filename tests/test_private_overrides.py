@@ -85,7 +85,7 @@ def test_the_cache_serializes_a_batch_as_django_serializes_one_value() -> None:
 def detached_channel() -> broker.Channel:
     """A channel as kombu sets one up, minus the connection its __init__ would open and ping."""
     channel = broker.Channel.__new__(broker.Channel)
-    channel._pool = redis.ConnectionPool.from_url(NOWHERE)
+    channel._pool = redis.ConnectionPool.from_url(NOWHERE)  # type: ignore[assignment]  # kombu declares `_pool = None`
     channel._async_pool = None
     channel.Client = redis.Redis
     return channel
@@ -104,7 +104,7 @@ def test_the_channel_reuses_its_client_until_the_pool_is_replaced() -> None:
         assert first is second
         assert first.connection_pool is channel.pool
 
-    channel._pool = redis.ConnectionPool.from_url(NOWHERE)  # what kombu does on a reconnect
+    channel._pool = redis.ConnectionPool.from_url(NOWHERE)  # type: ignore[assignment]  # what kombu does on a reconnect
     with channel.conn_or_acquire() as after:
         assert after is not first and after.connection_pool is channel._pool
 
@@ -129,7 +129,7 @@ class SocketConnection:
 
 @pytest.fixture
 def wrapper() -> Any:
-    settings = {"NAME": "unused", "USER": "", "PASSWORD": "", "HOST": "", "PORT": "", "OPTIONS": {}}
+    settings: dict[str, Any] = {"NAME": "unused", "USER": "", "PASSWORD": "", "HOST": "", "PORT": "", "OPTIONS": {}}
     settings |= {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True, "AUTOCOMMIT": True, "TIME_ZONE": None}
     settings |= {"ATOMIC_REQUESTS": False, "TEST": {}}
     db = core_postgresql.DatabaseWrapper(settings)

@@ -113,6 +113,7 @@ def test_the_shared_fields_keep_no_inquiry_after_validating() -> None:
     validate(VALID_INQUIRY)
 
     template = InquiryCreateSerializer().fields["shopper"].root
+    assert isinstance(template, InquiryCreateSerializer)
     assert not hasattr(template, "initial_data")
     assert not hasattr(template, "_validated_data")
     assert not hasattr(template.fields["shopper"], "initial_data")

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -126,19 +127,19 @@ def photos_of(request: Request) -> list[PreparedImage]:
     return prepare_images(request.FILES.getlist("photos")) if request.FILES else []
 
 
-class InquiryReceiptSerializer(serializers.Serializer):
+class InquiryReceiptSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     status = serializers.CharField()
     tracking_token = serializers.CharField()
 
 
-class PublicMessageSerializer(serializers.Serializer):
+class PublicMessageSerializer(serializers.Serializer[Any]):
     author_kind = serializers.CharField()
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
-class InquiryStatusSerializer(serializers.Serializer):
+class InquiryStatusSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     status = serializers.CharField()
     channel = serializers.CharField()
@@ -150,7 +151,7 @@ class InquiryStatusSerializer(serializers.Serializer):
 
     def get_messages(self, ticket: Ticket) -> list[dict[str, Any]]:
         public = [m for m in ticket.messages.all() if not m.is_internal]
-        return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]
+        return PublicMessageSerializer(public, many=True).data  # type: ignore[return-value]  # many=True: a list; the stubs say dict
 
 
 @ttl_cache(seconds=30)
@@ -166,8 +167,8 @@ def _may_submit(user_id: int) -> bool:
 
 def reset_intake_caches() -> None:
     """Forget the per-process category list and storefront roles (the next request reads them)."""
-    category_slugs.cache_clear()  # type: ignore[attr-defined]
-    _may_submit.cache_clear()  # type: ignore[attr-defined]
+    category_slugs.cache_clear()  # type: ignore[attr-defined]  # added by ttl_cache, which keeps the function type
+    _may_submit.cache_clear()  # type: ignore[attr-defined]  # added by ttl_cache, which keeps the function type
 
 
 class CanSubmitInquiries(permissions.BasePermission):
@@ -227,6 +228,7 @@ class InquiryCreateView(APIView):
             photos = photos_of(request)
         except AttachmentRefused as exc:
             return Response({"photos": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        assert isinstance(request.user, User)  # noqa: S101  # IsAuthenticated guarantees a signed-in client
         try:
             result = open_ticket(
                 shopper=ShopperDetails(**data["shopper"]),
@@ -258,7 +260,7 @@ def get_ticket_for_shopper(ticket_id: int, token: str) -> Ticket:
     so the answer never tells which ids exist. A caller that authorized the shopper another way
     (a signed session) reads the ticket by id and calls the services directly."""
     ticket = Ticket.objects.select_related("category").prefetch_related("messages").filter(pk=ticket_id).first()
-    found = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
+    found: tuple[int | None, str | None] = (ticket.pk, ticket.tracking_nonce) if ticket is not None else (None, None)
     matches = token_matches(*found, token or "")  # compared for a missing id too: same time, same answer
     if ticket is None or not matches:
         raise NotFound("No inquiry matches this id and tracking token.")

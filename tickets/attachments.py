@@ -51,8 +51,11 @@ class AttachmentRefused(Exception):
 class Upload(Protocol):
     """What an upload offers: Django's UploadedFile, or NamedBytes below."""
 
-    name: str | None
-    size: int | None
+    # Read-only: UploadedFile.size and NamedBytes.size are properties.
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def size(self) -> int | None: ...
 
     def read(self, size: int = ..., /) -> bytes: ...
 

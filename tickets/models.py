@@ -1,6 +1,7 @@
 """Shoppers, their inquiries (tickets) and the conversation on each."""
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -218,7 +219,7 @@ class Message(models.Model):
         return f"{self.author_kind} on #{self.ticket_id}"
 
 
-def attachment_storage():  # type: ignore[no-untyped-def]
+def attachment_storage() -> Storage:
     """The "attachments" storage of settings.STORAGES (local files embedded, any django-storages
     backend in production). A callable, so the choice is read at run time, not frozen into migrations."""
     from django.core.files.storage import storages

@@ -40,7 +40,7 @@ class OrphanSweep:
 
 
 def storage() -> Storage:
-    return Attachment._meta.get_field("file").storage  # type: ignore[attr-defined, no-any-return]
+    return Attachment._meta.get_field("file").storage
 
 
 def recent_folders(now: datetime) -> list[str]:

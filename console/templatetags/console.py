@@ -56,7 +56,7 @@ def person(user: User | None) -> str:
         return ""
     try:
         profile = user.agent_profile
-    except User.agent_profile.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except User.agent_profile.RelatedObjectDoesNotExist:
         profile = None
     if profile is not None and profile.display_name:
         return profile.display_name

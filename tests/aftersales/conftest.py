@@ -2,6 +2,7 @@
 with the console's adapter pointed at it; Zhao, who bought cherries two days ago; Tom, the
 fresh-food specialist who may approve up to 1,500 alone; supervisor Sam."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +25,7 @@ BIG_FRESH_ORDER = "JD20261105500"  # shopper-003 too: a 1,288.00 seafood box (it
 
 
 @pytest.fixture
-def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderService:  # type: ignore[no-untyped-def]  # noqa: F811
+def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderService:  # noqa: F811
     """The reference service, with Zhao's big fresh order added. Lookups get 2 s (the product's
     default): the browser tests' page loads share two busy cores with the service."""
     settings.ORDER_API_TIMEOUT = 2.0
@@ -44,8 +45,8 @@ def orders(console_orders: ReferenceOrderService, settings) -> ReferenceOrderSer
 @pytest.fixture
 def zhao(db: None) -> Shopper:
     """Zhao (赵先生): seed_demo's shopper-003, a fresh-food regular (account a year old)."""
-    shopper = ShopperFactory(external_id="shopper-003", name="赵先生", language="zh")
-    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timezone.timedelta(days=365))
+    shopper = ShopperFactory.create(external_id="shopper-003", name="赵先生", language="zh")
+    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timedelta(days=365))
     shopper.refresh_from_db()
     return shopper
 
@@ -67,7 +68,7 @@ def fang(db: None) -> AgentProfile:
 @pytest.fixture
 def zhaos_ticket(zhao: Shopper, tom: AgentProfile) -> Ticket:
     """Zhao writes that half the cherries are rotten; Tom holds the ticket."""
-    return TicketFactory(
+    return TicketFactory.create(
         shopper=zhao,
         body="车厘子收到一半都烂了，坏果包赔吗？",
         status=TicketStatus.ASSIGNED,
@@ -81,7 +82,7 @@ def zhaos_ticket(zhao: Shopper, tom: AgentProfile) -> Ticket:
 @pytest.fixture
 def big_order_ticket(zhao: Shopper) -> Ticket:
     """Zhao's crabs arrived dead; the ticket waits in the fresh-food queue."""
-    return TicketFactory(
+    return TicketFactory.create(
         shopper=zhao,
         body="大闸蟹到了全死了",
         status=TicketStatus.QUEUED,

@@ -85,7 +85,7 @@ def test_rotten_cherries_are_refunded_at_once_and_dead_crabs_in_one_click_by_tom
     name = f"{lang}-{size}"
     zhao.language = "zh" if lang == "zh" else "en"
     zhao.save()
-    cherries = TicketFactory(
+    cherries = TicketFactory.create(
         shopper=zhao,
         body="Half the cherries arrived rotten." if lang == "en" else "车厘子收到一半都烂了",
         status=TicketStatus.ASSIGNED,
@@ -93,7 +93,7 @@ def test_rotten_cherries_are_refunded_at_once_and_dead_crabs_in_one_click_by_tom
         assigned_agent=tom.user,
         order_number=CHERRIES_ORDER,
     )
-    crabs = TicketFactory(
+    crabs = TicketFactory.create(
         shopper=zhao,
         body="The crabs were all dead." if lang == "en" else "大闸蟹到了全死了",
         status=TicketStatus.ASSIGNED,

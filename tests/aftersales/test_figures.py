@@ -15,7 +15,7 @@ from tests.factories import ShopperFactory, TicketFactory
 
 
 def request(shopper, *, category: str, status: str, automatic: bool | None, paid_after: float | None = None):
-    ticket = TicketFactory(shopper=shopper)
+    ticket = TicketFactory.create(shopper=shopper)
     now = timezone.now() - timedelta(hours=1)
     return AfterSalesRequest.objects.create(
         ticket=ticket,

@@ -12,7 +12,7 @@ from aftersales.models import Kind, Resolution, Stage
 from aftersales.policies import Facts, Standing
 
 # The shipped default policies (aftersales/migrations/0002_default_policies.py) as snapshots.
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, object]] = {
     Stage.BEFORE_SHIPMENT: {
         "auto_kinds": ["refund_only", "compensation"],
         "max_auto_amount": "5000.00",
@@ -38,7 +38,7 @@ DEFAULTS = {
         "max_denied_share": "0.50",
     },
 }
-FRESH_AFTER_RECEIPT = {
+FRESH_AFTER_RECEIPT: dict[str, object] = {
     "auto_kinds": ["fresh_guarantee", "refund_only", "reship", "compensation"],
     "max_auto_amount": "300.00",
     "window_hours": 48,

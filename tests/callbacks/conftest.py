@@ -20,9 +20,9 @@ MONDAY_10_SHANGHAI = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     user.groups.add(ensure_roles()[group])
-    return AgentFactory(user=user, skills=skills, **kwargs)
+    return AgentFactory.create(user=user, skills=skills, **kwargs)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def sam(db: None) -> AgentProfile:
 @pytest.fixture
 def wang(db: None) -> Shopper:
     """Shopper Wang: writes Chinese, lives in Shanghai, has a phone and an email address."""
-    return ShopperFactory(
+    return ShopperFactory.create(
         external_id="wang",
         name="王女士",
         phone="+8613800138000",
@@ -71,7 +71,7 @@ def wang(db: None) -> Shopper:
 @pytest.fixture
 def emma(db: None) -> Shopper:
     """Shopper Emma: writes English, lives in Berlin, phone only."""
-    return ShopperFactory(
+    return ShopperFactory.create(
         external_id="emma", name="Emma", phone="+491701234567", email="", language="en", time_zone="Europe/Berlin"
     )
 
@@ -81,7 +81,7 @@ def ticket_of(ana: AgentProfile) -> Callable[..., Ticket]:
     """A jewelry ticket of a shopper, assigned to Ana unless told otherwise."""
 
     def make(shopper: Shopper, *, agent: AgentProfile | None = ana, status: str = TicketStatus.ASSIGNED) -> Ticket:
-        return TicketFactory(
+        return TicketFactory.create(
             shopper=shopper,
             queue=queue("jewelry"),
             status=status if agent else TicketStatus.QUEUED,
@@ -104,6 +104,6 @@ def booked(ticket_of: Callable[..., Ticket], wang: Shopper, ana: AgentProfile) -
 
 
 @pytest.fixture(autouse=True)
-def _sms_to_a_scratch_file(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _sms_to_a_scratch_file(settings, tmp_path) -> None:
     """SMS sent in tests go to a file of the test's own, never to var/sms-outbox.log."""
     settings.SMS_FILE_PATH = str(tmp_path / "sms-outbox.log")

@@ -38,14 +38,14 @@ def test_slots_come_in_utc_and_in_the_shoppers_local_time(ticket) -> None:
         "end_local": "2026-11-23T11:00:00+08:00",
         "remaining": 4,
     }
-    later = APIClient().get(slots_url(ticket, **{"from": "2026-11-24", "days": 2})).json()["slots"]
+    later = APIClient().get(slots_url(ticket, **{"from": "2026-11-24", "days": "2"})).json()["slots"]
     assert later[0]["start_local"] == "2026-11-24T09:00:00+08:00"
 
 
 def test_a_wrong_token_is_a_404_and_bad_query_values_are_400_by_field(ticket) -> None:
     assert APIClient().get(slots_url(ticket, token="nope")).status_code == 404
     assert APIClient().post(book_url(ticket, token="nope"), {}, format="json").status_code == 404
-    bad = APIClient().get(slots_url(ticket, **{"from": "someday", "days": 99}))
+    bad = APIClient().get(slots_url(ticket, **{"from": "someday", "days": "99"}))
     assert bad.status_code == 400 and set(bad.json()) == {"from", "days"}
 
 

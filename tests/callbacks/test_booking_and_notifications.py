@@ -187,12 +187,14 @@ def test_a_cancellation_email_carries_a_calendar_cancel(booked, settings, tmp_pa
     by_subject = {message.subject: message for message in mail.outbox}
     cancelled = next(m for s, m in by_subject.items() if "取消" in s)
     booked_mail = next(m for s, m in by_subject.items() if "预约" in s)
-    cancel_part = cancelled.message().get_payload()[1]
+    cancel_parts, booked_parts = cancelled.message().get_payload(), booked_mail.message().get_payload()
+    assert isinstance(cancel_parts, list) and isinstance(booked_parts, list)
+    cancel_part = cancel_parts[1]
     assert cancel_part.get_content_type() == "text/calendar"
     assert (
         cancel_part.get_param("method") == "CANCEL" and "METHOD:CANCEL" in cancel_part.get_payload(decode=True).decode()
     )
-    assert booked_mail.message().get_payload()[1].get_param("method") == "PUBLISH"
+    assert booked_parts[1].get_param("method") == "PUBLISH"
 
 
 def test_a_chinese_shopper_is_told_the_queue_in_chinese(booked) -> None:

@@ -146,8 +146,8 @@ def test_the_shopper_confirms_reschedules_and_cancels_through_the_link(booked) -
     shopper.post(f"/callbacks/{token}/cancel/")
     callback.refresh_from_db()
     assert callback.status == CallbackStatus.CANCELLED
-    page = shopper.get(f"/callbacks/{token}/")
-    assert page.status_code == 410 and "此回电已取消" in page.content.decode()  # the link died with it
+    gone = shopper.get(f"/callbacks/{token}/")
+    assert gone.status_code == 410 and "此回电已取消" in gone.content.decode()  # the link died with it
 
 
 def test_a_shopper_books_again_after_a_missed_callback(booked) -> None:

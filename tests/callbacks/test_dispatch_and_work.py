@@ -1,6 +1,7 @@
 """At its time a callback surfaces once, to its agent when online or else to the queue; the agent
 calls, records the outcome; no answer retries up to the queue's limit, then the shopper is told."""
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture
-def hints() -> list[dict]:
+def hints() -> Iterator[list[dict]]:
     received: list[dict] = []
 
     def listen(sender: object, **kwargs: object) -> None:

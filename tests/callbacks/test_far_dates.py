@@ -24,7 +24,7 @@ def test_slots_past_the_booking_horizon_are_simply_none(ticket_of, wang) -> None
     ticket = ticket_of(wang)
     response = APIClient().get(
         f"/api/v1/inquiries/{ticket.id}/callback-slots/",
-        {"from": "2027-06-01", "days": 14},
+        {"from": "2027-06-01", "days": "14"},
         HTTP_X_TRACKING_TOKEN=ticket.tracking_token,
     )
     assert response.status_code == 200 and response.json()["slots"] == []
@@ -45,13 +45,13 @@ def test_booking_at_the_ends_of_the_calendar_through_the_api_is_a_400(ticket_of,
     assert Callback.objects.count() == 0
 
 
-def _signed_in(agent) -> Client:  # type: ignore[no-untyped-def]
+def _signed_in(agent) -> Client:
     client = Client()
     client.force_login(agent.user)
     return client
 
 
-def _messages(response) -> str:  # type: ignore[no-untyped-def]
+def _messages(response) -> str:
     return " ".join(str(m) for m in response.context["messages"])
 
 

@@ -119,7 +119,7 @@ def test_slots_keep_local_wall_clock_times_across_the_spring_daylight_saving_cha
     flowers = _berlin_queue()
     with time_machine.travel(datetime(2026, 3, 27, 6, 0, tzinfo=UTC), tick=False):
         slots = available_slots(queue=flowers, now=datetime(2026, 3, 27, 6, 0, tzinfo=UTC), days=4)
-    first_of_day = {}
+    first_of_day: dict[date, datetime] = {}
     for slot in slots:
         first_of_day.setdefault(slot.start.astimezone(ZoneInfo("Europe/Berlin")).date(), slot.start)
     saturday, sunday = first_of_day[date(2026, 3, 28)], first_of_day[date(2026, 3, 29)]
@@ -161,7 +161,7 @@ def test_a_callback_booked_across_the_change_is_stored_in_utc_and_shown_in_local
     flowers = _berlin_queue()
     from tests.factories import TicketFactory
 
-    ticket = TicketFactory(shopper=emma, queue=flowers, status="queued", language="en")
+    ticket = TicketFactory.create(shopper=emma, queue=flowers, status="queued", language="en")
     with time_machine.travel(datetime(2026, 3, 27, 6, 0, tzinfo=UTC), tick=False):
         callback = book_callback(
             ticket=ticket,

@@ -1,7 +1,10 @@
 """Without debug, a wrong address, a refused request and a server error show the product's own
 pages, in the reader's language; API clients get JSON."""
 
+from collections.abc import Callable
+
 import pytest
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import get_resolver
 from django.utils import translation
@@ -23,7 +26,7 @@ def test_an_unknown_address_shows_the_products_404_page_in_the_readers_language(
 @pytest.mark.parametrize(("language", "title"), [("en", "This form has expired"), ("zh-hans", "表单已过期")])
 def test_a_form_posted_without_its_csrf_token_explains_itself_in_the_readers_language(language, title) -> None:
     client = Client(enforce_csrf_checks=True, headers={"accept-language": language})
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
 
     response = client.post("/console/status/", {"status": "away"})
 
@@ -41,9 +44,9 @@ def test_a_form_posted_without_its_csrf_token_explains_itself_in_the_readers_lan
     ],
 )
 def test_the_403_and_500_handlers_are_the_products_pages(language, code, title) -> None:
-    handler = get_resolver().resolve_error_handler(code)
+    handler: Callable[..., HttpResponse] = get_resolver().resolve_error_handler(code)
     request = RequestFactory().get("/console/")
-    request.user = UserFactory()
+    request.user = UserFactory.create()
 
     with translation.override(language):
         response = handler(request) if code == 500 else handler(request, exception=Exception())
@@ -54,7 +57,7 @@ def test_the_403_and_500_handlers_are_the_products_pages(language, code, title) 
 
 @pytest.mark.parametrize("code", [403, 404, 500])
 def test_api_clients_get_json_from_every_error_handler(code) -> None:
-    handler = get_resolver().resolve_error_handler(code)
+    handler: Callable[..., HttpResponse] = get_resolver().resolve_error_handler(code)
     request = RequestFactory().get("/api/v1/nothing/")
 
     response = handler(request) if code == 500 else handler(request, exception=Exception())

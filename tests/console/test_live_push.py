@@ -199,7 +199,7 @@ def test_hints_travel_through_redis(settings, redis_broker, ana, inquiry) -> Non
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_broker]}}
     }
-    assert django_settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+    assert str(django_settings.CHANNEL_LAYERS["default"]["BACKEND"]).startswith("channels_redis")
 
     async def scenario() -> None:
         socket = connected_as(ana.user)

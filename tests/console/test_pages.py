@@ -41,7 +41,7 @@ def test_signing_out_takes_the_agent_back_to_the_login_form(signed_in, ana: Agen
 
 
 def test_a_user_who_is_neither_agent_nor_supervisor_is_refused(client: Client) -> None:
-    client.force_login(UserFactory(username="visitor"))
+    client.force_login(UserFactory.create(username="visitor"))
     response = client.get("/console/")
     assert response.status_code == 403
     assert b"for agents and supervisors" in response.content

@@ -86,7 +86,7 @@ def test_a_console_coming_back_restores_online_but_never_overrides_a_chosen_away
 
 def test_agents_who_never_opened_a_console_are_left_alone(settings: Any) -> None:
     settings.PRESENCE_AWAY_SECONDS = 60
-    api_agent = AgentFactory(user=UserFactory(username="robot"), skills=["jewelry"])
+    api_agent = AgentFactory.create(user=UserFactory.create(username="robot"), skills=["jewelry"])
     set_agent_status(agent=api_agent, status=AgentStatus.ONLINE)
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert sweep_absent_agents() == {"away": 0, "offline": 0}

@@ -60,7 +60,7 @@ def test_the_status_form_only_returns_to_pages_of_this_site(signed_in, ana) -> N
 
 
 def test_a_supervisor_without_an_agent_profile_is_told_there_is_no_status_to_set(client) -> None:
-    boss = UserFactory(username="boss")
+    boss = UserFactory.create(username="boss")
     boss.user_permissions.add(
         Permission.objects.get(codename="work_tickets"), Permission.objects.get(codename="supervise_queues")
     )

@@ -68,7 +68,7 @@ def own_redis(redis_broker: str) -> Iterator[str]:
 def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, own_redis: str) -> None:
     redis_broker = own_redis
     groups = ensure_roles()
-    storefront = UserFactory(username="asgi-storefront")
+    storefront = UserFactory.create(username="asgi-storefront")
     storefront.groups.add(groups[STOREFRONT_GROUP])
     token = issue_api_token(user=storefront)
     port = free_port()
@@ -114,11 +114,13 @@ def test_an_asgi_server_takes_connections_from_a_pool(postgres: None, own_redis:
                 assert response.status == 201
         params = connection.get_connection_params()
         with psycopg.connect(worker_database_url(), autocommit=True) as admin:
-            (opened,) = admin.execute(
+            row = admin.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_start >= to_timestamp(%s)"
                 " AND pid <> pg_backend_pid()",
                 [params["dbname"], started],
             ).fetchone()
+            assert row is not None
+            (opened,) = row
     finally:
         server.terminate()
         server.wait(timeout=20)

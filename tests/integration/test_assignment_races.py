@@ -37,7 +37,7 @@ def make_waiting_tickets(n: int, slug: str = "jewelry") -> list[int]:
 
 
 def make_agents(n: int, capacity: int, slug: str = "jewelry") -> list[AgentProfile]:
-    return [AgentFactory(capacity=capacity, languages=["zh"], skills=[slug]) for _ in range(n)]
+    return [AgentFactory.create(capacity=capacity, languages=["zh"], skills=[slug]) for _ in range(n)]
 
 
 def assert_invariants() -> None:

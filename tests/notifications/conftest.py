@@ -21,13 +21,13 @@ INBOUND_SECRET = "inbound-test-secret-0123456789"
 
 
 def _agent(username: str, skills: list[str], group: str = AGENTS_GROUP, **kwargs: object) -> AgentProfile:
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     user.groups.add(ensure_roles()[group])
-    return AgentFactory(user=user, skills=skills, **kwargs)
+    return AgentFactory.create(user=user, skills=skills, **kwargs)
 
 
 @pytest.fixture(autouse=True)
-def _outbox_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _outbox_settings(settings, tmp_path: Path) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "file"
     settings.SMS_FILE_PATH = str(tmp_path / "sms-outbox.log")
@@ -38,7 +38,7 @@ def _outbox_settings(settings, tmp_path: Path) -> None:  # type: ignore[no-untyp
 
 
 @pytest.fixture
-def sms_sent(settings) -> Callable[[], list[dict]]:  # type: ignore[no-untyped-def]
+def sms_sent(settings) -> Callable[[], list[dict]]:
     """The SMS the file provider wrote so far."""
 
     def read() -> list[dict]:
@@ -72,7 +72,7 @@ def sam(db: None) -> AgentProfile:
 @pytest.fixture
 def wang(db: None) -> Shopper:
     """Shopper Wang: writes Chinese, gave an email address and a phone."""
-    return ShopperFactory(
+    return ShopperFactory.create(
         external_id="wang", name="王女士", phone="+8613800138000", email="wang@example.cn", language="zh"
     )
 
@@ -80,7 +80,7 @@ def wang(db: None) -> Shopper:
 @pytest.fixture
 def emma(db: None) -> Shopper:
     """Shopper Emma: writes English, phone only."""
-    return ShopperFactory(external_id="emma", name="Emma", phone="+491701234567", email="", language="en")
+    return ShopperFactory.create(external_id="emma", name="Emma", phone="+491701234567", email="", language="en")
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def ticket_of(ana: AgentProfile) -> Callable[..., Ticket]:
     def make(shopper: Shopper, *, channel: str = Channel.EMAIL, status: str = TicketStatus.ASSIGNED) -> Ticket:
         from routing.models import Assignment
 
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             shopper=shopper,
             channel=channel,
             language=shopper.language,

@@ -35,7 +35,7 @@ class _Gateway(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def sms_gateway(settings) -> Iterator[type[_Gateway]]:  # type: ignore[no-untyped-def]
+def sms_gateway(settings) -> Iterator[type[_Gateway]]:
     """A real HTTP SMS gateway on loopback that answers what the test queues (200 otherwise)."""
     _Gateway.replies, _Gateway.received = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)

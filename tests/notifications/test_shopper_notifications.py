@@ -24,8 +24,8 @@ GRACE = timedelta(seconds=20)
 LATER = MONDAY_10_SHANGHAI + GRACE
 
 
-def _link_in(text: str) -> str:
-    return next(word for word in text.split() if word.startswith("https://shop.example/shop/access/"))
+def _link_in(text: object) -> str:
+    return next(word for word in str(text).split() if word.startswith("https://shop.example/shop/access/"))
 
 
 def test_an_agent_reply_on_an_email_inquiry_is_emailed_in_the_shoppers_language_with_a_signed_reply_to(

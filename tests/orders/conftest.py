@@ -51,7 +51,7 @@ def order_service() -> Iterator[ReferenceOrderService]:
 
 
 @pytest.fixture
-def make_adapter(order_service: ReferenceOrderService) -> Callable[..., HttpOrderSystem]:
+def make_adapter(order_service: ReferenceOrderService) -> Iterator[Callable[..., HttpOrderSystem]]:
     """An adapter on the reference service; short timeouts so the unhappy paths are quick."""
     made: list[HttpOrderSystem] = []
 
@@ -71,7 +71,7 @@ def make_adapter(order_service: ReferenceOrderService) -> Callable[..., HttpOrde
         made.append(adapter)
         return adapter
 
-    yield make  # type: ignore[misc]
+    yield make
     for adapter in made:
         adapter.close()
 
@@ -82,7 +82,7 @@ def adapter(make_adapter: Callable[..., HttpOrderSystem]) -> HttpOrderSystem:
 
 
 @pytest.fixture
-def console_orders(settings, order_service: ReferenceOrderService) -> ReferenceOrderService:  # type: ignore[no-untyped-def]
+def console_orders(settings, order_service: ReferenceOrderService) -> ReferenceOrderService:
     """The console's adapter (get_order_system) pointed at the reference service."""
     settings.ORDER_API_URL = order_service.url
     settings.ORDER_API_TIMEOUT = 0.3
@@ -94,13 +94,13 @@ def console_orders(settings, order_service: ReferenceOrderService) -> ReferenceO
 @pytest.fixture
 def wang(db: None) -> Shopper:
     """Wang (王女士): seed_demo's shopper-001, who bought a diamond ring."""
-    return ShopperFactory(external_id="shopper-001", name="王女士", time_zone="Asia/Shanghai")
+    return ShopperFactory.create(external_id="shopper-001", name="王女士", time_zone="Asia/Shanghai")
 
 
 @pytest.fixture
 def wangs_ticket(wang: Shopper, ana: AgentProfile) -> Ticket:
     """Wang asks to exchange her ring (order JD20261101001); Ana holds the ticket."""
-    return TicketFactory(
+    return TicketFactory.create(
         shopper=wang,
         body="戒指尺寸不合适，能换小一号吗？订单里是18K金的",
         status=TicketStatus.ASSIGNED,

@@ -13,7 +13,7 @@ PHONE_ORDER = "JD20261101007"  # 小米14 (item 1, 3999.00) + charger (item 2, 1
 CHARGER = [ItemLine(item_id="2", quantity=1)]
 
 
-def refund_charger(adapter, key: str = "aftersales:41:refund"):  # type: ignore[no-untyped-def]
+def refund_charger(adapter, key: str = "aftersales:41:refund"):
     return adapter.refund(
         order_number=PHONE_ORDER, items=CHARGER, amount=Decimal("149.00"), idempotency_key=key, reason="broken"
     )

@@ -41,7 +41,7 @@ def test_answers_that_are_not_failures_keep_the_circuit_closed() -> None:
     )
     for _ in range(5):
         with pytest.raises(KeyError):
-            breaker.call(lambda: {}["missing"])
+            breaker.call(lambda: dict[str, int]()["missing"])
     assert breaker.state is CircuitState.CLOSED
 
 
@@ -102,7 +102,12 @@ def test_the_guarded_call_runs_outside_the_breakers_lock() -> None:
     slow_thread = threading.Thread(target=breaker.call, args=(slow,))
     slow_thread.start()
     assert inside.wait(5)
-    quick = threading.Thread(target=lambda: (breaker.call(lambda: None), quick_done.set()))
+
+    def quick_call() -> None:
+        breaker.call(lambda: None)
+        quick_done.set()
+
+    quick = threading.Thread(target=quick_call)
     quick.start()
     try:
         assert quick_done.wait(5), "the second call waited for the first one"

@@ -21,4 +21,5 @@ def test_its_seeded_orders_match_the_demo_inquiries() -> None:
     for external_id, _name, _language, _body, order in SAMPLE_INQUIRIES:
         assert service.list_orders(external_id, 10), f"{external_id} has no orders"
         if order is not None:
-            assert service.order(order.number)["shopper"] == external_id
+            found = service.order(order.number)
+            assert found is not None and found["shopper"] == external_id

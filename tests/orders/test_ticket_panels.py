@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 UNAVAILABLE = "Orders unavailable"
 
 
-def fragment_url(ticket) -> str:  # type: ignore[no-untyped-def]
+def fragment_url(ticket) -> str:
     return f"/console/tickets/{ticket.id}/orders/"
 
 
@@ -112,7 +112,7 @@ def test_only_agents_who_may_see_the_ticket_get_its_orders(
     url = fragment_url(wangs_ticket)
     assert client.get(url).headers["Location"] == f"/accounts/login/?next={url}"
     visitor = Client()
-    visitor.force_login(UserFactory(username="visitor"))
+    visitor.force_login(UserFactory.create(username="visitor"))
     assert visitor.get(url).status_code == 403
     assert signed_in(mei).get(url).status_code == 404  # another queue's ticket: as if it did not exist
     assert signed_in(sam).get(url).status_code == 200
@@ -123,11 +123,11 @@ def test_only_agents_who_may_see_the_ticket_get_its_orders(
 def test_the_shoppers_other_inquiries_are_listed_newest_first_and_linked_where_the_agent_may_open_them(
     signed_in, ana, wang, wangs_ticket, django_assert_max_num_queries
 ) -> None:
-    earlier = TicketFactory(shopper=wang, body="项链的扣子坏了", status=TicketStatus.RESOLVED)
-    elsewhere = TicketFactory(
+    earlier = TicketFactory.create(shopper=wang, body="项链的扣子坏了", status=TicketStatus.RESOLVED)
+    elsewhere = TicketFactory.create(
         shopper=wang, body="宝宝奶粉什么时候到", status=TicketStatus.QUEUED, queue=queue("maternal_baby")
     )
-    TicketFactory(body="someone else's")
+    TicketFactory.create(body="someone else's")
 
     html = signed_in(ana).get(f"/console/tickets/{wangs_ticket.id}/").text
     history = html[html.index('id="shopper-history"') :]
@@ -141,7 +141,7 @@ def test_the_shoppers_other_inquiries_are_listed_newest_first_and_linked_where_t
 
 
 def test_a_supervisor_can_open_every_earlier_inquiry(signed_in, sam, wang, wangs_ticket) -> None:
-    earlier = TicketFactory(shopper=wang, body="项链的扣子坏了", status=TicketStatus.RESOLVED)
+    earlier = TicketFactory.create(shopper=wang, body="项链的扣子坏了", status=TicketStatus.RESOLVED)
     html = signed_in(sam).get(f"/console/tickets/{wangs_ticket.id}/").text
     assert f'href="/console/tickets/{earlier.id}/"' in html
 

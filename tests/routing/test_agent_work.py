@@ -92,7 +92,8 @@ def test_a_shopper_asking_for_a_person_jumps_the_queue_and_is_assigned_at_once(
         resolve_ticket(ticket_id=busy.id, by=ana.user)
     ticket = refreshed(impatient)
     assert ticket.assigned_agent == ana.user
-    assert ticket.handoff_requested_at <= ticket.handoff_assigned_at
+    requested, assigned = ticket.handoff_requested_at, ticket.handoff_assigned_at
+    assert requested is not None and assigned is not None and requested <= assigned
     assert Assignment.objects.get(ticket=ticket).reason == AssignmentReason.HANDOFF
     assert refreshed(older).status == TicketStatus.QUEUED
 

@@ -12,7 +12,7 @@ from tickets.models import TicketStatus
 pytestmark = pytest.mark.django_db
 
 
-def as_user(agent) -> APIClient:  # type: ignore[no-untyped-def]
+def as_user(agent) -> APIClient:
     agent.user.groups.add(ensure_roles()[AGENTS_GROUP])
     client = APIClient()
     client.force_authenticate(agent.user)
@@ -78,7 +78,7 @@ def test_agents_set_their_own_status_and_only_supervisors_set_others(ana, bo, sa
     assert supervisor.post("/api/v1/agents/nobody/status/", {"status": "offline"}, format="json").status_code == 404
 
 
-def refreshed_status(agent) -> str:  # type: ignore[no-untyped-def]
+def refreshed_status(agent) -> str:
     agent.refresh_from_db()
     return agent.status
 
@@ -98,7 +98,8 @@ def test_a_shopper_hands_off_with_the_tracking_token(ana, inquiry, after_commit)
         set_agent_status(agent=ana, status=AgentStatus.ONLINE)
     ticket = refreshed(ticket)
     assert ticket.assigned_agent == ana.user
-    assert ticket.handoff_assigned_at >= ticket.handoff_requested_at
+    requested, assigned = ticket.handoff_requested_at, ticket.handoff_assigned_at
+    assert requested is not None and assigned is not None and assigned >= requested
 
 
 def test_a_shopper_message_on_a_closed_ticket_is_a_conflict(ana, inquiry) -> None:

@@ -61,8 +61,8 @@ def decisions_of(tickets: list[Ticket]) -> list[tuple[Any, ...]]:
 
 
 def test_a_routed_batch_stores_each_ticket_s_values_as_save_would() -> None:
-    by_batch = [routed(TicketFactory(signals=["old"]), n) for n in range(4)]
-    by_save = [routed(TicketFactory(signals=["old"]), n) for n in range(4)]
+    by_batch = [routed(TicketFactory.create(signals=["old"]), n) for n in range(4)]
+    by_save = [routed(TicketFactory.create(signals=["old"]), n) for n in range(4)]
 
     with CaptureQueriesContext(connection) as queries:
         intake._write_routes(by_batch, [decision(t, n) for n, t in enumerate(by_batch)], now=AT, latency_ms=1.5)
@@ -80,7 +80,7 @@ def test_a_routed_batch_stores_each_ticket_s_values_as_save_would() -> None:
 
 
 def test_fields_routing_does_not_own_are_left_as_stored() -> None:
-    ticket = TicketFactory(subject="戒指尺寸", order_number="JD1")
+    ticket = TicketFactory.create(subject="戒指尺寸", order_number="JD1")
     routed(ticket, 0).subject = "changed in memory only"
 
     intake._write_routes([ticket], [decision(ticket, 0)], now=AT, latency_ms=0.0)
@@ -91,7 +91,7 @@ def test_fields_routing_does_not_own_are_left_as_stored() -> None:
 
 def test_classification_decisions_are_stored_as_bulk_create_would() -> None:
     tickets = TicketFactory.create_batch(4)
-    agent = UserFactory()
+    agent = UserFactory.create()
 
     def batch(by: Callable[[list[ClassificationDecision]], object]) -> list[tuple[Any, ...]]:
         made = [
@@ -129,10 +129,10 @@ def test_recording_no_decisions_runs_no_query() -> None:
 
 def assign(ticket_count: int, write: Callable[[list[assignment.Pick]], object]) -> dict[str, Any]:
     """Give `ticket_count` waiting tickets (one a handoff) to two agents, through `write`."""
-    agents = [AgentFactory(user=UserFactory(), capacity=10, skills=["jewelry"]) for _ in range(2)]
+    agents = [AgentFactory.create(user=UserFactory.create(), capacity=10, skills=["jewelry"]) for _ in range(2)]
     jewelry = category("jewelry")
     tickets = [
-        TicketFactory(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
+        TicketFactory.create(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
         for _ in range(ticket_count)
     ]
     tickets[0].handoff_requested_at = AT
@@ -194,10 +194,10 @@ def test_an_assignment_batch_stores_the_same_rows_as_the_orm(postgres: None) -> 
 
 
 def test_an_assignment_batch_that_breaks_a_constraint_writes_nothing() -> None:
-    agent = AgentFactory(user=UserFactory(), capacity=10, skills=["jewelry"])
+    agent = AgentFactory.create(user=UserFactory.create(), capacity=10, skills=["jewelry"])
     jewelry = category("jewelry")
-    ticket = TicketFactory(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
-    other = TicketFactory(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
+    ticket = TicketFactory.create(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
+    other = TicketFactory.create(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=AT)
     Assignment.objects.create(ticket=ticket, agent_id=agent.user_id, reason="routing")  # already active
 
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -13,7 +13,7 @@ from cxconsole.celery import app as celery_app
 from routing.models import Assignment, RoutingDecision
 from routing.services import dispatch_queue, route_new_tickets
 from teams.models import AgentProfile
-from tests.factories import AgentFactory, TicketFactory, UserFactory, category
+from tests.factories import AgentFactory, TicketFactory, UserFactory, category, queue_id_of
 from tickets.events import ticket_changed
 from tickets.models import Ticket, TicketStatus
 
@@ -49,20 +49,20 @@ def hints() -> Iterator[list[dict]]:
 def jewelry_team(db: None) -> list[AgentProfile]:
     """Three jewelry specialists with room for plenty of tickets."""
     return [
-        AgentFactory(user=UserFactory(username=name), capacity=40, languages=["zh"], skills=["jewelry"])
+        AgentFactory.create(user=UserFactory.create(username=name), capacity=40, languages=["zh"], skills=["jewelry"])
         for name in ("ana", "bo", "cy")
     ]
 
 
 def new_tickets(count: int, categories: list[str] = MIX) -> list[Ticket]:
-    return [TicketFactory(order_product_category=categories[n % len(categories)]) for n in range(count)]
+    return [TicketFactory.create(order_product_category=categories[n % len(categories)]) for n in range(count)]
 
 
 def waiting_tickets(count: int) -> list[Ticket]:
     jewelry = category("jewelry")
     queued_at = timezone.now() - timedelta(minutes=5)
     return [
-        TicketFactory(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=queued_at)
+        TicketFactory.create(status=TicketStatus.QUEUED, category=jewelry, queue=jewelry.queue, queued_at=queued_at)
         for _ in range(count)
     ]
 
@@ -78,7 +78,7 @@ def queries_to_route(count: int) -> int:
 def queries_to_dispatch(count: int) -> int:
     tickets = waiting_tickets(count)
     with CaptureQueriesContext(connections["default"]) as queries:
-        assert dispatch_queue(queue_id=category("jewelry").queue_id) == count
+        assert dispatch_queue(queue_id=queue_id_of("jewelry")) == count
     assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], status=TicketStatus.ASSIGNED).count() == count
     return len(queries)
 
@@ -133,7 +133,7 @@ def test_routing_a_batch_sends_one_hint_and_one_dispatch_kick_per_queue(
     with django_capture_on_commit_callbacks(execute=True):
         route_new_tickets(batch_size=100)
 
-    queue_ids = {category(slug).queue_id for slug in MIX}
+    queue_ids = {queue_id_of(slug) for slug in MIX}
     assert len(queue_ids) == 3
     assert sorted(h["queue_id"] for h in hints) == sorted(queue_ids)
     assert {(h["kind"], h["status"]) for h in hints} == {("status", TicketStatus.QUEUED)}
@@ -159,7 +159,7 @@ def test_dispatching_a_batch_sends_one_hint_naming_every_agent_who_got_work(
     waiting_tickets(6)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert dispatch_queue(queue_id=category("jewelry").queue_id) == 6
+        assert dispatch_queue(queue_id=queue_id_of("jewelry")) == 6
 
     assert len(hints) == 1
     (hint,) = hints
@@ -190,8 +190,8 @@ def test_a_dispatch_run_that_reaches_its_limit_kicks_a_successor(
 def test_a_ticket_whose_words_ask_for_a_person_is_assigned_by_the_routing_run_itself(
     jewelry_team: list[AgentProfile], published: list[tuple[str, list]], django_capture_on_commit_callbacks
 ) -> None:
-    asks = TicketFactory(order_product_category="jewelry", body="转人工！戒指尺寸不对", language="zh")
-    waits = TicketFactory(order_product_category="jewelry", body="戒指尺寸偏大，想换小一号", language="zh")
+    asks = TicketFactory.create(order_product_category="jewelry", body="转人工！戒指尺寸不对", language="zh")
+    waits = TicketFactory.create(order_product_category="jewelry", body="戒指尺寸偏大，想换小一号", language="zh")
 
     with django_capture_on_commit_callbacks(execute=True):
         assert route_new_tickets() == 2
@@ -210,7 +210,7 @@ def test_a_dispatch_run_reads_past_a_head_of_line_nobody_present_can_take(jewelr
     start = timezone.now() - timedelta(minutes=30)
 
     def waiting(language: str, seconds: int) -> Ticket:
-        return TicketFactory(
+        return TicketFactory.create(
             status=TicketStatus.QUEUED,
             category=jewelry,
             queue=jewelry.queue,
@@ -221,7 +221,7 @@ def test_a_dispatch_run_reads_past_a_head_of_line_nobody_present_can_take(jewelr
     english = [waiting("en", n) for n in range(60)]
     chinese = [waiting("zh", 600 + n) for n in range(3)]
 
-    assert dispatch_queue(queue_id=jewelry.queue_id) == 3
+    assert dispatch_queue(queue_id=jewelry.queue.id) == 3
 
     assert set(Ticket.objects.filter(status=TicketStatus.ASSIGNED).values_list("pk", flat=True)) == {
         t.pk for t in chinese

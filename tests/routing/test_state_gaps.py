@@ -155,7 +155,7 @@ def test_a_circle_of_secondary_queues_is_refused() -> None:
     ],
 )
 def test_a_named_transfer_to_an_ineligible_agent_is_refused_without_a_trace(ana, inquiry, setup, why: str) -> None:
-    chen = AgentFactory(user=UserFactory(username="chen"), languages=["zh"], skills=["jewelry"])
+    chen = AgentFactory.create(user=UserFactory.create(username="chen"), languages=["zh"], skills=["jewelry"])
     ticket = inquiry()
     setup(chen)
 
@@ -167,7 +167,7 @@ def test_a_named_transfer_to_an_ineligible_agent_is_refused_without_a_trace(ana,
 
 
 def test_a_supervisor_may_override_and_the_override_is_recorded(ana, sam, inquiry) -> None:
-    chen = AgentFactory(user=UserFactory(username="chen"), languages=["en"], skills=["beauty"])
+    chen = AgentFactory.create(user=UserFactory.create(username="chen"), languages=["en"], skills=["beauty"])
     ticket = inquiry()
     with pytest.raises(RoutingError):
         reassign_ticket(actor=sam.user, ticket_id=ticket.id, reason="VIP", to_agent=chen)

@@ -80,7 +80,7 @@ def test_an_agent_who_does_not_speak_the_language_is_refused(bo, waiting) -> Non
 
 def test_an_agent_without_the_skill_is_refused(ana, waiting) -> None:
     ticket = waiting()
-    mei = AgentFactory(user=UserFactory(username="mei"), languages=["zh"], skills=["maternal_baby"])
+    mei = AgentFactory.create(user=UserFactory.create(username="mei"), languages=["zh"], skills=["maternal_baby"])
 
     with pytest.raises(RoutingError, match="skill"):
         take_ticket(ticket_id=ticket.id, agent=mei)
@@ -100,8 +100,10 @@ def test_an_agent_who_is_not_online_is_refused(ana, waiting) -> None:
 
 def test_a_secondary_skill_is_enough_to_take_by_hand(ana, waiting) -> None:
     ticket = waiting()
-    helper = AgentFactory(user=UserFactory(username="li"), languages=["zh"], skills=[])
-    helper.skill_set.create(category=refreshed(ticket).category, level=SkillLevel.SECONDARY)
+    helper = AgentFactory.create(user=UserFactory.create(username="li"), languages=["zh"], skills=[])
+    category = refreshed(ticket).category
+    assert category is not None
+    helper.skill_set.create(category=category, level=SkillLevel.SECONDARY)
 
     take_ticket(ticket_id=ticket.id, agent=helper)
 

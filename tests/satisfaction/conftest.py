@@ -12,12 +12,12 @@ from tickets.models import Shopper, Ticket, TicketStatus
 
 @pytest.fixture
 def wang(db: None) -> Shopper:
-    return ShopperFactory(external_id="wang", name="王芳")
+    return ShopperFactory.create(external_id="wang", name="王芳")
 
 
 @pytest.fixture
 def li(db: None) -> Shopper:
-    return ShopperFactory(external_id="li", name="李雷")
+    return ShopperFactory.create(external_id="li", name="李雷")
 
 
 @pytest.fixture

@@ -21,13 +21,13 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def rated_week(ana, mei) -> None:  # type: ignore[no-untyped-def]
+def rated_week(ana, mei) -> None:
     """Today: Ana's jewelry 5, 2 (low, with a comment), 4 and one unrated; Mei's 4. Earlier this
     week: Ana 3 and 1 (low)."""
     now = timezone.now()
     today = day_start(now)
 
-    def resolved(queue: str, agent, at, score: int | None, comment: str = "") -> None:  # type: ignore[no-untyped-def]
+    def resolved(queue: str, agent, at, score: int | None, comment: str = "") -> None:
         made = ticket(
             queue, queued=at - timedelta(minutes=1), assigned=at - timedelta(seconds=30), resolved=at, agent=agent
         )

@@ -45,7 +45,7 @@ def resolved_and_rated(
 
 
 @pytest.fixture
-def week(ana, mei) -> dict[str, Ticket]:  # type: ignore[no-untyped-def]
+def week(ana, mei) -> dict[str, Ticket]:
     made = {
         "t1": resolved_and_rated("jewelry", ana, shanghai_time(25, 9, 0), 5),
         "t2": resolved_and_rated("jewelry", ana, shanghai_time(25, 8, 0), 2, "戒指有划痕，换货太慢"),
@@ -80,7 +80,7 @@ EVERYONE = {"today": figures(4, 3, 5, 4), "last_7_days": figures(7, 4, 7, 6)}
 NOTHING = {"today": figures(0, 0, 0, 0), "last_7_days": figures(0, 0, 0, 0)}
 
 
-def health() -> dict:  # type: ignore[type-arg]
+def health() -> dict:
     with time_machine.travel(NOW, tick=False):
         return current_health(use_cache=False)
 

@@ -150,7 +150,7 @@ def test_an_abandoned_or_cancelled_inquiry_cannot_be_rated(db, reason) -> None:
     from tests.factories import TicketFactory
 
     now = timezone.now()
-    ticket = TicketFactory(status=TicketStatus.CLOSED, close_reason=reason, closed_at=now)
+    ticket = TicketFactory.create(status=TicketStatus.CLOSED, close_reason=reason, closed_at=now)
     with pytest.raises(NotRateable):
         rate_ticket(ticket_id=ticket.id, score=5)
 
@@ -159,7 +159,7 @@ def test_a_closed_ticket_that_was_resolved_can_be_rated(db, ana) -> None:
     from tests.factories import TicketFactory
 
     now = timezone.now()
-    ticket = TicketFactory(
+    ticket = TicketFactory.create(
         status=TicketStatus.CLOSED,
         close_reason=CloseReason.RESOLVED,
         resolved_at=now - timedelta(hours=1),

@@ -1,6 +1,8 @@
 """POST /api/v1/inquiries/{id}/rating/: the shopper (tracking token) or the storefront that
 submitted the inquiry (API token) rates a resolution; every unhappy path has a clear answer."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -17,8 +19,8 @@ def url(ticket: Ticket) -> str:
     return f"/api/v1/inquiries/{ticket.id}/rating/"
 
 
-def rate(ticket: Ticket, payload: dict, *, token: str | None = None, client: APIClient | None = None):  # type: ignore[no-untyped-def,type-arg]
-    headers = {"HTTP_X_TRACKING_TOKEN": token if token is not None else ticket.tracking_token}
+def rate(ticket: Ticket, payload: dict, *, token: str | None = None, client: APIClient | None = None):
+    headers: dict[str, Any] = {"HTTP_X_TRACKING_TOKEN": token if token is not None else ticket.tracking_token}
     return (client or APIClient()).post(url(ticket), payload, format="json", **headers)
 
 
@@ -119,7 +121,7 @@ def test_shopper_a_cannot_rate_shopper_bs_inquiry(resolved, wang, li) -> None:
 
 
 def _storefront(username: str) -> APIClient:
-    user = UserFactory(username=username)
+    user = UserFactory.create(username=username)
     user.groups.add(ensure_roles()[STOREFRONT_GROUP])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=user)}")

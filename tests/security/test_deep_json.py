@@ -20,7 +20,7 @@ def nested_objects(depth: int) -> str:
 
 @pytest.mark.parametrize("body", [nested(1_000), nested(100_000), nested_objects(990), nested(MAX_DEPTH + 1)])
 def test_intake_classify_and_shopper_messages_refuse_deep_json_with_a_400(storefront_client, body: str) -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     before = (Ticket.objects.count(), Message.objects.count())
     answers = [
         storefront_client.post("/api/v1/inquiries/", body, content_type="application/json"),

@@ -11,7 +11,7 @@ PASSWORD = "cx-right-password-2026"
 
 
 @pytest.fixture
-def ana(settings):  # type: ignore[no-untyped-def]
+def ana(settings):
     settings.AXES_FAILURE_LIMIT = 3
     user = UserFactory(username="ana", is_staff=True)
     user.set_password(PASSWORD)
@@ -19,7 +19,7 @@ def ana(settings):  # type: ignore[no-untyped-def]
     return user
 
 
-def _login(path: str, password: str, *, ip: str = "203.0.113.7", language: str = "en"):  # type: ignore[no-untyped-def]
+def _login(path: str, password: str, *, ip: str = "203.0.113.7", language: str = "en"):
     return Client(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE=language).post(path, {"username": "ana", "password": password})
 
 

@@ -35,7 +35,7 @@ def test_the_client_address_trusts_only_our_own_proxies(settings, proxies, forwa
 def test_a_new_forwarded_for_on_every_request_does_not_dodge_the_shopper_throttle(monkeypatch) -> None:
     monkeypatch.setattr(ShopperRateThrottle, "THROTTLE_RATES", {"shopper": "3/minute"})
     monkeypatch.setattr(ShopperRateThrottle, "cache", LocMemCache("proxies-test", {}))
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     answers = [
         APIClient(REMOTE_ADDR="203.0.113.9")
         .get(f"/api/v1/inquiries/{ticket.id}/", HTTP_X_FORWARDED_FOR=f"10.1.1.{n}", HTTP_X_TRACKING_TOKEN="nope")

@@ -1,6 +1,7 @@
 """A shopper opens an inquiry on /shop/ and comes back later through a signed link."""
 
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -92,7 +93,7 @@ def test_a_tampered_link_is_refused(inquiry) -> None:
 def test_an_expired_link_is_refused(inquiry, settings) -> None:
     ticket = inquiry("耳钉少了一只")
     token = make_access_token(ticket.id)
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=settings.SHOPPER_LINK_MAX_AGE_DAYS + 1)):
+    with time_machine.travel(timezone.now() + timedelta(days=settings.SHOPPER_LINK_MAX_AGE_DAYS + 1)):
         browser = Client()
         response = browser.get(f"/shop/access/{token}/")
         assert response.status_code == 410

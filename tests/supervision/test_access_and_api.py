@@ -39,9 +39,9 @@ def test_signed_out_visitors_are_sent_to_log_in_or_get_401() -> None:
         response = Client().get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert APIClient().get("/api/v1/queues/health/").status_code in (401, 403)
-    response = APIClient().get("/metrics")
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Bearer")
+    metrics = APIClient().get("/metrics")
+    assert metrics.status_code == 401
+    assert metrics["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_the_header_shows_the_dashboard_link_to_supervisors_only(ana, sam, signed_in) -> None:

@@ -22,12 +22,12 @@ pytestmark = pytest.mark.django_db
 NOW = shanghai_time(25, 10, 0)
 
 
-def jewelry_at(now=NOW):  # type: ignore[no-untyped-def]
+def jewelry_at(now=NOW):
     return next(q for q in queue_health(now=now) if q.slug == "jewelry")
 
 
 @pytest.fixture
-def jewelry_day(ana, mei):  # type: ignore[no-untyped-def]
+def jewelry_day(ana, mei):
     """The jewelry queue's morning, plus noise from other days and another queue."""
     with time_machine.travel(NOW, tick=False):
         made = {
@@ -198,7 +198,7 @@ def test_tiles_turn_red_when_both_thresholds_are_crossed(jewelry_day) -> None:
 
 
 def test_agents_online_available_busy_away_and_occupancy(ana, bo, mei, sam) -> None:
-    zed = AgentFactory(user=UserFactory(username="zed"), skills=["jewelry"], capacity=2)
+    zed = AgentFactory.create(user=UserFactory.create(username="zed"), skills=["jewelry"], capacity=2)
     type(ana).objects.filter(pk=ana.pk).update(active_ticket_count=1)
     type(zed).objects.filter(pk=zed.pk).update(active_ticket_count=2)
     set_agent_status(agent=bo, status=AgentStatus.AWAY)
@@ -249,7 +249,7 @@ def test_the_metrics_take_a_fixed_number_of_queries(django_assert_num_queries, j
 def test_callbacks_due_overdue_and_missed_come_from_the_callbacks_app(jewelry_day) -> None:
     from callbacks.models import Callback, CallbackStatus
 
-    def callback(at, status=CallbackStatus.SCHEDULED, **fields):  # type: ignore[no-untyped-def]
+    def callback(at, status=CallbackStatus.SCHEDULED, **fields):
         # One ticket per callback: a ticket has at most one active callback.
         base = ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
         return Callback.objects.create(

@@ -11,7 +11,7 @@ from tickets.models import CloseReason, TicketStatus
 pytestmark = pytest.mark.django_db
 
 
-def cancel(ticket_id: int, token: str):  # type: ignore[no-untyped-def]
+def cancel(ticket_id: int, token: str):
     return APIClient().post(f"/api/v1/inquiries/{ticket_id}/cancel/?token={token}")
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_database_holds_only_a_digest_of_the_token() -> None:
-    token = issue_api_token(user=UserFactory(username="shop"), name="storefront-web")
+    token = issue_api_token(user=UserFactory.create(username="shop"), name="storefront-web")
     row = ApiToken.objects.values().get()
     assert token not in {str(value) for value in row.values()}
     assert row["key_digest"] == token_digest(token) and row["prefix"] == token[:8]
@@ -36,7 +36,7 @@ def test_create_api_client_prints_a_working_token_and_can_rotate() -> None:
 
 
 def test_the_digest_itself_is_not_a_token() -> None:
-    user = UserFactory(username="shop")
+    user = UserFactory.create(username="shop")
     token = issue_api_token(user=user)
     refused = APIClient(HTTP_AUTHORIZATION=f"Token {token_digest(token)}").get("/api/v1/tickets/")
     assert refused.status_code == 401

@@ -1,6 +1,8 @@
 """Photos on messages: only real JPEG/PNG/WebP/HEIC photos are taken, cleaned of their metadata,
 thumbnailed by a task, and a refusal leaves nothing behind."""
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -80,7 +82,7 @@ def test_a_truncated_photo_is_refused() -> None:
 def test_photos_are_stored_with_the_message_and_thumbnailed_by_the_task(
     eager_celery, django_capture_on_commit_callbacks
 ) -> None:
-    ticket = TicketFactory(status="queued")
+    ticket = TicketFactory.create(status="queued")
     photos = prepare_images([upload("rotten.jpg", jpeg_with_location((1600, 1200)))])
     with django_capture_on_commit_callbacks(execute=True):
         message = add_shopper_message(ticket_id=ticket.id, body="half are rotten", photos=photos)
@@ -96,14 +98,14 @@ def test_photos_are_stored_with_the_message_and_thumbnailed_by_the_task(
 
 
 def test_the_sweep_makes_thumbnails_whose_task_was_lost() -> None:
-    ticket = TicketFactory(status="queued")
+    ticket = TicketFactory.create(status="queued")
     photos = prepare_images([upload("a.png", image_bytes("PNG"))])
     message = add_shopper_message(ticket_id=ticket.id, body="", photos=photos)  # no commit hook ran: task "lost"
     attachment = Attachment.objects.get(message=message)
     assert not attachment.thumbnail
 
     assert sweep_missing_thumbnails() == 0  # too fresh: its task may still be on the way
-    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=30)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
         assert sweep_missing_thumbnails() == 1
         assert sweep_missing_thumbnails() == 0  # idempotent
     attachment.refresh_from_db()

@@ -1,5 +1,7 @@
 """The storefront's token is checked once and remembered briefly; a wrong token never is."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -46,8 +48,8 @@ def test_a_deleted_token_stops_working_once_its_memory_expires(
         == 201
     )
     # ... and once the window has passed, it is refused.
-    now = auth.time.monotonic()
-    monkeypatch.setattr(auth.time, "monotonic", lambda: now + auth.TOKEN_CACHE_SECONDS + 1)
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + auth.TOKEN_CACHE_SECONDS + 1)
     assert (
         storefront_client.post(INTAKE_URL, inquiry_payload(shopper__external_id="u-5"), format="json").status_code
         == 401

@@ -7,7 +7,7 @@ photos: tests/routing/test_shopper_photos_api.py.)"""
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -35,7 +35,9 @@ def form(*photos: SimpleUploadedFile, **fields: object) -> dict[str, object]:
 
 
 def stored_files() -> list[Path]:
-    root = Path(storages["attachments"].location)
+    storage = storages["attachments"]
+    assert isinstance(storage, FileSystemStorage)
+    root = Path(storage.location)
     return [p for p in root.rglob("*") if p.is_file()]
 
 

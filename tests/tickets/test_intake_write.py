@@ -2,7 +2,7 @@
 PostgreSQL, three in a transaction elsewhere, with the same rows and the same shopper merge rule
 either way (tickets.intake_write)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -94,7 +94,7 @@ def write(request: pytest.FixtureRequest, db: None, monkeypatch: pytest.MonkeyPa
     return writer_for(request.param, monkeypatch)
 
 
-def shopper_row(external_id: str) -> dict[str, Any]:
+def shopper_row(external_id: str) -> Mapping[str, object]:
     return Shopper.objects.values("name", "phone", "email", "language", "time_zone").get(external_id=external_id)
 
 

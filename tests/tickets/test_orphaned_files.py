@@ -23,7 +23,8 @@ from tickets.tasks import delete_orphaned_attachments
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def aged(name: str, days: float) -> str:
+def aged(name: str | None, days: float) -> str:
+    assert name is not None  # a stored file has a name
     path = orphans.storage().path(name)
     then = time.time() - days * 86400
     os.utime(path, (then, then))
@@ -36,12 +37,13 @@ def stray(name: str, days: float = 2) -> str:
     return aged(saved, days)
 
 
-def exists(name: str) -> bool:
+def exists(name: str | None) -> bool:
+    assert name is not None  # a stored file has a name
     return orphans.storage().exists(name)
 
 
 def a_message() -> Message:
-    return Message.objects.create(ticket=TicketFactory(), author_kind=AuthorKind.SHOPPER, body="手链断了")
+    return Message.objects.create(ticket=TicketFactory.create(), author_kind=AuthorKind.SHOPPER, body="手链断了")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ SHOPPER_OPERATIONS = [
 WRONG_TOKENS = ["令牌令牌", "ä" * 43, "\u202e", "x" * 43]
 
 
-def _call(method: str, ticket_id: int, suffix: str, body: object, **extra: str):  # type: ignore[no-untyped-def]
+def _call(method: str, ticket_id: int, suffix: str, body: object, **extra: str):
     client = APIClient()
     return getattr(client, method)(f"/api/v1/inquiries/{ticket_id}/{suffix}", body, format="json", **extra)
 
@@ -34,7 +34,7 @@ def _call(method: str, ticket_id: int, suffix: str, body: object, **extra: str):
 @pytest.mark.parametrize(("method", "suffix", "body"), SHOPPER_OPERATIONS)
 @pytest.mark.parametrize("wrong", WRONG_TOKENS)
 def test_a_wrong_token_answers_exactly_like_an_id_that_does_not_exist(method, suffix, body, wrong) -> None:
-    ticket = TicketFactory(queue=queue("jewelry"))
+    ticket = TicketFactory.create(queue=queue("jewelry"))
     missing_id = ticket.id + 1000
 
     by_header = _call(method, ticket.id, suffix, body, HTTP_X_TRACKING_TOKEN=wrong)
@@ -63,7 +63,7 @@ def test_a_replayed_intake_returns_the_same_token_again(storefront_client: APICl
 
 
 def test_a_token_signed_with_a_rotated_out_key_still_opens_the_inquiry_while_it_is_a_fallback(settings) -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     old_token = ticket.tracking_token
     old_key = settings.SECRET_KEY
     settings.SECRET_KEY = "n" + old_key[1:] if old_key[0] != "n" else "m" + old_key[1:]
@@ -75,8 +75,8 @@ def test_a_token_signed_with_a_rotated_out_key_still_opens_the_inquiry_while_it_
 
 
 def test_the_admin_never_shows_the_tracking_token_or_its_nonce() -> None:
-    ticket = TicketFactory()
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    ticket = TicketFactory.create()
+    admin = UserFactory.create(username="root", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(admin)
     page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/")

@@ -27,7 +27,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def storefront(db: None) -> User:
-    user = UserFactory(username="storefront-web")
+    user = UserFactory.create(username="storefront-web")
     user.groups.add(ensure_roles()[STOREFRONT_GROUP])
     return user
 

@@ -61,7 +61,9 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(api: APIClient, p
 def test_a_client_cannot_see_or_change_another_clients_endpoint(
     api: APIClient, endpoint_for: Callable[..., WebhookEndpoint]
 ) -> None:
-    other = WebhookEndpoint.objects.create(client=UserFactory(username="other-shop"), url="https://other.example/h")
+    other = WebhookEndpoint.objects.create(
+        client=UserFactory.create(username="other-shop"), url="https://other.example/h"
+    )
 
     assert api.get(f"/api/v1/webhooks/endpoints/{other.pk}/").status_code == 404
     assert api.patch(f"/api/v1/webhooks/endpoints/{other.pk}/", {"is_active": False}, format="json").status_code == 404
@@ -70,7 +72,7 @@ def test_a_client_cannot_see_or_change_another_clients_endpoint(
 
 def test_agents_tokens_may_not_manage_webhooks(db: None) -> None:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=UserFactory(username='ana'))}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=UserFactory.create(username='ana'))}")
     assert client.get("/api/v1/webhooks/endpoints/").status_code == 403
 
 

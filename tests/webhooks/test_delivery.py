@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from routing.services import dispatch_queue, route_new_tickets
-from tests.factories import AgentFactory, UserFactory, category
+from tests.factories import AgentFactory, UserFactory, queue_id_of
 from tests.webhooks.receiver import Receiver
 from tickets.models import Ticket
 from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
@@ -138,7 +139,7 @@ def test_a_receiver_that_times_out_is_retried_and_rests_without_holding_the_run(
     assert (summary.retried, summary.stopped) == (1, "unwell")
     endpoint.refresh_from_db()
     assert endpoint.paused_until is not None and endpoint.paused_until > timezone.now()
-    assert "timeout" in WebhookDelivery.objects.order_by("id").first().last_error  # type: ignore[union-attr]
+    assert "timeout" in WebhookDelivery.objects.order_by("id").first().last_error
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempts=0).count() == 4
 
 
@@ -150,7 +151,7 @@ def test_events_of_one_ticket_arrive_in_the_order_they_happened(
     receiver.script = [500]  # the first event fails: everything after it for that ticket waits
     ticket = inquiry()
     route_new_tickets()
-    dispatch_queue(queue_id=category("jewelry").queue_id)
+    dispatch_queue(queue_id=queue_id_of("jewelry"))
 
     deliver_endpoint(endpoint_id=endpoint.pk)
     assert receiver.types == ["ticket.created"]  # refused; the later events were not sent past it
@@ -195,18 +196,18 @@ def test_an_endpoint_gets_only_the_types_it_subscribed_to(
     endpoint = endpoint_for(receiver.url, ["ticket.assigned"])
     inquiry()
     route_new_tickets()
-    dispatch_queue(queue_id=category("jewelry").queue_id)
+    dispatch_queue(queue_id=queue_id_of("jewelry"))
 
     deliver_endpoint(endpoint_id=endpoint.pk)
 
     assert receiver.types == ["ticket.assigned"]
 
 
-def test_without_endpoints_an_event_costs_no_query(django_assert_num_queries: Callable[..., object]) -> None:
+def test_without_endpoints_an_event_costs_no_query(django_assert_num_queries: DjangoAssertNumQueries) -> None:
     from core.events import Event, emit_many
 
     emit_many([Event("ticket.queued", {"ticket_id": 1}, ticket_id=1)])  # fills the endpoint cache
-    with django_assert_num_queries(0):  # type: ignore[operator]
+    with django_assert_num_queries(0):
         emit_many([Event("ticket.queued", {"ticket_id": n}, ticket_id=n) for n in range(100)])
     assert WebhookEvent.objects.count() == 0
 

@@ -152,7 +152,7 @@ class Command(BaseCommand):
 
 def _placements() -> list[Placement]:
     return [
-        Placement(c.id, c.slug, c.queue_id, c.queue.service_level_seconds)
+        Placement(c.id, c.slug, c.queue.id, c.queue.service_level_seconds)
         for c in Category.objects.select_related("queue").filter(queue__isnull=False).order_by("slug")
         if c.queue is not None
     ]
@@ -260,7 +260,7 @@ class History:
         made = 0
         for n, day in enumerate(days):
             upto = count if n == len(days) - 1 else round(count * cumulative[n] / cumulative[-1])
-            moments = []
+            moments: list[datetime] = []
             while len(moments) < upto - made:
                 hour = self.rng.choices(HOURS, cum_weights=HOURLY_CUMULATIVE)[0]
                 moment = day.replace(hour=hour) + timedelta(seconds=self.rng.uniform(0, 3600))
@@ -396,7 +396,7 @@ def _insert_open_tickets(rows: list[tuple[Any, ...]], staff: Staff) -> None:
             ticket=t, agent_id=t.assigned_agent_id, reason=AssignmentReason.ROUTING, started_at=t.first_assigned_at
         )
         for t in held
-        if t.first_assigned_at is not None
+        if t.first_assigned_at is not None and t.assigned_agent_id is not None
     )
     counts: dict[int, int] = {}
     for t in held:
