@@ -556,6 +556,11 @@ WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0, minimum=0.01)
 # An endpoint is disabled after this many failed attempts in a row spanning at least this many hours.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0)
+# Requests in flight at once per delivery run (different tickets only; one ticket's events go in order).
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 8, minimum=1)
+# Delivered events and their attempt log are deleted after this many days (failed ones are kept
+# for the delivery log until they too are this old and someone resent or gave up on them).
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 14, minimum=1)
 
 # --- After-sales requests (aftersales/) --------------------------------------------------------
 # Per-category and per-stage policies live in the admin (aftersales.AfterSalesPolicy).
