@@ -164,7 +164,7 @@ def prune_outbox(
     cutoff = now - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
     pending = WebhookDelivery.objects.filter(event_id=OuterRef("pk"), status=DeliveryStatus.PENDING)
     pruned = 0
-    for _ in range(max_batches):
+    for _batch in range(max_batches):
         with transaction.atomic():
             ids = list(
                 WebhookEvent.objects.filter(created_at__lt=cutoff)
