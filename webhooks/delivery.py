@@ -7,9 +7,9 @@ ticket) and the rows behind them — sends them, records every attempt and commi
 once. Within a group, different tickets' rows are in flight at the same time (a small thread
 pool per process sharing one keep-alive client, WEBHOOK_CONCURRENCY requests at most); one
 ticket's rows go one after another, in id order. The group's bookkeeping (rows, attempt log,
-the endpoint's success) is one statement on PostgreSQL. The row locks are held across the requests, so two runs never send the same
-row at the same time; a worker killed mid-group rolls the group back, and its rows go again
-(at least once: receivers deduplicate by the event id).
+the endpoint's success) is one statement on PostgreSQL. The row locks are held across the
+requests, so two runs never send the same row at the same time; a worker killed mid-group rolls
+the group back, and its rows go again (at least once: receivers deduplicate by the event id).
 
 Order: a row whose earlier sibling is still pending (waiting for its retry) is never claimed,
 and within a group a ticket's later rows are skipped once one of its rows has to be retried.
