@@ -10,12 +10,17 @@ is in play), then starts the webhook workers and, alongside, a routing worker fe
 at --routing-rate per second (their events are delivered too). The receiver is a small asyncio
 HTTP/1.1 server on 127.0.0.1 (keep-alive) that answers 200 and counts event ids. Prints
 deliveries per second (first to last delivery, from the database) and the CPU spent per delivery
-by role. Every server binds to 127.0.0.1; everything stops by itself.
+by role (only this run's own processes and its database's PostgreSQL backends: the machine may
+be shared). The clock starts at the first delivery (workers boot slowly on a loaded host). A
+floor from the same run: bare signed-size POSTs to the same receiver from one process with the
+same client and concurrency, no database. Every server binds to 127.0.0.1; everything stops by
+itself.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +31,59 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, cpu_seconds, one_row, prepare_database, run
+from bench_routing import PY, ROOT, prepare_database, run
+
+
+def _descendants(pids: list[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(pid))
+    seen, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            todo.extend(children.get(pid, []))
+    return seen
+
+
+def _cpu(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu(roles: dict[str, list[int]], conn: "psycopg.Connection[tuple]", database: str) -> dict[str, float]:
+    """CPU seconds so far of this run's processes by role (with their children), and of the
+    PostgreSQL backends serving its database."""
+    used = {role: sum(_cpu(pid) for pid in _descendants(pids)) for role, pids in roles.items()}
+    backends = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
+    used["PostgreSQL (this database)"] = sum(_cpu(pid) for (pid,) in backends)
+    return used
+
+
+FLOOR = """
+import concurrent.futures, time, httpx
+body = b"x" * 300  # about an envelope's size; the receiver does not parse it
+client = httpx.Client(limits=httpx.Limits(max_keepalive_connections=50))
+def post(i):
+    client.post("http://127.0.0.1:{port}/floor", content=body,
+                headers={{"X-Floor": str(i), "Content-Type": "application/json"}})
+n = {n}
+with concurrent.futures.ThreadPoolExecutor({threads}) as pool:
+    list(pool.map(post, range(50)))
+    started = time.perf_counter()
+    list(pool.map(post, range(n)))
+print(round(n / (time.perf_counter() - started), 1))
+"""
 
 SETUP = """
 import random
@@ -99,7 +156,11 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=1)
     parser.add_argument("--webhook-workers", type=int, default=2, help="prefork pool size of the webhook worker")
     parser.add_argument("--routing-rate", type=float, default=40, help="inquiries/s opened alongside (0: none)")
-    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--timeout", type=float, default=120, help="seconds after the first delivery")
+    parser.add_argument("--boot-timeout", type=float, default=300, help="seconds for the workers to start")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="WEBHOOK_CONCURRENCY of the webhook worker (and the floor)"
+    )
     parser.add_argument("--port", type=int, default=8792)
     parser.add_argument("--serve-receiver", type=str, default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -108,6 +169,8 @@ def main() -> None:
         return
 
     bench_db, redis_url, env, _token = prepare_database("whbench")
+    env["WEBHOOK_CONCURRENCY"] = str(args.concurrency)
+    bench_name = bench_db.rsplit("/", 1)[-1]
     subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
     logs = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     counts = logs / "receiver.json"
@@ -118,7 +181,6 @@ def main() -> None:
             stderr=subprocess.STDOUT,
         )
     ]
-    total = args.events * args.endpoints
     print(f"Writing {args.events} events for {args.endpoints} endpoint(s) ...", flush=True)
     setup = SETUP.format(endpoints=args.endpoints, port=args.port, events=args.events, tickets=args.tickets)
     run([PY, "manage.py", "shell", "-v", "0", "-c", setup], env)
@@ -142,7 +204,7 @@ def main() -> None:
                         "-v",
                         "0",
                         "-c",
-                        FEED.format(seconds=args.timeout, rate=args.routing_rate),
+                        FEED.format(seconds=args.timeout + 600, rate=args.routing_rate),
                     ],
                     cwd=ROOT,
                     env=env,
@@ -151,28 +213,45 @@ def main() -> None:
                 )
             )
         time.sleep(1)
-        cpu_before, started = cpu_seconds(), time.monotonic()
-        procs.append(worker("webhooks", "webhooks", args.webhook_workers))
         with psycopg.connect(bench_db, autocommit=True) as conn:
-            while time.monotonic() - started < args.timeout:
-                (left,) = one_row(
-                    conn.execute(
-                        "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s",
-                        [total],
-                    )
-                )
+            (setup_last,) = conn.execute("SELECT max(id) FROM webhooks_webhookdelivery").fetchone()
+            roles = {
+                "webhook worker": [],
+                "routing worker + feed": [p.pid for p in procs[1:]],
+                "receiver": [procs[0].pid],
+            }
+            webhooks = worker("webhooks", "webhooks", args.webhook_workers)
+            procs.append(webhooks)
+            roles["webhook worker"] = [webhooks.pid]
+            cpu_before = own_cpu(roles, conn, bench_name)
+            booted = time.monotonic()
+            started = None
+            while True:
+                (left,) = conn.execute(
+                    "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s",
+                    [setup_last],
+                ).fetchone()
                 if left == 0:
                     break
+                if started is None and left < setup_last:
+                    started = time.monotonic()  # the first delivery: the workers are up
+                if started is None and time.monotonic() - booted > args.boot_timeout:
+                    raise SystemExit("The webhook worker delivered nothing: see its log in " + str(logs))
+                if started is not None and time.monotonic() - started > args.timeout:
+                    break
                 time.sleep(0.25)
-            cpu_after = cpu_seconds()
-            first, last, delivered, attempts = one_row(
-                conn.execute(
-                    "SELECT min(delivered_at), max(delivered_at), count(*),"
-                    " (SELECT count(*) FROM webhooks_webhookattempt)"
-                    " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
-                )
-            )
-            (assigned,) = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'"))
+            cpu_after = own_cpu(roles, conn, bench_name)
+            first, last, delivered, attempts = conn.execute(
+                "SELECT min(delivered_at), max(delivered_at), count(*),"
+                " (SELECT count(*) FROM webhooks_webhookattempt)"
+                " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
+            ).fetchone()
+            (assigned,) = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'").fetchone()
+        floor = (
+            run([PY, "-c", FLOOR.format(port=args.port, n=3000, threads=args.concurrency)], env)
+            .strip()
+            .splitlines()[-1]
+        )
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
@@ -183,23 +262,38 @@ def main() -> None:
                 proc.kill()
     seconds = (last - first).total_seconds() if first and last else float("nan")
     received = json.loads(counts.read_text()) if counts.exists() else {}
-    used = {role: cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0) for role in cpu_after}
+    used = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+    rate = round(delivered / seconds, 1) if seconds else None
     figures = {
         "events": args.events,
         "endpoints": args.endpoints,
         "webhook_workers": args.webhook_workers,
+        "concurrency": args.concurrency,
         "routing_rate": args.routing_rate,
         "delivered": delivered,
         "attempts": attempts,
         "delivery_seconds": round(seconds, 2),
-        "deliveries_per_second": round(delivered / seconds, 1) if seconds else None,
+        "deliveries_per_second": rate,
+        "floor_bare_posts_per_second": float(floor),
         "receiver_requests": received.get("requests"),
         "receiver_unique_ids": received.get("unique"),
         "tickets_assigned_alongside": assigned,
         "cpu_ms_per_delivery": {role: round(1000 * s / max(delivered, 1), 3) for role, s in sorted(used.items())},
+        "load_average": os.getloadavg(),
     }
-    print(json.dumps(figures, indent=2))
-    print(f"Logs in {logs}")
+    out = ROOT / "bench" / "results" / "webhooks.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2, default=str))
+    print(f"\n{'measure':<52}{'value':>12}")
+    print(f"{'deliveries/s (first to last delivery)':<52}{rate!s:>12}")
+    print(f"{'floor: bare POSTs/s, same receiver, no database':<52}{float(floor):>12}")
+    counted = f"{delivered}/{attempts}/{received.get('requests')}"
+    print(f"{'delivered / attempts / receiver requests':<52}{counted:>12}")
+    print(f"{'tickets assigned alongside (routing at ' + str(args.routing_rate) + '/s)':<52}{assigned:>12}")
+    for role, ms in figures["cpu_ms_per_delivery"].items():  # type: ignore[union-attr]
+        print(f"{'CPU ms per delivery, ' + role:<52}{ms:>12}")
+    print(f"{'load average (1, 5, 15 min) at the end':<52}{' '.join(f'{x:.1f}' for x in os.getloadavg()):>12}")
+    print(f"Logs in {logs}; figures in {out}")
 
 
 if __name__ == "__main__":

@@ -386,6 +386,7 @@ CELERY_TASK_ROUTES = {
     # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
     "webhooks.deliver": {"queue": "webhooks"},
     "webhooks.sweep": {"queue": "webhooks"},
+    "webhooks.prune": {"queue": "webhooks"},
     # After-sales execution calls the order system (up to ORDER_API_ACTION_TIMEOUT): its own queue,
     # so a slow order system never delays routing or callbacks.
     "aftersales.execute_request": {"queue": "aftersales"},
@@ -420,6 +421,9 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries whose backoff is over, endpoints whose rest ended, delivery runs lost with
     # their message: each endpoint with due rows is kicked (coalesced).
     "sweep-webhook-deliveries": {"task": "webhooks.sweep", "schedule": 5.0},
+    # Webhook events older than WEBHOOK_RETENTION_DAYS with nothing left to send, with their
+    # deliveries and attempt log: capped batches, repeated every 10 minutes until caught up.
+    "prune-webhook-outbox": {"task": "webhooks.prune", "schedule": 600.0},
     # Approved after-sales requests whose execution task was lost, and executing ones whose
     # worker died, sent again (same idempotency key: nothing is paid twice).
     "recover-aftersales-requests": {"task": "aftersales.recover_requests", "schedule": 10.0},
@@ -558,6 +562,11 @@ WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24.0, minimum=0.01)
 # An endpoint is disabled after this many failed attempts in a row spanning at least this many hours.
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0)
+# Requests in flight at once per delivery run (different tickets only; one ticket's events go in order).
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 8, minimum=1)
+# Events are deleted this many days after they happened, with their deliveries and attempt log,
+# once no endpoint still has them pending (the delivery log and resends reach back this far).
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 14, minimum=1)
 
 # --- After-sales requests (aftersales/) --------------------------------------------------------
 # Per-category and per-stage policies live in the admin (aftersales.AfterSalesPolicy).

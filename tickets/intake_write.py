@@ -9,10 +9,15 @@ itself. Backends without data-modifying CTEs (SQLite, embedded mode) run the sam
 statements in a transaction. The statement's text is the same for every inquiry, so psycopg
 parses it once per process.
 
+Domain events of the new ticket (ticket.created) ride in the same statement on PostgreSQL: the
+outboxes that can hand their inserts over as CTEs (core.events.statement_parts) name the new ids
+through STATEMENT_IDS, so recording them adds no round trip and they commit with the rows.
+
 The shopper merge rule (one place): fresh contact details win; blanks never erase what we know;
 the language is always this inquiry's.
 """
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from functools import cache
 from typing import Any
@@ -20,11 +25,14 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field, Model
 
+from core.events import StatementPart
 from tickets.models import Message, Shopper, Ticket
 
 # Filled from the statement before: never taken from the instance.
 _LINKED = {"shopper", "ticket"}
 _LINK = object()
+# The ids the PostgreSQL statement creates, as SQL inside it (core.events.StatementId names).
+STATEMENT_IDS = {"ticket": "(SELECT id FROM t)", "message": "(SELECT id FROM m)"}
 
 
 @cache
@@ -80,14 +88,21 @@ def _statements(vendor: str) -> tuple[str, str, str]:
 
 
 def insert_inquiry(
-    shopper: Shopper, ticket: Ticket, message: Message, *, time_zone_given: bool, savepoint: bool = True
+    shopper: Shopper,
+    ticket: Ticket,
+    message: Message,
+    *,
+    time_zone_given: bool,
+    savepoint: bool = True,
+    parts: Sequence[StatementPart] = (),
 ) -> None:
     """Write the three rows, committed together (sets their ids and links). Raises
     IntegrityError, having written nothing, when the ticket's idempotency key is taken.
 
     Outside a transaction the write commits at once; inside one it runs in a savepoint, unless
     the caller's transaction ends with any IntegrityError anyway (savepoint=False: two round
-    trips fewer).
+    trips fewer). parts (PostgreSQL only) are further CTEs written by the same statement; their
+    after_commit hooks run once it has committed.
     """
     upsert, insert_ticket, insert_message = _statements(connection.vendor)
     shopper_params = [*_params(shopper), time_zone_given]
@@ -97,16 +112,23 @@ def insert_inquiry(
             f"WITH s AS ({upsert}), "  # noqa: S608  # the statements above; values are parameters
             f"t AS ({insert_ticket.format(link='(SELECT id FROM s)')}), "
             f"m AS ({insert_message.format(link='(SELECT id FROM t)')}) "
-            "SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
+            + "".join(f", {part.ctes}" for part in parts)
+            + " SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
         params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
+        params += [param for part in parts for param in part.params]
         with (
             transaction.atomic(savepoint=savepoint) if connection.in_atomic_block else nullcontext(),
             connection.cursor() as cursor,
         ):
             cursor.execute(sql, params)
             shopper.id, ticket.id, message.id = cursor.fetchone()
+        for part in parts:
+            if part.after_commit is not None:
+                transaction.on_commit(part.after_commit, robust=True)  # at once when not in a transaction
     else:
+        if parts:
+            raise ValueError("Statement parts are PostgreSQL's; emit in a transaction elsewhere.")
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(upsert, shopper_params)
             (shopper.id,) = cursor.fetchone()

@@ -10,16 +10,17 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core import events
+from core.events import StatementPart
 from core.kicks import kick
 from tickets.attachments import PreparedImage, store_images
 from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_ticket_changed
-from tickets.intake_write import insert_inquiry
+from tickets.intake_write import STATEMENT_IDS, insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
 from tickets.states import check_transition
 from tickets.text import detect_language
@@ -143,14 +144,21 @@ def open_ticket(
         **_order_fields(order),
     )
     message = Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now)
+    created = _created_event(ticket, shopper=shopper, message=message)
+    # On PostgreSQL the outboxes that want ticket.created fold their rows into the intake
+    # statement itself (None: a subscriber cannot, so it hears the event in a transaction).
+    parts = events.statement_parts([created], STATEMENT_IDS) if connection.vendor == "postgresql" else None
     try:
-        # With photos, or when someone records ticket.created, the rows, the photos and the event
-        # commit together (a savepoint inside a caller's transaction); otherwise the one intake
-        # statement commits by itself. Our own atomic block already undoes the statement on an
-        # IntegrityError: no second savepoint inside it.
-        wrap = bool(photos) or events.wanted(TICKET_CREATED)
+        # With photos, or when a subscriber records ticket.created outside the statement, the
+        # rows, the photos and the event commit together (a savepoint inside a caller's
+        # transaction); otherwise the one intake statement commits by itself. Our own atomic
+        # block already undoes the statement on an IntegrityError: no second savepoint inside it.
+        emit_after = parts is None and events.wanted(TICKET_CREATED)
+        wrap = bool(photos) or emit_after
         with transaction.atomic() if wrap else nullcontext():
-            _insert_and_emit(ticket, shopper=shopper, message=message, now=now, savepoint=not wrap)
+            _insert(ticket, shopper=shopper, message=message, now=now, savepoint=not wrap, parts=parts or ())
+            if emit_after:
+                events.emit_many([_created_event(ticket, shopper=shopper, message=message)])
             if photos:
                 store_images(message=message, images=photos)
     except IntegrityError:
@@ -171,8 +179,14 @@ def open_ticket(
 TICKET_CREATED = "ticket.created"
 
 
-def _insert_and_emit(
-    ticket: Ticket, *, shopper: ShopperDetails, message: Message, now: datetime, savepoint: bool
+def _insert(
+    ticket: Ticket,
+    *,
+    shopper: ShopperDetails,
+    message: Message,
+    now: datetime,
+    savepoint: bool,
+    parts: Sequence[StatementPart],
 ) -> None:
     insert_inquiry(
         Shopper(
@@ -188,21 +202,27 @@ def _insert_and_emit(
         message,
         time_zone_given=bool(shopper.time_zone),
         savepoint=savepoint,
+        parts=parts,
     )
-    events.emit_many(
-        [
-            ticket_event(
-                TICKET_CREATED,
-                ticket,
-                shopper=shopper.external_id,
-                channel=ticket.channel,
-                language=ticket.language,
-                order_number=ticket.order_number or None,
-                message_id=message.pk,
-                created_at=iso(ticket.created_at),
-            )
-        ]
+
+
+def _created_event(ticket: Ticket, *, shopper: ShopperDetails, message: Message) -> events.Event:
+    """ticket.created; before the insert its ids are the statement's own (StatementId)."""
+    event = ticket_event(
+        TICKET_CREATED,
+        ticket,
+        shopper=shopper.external_id,
+        channel=ticket.channel,
+        language=ticket.language,
+        order_number=ticket.order_number or None,
+        message_id=message.pk,
+        created_at=iso(ticket.created_at),
     )
+    if ticket.pk is not None:
+        return event
+    ticket_id, message_id = events.StatementId("ticket"), events.StatementId("message")
+    data = {**event.data, "ticket_id": ticket_id, "message_id": message_id}
+    return events.Event(type=event.type, data=data, ticket_id=ticket_id, occurred_at=event.occurred_at)
 
 
 def _order_fields(order: OrderSnapshot | None) -> dict[str, object]:

@@ -9,7 +9,8 @@ class WebhooksConfig(AppConfig):
         # Tasks registered in every process, so a publish by name (eager mode too) finds them.
         from core import events
         from webhooks import tasks  # noqa: F401
-        from webhooks.outbox import record_events, wants
+        from webhooks.outbox import record_events, record_inline, wants
 
-        # The outbox row is written by this subscriber, inside the emitting transaction.
-        events.subscribe("webhooks", record_events, wants=wants)
+        # The outbox row is written by this subscriber, inside the emitting transaction (or
+        # inside the emitting statement, for intake's one-statement write).
+        events.subscribe("webhooks", record_events, wants=wants, inline=record_inline)

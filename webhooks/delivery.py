@@ -3,10 +3,13 @@
 A run serves one endpoint (the webhooks.deliver task, kicked per endpoint on the "webhooks"
 Celery queue, so a slow or dead receiver only ever occupies webhook workers). It claims a group
 of due rows with SKIP LOCKED — the heads of each ticket's line (no earlier pending row for that
-ticket) and the rows behind them — sends them in id order, records every attempt and commits
-the group at once. The row locks are held across the requests, so two runs never send the same
-row at the same time; a worker killed mid-group rolls the group back, and its rows go again
-(at least once: receivers deduplicate by the event id).
+ticket) and the rows behind them — sends them, records every attempt and commits the group at
+once. Within a group, different tickets' rows are in flight at the same time (a small thread
+pool per process sharing one keep-alive client, WEBHOOK_CONCURRENCY requests at most); one
+ticket's rows go one after another, in id order. The group's bookkeeping (rows, attempt log,
+the endpoint's success) is one statement on PostgreSQL. The row locks are held across the
+requests, so two runs never send the same row at the same time; a worker killed mid-group rolls
+the group back, and its rows go again (at least once: receivers deduplicate by the event id).
 
 Order: a row whose earlier sibling is still pending (waiting for its retry) is never claimed,
 and within a group a ticket's later rows are skipped once one of its rows has to be retried.
@@ -22,16 +25,18 @@ disabled, and the supervisors' dashboard shows it.
 
 import json
 import logging
+import os
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -62,19 +67,33 @@ _READ_LIMIT = 4096
 USER_AGENT = "CX-Console-Webhooks/1"
 
 _local = threading.local()
+_pool_lock = threading.Lock()
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def http_client() -> httpx.Client:
-    """One keep-alive client per process and thread (made after a prefork worker's fork)."""
+    """One keep-alive client per process and calling thread (made after a prefork worker's fork);
+    the sender threads of a group share their caller's (httpx.Client is thread-safe)."""
     client: httpx.Client | None = getattr(_local, "client", None)
     if client is None:
         client = httpx.Client(
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_keepalive_connections=20, keepalive_expiry=30),
+            limits=httpx.Limits(max_keepalive_connections=50, keepalive_expiry=30),
         )
         _local.client = client
     return client
+
+
+def _sender_pool(size: int) -> ThreadPoolExecutor:
+    """The process's sender threads (keyed by pid, so a forked worker makes its own, and by size,
+    so a changed setting takes effect)."""
+    key = (os.getpid(), size)
+    with _pool_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send")
+        return pool
 
 
 def envelope(event: WebhookEvent) -> bytes:
@@ -127,7 +146,7 @@ def _retry_after(response: httpx.Response) -> float | None:
             return None
 
 
-def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt:
+def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery, *, client: httpx.Client | None = None) -> Attempt:
     """One signed POST. Never raises for what the receiver does."""
     event = delivery.event
     body = envelope(event)
@@ -142,7 +161,7 @@ def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt:
     started_at = timezone.now()
     started = time.perf_counter()
     try:
-        with http_client().stream(
+        with (client or http_client()).stream(
             "POST",
             endpoint.url,
             content=body,
@@ -286,25 +305,97 @@ def deliver_endpoint(*, endpoint_id: int, budget_seconds: float = RUN_BUDGET_SEC
             return summary
 
 
+class _GroupState:
+    """What the sender threads of one group share: whether to stop, and the failure run."""
+
+    def __init__(self, deadline: float) -> None:
+        self.lock = threading.Lock()
+        self.deadline = deadline
+        self.stopped = False
+        self.unwell = False
+        self.failures_in_a_row = 0
+        self.attempts: list[Attempt] = []
+
+    def may_send(self) -> bool:
+        return not self.stopped and time.monotonic() < self.deadline
+
+    def add(self, attempt: Attempt) -> None:
+        with self.lock:
+            self.attempts.append(attempt)
+            if attempt.outcome == AttemptOutcome.DELIVERED:
+                self.failures_in_a_row = 0
+            else:
+                self.failures_in_a_row += 1
+            if attempt.unwell or self.failures_in_a_row >= FAILURES_BEFORE_REST:
+                self.stopped = self.unwell = True
+
+
+def _lines(rows: list[WebhookDelivery]) -> list[list[WebhookDelivery]]:
+    """The group split into what must go one after another: one line per ticket, in id order;
+    a row without a ticket is a line of its own."""
+    by_ticket: dict[int, list[WebhookDelivery]] = {}
+    lines: list[list[WebhookDelivery]] = []
+    for row in rows:
+        if row.ticket_id is None:
+            lines.append([row])
+        elif row.ticket_id in by_ticket:
+            by_ticket[row.ticket_id].append(row)
+        else:
+            by_ticket[row.ticket_id] = line = [row]
+            lines.append(line)
+    return lines
+
+
+def _send_line(
+    endpoint: WebhookEndpoint, line: list[WebhookDelivery], state: _GroupState, client: httpx.Client
+) -> None:
+    """A ticket's rows in order; a row to retry holds the rest of its line for this group."""
+    for row in line:
+        if not state.may_send():
+            return  # the rest stays pending, untouched, for the successor
+        attempt = send(endpoint, row, client=client)
+        state.add(attempt)
+        if attempt.outcome == AttemptOutcome.RETRY:
+            return
+
+
 def _send_group(
     endpoint: WebhookEndpoint, rows: list[WebhookDelivery], *, deadline: float
 ) -> tuple[list[Attempt], bool]:
-    attempts: list[Attempt] = []
-    held: set[int] = set()  # tickets whose line stops here for this group (a row must be retried)
-    failures_in_a_row = 0
-    for row in rows:
-        if time.monotonic() >= deadline:
-            break  # the rest stays pending, untouched, for the successor
-        if row.ticket_id is not None and row.ticket_id in held:
-            continue
-        attempt = send(endpoint, row)
-        attempts.append(attempt)
-        if attempt.outcome == AttemptOutcome.RETRY and row.ticket_id is not None:
-            held.add(row.ticket_id)
-        failures_in_a_row = 0 if attempt.outcome == AttemptOutcome.DELIVERED else failures_in_a_row + 1
-        if attempt.unwell or failures_in_a_row >= FAILURES_BEFORE_REST:
-            return attempts, True
-    return attempts, False
+    """Send a claimed group (not empty): lines of different tickets at once (up to
+    WEBHOOK_CONCURRENCY), each line in order. Stops starting requests once the endpoint looks unwell or the budget is spent.
+    Returns the attempts in the order they finished."""
+    state = _GroupState(deadline)
+    lines = _lines(rows)
+    client = http_client()
+    # The group's first request goes alone, and the rest fan out only once it got through: a
+    # receiver that is down or failing costs one request per rest, not one per sender thread.
+    probe = send(endpoint, lines[0][0], client=client)
+    state.add(probe)
+    lines[0] = [] if probe.outcome == AttemptOutcome.RETRY else lines[0][1:]
+    lines = [line for line in lines if line]
+    concurrency = min(settings.WEBHOOK_CONCURRENCY, len(lines))
+    if probe.outcome != AttemptOutcome.DELIVERED or concurrency <= 1:
+        for line in lines:
+            _send_line(endpoint, line, state, client)
+        return state.attempts, state.unwell
+    pool = _sender_pool(settings.WEBHOOK_CONCURRENCY)
+    next_line = iter(lines)
+    take_lock = threading.Lock()
+
+    def worker() -> None:
+        # Each of `concurrency` workers takes the next line when it is done with one.
+        while state.may_send():
+            with take_lock:
+                line = next(next_line, None)
+            if line is None:
+                return
+            _send_line(endpoint, line, state, client)
+
+    futures = [pool.submit(worker) for _ in range(concurrency)]
+    for future in futures:
+        future.result()  # send() never raises for the receiver; anything else is a bug to surface
+    return state.attempts, state.unwell
 
 
 def _record(endpoint_id: int, attempts: list[Attempt], *, unwell: bool) -> None:
@@ -347,11 +438,75 @@ def _record(endpoint_id: int, attempts: list[Attempt], *, unwell: bool) -> None:
         )
     if not rows:
         return
-    WebhookDelivery.objects.bulk_update(
-        rows, ["status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at"]
+    # The last attempt to finish got through: the streak is over whatever it was, so the endpoint
+    # row needs no read (what _update_streak would write), and it joins the same statement.
+    succeeded = not unwell and attempts[-1].outcome == AttemptOutcome.DELIVERED
+    if connection.vendor == "postgresql":
+        _record_postgresql(rows, log, endpoint_id=endpoint_id if succeeded else None, now=now)
+    else:
+        WebhookDelivery.objects.bulk_update(
+            rows, ["status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at"]
+        )
+        WebhookAttempt.objects.bulk_create(log)
+        if succeeded:
+            WebhookEndpoint.objects.filter(pk=endpoint_id).update(**_SUCCESS, last_success_at=now, updated_at=now)
+    if not succeeded:
+        _update_streak(endpoint_id, attempts, unwell=unwell, now=now)
+
+
+# What a group whose last attempt succeeded leaves on its endpoint.
+_SUCCESS: dict[str, object] = {"consecutive_failures": 0, "failing_since": None, "paused_until": None}
+
+# A group's bookkeeping in one round trip (constant text, array parameters): the rows' new state,
+# their attempts, and (when %(endpoint)s is not null) the endpoint's success.
+_RECORD_SQL = """
+WITH rows AS (
+    UPDATE webhooks_webhookdelivery AS d
+    SET status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
+        last_status_code = u.last_status_code, last_error = u.last_error, delivered_at = u.delivered_at
+    FROM unnest(
+        %(id)s::bigint[], %(status)s::varchar[], %(attempts)s::smallint[], %(next_attempt_at)s::timestamptz[],
+        %(last_status_code)s::smallint[], %(last_error)s::varchar[], %(delivered_at)s::timestamptz[]
+    ) AS u (id, status, attempts, next_attempt_at, last_status_code, last_error, delivered_at)
+    WHERE d.id = u.id
+), log AS (
+    INSERT INTO webhooks_webhookattempt
+        (delivery_id, number, started_at, status_code, latency_ms, outcome, error, response_excerpt)
+    SELECT * FROM unnest(
+        %(id)s::bigint[], %(attempts)s::smallint[], %(started_at)s::timestamptz[], %(last_status_code)s::smallint[],
+        %(latency_ms)s::float8[], %(outcome)s::varchar[], %(error)s::varchar[], %(excerpt)s::varchar[]
     )
-    WebhookAttempt.objects.bulk_create(log)
-    _update_streak(endpoint_id, attempts, unwell=unwell, now=now)
+)
+UPDATE webhooks_webhookendpoint
+SET consecutive_failures = 0, failing_since = NULL, paused_until = NULL, last_success_at = %(now)s,
+    updated_at = %(now)s
+WHERE id = %(endpoint)s
+"""
+
+
+def _record_postgresql(
+    rows: list[WebhookDelivery], log: list[WebhookAttempt], *, endpoint_id: int | None, now: datetime
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECORD_SQL,
+            {
+                "id": [row.pk for row in rows],
+                "status": [row.status for row in rows],
+                "attempts": [row.attempts for row in rows],
+                "next_attempt_at": [row.next_attempt_at for row in rows],
+                "last_status_code": [row.last_status_code for row in rows],
+                "last_error": [row.last_error for row in rows],
+                "delivered_at": [row.delivered_at for row in rows],
+                "started_at": [entry.started_at for entry in log],
+                "latency_ms": [entry.latency_ms for entry in log],
+                "outcome": [entry.outcome for entry in log],
+                "error": [entry.error for entry in log],
+                "excerpt": [entry.response_excerpt for entry in log],
+                "endpoint": endpoint_id,
+                "now": now,
+            },
+        )
 
 
 def _update_streak(endpoint_id: int, attempts: list[Attempt], *, unwell: bool, now: datetime) -> None:

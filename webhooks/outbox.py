@@ -5,13 +5,14 @@ no endpoint subscribed it costs a dictionary lookup: the endpoints are cached pe
 few seconds (an endpoint added in the admin starts receiving within that time; a save in the
 same process clears the cache at once). With endpoints it writes the batch's events and their
 deliveries in one statement on PostgreSQL (arrays unnested server-side), and kicks each
-endpoint's delivery run after commit.
+endpoint's delivery run after commit. A writer that is one statement by itself (intake) gets the
+same two inserts as CTEs to fold into it (record_inline), so its events cost it no round trip.
 """
 
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.caching import ttl_cache
-from core.events import Event
+from core.events import Event, StatementId, StatementPart
 from core.kicks import Kick, kick_all
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -97,6 +98,8 @@ def record_events(events: Sequence[Event]) -> None:
         targets = [s.endpoint_id for s in subs if s.wants(event.type)]
         if not targets:
             continue
+        if isinstance(event.ticket_id, StatementId):
+            raise TypeError("An event naming a statement's id goes through core.events.statement_parts().")
         event_id = uuid.uuid4()
         event_rows.append(
             (event_id, event.type, event.ticket_id, json.dumps(event.data, cls=DjangoJSONEncoder), event.occurred_at)
@@ -167,3 +170,68 @@ def _insert_orm(
             for event_id, endpoint_id, ticket_id in delivery_rows
         ]
     )
+
+
+# The inline form of the two inserts, folded into a writer's own statement (core.events
+# statement_parts). wh_refs holds the ids that statement creates (by StatementId name); an event's
+# ticket_id and the data fields named in "placed" are filled from it. One event insert and one
+# delivery insert whatever the batch: CTEs of one statement run in no defined order, so the
+# deliveries' ids (the sending order) come from a single insert numbered in the batch's order.
+_INLINE_SQL = """
+wh_events AS (
+    INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
+    SELECT e.id, e.type, COALESCE(e.ticket_id, (wh_refs.r ->> e.ticket_ref)::bigint),
+        e.data || COALESCE(
+            (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e.placed) AS p), '{{}}'
+        ),
+        e.created_at
+    FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::text[], %s::jsonb[], %s::jsonb[], %s::timestamptz[])
+        AS e(id, type, ticket_id, ticket_ref, data, placed, created_at), wh_refs
+), wh_deliveries AS (
+    INSERT INTO webhooks_webhookdelivery
+        (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
+    SELECT d.event_id, d.endpoint_id, COALESCE(d.ticket_id, (wh_refs.r ->> d.ticket_ref)::bigint), %s, 0, %s, %s, '', %s
+    FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::text[])
+        WITH ORDINALITY AS d(event_id, endpoint_id, ticket_id, ticket_ref, n), wh_refs
+    ORDER BY d.n
+)"""
+
+
+def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[StatementPart]:
+    """The core.events inline recorder: the rows record_events would write, as CTEs of the
+    writer's statement (PostgreSQL only; the writer asks only there). refs: StatementId name ->
+    the writer's SQL for that id."""
+    subs = subscriptions()
+    events_cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+    deliveries_cols: tuple[list[Any], ...] = ([], [], [], [])
+    for event in events:
+        targets = [s.endpoint_id for s in subs if s.wants(event.type)]
+        if not targets:
+            continue
+        event_id = uuid.uuid4()
+        fixed = {k: v for k, v in event.data.items() if not isinstance(v, StatementId)}
+        placed = {k: v.name for k, v in event.data.items() if isinstance(v, StatementId)}
+        ticket, ref = (
+            (None, event.ticket_id.name) if isinstance(event.ticket_id, StatementId) else (event.ticket_id, None)
+        )
+        row = (event_id, event.type, ticket, ref, json.dumps(fixed, cls=DjangoJSONEncoder), json.dumps(placed))
+        for column, value in zip(events_cols, (*row, event.occurred_at), strict=True):
+            column.append(value)
+        for endpoint_id in targets:
+            for column, value in zip(deliveries_cols, (event_id, endpoint_id, ticket, ref), strict=True):
+                column.append(value)
+    if not events_cols[0]:
+        return []
+    names = sorted(refs)
+    # Names are parameters; the expressions are the writer's own constant SQL.
+    build = ", ".join(f"%s::text, {refs[name]}" for name in names)
+    now = timezone.now()
+    give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    endpoints = sorted(set(deliveries_cols[1]))
+    return [
+        StatementPart(
+            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r), {_INLINE_SQL.format().strip()}",
+            params=[*names, *events_cols, DeliveryStatus.PENDING, now, give_up_at, now, *deliveries_cols],
+            after_commit=partial(kick_after_write, endpoints),
+        )
+    ]

@@ -7,15 +7,19 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from webhooks.catalog import ALL_EVENTS, EVENT_TYPES
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.outbox import enqueue_deliveries, forget_subscriptions
 
 # Resends touch at most this many rows per call (a time range can be large: repeat the call).
 RESEND_LIMIT = 10_000
+# Old events deleted per transaction, and transactions per prune run (the beat job repeats).
+PRUNE_BATCH = 1000
+PRUNE_BATCHES_PER_RUN = 20
 
 
 def clean_event_types(value: object) -> list[str]:
@@ -147,3 +151,35 @@ def resend_deliveries(
         )
         transaction.on_commit(lambda: enqueue_deliveries(endpoints))
     return count
+
+
+def prune_outbox(
+    *, now: datetime | None = None, batch_size: int = PRUNE_BATCH, max_batches: int = PRUNE_BATCHES_PER_RUN
+) -> int:
+    """Delete events older than WEBHOOK_RETENTION_DAYS that no endpoint still has to send (none
+    of their deliveries pending), with their deliveries and attempt log: the delivery log keeps
+    that many days. Capped batches, oldest first, each its own short transaction; two runs at once
+    delete each event once (the second finds it gone). Returns how many events went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    pending = WebhookDelivery.objects.filter(event_id=OuterRef("pk"), status=DeliveryStatus.PENDING)
+    pruned = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            ids = list(
+                WebhookEvent.objects.filter(created_at__lt=cutoff)
+                .exclude(Exists(pending))
+                .order_by("created_at")
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            # Children first: the attempt log goes in one DELETE (nothing depends on it), and the
+            # cascades below then find nothing left to collect.
+            WebhookAttempt.objects.filter(delivery__event_id__in=ids).delete()
+            WebhookDelivery.objects.filter(event_id__in=ids).delete()
+            WebhookEvent.objects.filter(id__in=ids).delete()
+        pruned += len(ids)
+        if len(ids) < batch_size:
+            break
+    return pruned

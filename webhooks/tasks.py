@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from webhooks import delivery
+from webhooks import delivery, services
 
 
 @shared_task(name="webhooks.deliver")
@@ -15,3 +15,9 @@ def deliver(endpoint_id: int) -> int:
 def sweep() -> int:
     """Beat, every few seconds: retries whose backoff is over and runs lost with their message."""
     return delivery.sweep_due_deliveries()
+
+
+@shared_task(name="webhooks.prune")
+def prune() -> int:
+    """Beat: delete events past WEBHOOK_RETENTION_DAYS that nobody still has to send (capped)."""
+    return services.prune_outbox()

@@ -28,6 +28,8 @@ class Receiver:
     script: list[int] = field(default_factory=list)  # answers in turn; 200 once it runs out
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests it was answering at the same moment
 
     def answer(self) -> int:
         with self.lock:
@@ -49,10 +51,14 @@ def serve(receiver: Receiver) -> Iterator[Receiver]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with receiver.lock:
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.answer()
             with receiver.lock:
+                receiver.in_flight -= 1
                 receiver.requests.append(Received(dict(self.headers.items()), body, time.time()))
             payload = b'{"ok": true}' if status < 300 else b'{"error": "receiver says no"}'
             self.send_response(status)

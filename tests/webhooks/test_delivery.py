@@ -234,3 +234,77 @@ def test_an_endpoint_that_keeps_failing_is_disabled(
     assert WebhookDelivery.objects.count() == 1
     with time_machine.travel(start + timedelta(hours=3), tick=True):
         assert sweep_due_deliveries() == 0  # and sends nothing
+
+
+def _emit_lines(tickets: int, per_ticket: int) -> None:
+    from core.events import Event, emit_many
+
+    types = ["ticket.created", "ticket.classified", "ticket.queued", "ticket.assigned"]
+    with transaction.atomic():
+        emit_many(
+            [
+                Event(types[n], {"ticket_id": t, "step": n}, ticket_id=t)
+                for n in range(per_ticket)
+                for t in range(1, tickets + 1)
+            ]
+        )
+
+
+def test_different_tickets_are_in_flight_together_and_each_ticket_keeps_its_order(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
+) -> None:
+    settings.WEBHOOK_CONCURRENCY = 4  # type: ignore[attr-defined]
+    endpoint = endpoint_for(receiver.url)
+    receiver.delay = 0.05  # a receiver that takes its time: only overlapping requests keep up
+    _emit_lines(tickets=6, per_ticket=3)
+
+    summary = deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert summary.delivered == 18
+    assert 1 < receiver.most_in_flight <= 4
+    steps: dict[int, list[int]] = {}
+    for envelope in receiver.envelopes:
+        steps.setdefault(envelope["data"]["ticket_id"], []).append(envelope["data"]["step"])
+    assert steps == {t: [0, 1, 2] for t in range(1, 7)}
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 18
+    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_failing_ticket_holds_only_its_own_line_while_others_go_on(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
+) -> None:
+    # One sender, so the script's answers meet known requests: ticket 1's two events, then
+    # ticket 2's first, refused with a 503.
+    settings.WEBHOOK_CONCURRENCY = 1  # type: ignore[attr-defined]
+    endpoint = endpoint_for(receiver.url)
+    _emit_lines(tickets=5, per_ticket=2)
+    receiver.script = [200, 200, 503]
+
+    summary = deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert (summary.delivered, summary.retried) == (8, 1)
+    held = list(WebhookDelivery.objects.filter(ticket_id=2).order_by("id"))
+    assert [row.status for row in held] == [DeliveryStatus.PENDING, DeliveryStatus.PENDING]
+    assert [row.attempts for row in held] == [1, 0]  # its second event waits behind the first
+
+
+def test_a_delivered_group_is_booked_in_one_statement(
+    receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], postgres: None
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = endpoint_for(receiver.url)
+    _emit_lines(tickets=10, per_ticket=2)
+
+    with CaptureQueriesContext(connection) as queries:
+        deliver_endpoint(endpoint_id=endpoint.pk)
+
+    sqls = [q["sql"] for q in queries.captured_queries]
+    writes = [sql for sql in sqls if sql.split()[0] in ("UPDATE", "INSERT", "WITH")]
+    assert len(writes) == 1, writes  # rows, attempt log and the endpoint's success together
+    assert not [sql for sql in sqls if "FOR UPDATE" in sql and "webhooks_webhookendpoint" in sql]
+    assert "webhooks_webhookattempt" in writes[0] and "webhooks_webhookendpoint" in writes[0]
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 20
+    endpoint.refresh_from_db()
+    assert endpoint.last_success_at is not None and endpoint.consecutive_failures == 0
