@@ -31,19 +31,20 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, prepare_database, run
+from bench_routing import PY, ROOT, one_row, prepare_database, run
 
 
 def _descendants(pids: list[int]) -> set[int]:
     children: dict[int, list[int]] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
         ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(pid))
-    seen, todo = set(), list(pids)
+        children.setdefault(ppid, []).append(int(entry))
+    seen: set[int] = set()
+    todo = list(pids)
     while todo:
         pid = todo.pop()
         if pid not in seen:
@@ -214,8 +215,8 @@ def main() -> None:
             )
         time.sleep(1)
         with psycopg.connect(bench_db, autocommit=True) as conn:
-            (setup_last,) = conn.execute("SELECT max(id) FROM webhooks_webhookdelivery").fetchone()
-            roles = {
+            (setup_last,) = one_row(conn.execute("SELECT max(id) FROM webhooks_webhookdelivery"))
+            roles: dict[str, list[int]] = {
                 "webhook worker": [],
                 "routing worker + feed": [p.pid for p in procs[1:]],
                 "receiver": [procs[0].pid],
@@ -227,10 +228,12 @@ def main() -> None:
             booted = time.monotonic()
             started = None
             while True:
-                (left,) = conn.execute(
-                    "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s",
-                    [setup_last],
-                ).fetchone()
+                (left,) = one_row(
+                    conn.execute(
+                        "SELECT count(*) FROM webhooks_webhookdelivery WHERE status <> 'delivered' AND id <= %s",
+                        [setup_last],
+                    )
+                )
                 if left == 0:
                     break
                 if started is None and left < setup_last:
@@ -241,12 +244,14 @@ def main() -> None:
                     break
                 time.sleep(0.25)
             cpu_after = own_cpu(roles, conn, bench_name)
-            first, last, delivered, attempts = conn.execute(
-                "SELECT min(delivered_at), max(delivered_at), count(*),"
-                " (SELECT count(*) FROM webhooks_webhookattempt)"
-                " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
-            ).fetchone()
-            (assigned,) = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'").fetchone()
+            first, last, delivered, attempts = one_row(
+                conn.execute(
+                    "SELECT min(delivered_at), max(delivered_at), count(*),"
+                    " (SELECT count(*) FROM webhooks_webhookattempt)"
+                    " FROM webhooks_webhookdelivery WHERE status = 'delivered'"
+                )
+            )
+            (assigned,) = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE status = 'assigned'"))
         floor = (
             run([PY, "-c", FLOOR.format(port=args.port, n=3000, threads=args.concurrency)], env)
             .strip()
@@ -290,7 +295,7 @@ def main() -> None:
     counted = f"{delivered}/{attempts}/{received.get('requests')}"
     print(f"{'delivered / attempts / receiver requests':<52}{counted:>12}")
     print(f"{'tickets assigned alongside (routing at ' + str(args.routing_rate) + '/s)':<52}{assigned:>12}")
-    for role, ms in figures["cpu_ms_per_delivery"].items():  # type: ignore[union-attr]
+    for role, ms in figures["cpu_ms_per_delivery"].items():
         print(f"{'CPU ms per delivery, ' + role:<52}{ms:>12}")
     print(f"{'load average (1, 5, 15 min) at the end':<52}{' '.join(f'{x:.1f}' for x in os.getloadavg()):>12}")
     print(f"Logs in {logs}; figures in {out}")
