@@ -141,7 +141,7 @@ class WorkerProcess:
         )
         log.close()
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         from cxconsole.celery import app as celery_app
 
         deadline = time.monotonic() + timeout
