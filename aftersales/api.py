@@ -102,7 +102,7 @@ class AfterSalesRequestSerializer(serializers.ModelSerializer):
 def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket:
     """The ticket when the caller may act on it; 404 otherwise (never reveal that it exists). A
     wrong, missing or non-ASCII token and an unknown id get the same answer (tickets.tracking)."""
-    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id", "order_number").filter(pk=ticket_id).first()
     user = request.user
     if (
         ticket is not None
@@ -205,7 +205,7 @@ class InquiryAfterSalesView(APIView):
                 amount=data["amount"],
                 reason=data["reason"],
                 fresh_problem=data["fresh_problem"],
-                order_number=data["order_number"],
+                order_number=data["order_number"] or ticket.order_number,
                 photos=photos,
                 attachment_ids=data["photo_ids"],
                 opened_by=Opener.STOREFRONT if by_storefront else Opener.SHOPPER,

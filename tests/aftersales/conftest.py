@@ -17,7 +17,9 @@ from tests.orders.conftest import (  # noqa: F401  (the order service rig)
     console_orders,
     order_service,
 )
-from tickets.models import Shopper, Ticket, TicketStatus
+from tests.photos import jpeg_with_location
+from tickets.attachments import NamedBytes, prepare_images, store_images
+from tickets.models import Attachment, AuthorKind, Message, Shopper, Ticket, TicketStatus
 
 CHERRIES_ORDER = "JD20261101003"  # shopper-003: cherries (item 1, 268.00) and blueberries (item 2, 59.90)
 BIG_FRESH_ORDER = "JD20261105500"  # shopper-003 too: a 1,288.00 seafood box (item 1), delivered this morning
@@ -89,3 +91,10 @@ def big_order_ticket(zhao: Shopper) -> Ticket:
         order_number=BIG_FRESH_ORDER,
         order_product_category="fresh_food",
     )
+
+
+@pytest.fixture
+def photo_on_ticket(zhaos_ticket: Ticket) -> Attachment:
+    """Zhao's photo of the rotten cherries, already sent on his inquiry."""
+    message = Message.objects.create(ticket=zhaos_ticket, author_kind=AuthorKind.SHOPPER, body="烂的")
+    return store_images(message=message, images=prepare_images([NamedBytes("rot.jpg", jpeg_with_location())]))[0]
