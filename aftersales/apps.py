@@ -19,9 +19,10 @@ class AftersalesConfig(AppConfig):
         for model in (AfterSalesPolicy, Category):
             post_save.connect(forget_policies, sender=model, dispatch_uid=f"aftersales-policies-{model.__name__}")
             post_delete.connect(forget_policies, sender=model, dispatch_uid=f"aftersales-policies-d-{model.__name__}")
-        from aftersales.panels import inbox_panel, ticket_panel
+        from aftersales.panels import inbox_panel, open_panel, ticket_panel
         from console.panels import register_panel
 
         # The console's pages show after-sales work without the console importing this app.
-        register_panel("ticket", "aftersales/_ticket_panel.html", ticket_panel)
+        register_panel("ticket_main", "aftersales/_ticket_panel.html", ticket_panel)
+        register_panel("ticket", "aftersales/_ticket_open.html", open_panel)
         register_panel("inbox", "aftersales/_inbox_panel.html", inbox_panel)

@@ -26,6 +26,7 @@ from aftersales import policies
 from aftersales.models import (
     FRESH_CATEGORIES,
     KINDS_WITH_ITEMS,
+    KINDS_WITH_RETURN,
     RESOLUTION_OF_KIND,
     AfterSalesDecision,
     AfterSalesItem,
@@ -39,8 +40,9 @@ from aftersales.models import (
     Opener,
     RequestStatus,
     Resolution,
+    Stage,
 )
-from aftersales.states import AWAITING_DECISION, TO_EXECUTE, check_transition
+from aftersales.states import AWAITING_DECISION, DENIABLE, TO_EXECUTE, check_transition
 from core.caching import ttl_cache
 from core.errors import ConflictError
 from core.events import Event, emit_many
@@ -60,6 +62,7 @@ logger = logging.getLogger(__name__)
 REQUESTED = "aftersales.requested"
 APPROVED = "aftersales.approved"
 DENIED = "aftersales.denied"
+RETURN_RECEIVED = "aftersales.return_received"
 EXECUTED = "aftersales.executed"
 FAILED = "aftersales.failed"
 
@@ -359,7 +362,11 @@ def _decide_and_record(
         standing=standing_of(shopper_id=ticket.shopper_id, account_created_at=ticket.shopper.created_at, now=now),
     )
     verdict = policies.decide(facts, snapshot)
-    status = RequestStatus.AUTO_APPROVED if verdict.automatic else RequestStatus.PENDING_REVIEW
+    if verdict.automatic:
+        returning = needs_return(kind=kind, resolution=resolution, stage=stage)
+        status = RequestStatus.AWAITING_RETURN if returning else RequestStatus.AUTO_APPROVED
+    else:
+        status = RequestStatus.PENDING_REVIEW
     check_transition(RequestStatus.REQUESTED, status)
     if photos:
         evidence = Message.objects.create(
@@ -425,12 +432,22 @@ def _decide_and_record(
     events = [_event(REQUESTED, request)]
     if verdict.automatic:
         events.append(_event(APPROVED, request))
-        _enqueue_execution(request.pk)
+        if status == RequestStatus.AWAITING_RETURN:
+            _tell_shopper(request, _return_message(request))
+        else:
+            _enqueue_execution(request.pk)
     else:
         _queue_for_review(ticket, request)
     emit_many(events)
     notify_ticket_changed(ticket, kind="status")
     return OpenResult(request, created=True)
+
+
+def needs_return(*, kind: str, resolution: str, stage: str) -> bool:
+    """A return and refund or an exchange of goods that were shipped waits for the returned
+    parcel before anything is paid or reshipped. Not when nothing was shipped yet (the order is
+    refunded at once), nor when an agent resolves it with a coupon (the shopper keeps the goods)."""
+    return kind in KINDS_WITH_RETURN and resolution != Resolution.COUPON and stage != Stage.BEFORE_SHIPMENT
 
 
 def _remember_items(request: AfterSalesRequest, items: list[AfterSalesItem]) -> None:
@@ -569,9 +586,14 @@ def approve_request(
             request.rule = "above_agent_limit"
             action, detail = DecisionAction.NEEDS_SECOND_APPROVAL, f"{pay} is above {by.username}'s limit of {limit}"
         else:
-            check_transition(request.status, RequestStatus.APPROVED)
+            target = (
+                RequestStatus.AWAITING_RETURN
+                if needs_return(kind=request.kind, resolution=new_resolution, stage=request.stage)
+                else RequestStatus.APPROVED
+            )
+            check_transition(request.status, target)
             second = request.status == RequestStatus.PENDING_SUPERVISOR
-            request.status = RequestStatus.APPROVED
+            request.status = target
             request.rule = (
                 "supervisor_second_approval"
                 if second
@@ -585,11 +607,55 @@ def approve_request(
         AfterSalesDecision.objects.create(
             request=request, action=action, rule=request.rule, detail=detail[:500], actor=by, amount=pay, created_at=now
         )
-        if request.status == RequestStatus.APPROVED:
+        if request.status in (RequestStatus.APPROVED, RequestStatus.AWAITING_RETURN):
             emit_many([_event(APPROVED, request, by=by.username)])
+        if request.status == RequestStatus.APPROVED:
             _enqueue_execution(request.pk)
+        elif request.status == RequestStatus.AWAITING_RETURN:
+            _tell_shopper(request, _return_message(request))
         notify_ticket_changed(request.ticket, kind="status")
     return request
+
+
+def mark_return_received(
+    *, request_id: int, by: User | None = None, source: str, tracking_number: str = "", now: datetime | None = None
+) -> tuple[AfterSalesRequest, bool]:
+    """The returned parcel of an approved return (or exchange) arrived: awaiting_return →
+    return_received, and execution is kicked after commit (the refund is paid, or the
+    replacement reshipped). `source` names who said so ("storefront", "agent"), for the audit row.
+
+    Idempotent: a second report of the same parcel changes nothing and answers (request, False).
+    Atomic under the row lock; AfterSalesError when the request does not wait for a return."""
+    tracking_number = (tracking_number or "").strip()
+    if len(tracking_number) > 64:
+        raise ValidationError({"tracking_number": ["Ensure this field has no more than 64 characters."]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.return_received_at is not None:
+            return request, False  # reported before (it may be executing or done by now)
+        if request.status != RequestStatus.AWAITING_RETURN:
+            raise AfterSalesError(
+                _("This request does not wait for a returned parcel (it is %(status)s).")
+                % {"status": request.get_status_display()}
+            )
+        check_transition(request.status, RequestStatus.RETURN_RECEIVED)
+        request.status = RequestStatus.RETURN_RECEIVED
+        request.return_received_at = now
+        request.return_tracking_number = tracking_number
+        request.save(update_fields=["status", "return_received_at", "return_tracking_number", "updated_at"])
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.RETURN_RECEIVED,
+            rule=f"reported_by_{source}"[:60],
+            detail=tracking_number,
+            actor=by,
+            created_at=now,
+        )
+        emit_many([_event(RETURN_RECEIVED, request, tracking_number=tracking_number, source=source)])
+        _enqueue_execution(request.pk)
+        notify_ticket_changed(request.ticket, kind="status")
+    return request, True
 
 
 def _change_resolution(request: AfterSalesRequest, resolution: str) -> None:
@@ -609,7 +675,7 @@ def _already(request: AfterSalesRequest) -> str:
 
 
 def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> AfterSalesRequest:
-    """Deny a request waiting for a decision (or one that failed): a reason from the list plus
+    """Deny a request waiting for a decision (or one that failed, or whose return never came): a reason from the list plus
     free text, told to the shopper in their language as a message on the inquiry. Releases the
     items (they may be claimed again). Atomic; a second deny gets AfterSalesError."""
     text = (text or "").strip()
@@ -625,7 +691,7 @@ def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> A
     now = timezone.now()
     with transaction.atomic():
         request = _lock(request_id)
-        if request.status not in (*AWAITING_DECISION, RequestStatus.FAILED):
+        if request.status not in DENIABLE:
             raise AfterSalesError(_already(request))
         check_transition(request.status, RequestStatus.DENIED)
         request.status = RequestStatus.DENIED
@@ -851,6 +917,22 @@ def _denial_message(request: AfterSalesRequest) -> str:
             "reason": DenialReason(request.denial_reason).label,
         }
         return f"{head}\n{request.denial_text}" if request.denial_text else str(head)
+
+
+def _return_message(request: AfterSalesRequest) -> str:
+    with translation.override(_language_of(request)):
+        if request.resolution == Resolution.RESHIP:
+            text = _(
+                "Your exchange for order %(order)s is approved. Please send the item back; "
+                "the replacement is shipped as soon as your parcel arrives."
+            )
+        else:
+            text = _(
+                "Your return for order %(order)s is approved. Please send the item back; "
+                "the refund of %(amount)s is paid as soon as your parcel arrives."
+            )
+        amount = f"{request.amount_to_pay} {request.currency}".strip()
+        return str(text % {"amount": amount, "order": request.order_number})
 
 
 def _done_message(request: AfterSalesRequest) -> str:
