@@ -74,7 +74,7 @@ CENT = Decimal("0.01")
 EXECUTE_TASK = "aftersales.execute_due"
 EXECUTE_KICK_KEY = "aftersales:execute"
 EXECUTION_QUEUE = "aftersales"
-EXECUTION_BATCH = 20
+EXECUTION_BATCH = 5
 # Policies are read from a per-process copy this many seconds old at most (see _policy_table).
 POLICY_CACHE_SECONDS = 5
 

@@ -8,39 +8,14 @@ Liu (shopper-006) bought slim jeans, waist 28 (JD20261101006, 259.00, delivered 
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, RequestStatus
 from aftersales.services import AfterSalesError, ClaimedItem, open_request
-from tests.factories import ShopperFactory, TicketFactory, queue
+from tests.factories import TicketFactory
 from tests.photos import jpeg_with_location
 from tickets.attachments import NamedBytes, prepare_images
-from tickets.models import Message, Shopper, Ticket, TicketStatus
-
-JEANS_ORDER = "JD20261101006"
-
-
-@pytest.fixture
-def liu(db: None) -> Shopper:
-    shopper = ShopperFactory(external_id="shopper-006", name="Liu", language="en")
-    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timezone.timedelta(days=400))
-    shopper.refresh_from_db()
-    return shopper
-
-
-@pytest.fixture
-def jeans_ticket(liu, tom, storefront_client) -> Ticket:
-    """Submitted by the storefront; Tom holds it."""
-    return TicketFactory(
-        shopper=liu,
-        body="The jeans are too small.",
-        status=TicketStatus.ASSIGNED,
-        queue=queue("apparel"),
-        assigned_agent=tom.user,
-        order_number=JEANS_ORDER,
-        client=storefront_client.user,
-    )
+from tickets.models import Message
 
 
 def return_jeans(ticket, *, kind="return_refund", amount="259.00") -> AfterSalesRequest:
