@@ -127,3 +127,16 @@ def test_before_shipment_a_return_has_nothing_to_send_back_and_is_paid_at_once(
         services.approve_request(request_id=request.pk, by=tom.user)
     request.refresh_from_db()
     assert request.status == RequestStatus.DONE and [r["amount"] for r in orders.refunds] == ["78.00"]
+
+
+def test_liu_sees_on_his_page_that_the_jeans_must_be_sent_back(orders, jeans_ticket, tom, client):
+    from tickets.links import make_access_token
+
+    request = return_jeans(jeans_ticket)
+    services.approve_request(request_id=request.pk, by=tom.user)
+    client.get(f"/shop/access/{make_access_token(jeans_ticket.id)}/")
+    page = client.get(f"/shop/inquiries/{jeans_ticket.id}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    block = page.content.decode()
+    assert 'data-status="awaiting_return"' in block
+    assert "please send the item back; the refund is paid as soon as your parcel arrives" in block
