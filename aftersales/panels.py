@@ -12,6 +12,7 @@ from aftersales.forms import AgentOpenForm, DenyForm
 from aftersales.models import DenialReason, RequestStatus, Resolution
 from aftersales.selectors import awaiting_supervisor, requests_of_ticket
 from aftersales.services import approval_limit_of
+from aftersales.states import AWAITING_DECISION
 from console.selectors import may_work
 from routing.selectors import is_supervisor
 from tickets.models import TicketStatus
@@ -23,9 +24,12 @@ def ticket_panel(context: template.Context, ticket: Any, live: bool = False) -> 
     if user is None or not user.is_authenticated:
         return {"requests": []}
     supervisor = is_supervisor(user)
+    requests = list(requests_of_ticket(ticket.id))
     return {
         "ticket": ticket,
-        "requests": list(requests_of_ticket(ticket.id)),
+        "requests": requests,
+        # The agent's own limit matters only while a request waits for their decision.
+        "awaits_decision": any(r.status in AWAITING_DECISION for r in requests),
         "can_act": may_work(user, ticket) or supervisor,
         "is_supervisor": supervisor,
         "user_id": user.pk,

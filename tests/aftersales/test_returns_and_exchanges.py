@@ -140,3 +140,14 @@ def test_liu_sees_on_his_page_that_the_jeans_must_be_sent_back(orders, jeans_tic
     block = page.content.decode()
     assert 'data-status="awaiting_return"' in block
     assert "please send the item back; the refund is paid as soon as your parcel arrives" in block
+
+
+def test_tom_sees_his_approval_limit_only_while_a_request_waits_for_his_decision(orders, jeans_ticket, tom, client):
+    request = return_jeans(jeans_ticket)
+    client.force_login(tom.user)
+    page = client.get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
+    assert 'id="approval-limit"' in page
+    assert page.index('id="ticket-aftersales"') < page.index('id="conversation"')  # open requests first
+    services.approve_request(request_id=request.pk, by=tom.user)
+    page = client.get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
+    assert 'id="approval-limit"' not in page and 'id="return-' in page
