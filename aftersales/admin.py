@@ -16,6 +16,7 @@ from aftersales.models import (
     ApprovalLimit,
     Kind,
 )
+from aftersales.services import forget_policies
 
 
 class PolicyForm(forms.ModelForm):
@@ -55,6 +56,7 @@ class AfterSalesPolicyAdmin(admin.ModelAdmin):
         if change and form.changed_data:
             AfterSalesPolicy.objects.filter(pk=obj.pk).update(version=F("version") + 1)
             obj.refresh_from_db(fields=["version"])
+            forget_policies()
 
 
 @admin.register(ApprovalLimit)

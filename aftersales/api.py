@@ -1,5 +1,6 @@
 """The storefront and shopper API for after-sales requests:
-GET/POST /api/v1/inquiries/{id}/aftersales/.
+GET/POST /api/v1/inquiries/{id}/aftersales/, and the storefront's report of a returned parcel,
+POST /api/v1/aftersales/{public_id}/return-received/.
 
 The caller proves the inquiry is theirs with the tracking token (a shopper's app) or is the
 storefront that submitted it (its API token). Validate, call open_request, answer.
@@ -21,7 +22,7 @@ from rest_framework.views import APIView
 
 from aftersales.models import AfterSalesRequest, FreshProblem, Kind, Opener
 from aftersales.selectors import requests_of_ticket
-from aftersales.services import REASON_MAX_LENGTH, ClaimedItem, open_request
+from aftersales.services import REASON_MAX_LENGTH, ClaimedItem, mark_return_received, open_request
 from core.auth import CachedTokenAuthentication
 from core.throttling import ScopedWindowRateThrottle
 from tickets.api import TRACKING_TOKEN_PARAMETER, CanSubmitInquiries, ShopperRateThrottle, tracking_token_from
@@ -93,6 +94,8 @@ class AfterSalesRequestSerializer(serializers.ModelSerializer):
             "denial_reason",
             "denial_text",
             "result_reference",
+            "return_received_at",
+            "return_tracking_number",
             "created_at",
             "decided_at",
             "done_at",
@@ -102,7 +105,7 @@ class AfterSalesRequestSerializer(serializers.ModelSerializer):
 def _ticket_of_caller(request: Request, view: APIView, ticket_id: int) -> Ticket:
     """The ticket when the caller may act on it; 404 otherwise (never reveal that it exists). A
     wrong, missing or non-ASCII token and an unknown id get the same answer (tickets.tracking)."""
-    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.only("id", "tracking_nonce", "client_id", "order_number").filter(pk=ticket_id).first()
     user = request.user
     if (
         ticket is not None
@@ -205,7 +208,7 @@ class InquiryAfterSalesView(APIView):
                 amount=data["amount"],
                 reason=data["reason"],
                 fresh_problem=data["fresh_problem"],
-                order_number=data["order_number"],
+                order_number=data["order_number"] or ticket.order_number,
                 photos=photos,
                 attachment_ids=data["photo_ids"],
                 opened_by=Opener.STOREFRONT if by_storefront else Opener.SHOPPER,
@@ -219,3 +222,49 @@ class InquiryAfterSalesView(APIView):
         if result.created:
             return Response(payload, status=status.HTTP_201_CREATED)
         return Response(payload, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+
+
+class ReturnReceivedSerializer(serializers.Serializer):
+    tracking_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="The return parcel's tracking number."
+    )
+
+
+class ReturnReceivedView(APIView):
+    """The storefront's warehouse received the parcel of an approved return or exchange: the
+    refund is paid (or the replacement shipped) right after. Only the storefront client that
+    submitted the inquiry may say so."""
+
+    authentication_classes = [CachedTokenAuthentication]
+    permission_classes = [CanSubmitInquiries]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=ReturnReceivedSerializer,
+        responses={
+            200: AfterSalesRequestSerializer,
+            400: OpenApiResponse(description="Field errors (tracking_number)."),
+            404: OpenApiResponse(description="No after-sales request of this client has this id."),
+            409: OpenApiResponse(description="The request does not wait for a returned parcel."),
+        },
+        summary="Report the returned parcel of an after-sales request as received",
+        description=(
+            "awaiting_return → return_received, then executing → done through the order API. "
+            "Safe to repeat: a second report answers 200 with `Idempotent-Replayed: true` and changes nothing."
+        ),
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        found = (
+            AfterSalesRequest.objects.filter(public_id=public_id, ticket__client_id=request.user.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is None:
+            raise NotFound("No after-sales request of this client has this id.")
+        body = ReturnReceivedSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated, changed = mark_return_received(
+            request_id=found, source="storefront", tracking_number=body.validated_data["tracking_number"]
+        )
+        headers = {} if changed else {"Idempotent-Replayed": "true"}
+        return Response(AfterSalesRequestSerializer(updated).data, headers=headers)

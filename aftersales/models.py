@@ -60,6 +60,8 @@ RESOLUTION_OF_KIND: dict[str, str] = {
 }
 # Kinds that name items of the order (a coupon concerns the order as a whole).
 KINDS_WITH_ITEMS = frozenset({Kind.REFUND_ONLY, Kind.RETURN_REFUND, Kind.FRESH_GUARANTEE, Kind.EXCHANGE, Kind.RESHIP})
+# Kinds whose goods come back first: paid (refund) or replaced (reship) once the return is received.
+KINDS_WITH_RETURN = frozenset({Kind.RETURN_REFUND, Kind.EXCHANGE})
 # Categories the "rotten = refunded" guarantee covers.
 FRESH_CATEGORIES = frozenset({"fresh_food", "flowers"})
 
@@ -72,6 +74,8 @@ class RequestStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review", _("Waiting for a specialist")
     PENDING_SUPERVISOR = "pending_supervisor", _("Waiting for a supervisor's approval")
     APPROVED = "approved", _("Approved")
+    AWAITING_RETURN = "awaiting_return", _("Approved: waiting for the returned parcel")
+    RETURN_RECEIVED = "return_received", _("Return received")
     DENIED = "denied", _("Denied")
     EXECUTING = "executing", _("Being paid")
     DONE = "done", _("Done")
@@ -91,6 +95,7 @@ class DenialReason(models.TextChoices):
     NOT_COVERED = "not_covered", _("Not covered by the guarantee")
     ALREADY_RESOLVED = "already_resolved", _("Already refunded or compensated")
     PRODUCT_USED = "product_used", _("The product was used or damaged after delivery")
+    RETURN_NOT_RECEIVED = "return_not_received", _("The returned parcel never arrived")
     OTHER = "other", _("Other reason")
 
 
@@ -236,6 +241,9 @@ class AfterSalesRequest(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     result_reference = models.CharField(max_length=80, blank=True, help_text="Refund id, reshipment id or coupon code.")
+    # Return and refund, exchange: the returned parcel, as the storefront or an agent reported it.
+    return_received_at = models.DateTimeField(null=True, blank=True)
+    return_tracking_number = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -268,7 +276,7 @@ class AfterSalesRequest(models.Model):
             # The sweep reads only requests waiting to be (or being) executed.
             models.Index(
                 fields=["updated_at"],
-                condition=Q(status__in=["auto_approved", "approved", "executing"]),
+                condition=Q(status__in=["auto_approved", "approved", "return_received", "executing"]),
                 name="aftersales_to_execute",
             ),
             models.Index(
@@ -330,6 +338,8 @@ class DecisionAction(models.TextChoices):
     APPROVE = "approve", _("Approved")
     NEEDS_SECOND_APPROVAL = "needs_second_approval", _("Approved above the agent's limit: to a supervisor")
     DENY = "deny", _("Denied")
+    AWAIT_RETURN = "await_return", _("Waiting for the returned parcel")
+    RETURN_RECEIVED = "return_received", _("Return received")
     EXECUTE = "execute", _("Sent to the order system")
     DONE = "done", _("Done")
     FAIL = "fail", _("Failed")

@@ -1,6 +1,8 @@
 """The panels aftersales adds to the console (registered in aftersales.apps): the ticket's
-requests with their evidence, the decisions and one-click resolutions on the ticket page; the
-requests waiting for a supervisor's second approval on a supervisor's inbox."""
+requests with their evidence, the decisions and one-click resolutions at the top of the ticket
+page's main column (an agent sees open requests before the conversation); the "open a request"
+form in its side column; the requests waiting for a supervisor's second approval on a
+supervisor's inbox."""
 
 from typing import Any
 
@@ -10,6 +12,7 @@ from aftersales.forms import AgentOpenForm, DenyForm
 from aftersales.models import DenialReason, RequestStatus, Resolution
 from aftersales.selectors import awaiting_supervisor, requests_of_ticket
 from aftersales.services import approval_limit_of
+from aftersales.states import AWAITING_DECISION
 from console.selectors import may_work
 from routing.selectors import is_supervisor
 from tickets.models import TicketStatus
@@ -21,23 +24,46 @@ def ticket_panel(context: template.Context, ticket: Any, live: bool = False) -> 
     if user is None or not user.is_authenticated:
         return {"requests": []}
     supervisor = is_supervisor(user)
+    requests = list(requests_of_ticket(ticket.id))
     return {
         "ticket": ticket,
-        "requests": list(requests_of_ticket(ticket.id)),
+        "requests": requests,
+        # The agent's own limit matters only while a request waits for their decision.
+        "awaits_decision": any(r.status in AWAITING_DECISION for r in requests),
         "can_act": may_work(user, ticket) or supervisor,
         "is_supervisor": supervisor,
         "user_id": user.pk,
         "limit": None if supervisor else approval_limit_of(user),
         "S": RequestStatus,
         "R": Resolution,
-        "denial_reasons": DenialReason.choices,
+        # "The returned parcel never arrived" has its own button on requests awaiting a return.
+        "denial_reasons": [c for c in DenialReason.choices if c[0] != DenialReason.RETURN_NOT_RECEIVED],
         "deny_form": DenyForm(),
-        "open_form": AgentOpenForm() if not live else None,
-        "can_open": ticket.status != TicketStatus.CLOSED and may_work(user, ticket),
         "live": live,
         "csrf_token": context.get("csrf_token"),
         "request": request,
         "here": str(context.get("page_path") or getattr(request, "path", "")),
+    }
+
+
+def open_panel(context: template.Context, ticket: Any, live: bool = False) -> dict[str, Any]:
+    """The side column's "Open an after-sales request" form (no query: the holder or a supervisor)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    can_open = (
+        not live
+        and user is not None
+        and user.is_authenticated
+        and ticket.status != TicketStatus.CLOSED
+        and may_work(user, ticket)
+    )
+    return {
+        "ticket": ticket,
+        "can_open": can_open,
+        "live": live,
+        "open_form": AgentOpenForm() if can_open else None,
+        "csrf_token": context.get("csrf_token"),
+        "request": request,
     }
 
 

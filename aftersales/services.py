@@ -26,6 +26,7 @@ from aftersales import policies
 from aftersales.models import (
     FRESH_CATEGORIES,
     KINDS_WITH_ITEMS,
+    KINDS_WITH_RETURN,
     RESOLUTION_OF_KIND,
     AfterSalesDecision,
     AfterSalesItem,
@@ -39,10 +40,13 @@ from aftersales.models import (
     Opener,
     RequestStatus,
     Resolution,
+    Stage,
 )
-from aftersales.states import AWAITING_DECISION, TO_EXECUTE, check_transition
+from aftersales.states import AWAITING_DECISION, DENIABLE, TO_EXECUTE, check_transition
+from core.caching import ttl_cache
 from core.errors import ConflictError
 from core.events import Event, emit_many
+from core.kicks import kick
 from orders.contract import ItemLine, Order, OrderActionRejected, OrderNotFound, OrderServiceUnavailable
 from orders.interface import get_order_system
 from routing.models import RoutingDecision
@@ -58,6 +62,7 @@ logger = logging.getLogger(__name__)
 REQUESTED = "aftersales.requested"
 APPROVED = "aftersales.approved"
 DENIED = "aftersales.denied"
+RETURN_RECEIVED = "aftersales.return_received"
 EXECUTED = "aftersales.executed"
 FAILED = "aftersales.failed"
 
@@ -65,6 +70,13 @@ REASON_MAX_LENGTH = 2000
 DENIAL_TEXT_MAX_LENGTH = 1000
 MAX_ITEMS = 50
 CENT = Decimal("0.01")
+# Execution: the draining task, its kick key and Celery queue, and how many requests a run claims at once.
+EXECUTE_TASK = "aftersales.execute_due"
+EXECUTE_KICK_KEY = "aftersales:execute"
+EXECUTION_QUEUE = "aftersales"
+EXECUTION_BATCH = 5
+# Policies are read from a per-process copy this many seconds old at most (see _policy_table).
+POLICY_CACHE_SECONDS = 5
 
 
 class AfterSalesError(ConflictError):
@@ -106,15 +118,26 @@ def standing_of(*, shopper_id: int, account_created_at: datetime, now: datetime)
     )
 
 
-def policy_for(*, category: str, stage: str) -> AfterSalesPolicy | None:
-    """The category's own policy for the stage, else the stage's default."""
-    found = list(
-        AfterSalesPolicy.objects.select_related("category")
-        .filter(Q(category__slug=category) | Q(category__isnull=True), stage=stage)
-        .order_by("category_id")  # NULLs last on PostgreSQL, first on SQLite: pick below
-    )
-    own = [p for p in found if p.category_id is not None]
-    return own[0] if own else (found[0] if found else None)
+@ttl_cache(seconds=POLICY_CACHE_SECONDS)
+def _policy_table() -> dict[tuple[str | None, str], tuple[int, dict[str, Any]]]:
+    """Every policy's snapshot by (category slug or None, stage): a few dozen rows, read once per
+    process every few seconds instead of once per request."""
+    return {
+        (p.category.slug if p.category is not None else None, p.stage): (p.pk, p.snapshot())
+        for p in AfterSalesPolicy.objects.select_related("category")
+    }
+
+
+def forget_policies(**_: Any) -> None:
+    """A policy or category was saved: this process decides by the new version at once (others
+    within POLICY_CACHE_SECONDS). Connected to the models' save and delete signals."""
+    _policy_table.cache_clear()  # type: ignore[attr-defined]
+
+
+def policy_for(*, category: str, stage: str) -> tuple[int, dict[str, Any]] | None:
+    """The category's own policy for the stage, else the stage's default: (id, snapshot)."""
+    table = _policy_table()
+    return table.get((category, stage)) or table.get((None, stage))
 
 
 def approval_limit_of(user: User) -> Decimal:
@@ -221,6 +244,10 @@ def open_request(
     transaction; if it cannot be asked, the request goes to review. In policy: auto-approved and
     sent for execution after commit. Otherwise: pending review, the ticket raised in its specialist
     queue. The same client_key on the same ticket returns the first request (created=False).
+
+    The automatic path is a fixed handful of statements (tests/aftersales/test_query_budget.py):
+    the policy comes from a per-process copy, the standing is one aggregate, and the request, its
+    items and its decision are three inserts in one transaction.
     """
     reason = (reason or "").strip()
     fresh_problem = fresh_problem or ""
@@ -228,22 +255,28 @@ def open_request(
     money = _clean(
         kind=kind, items=items, amount=amount, reason=reason, fresh_problem=fresh_problem, photo_count=photo_count
     )
-    ticket = Ticket.objects.select_related("shopper", "category").get(pk=ticket_id)
     if client_key:
-        first = AfterSalesRequest.objects.filter(ticket=ticket, client_key=client_key).first()
+        first = AfterSalesRequest.objects.filter(ticket_id=ticket_id, client_key=client_key).first()
         if first is not None:
             return OpenResult(first, created=False)
-    order_number = (order_number or ticket.order_number).strip()
+    order_number = (order_number or "").strip()
+    if not order_number:
+        found_number = Ticket.objects.filter(pk=ticket_id).values_list("order_number", flat=True).first()
+        if found_number is None:
+            raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
+        order_number = found_number.strip()
     if not order_number:
         raise ValidationError({"order_number": ["Name the order (this inquiry has none)."]})
+    evidence_id: int | None = None
     if attachment_ids:
-        found = set(
+        message_of = dict(
             Attachment.objects.filter(
-                pk__in=attachment_ids, message__ticket=ticket, message__is_internal=False
-            ).values_list("pk", flat=True)
+                pk__in=attachment_ids, message__ticket_id=ticket_id, message__is_internal=False
+            ).values_list("pk", "message_id")
         )
-        if found != set(attachment_ids):
+        if set(message_of) != set(attachment_ids):
             raise ValidationError({"photo_ids": ["Name photos already sent on this inquiry."]})
+        evidence_id = message_of[attachment_ids[0]]
     order: Order | None
     try:
         order = get_order_system().get_order(order_number)
@@ -259,109 +292,171 @@ def open_request(
         prices = {i.item_id: i.unit_price for i in order.items}
         money = sum((prices.get(i.item_id, Decimal(0)) * i.quantity for i in items), Decimal(0))
     now = now or timezone.now()
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shopper", "category").get(pk=ticket_id)
-        if ticket.status == TicketStatus.CLOSED:
-            raise AfterSalesError("This inquiry is closed: open a new one for this problem.")
-        category = _order_category(order, items, ticket)
-        stage = policies.stage_of(order) if order is not None else ""
-        policy = policy_for(category=category, stage=stage) if stage else None
-        snapshot = policy.snapshot() if policy is not None else None
-        facts = policies.Facts(
-            kind=kind,
-            resolution=resolution,
-            amount=money,
-            photo_count=photo_count,
-            stage=stage,
-            category=category,
-            order_matches_shopper=order is None or order.shopper_external_id == ticket.shopper.external_id,
-            hours_since_delivery=policies.hours_since_delivery(order, now) if order is not None else None,
-            standing=standing_of(shopper_id=ticket.shopper_id, account_created_at=ticket.shopper.created_at, now=now),
-        )
-        verdict = policies.decide(facts, snapshot)
-        status = RequestStatus.AUTO_APPROVED if verdict.automatic else RequestStatus.PENDING_REVIEW
-        check_transition(RequestStatus.REQUESTED, status)
-        evidence = None
-        if photos:
-            evidence = Message.objects.create(
-                ticket=ticket,
-                author_kind=AuthorKind.AGENT if opened_by == Opener.AGENT else AuthorKind.SHOPPER,
-                author=by if opened_by == Opener.AGENT else None,
-                body=reason or str(Kind(kind).label),
-                created_at=now,
+    try:
+        # No savepoint around the inserts: a unique-constraint failure rolls the whole
+        # transaction back (nothing half-written) and is told apart below.
+        with transaction.atomic():
+            return _decide_and_record(
+                ticket_id=ticket_id,
+                kind=kind,
+                resolution=resolution,
+                items=items,
+                money=money,
+                reason=reason,
+                fresh_problem=fresh_problem,
+                order_number=order_number,
+                order=order,
+                photos=photos,
+                photo_count=photo_count,
+                evidence_id=evidence_id,
+                opened_by=opened_by,
+                by=by,
+                client_key=client_key,
+                now=now,
             )
-            store_images(message=evidence, images=photos)
-        elif attachment_ids:
-            evidence = Message.objects.filter(attachments__pk=attachment_ids[0]).first()
-        request = AfterSalesRequest(
+    except IntegrityError as exc:
+        if client_key:
+            first = AfterSalesRequest.objects.filter(ticket_id=ticket_id, client_key=client_key).first()
+            if first is not None:  # a racing retry of the same call won
+                return OpenResult(first, created=False)
+        raise ItemsAlreadyClaimed("These items of the order already have an open or paid after-sales request.") from exc
+
+
+def _decide_and_record(
+    *,
+    ticket_id: int,
+    kind: str,
+    resolution: str,
+    items: Sequence[ClaimedItem],
+    money: Decimal,
+    reason: str,
+    fresh_problem: str,
+    order_number: str,
+    order: Order | None,
+    photos: Sequence[PreparedImage],
+    photo_count: int,
+    evidence_id: int | None,
+    opened_by: str,
+    by: User | None,
+    client_key: str | None,
+    now: datetime,
+) -> OpenResult:
+    """open_request's transaction: decide under the ticket's row lock, then write the request,
+    its items and its decision. The caller holds the transaction."""
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shopper", "category").get(pk=ticket_id)
+    if ticket.status == TicketStatus.CLOSED:
+        raise AfterSalesError("This inquiry is closed: open a new one for this problem.")
+    category = _order_category(order, items, ticket)
+    stage = policies.stage_of(order) if order is not None else ""
+    found = policy_for(category=category, stage=stage) if stage else None
+    policy_id, snapshot = found if found is not None else (None, None)
+    facts = policies.Facts(
+        kind=kind,
+        resolution=resolution,
+        amount=money,
+        photo_count=photo_count,
+        stage=stage,
+        category=category,
+        order_matches_shopper=order is None or order.shopper_external_id == ticket.shopper.external_id,
+        hours_since_delivery=policies.hours_since_delivery(order, now) if order is not None else None,
+        standing=standing_of(shopper_id=ticket.shopper_id, account_created_at=ticket.shopper.created_at, now=now),
+    )
+    verdict = policies.decide(facts, snapshot)
+    if verdict.automatic:
+        returning = needs_return(kind=kind, resolution=resolution, stage=stage)
+        status = RequestStatus.AWAITING_RETURN if returning else RequestStatus.AUTO_APPROVED
+    else:
+        status = RequestStatus.PENDING_REVIEW
+    check_transition(RequestStatus.REQUESTED, status)
+    if photos:
+        evidence = Message.objects.create(
             ticket=ticket,
-            shopper_id=ticket.shopper_id,
-            kind=kind,
-            resolution=resolution,
-            status=status,
-            opened_by=opened_by,
-            opened_by_user=by,
-            client_key=client_key or None,
-            order_number=order_number,
-            currency=order.currency if order is not None else (ticket.order_currency or ""),
-            category_slug=category[:40],
-            stage=stage,
-            amount_requested=money,
-            amount_approved=money if verdict.automatic else None,
-            reason=reason,
-            fresh_problem=fresh_problem if kind == Kind.FRESH_GUARANTEE else "",
-            evidence=evidence,
-            photo_count=photo_count,
-            policy=policy,
-            policy_snapshot=snapshot or {},
-            rule=verdict.rule,
-            was_automatic=True if verdict.automatic else None,
-            decided_at=now if verdict.automatic else None,
+            author_kind=AuthorKind.AGENT if opened_by == Opener.AGENT else AuthorKind.SHOPPER,
+            author=by if opened_by == Opener.AGENT else None,
+            body=reason or str(Kind(kind).label),
             created_at=now,
         )
-        titles = {i.item_id: i.title for i in order.items} if order is not None else {}
-        try:
-            with transaction.atomic():
-                request.save(force_insert=True)
-                AfterSalesItem.objects.bulk_create(
-                    [
-                        AfterSalesItem(
-                            request=request,
-                            order_number=order_number,
-                            item_id=line.item_id,
-                            title=titles.get(line.item_id, "")[:200],
-                            quantity=line.quantity,
-                            claim=_claim_of(resolution),
-                        )
-                        for line in items
-                    ]
-                )
-        except IntegrityError as exc:
-            if client_key:
-                first = AfterSalesRequest.objects.filter(ticket=ticket, client_key=client_key).first()
-                if first is not None:  # a racing retry of the same call won
-                    return OpenResult(first, created=False)
-            raise ItemsAlreadyClaimed(
-                "These items of the order already have an open or paid after-sales request."
-            ) from exc
-        AfterSalesDecision.objects.create(
-            request=request,
-            action=DecisionAction.AUTO_APPROVE if verdict.automatic else DecisionAction.REVIEW,
-            rule=verdict.rule,
-            detail=verdict.detail[:500],
-            actor=None,
-            amount=money,
-            created_at=now,
-        )
-        events = [_event(REQUESTED, request)]
-        if verdict.automatic:
-            events.append(_event(APPROVED, request))
-            _enqueue_execution(request.pk)
+        store_images(message=evidence, images=photos)
+        evidence_id = evidence.pk
+    request = AfterSalesRequest(
+        ticket=ticket,
+        shopper_id=ticket.shopper_id,
+        kind=kind,
+        resolution=resolution,
+        status=status,
+        opened_by=opened_by,
+        opened_by_user=by,
+        client_key=client_key or None,
+        order_number=order_number,
+        currency=order.currency if order is not None else (ticket.order_currency or ""),
+        category_slug=category[:40],
+        stage=stage,
+        amount_requested=money,
+        amount_approved=money if verdict.automatic else None,
+        reason=reason,
+        fresh_problem=fresh_problem if kind == Kind.FRESH_GUARANTEE else "",
+        evidence_id=evidence_id,
+        photo_count=photo_count,
+        policy_id=policy_id,
+        policy_snapshot=snapshot or {},
+        rule=verdict.rule,
+        was_automatic=True if verdict.automatic else None,
+        decided_at=now if verdict.automatic else None,
+        created_at=now,
+    )
+    request.save(force_insert=True)
+    titles = {i.item_id: i.title for i in order.items} if order is not None else {}
+    claimed = AfterSalesItem.objects.bulk_create(
+        [
+            AfterSalesItem(
+                request=request,
+                order_number=order_number,
+                item_id=line.item_id,
+                title=titles.get(line.item_id, "")[:200],
+                quantity=line.quantity,
+                claim=_claim_of(resolution),
+            )
+            for line in items
+        ]
+    )
+    _remember_items(request, claimed)
+    AfterSalesDecision.objects.create(
+        request=request,
+        action=DecisionAction.AUTO_APPROVE if verdict.automatic else DecisionAction.REVIEW,
+        rule=verdict.rule,
+        detail=verdict.detail[:500],
+        actor=None,
+        amount=money,
+        created_at=now,
+    )
+    events = [_event(REQUESTED, request)]
+    if verdict.automatic:
+        events.append(_event(APPROVED, request))
+        if status == RequestStatus.AWAITING_RETURN:
+            _tell_shopper(request, _return_message(request))
         else:
-            _queue_for_review(ticket, request)
-        emit_many(events)
-        notify_ticket_changed(ticket, kind="status")
+            _enqueue_execution(request.pk)
+    else:
+        _queue_for_review(ticket, request)
+    emit_many(events)
+    notify_ticket_changed(ticket, kind="status")
     return OpenResult(request, created=True)
+
+
+def needs_return(*, kind: str, resolution: str, stage: str) -> bool:
+    """A return and refund or an exchange of goods that were shipped waits for the returned
+    parcel before anything is paid or reshipped. Not when nothing was shipped yet (the order is
+    refunded at once), nor when an agent resolves it with a coupon (the shopper keeps the goods)."""
+    return kind in KINDS_WITH_RETURN and resolution != Resolution.COUPON and stage != Stage.BEFORE_SHIPMENT
+
+
+def _remember_items(request: AfterSalesRequest, items: list[AfterSalesItem]) -> None:
+    """The items just written stand in for request.items.all() (the events, the API's answer), as
+    prefetch_related would leave them: no query to read back what was just inserted."""
+    cached = AfterSalesItem.objects.filter(request=request)
+    cached._result_cache = items  # type: ignore[attr-defined]
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    request._prefetched_objects_cache = {"items": cached}  # type: ignore[attr-defined]
 
 
 def _claim_of(resolution: str) -> str:
@@ -420,10 +515,10 @@ def _event(type: str, request: AfterSalesRequest, **extra: Any) -> Event:
 
 
 def _enqueue_execution(request_id: int) -> None:
-    from aftersales.tasks import execute_request as task
-
-    # After commit, so the worker reads the approved row; the sweep repairs a publish lost here.
-    transaction.on_commit(lambda: task.delay(request_id), robust=True)
+    """After commit, make sure an execution run on the `aftersales` queue will look (a coalesced
+    kick, like routing's): one pending run however many requests a burst approves. A kick lost
+    between commit and publish (Redis down) is repaired by aftersales.recover_requests."""
+    transaction.on_commit(lambda: kick(EXECUTE_TASK, key=EXECUTE_KICK_KEY, queue=EXECUTION_QUEUE), robust=True)
 
 
 # --- Agents' resolutions ----------------------------------------------------------------------------
@@ -491,9 +586,14 @@ def approve_request(
             request.rule = "above_agent_limit"
             action, detail = DecisionAction.NEEDS_SECOND_APPROVAL, f"{pay} is above {by.username}'s limit of {limit}"
         else:
-            check_transition(request.status, RequestStatus.APPROVED)
+            target = (
+                RequestStatus.AWAITING_RETURN
+                if needs_return(kind=request.kind, resolution=new_resolution, stage=request.stage)
+                else RequestStatus.APPROVED
+            )
+            check_transition(request.status, target)
             second = request.status == RequestStatus.PENDING_SUPERVISOR
-            request.status = RequestStatus.APPROVED
+            request.status = target
             request.rule = (
                 "supervisor_second_approval"
                 if second
@@ -507,11 +607,55 @@ def approve_request(
         AfterSalesDecision.objects.create(
             request=request, action=action, rule=request.rule, detail=detail[:500], actor=by, amount=pay, created_at=now
         )
-        if request.status == RequestStatus.APPROVED:
+        if request.status in (RequestStatus.APPROVED, RequestStatus.AWAITING_RETURN):
             emit_many([_event(APPROVED, request, by=by.username)])
+        if request.status == RequestStatus.APPROVED:
             _enqueue_execution(request.pk)
+        elif request.status == RequestStatus.AWAITING_RETURN:
+            _tell_shopper(request, _return_message(request))
         notify_ticket_changed(request.ticket, kind="status")
     return request
+
+
+def mark_return_received(
+    *, request_id: int, by: User | None = None, source: str, tracking_number: str = "", now: datetime | None = None
+) -> tuple[AfterSalesRequest, bool]:
+    """The returned parcel of an approved return (or exchange) arrived: awaiting_return →
+    return_received, and execution is kicked after commit (the refund is paid, or the
+    replacement reshipped). `source` names who said so ("storefront", "agent"), for the audit row.
+
+    Idempotent: a second report of the same parcel changes nothing and answers (request, False).
+    Atomic under the row lock; AfterSalesError when the request does not wait for a return."""
+    tracking_number = (tracking_number or "").strip()
+    if len(tracking_number) > 64:
+        raise ValidationError({"tracking_number": ["Ensure this field has no more than 64 characters."]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request_id)
+        if request.return_received_at is not None:
+            return request, False  # reported before (it may be executing or done by now)
+        if request.status != RequestStatus.AWAITING_RETURN:
+            raise AfterSalesError(
+                _("This request does not wait for a returned parcel (it is %(status)s).")
+                % {"status": request.get_status_display()}
+            )
+        check_transition(request.status, RequestStatus.RETURN_RECEIVED)
+        request.status = RequestStatus.RETURN_RECEIVED
+        request.return_received_at = now
+        request.return_tracking_number = tracking_number
+        request.save(update_fields=["status", "return_received_at", "return_tracking_number", "updated_at"])
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.RETURN_RECEIVED,
+            rule=f"reported_by_{source}"[:60],
+            detail=tracking_number,
+            actor=by,
+            created_at=now,
+        )
+        emit_many([_event(RETURN_RECEIVED, request, tracking_number=tracking_number, source=source)])
+        _enqueue_execution(request.pk)
+        notify_ticket_changed(request.ticket, kind="status")
+    return request, True
 
 
 def _change_resolution(request: AfterSalesRequest, resolution: str) -> None:
@@ -531,7 +675,7 @@ def _already(request: AfterSalesRequest) -> str:
 
 
 def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> AfterSalesRequest:
-    """Deny a request waiting for a decision (or one that failed): a reason from the list plus
+    """Deny a request waiting for a decision (or one that failed, or whose return never came): a reason from the list plus
     free text, told to the shopper in their language as a message on the inquiry. Releases the
     items (they may be claimed again). Atomic; a second deny gets AfterSalesError."""
     text = (text or "").strip()
@@ -547,7 +691,7 @@ def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> A
     now = timezone.now()
     with transaction.atomic():
         request = _lock(request_id)
-        if request.status not in (*AWAITING_DECISION, RequestStatus.FAILED):
+        if request.status not in DENIABLE:
             raise AfterSalesError(_already(request))
         check_transition(request.status, RequestStatus.DENIED)
         request.status = RequestStatus.DENIED
@@ -596,44 +740,87 @@ def retry_request(*, request_id: int, by: User) -> AfterSalesRequest:
 
 
 def execute_request(*, request_id: int, now: datetime | None = None) -> str:
-    """Carry out an approved request through the order system. Idempotent; called by the task.
+    """Carry out one approved request through the order system. Idempotent.
 
-    1. Claim it (row lock): auto_approved/approved → executing, or an `executing` one whose
-       attempt is older than AFTERSALES_EXECUTING_STALE_SECONDS (its worker died). Anything else:
-       nothing to do (a retried or duplicate task).
+    1. Claim it (row lock): auto_approved/approved/return_received → executing, or an `executing`
+       one whose attempt is older than AFTERSALES_EXECUTING_STALE_SECONDS (its worker died).
+       Anything else: nothing to do (a retried or duplicate task).
     2. Call the order system outside any transaction, with the request's idempotency key: a second
        call, whoever makes it, is answered with the first result and pays nothing.
     3. Record done or failed (only if still executing); failures stay visible and retryable.
     Returns the status it leaves.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS)
     with transaction.atomic():
         request = AfterSalesRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
         if request is None:
             return "missing"
-        if request.status in TO_EXECUTE:
+        if not _claimable(request, now):
+            return str(request.status)
+        _claim([request], now)
+    return _carry_out(request)
+
+
+def execute_due_requests(*, now: datetime | None = None, batch: int = EXECUTION_BATCH) -> list[str]:
+    """Claim up to `batch` requests due for execution and carry each out (what execute_request
+    does for one). Safe with any number of runs at once: the claim skips rows another run holds
+    (SKIP LOCKED), and a claimed row is `executing` before the claiming transaction ends.
+    Returns the statuses they were left in."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS)
+    with transaction.atomic():
+        claimed = list(
+            AfterSalesRequest.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(Q(status__in=TO_EXECUTE) | Q(status=RequestStatus.EXECUTING, executing_since__lt=stale))
+            .prefetch_related("items")
+            .order_by("updated_at")[:batch]
+        )
+        _claim(claimed, now)
+    return [_carry_out(request) for request in claimed]
+
+
+def _claimable(request: AfterSalesRequest, now: datetime) -> bool:
+    stale = now - timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS)
+    if request.status in TO_EXECUTE:
+        return True
+    return bool(
+        request.status == RequestStatus.EXECUTING and request.executing_since and request.executing_since < stale
+    )
+
+
+def _claim(requests: list[AfterSalesRequest], now: datetime) -> None:
+    """Move locked, claimable requests to executing: one UPDATE and one INSERT for the batch."""
+    if not requests:
+        return
+    for request in requests:
+        if request.status != RequestStatus.EXECUTING:
             check_transition(request.status, RequestStatus.EXECUTING)
             request.status = RequestStatus.EXECUTING
-        elif not (
-            request.status == RequestStatus.EXECUTING and request.executing_since and request.executing_since < stale
-        ):
-            return str(request.status)
         request.executing_since = now
         request.attempts += 1
-        request.save(update_fields=["status", "executing_since", "attempts", "updated_at"])
-        AfterSalesDecision.objects.create(
-            request=request, action=DecisionAction.EXECUTE, rule=f"attempt {request.attempts}", created_at=now
-        )
-    items = [ItemLine(item_id=i.item_id, quantity=i.quantity) for i in request.items.filter(active=True)]
+        request.updated_at = now
+    AfterSalesRequest.objects.bulk_update(requests, ["status", "executing_since", "attempts", "updated_at"])
+    AfterSalesDecision.objects.bulk_create(
+        [
+            AfterSalesDecision(
+                request=request, action=DecisionAction.EXECUTE, rule=f"attempt {request.attempts}", created_at=now
+            )
+            for request in requests
+        ]
+    )
+
+
+def _carry_out(request: AfterSalesRequest) -> str:
+    """Call the order system for a claimed request (no transaction open) and record the outcome."""
+    items = [ItemLine(item_id=i.item_id, quantity=i.quantity) for i in request.items.all() if i.active]
     try:
         reference, detail = _call_order_system(request, items)
     except (OrderServiceUnavailable, OrderActionRejected, OrderNotFound) as exc:
-        return _finish(request_id, error=f"{type(exc).__name__}: {exc}")
+        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # never leave it silently "executing" nor call it done
-        logger.exception("After-sales request %s failed in execution", request_id)
-        return _finish(request_id, error=f"{type(exc).__name__}: {exc}")
-    return _finish(request_id, reference=reference, detail=detail)
+        logger.exception("After-sales request %s failed in execution", request.pk)
+        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
+    return _finish(request.pk, reference=reference, detail=detail)
 
 
 def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tuple[str, str]:
@@ -730,6 +917,22 @@ def _denial_message(request: AfterSalesRequest) -> str:
             "reason": DenialReason(request.denial_reason).label,
         }
         return f"{head}\n{request.denial_text}" if request.denial_text else str(head)
+
+
+def _return_message(request: AfterSalesRequest) -> str:
+    with translation.override(_language_of(request)):
+        if request.resolution == Resolution.RESHIP:
+            text = _(
+                "Your exchange for order %(order)s is approved. Please send the item back; "
+                "the replacement is shipped as soon as your parcel arrives."
+            )
+        else:
+            text = _(
+                "Your return for order %(order)s is approved. Please send the item back; "
+                "the refund of %(amount)s is paid as soon as your parcel arrives."
+            )
+        amount = f"{request.amount_to_pay} {request.currency}".strip()
+        return str(text % {"amount": amount, "order": request.order_number})
 
 
 def _done_message(request: AfterSalesRequest) -> str:

@@ -1,15 +1,19 @@
 """The after-sales request state machine: the one place that says which status may follow which.
 
-    requested ──policy──▶ auto_approved ─────────────────────────┐
-        │                                                        ▼
-        └──policy──▶ pending_review ──agent──▶ approved ──▶ executing ──▶ done
-                        │    │                    ▲    ▲        │
-                        │    └─above limit──▶ pending_supervisor │
-                        │                         │    │        ▼
-                        └──────deny──────▶ denied ◀────┴───── failed (retry: back to approved)
+    requested ──policy──▶ auto_approved ──────────────────────────────────┐
+        │  └──policy (a return first)──▶ awaiting_return ──parcel──▶ return_received
+        │                                    ▲          │                  │
+        └──policy──▶ pending_review ──agent──┴─▶ approved ──────────────▶ executing ──▶ done
+                        │    │                    ▲    ▲                   │
+                        │    └─above limit──▶ pending_supervisor           │
+                        │                         │    │                   ▼
+                        └──────deny──────▶ denied ◀────┴──────────────── failed (retry: back to approved)
 
-Execution claims auto_approved and approved requests; a failed one is retried (→ approved, the
-same idempotency key) or denied. done and denied are final.
+Return and refund and exchange (KINDS_WITH_RETURN, once shipped) are approved into
+awaiting_return: nothing is paid or reshipped until the storefront (or an agent) reports the
+returned parcel (return_received). An agent may deny one whose parcel never arrives. Execution
+claims auto_approved, approved and return_received requests; a failed one is retried (→ approved,
+the same idempotency key) or denied. done and denied are final.
 """
 
 from aftersales.models import RequestStatus as S
@@ -24,10 +28,12 @@ class InvalidRequestTransition(ConflictError):
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.REQUESTED: frozenset({S.AUTO_APPROVED, S.PENDING_REVIEW}),
+    S.REQUESTED: frozenset({S.AUTO_APPROVED, S.AWAITING_RETURN, S.PENDING_REVIEW}),
     S.AUTO_APPROVED: frozenset({S.EXECUTING}),
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.PENDING_SUPERVISOR, S.DENIED}),
-    S.PENDING_SUPERVISOR: frozenset({S.APPROVED, S.DENIED}),
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.AWAITING_RETURN, S.PENDING_SUPERVISOR, S.DENIED}),
+    S.PENDING_SUPERVISOR: frozenset({S.APPROVED, S.AWAITING_RETURN, S.DENIED}),
+    S.AWAITING_RETURN: frozenset({S.RETURN_RECEIVED, S.DENIED}),
+    S.RETURN_RECEIVED: frozenset({S.EXECUTING}),
     S.APPROVED: frozenset({S.EXECUTING}),
     S.EXECUTING: frozenset({S.DONE, S.FAILED}),
     S.FAILED: frozenset({S.APPROVED, S.DENIED}),
@@ -38,7 +44,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Waiting for a person's decision (the specialist's, or a supervisor's second approval).
 AWAITING_DECISION = frozenset({S.PENDING_REVIEW, S.PENDING_SUPERVISOR})
 # Approved and not yet paid: the execution task takes these.
-TO_EXECUTE = frozenset({S.AUTO_APPROVED, S.APPROVED})
+TO_EXECUTE = frozenset({S.AUTO_APPROVED, S.APPROVED, S.RETURN_RECEIVED})
+# A person may deny these (a failed execution; a returned parcel that never arrived).
+DENIABLE = frozenset({*AWAITING_DECISION, S.FAILED, S.AWAITING_RETURN})
 # Still claiming its items (a denied request releases them).
 HOLDS_ITEMS = frozenset(set(S.values) - {S.DENIED})
 

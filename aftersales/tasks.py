@@ -3,6 +3,26 @@
 from celery import shared_task
 
 from aftersales import services
+from core.kicks import claim, kick
+
+
+@shared_task(name="aftersales.execute_due")
+def execute_due() -> int:
+    """Kicked after every approval commits: claim approved requests in batches and pay each
+    through the order system, until none is left (bounded: a long burst re-kicks itself, so
+    the worker's other tasks get their turn). Safe with several runs at once (SKIP LOCKED)."""
+    claim(services.EXECUTE_KICK_KEY)  # work committed from now on kicks a new run
+    done = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        statuses = services.execute_due_requests()
+        done += len(statuses)
+        if len(statuses) < services.EXECUTION_BATCH:
+            return done
+    kick(services.EXECUTE_TASK, key=services.EXECUTE_KICK_KEY, queue=services.EXECUTION_QUEUE)
+    return done
+
+
+MAX_BATCHES_PER_RUN = 10
 
 
 @shared_task(name="aftersales.execute_request")
@@ -15,8 +35,9 @@ def execute_request(request_id: int) -> str:
 
 @shared_task(name="aftersales.recover_requests")
 def recover_requests() -> int:
-    """Beat, every 10 s: approved requests whose task was lost and executing ones whose worker died."""
+    """Beat, every 10 s: approved requests whose kick was lost and executing ones whose worker
+    died get an execution run."""
     ids = services.requests_to_recover()
-    for request_id in ids:
-        execute_request.delay(request_id)
+    if ids:
+        kick(services.EXECUTE_TASK, key=services.EXECUTE_KICK_KEY, queue=services.EXECUTION_QUEUE)
     return len(ids)

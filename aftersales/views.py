@@ -64,6 +64,8 @@ def approve(request: HttpRequest, request_id: int) -> HttpResponse:
     else:
         if done.status == "pending_supervisor":
             messages.success(request, _("Above your approval limit: it now waits for a supervisor's approval."))
+        elif done.status == "awaiting_return":
+            messages.success(request, _("Approved: it is carried out once the returned parcel arrives."))
         else:
             messages.success(request, _("Approved: it is being carried out through the order system."))
     return _back(request, found.ticket_id)
@@ -100,6 +102,25 @@ def retry(request: HttpRequest, request_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Sent to the order system again (nothing is paid twice)."))
+    return _back(request, found.ticket_id)
+
+
+@require_POST
+@console_view
+def return_received(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The agent confirms the returned parcel arrived (the warehouse told them)."""
+    found = _actionable(request, request_id)
+    try:
+        services.mark_return_received(
+            request_id=found.pk,
+            by=user_of(request),
+            source="agent",
+            tracking_number=request.POST.get("tracking_number", "")[:64],
+        )
+    except services.AfterSalesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Return received: it is being carried out through the order system."))
     return _back(request, found.ticket_id)
 
 

@@ -1,6 +1,8 @@
 """Panels that apps above the console add to its pages.
 
-The console knows slots ("ticket", "ticket_live", "inbox"), not the apps that fill them: an app
+The console knows slots, not the apps that fill them: "ticket_main" (the ticket page's main
+column, above the conversation), "ticket" (its side column), "inbox". The ticket page's live
+fragment renders both ticket slots with live=True. An app
 registers a template and a context builder for a slot in its AppConfig.ready() (callbacks.apps
 does), and the console's templates render whatever is registered with {% panels "slot" ... %}.
 This keeps the dependency one way: console never imports the apps above it.

@@ -389,6 +389,7 @@ CELERY_TASK_ROUTES = {
     "webhooks.prune": {"queue": "webhooks"},
     # After-sales execution calls the order system (up to ORDER_API_ACTION_TIMEOUT): its own queue,
     # so a slow order system never delays routing or callbacks.
+    "aftersales.execute_due": {"queue": "aftersales"},
     "aftersales.execute_request": {"queue": "aftersales"},
     "aftersales.recover_requests": {"queue": "aftersales"},
 }

@@ -29,6 +29,12 @@ EVENT_TYPES: dict[str, "StrOrPromise"] = {
     "callback.cancelled": _("A callback was cancelled"),
     "callback.completed": _("A callback reached the shopper"),
     "rating.created": _("The shopper rated the service"),
+    "aftersales.requested": _("An after-sales request was opened"),
+    "aftersales.approved": _("An after-sales request was approved (by policy or a person)"),
+    "aftersales.denied": _("An after-sales request was denied"),
+    "aftersales.return_received": _("The returned parcel of an after-sales request arrived"),
+    "aftersales.executed": _("An after-sales request was paid, reshipped or compensated"),
+    "aftersales.failed": _("The order system refused or failed an after-sales request"),
 }
 # Subscribes an endpoint to every type, including ones added later.
 ALL_EVENTS = "*"

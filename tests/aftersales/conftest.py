@@ -18,10 +18,13 @@ from tests.orders.conftest import (  # noqa: F401  (the order service rig)
     console_orders,
     order_service,
 )
-from tickets.models import Shopper, Ticket, TicketStatus
+from tests.photos import jpeg_with_location
+from tickets.attachments import NamedBytes, prepare_images, store_images
+from tickets.models import Attachment, AuthorKind, Message, Shopper, Ticket, TicketStatus
 
 CHERRIES_ORDER = "JD20261101003"  # shopper-003: cherries (item 1, 268.00) and blueberries (item 2, 59.90)
 BIG_FRESH_ORDER = "JD20261105500"  # shopper-003 too: a 1,288.00 seafood box (item 1), delivered this morning
+JEANS_ORDER = "JD20261101006"  # shopper-006: slim jeans, waist 28 (item 1, 259.00), delivered days ago
 
 
 @pytest.fixture
@@ -89,4 +92,34 @@ def big_order_ticket(zhao: Shopper) -> Ticket:
         queue=queue("fresh_food"),
         order_number=BIG_FRESH_ORDER,
         order_product_category="fresh_food",
+    )
+
+
+@pytest.fixture
+def photo_on_ticket(zhaos_ticket: Ticket) -> Attachment:
+    """Zhao's photo of the rotten cherries, already sent on his inquiry."""
+    message = Message.objects.create(ticket=zhaos_ticket, author_kind=AuthorKind.SHOPPER, body="烂的")
+    return store_images(message=message, images=prepare_images([NamedBytes("rot.jpg", jpeg_with_location())]))[0]
+
+
+@pytest.fixture
+def liu(db: None) -> Shopper:
+    """Liu (shopper-006), whose jeans are too small (an account over a year old)."""
+    shopper = ShopperFactory(external_id="shopper-006", name="Liu", language="en")
+    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timezone.timedelta(days=400))
+    shopper.refresh_from_db()
+    return shopper
+
+
+@pytest.fixture
+def jeans_ticket(liu, tom, storefront_client) -> Ticket:
+    """Submitted by the storefront; Tom holds it."""
+    return TicketFactory(
+        shopper=liu,
+        body="The jeans are too small.",
+        status=TicketStatus.ASSIGNED,
+        queue=queue("apparel"),
+        assigned_agent=tom.user,
+        order_number=JEANS_ORDER,
+        client=storefront_client.user,
     )

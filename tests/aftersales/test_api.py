@@ -7,16 +7,8 @@ import pytest
 from aftersales.models import AfterSalesRequest
 from tests.aftersales.conftest import CHERRIES_ORDER
 from tests.photos import jpeg_with_location
-from tickets.attachments import NamedBytes, prepare_images, store_images
-from tickets.models import AuthorKind, Message
 
 URL = "/api/v1/inquiries/{}/aftersales/"
-
-
-@pytest.fixture
-def photo_on_ticket(zhaos_ticket):
-    message = Message.objects.create(ticket=zhaos_ticket, author_kind=AuthorKind.SHOPPER, body="烂的")
-    return store_images(message=message, images=prepare_images([NamedBytes("rot.jpg", jpeg_with_location())]))[0]
 
 
 def cherries(photo_ids):

@@ -2,7 +2,9 @@
 width, in English and Chinese: Zhao claims "half the cherries are rotten" with a photo from his
 inquiry's page and is refunded at once within policy; his dead crabs, above the automatic limit,
 go to Tom, who approves them in one action with a confirmation; Zhao's page shows both outcomes.
-Screenshots go to /work/shots/aftersales/ (else var/screenshots)."""
+Tom sees the after-sales panel at the top of the ticket's main column, above the conversation;
+Liu's jeans return waits there for its parcel until Tom confirms it arrived.
+Screenshots go to /work/reports/aftersales-shots/ (else var/screenshots)."""
 
 import os
 from pathlib import Path
@@ -25,7 +27,7 @@ pytestmark = [
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-SHOTS = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/work/shots/aftersales"))
+SHOTS = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/work/reports/aftersales-shots"))
 TEXT = {
     "en": {
         "locale": "en-US",
@@ -37,6 +39,9 @@ TEXT = {
         "approve": "Approve 1288.00",
         "confirm": "Confirm",
         "limit": "You may approve up to 1500.00 alone",
+        "return_received": "Return received",
+        "awaiting": "Approved: waiting for the returned parcel",
+        "send_back": "send the item back",
     },
     "zh": {
         "locale": "zh-CN",
@@ -48,6 +53,9 @@ TEXT = {
         "approve": "同意退款 1288.00",
         "confirm": "确认",
         "limit": "您可独立审批 1500.00 以内的金额",
+        "return_received": "已收到退货",
+        "awaiting": "已通过：等待退货包裹",
+        "send_back": "请将商品寄回",
     },
 }
 
@@ -165,3 +173,54 @@ def test_rotten_cherries_are_refunded_at_once_and_dead_crabs_in_one_click_by_tom
         expect(shopper.locator("#aftersales .as-done")).to_contain_text(t["refunded"])
     finally:
         shopper.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_jeans_return_waits_at_the_top_of_the_ticket_until_tom_confirms_the_parcel(
+    console_server, browser, expect, shots, orders, liu, tom, jeans_ticket, lang, size
+) -> None:
+    from aftersales import services
+    from aftersales.services import ClaimedItem, open_request
+    from tickets.attachments import NamedBytes, prepare_images
+
+    t = TEXT[lang]
+    viewport = PHONE if size == "phone" else DESKTOP
+    name = f"{lang}-{size}"
+    liu.language = "zh" if lang == "zh" else "en"
+    liu.save()
+    request = open_request(
+        ticket_id=jeans_ticket.id,
+        kind="return_refund",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="259.00",
+        reason="Too small" if lang == "en" else "尺码偏小",
+        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
+    ).request
+    services.approve_request(request_id=request.pk, by=tom.user)
+    console = signed_in_page(browser, console_server, tom.user, t["locale"], viewport)
+    try:
+        console.goto(f"{console_server}/console/tickets/{jeans_ticket.id}/")
+        panel = console.locator(f"#aftersales-{request.id}")
+        expect(panel).to_have_attribute("data-status", RequestStatus.AWAITING_RETURN)
+        expect(panel.locator(".as-status")).to_have_text(t["awaiting"])
+        # Open requests first: the panel is the main column's first card, above the conversation.
+        first_card = console.locator(".ticket-main > *:not([hidden])").first
+        expect(first_card).to_have_id("ticket-aftersales")
+        panel_box = console.locator("#ticket-aftersales").bounding_box()
+        conversation_box = console.locator(".ticket-main .conversation").first.bounding_box()
+        assert panel_box and conversation_box and panel_box["y"] < conversation_box["y"]
+        console.screenshot(path=str(shots / f"{name}-8-return-awaiting.png"), full_page=False)
+        panel.get_by_text(t["return_received"], exact=True).click()
+        console.locator(f"#return-tracking-{request.id}").fill("SF1234567890")
+        console.screenshot(path=str(shots / f"{name}-9-return-confirm.png"), full_page=False)
+        console.locator(f"#return-{request.id} form button").click()
+        expect(console.locator(f"#aftersales-{request.id}")).to_have_attribute(
+            "data-status", RequestStatus.DONE, timeout=5_000
+        )
+        console.screenshot(path=str(shots / f"{name}-10-return-paid.png"), full_page=True)
+    finally:
+        console.context.close()
+    assert [r["amount"] for r in orders.refunds] == ["259.00"]
+    shopper_told = jeans_ticket.messages.filter(author_kind="system").values_list("body", flat=True)
+    assert any(t["send_back"] in body for body in shopper_told)
