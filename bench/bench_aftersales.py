@@ -33,7 +33,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, cpu_seconds, percentile, prepare_database, run
+from bench_routing import PY, ROOT, cpu_seconds, one_row, percentile, prepare_database, run
 
 SEED = """
 import io
@@ -219,7 +219,7 @@ def main() -> None:
         floor_rate = sum(1 for _, status, _ in floor if status == 200) / floor_elapsed
 
         load_before = os.getloadavg()
-        stop, intake_sent = threading.Event(), []
+        stop, intake_sent = threading.Event(), list[int]()
         intake = threading.Thread(target=intake_background, args=(base, token, args.intake_rate, stop, intake_sent))
         intake.start()
         before = cpu_seconds()
@@ -227,7 +227,7 @@ def main() -> None:
             f"Claims: {args.requests} through the API, {args.concurrency} at a time, intake at {args.intake_rate}/s ...",
             flush=True,
         )
-        jobs = [
+        jobs: list[tuple[str, dict | None]] = [
             (
                 f"/api/v1/inquiries/{ticket_id}/aftersales/?token={tracking}",
                 {"kind": "fresh_guarantee", "items": [{"item_id": "1", "quantity": 1}], "amount": "134.00",
@@ -244,13 +244,15 @@ def main() -> None:
         deadline = time.monotonic() + 120
         with psycopg.connect(bench_db, autocommit=True) as conn:
             while time.monotonic() < deadline:
-                waiting = conn.execute(
-                    "SELECT count(*) FROM aftersales_aftersalesrequest WHERE status IN ('auto_approved', 'approved', 'executing')"
-                ).fetchone()[0]
+                waiting = one_row(
+                    conn.execute(
+                        "SELECT count(*) FROM aftersales_aftersalesrequest WHERE status IN ('auto_approved', 'approved', 'executing')"
+                    )
+                )[0]
                 if not waiting:
                     break
                 time.sleep(0.5)
-            executing_at = dict(
+            executing_at: dict[int, float] = dict(
                 conn.execute(
                     "SELECT request_id, extract(epoch FROM min(created_at)) FROM aftersales_aftersalesdecision"
                     " WHERE action = 'execute' GROUP BY request_id"

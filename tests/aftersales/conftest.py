@@ -105,8 +105,8 @@ def photo_on_ticket(zhaos_ticket: Ticket) -> Attachment:
 @pytest.fixture
 def liu(db: None) -> Shopper:
     """Liu (shopper-006), whose jeans are too small (an account over a year old)."""
-    shopper = ShopperFactory(external_id="shopper-006", name="Liu", language="en")
-    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timezone.timedelta(days=400))
+    shopper = ShopperFactory.create(external_id="shopper-006", name="Liu", language="en")
+    Shopper.objects.filter(pk=shopper.pk).update(created_at=timezone.now() - timedelta(days=400))
     shopper.refresh_from_db()
     return shopper
 
@@ -114,7 +114,7 @@ def liu(db: None) -> Shopper:
 @pytest.fixture
 def jeans_ticket(liu, tom, storefront_client) -> Ticket:
     """Submitted by the storefront; Tom holds it."""
-    return TicketFactory(
+    return TicketFactory.create(
         shopper=liu,
         body="The jeans are too small.",
         status=TicketStatus.ASSIGNED,
