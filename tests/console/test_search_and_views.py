@@ -40,7 +40,17 @@ def anas_ticket(ana, wang):
 
 @pytest.mark.parametrize(
     "query",
-    ["#{id}", "{id}", "SO-20261106-77", "u-wang-88", "wang fang", "13800138000", "WANG@example", "扣子坏了", "CLASP BROKE"],
+    [
+        "#{id}",
+        "{id}",
+        "SO-20261106-77",
+        "u-wang-88",
+        "wang fang",
+        "13800138000",
+        "WANG@example",
+        "扣子坏了",
+        "CLASP BROKE",
+    ],
 )
 def test_an_agent_finds_her_ticket_by_number_order_shopper_or_words(signed_in, ana, anas_ticket, query) -> None:
     TicketFactory(body="别人的问题", status=TicketStatus.ASSIGNED, assigned_agent=ana.user)
@@ -207,7 +217,11 @@ def transferred_away(ana, bo, wang):
         order_number="SO-MOVED-1",
     )
     Assignment.objects.create(
-        ticket=ticket, agent=ana.user, reason=AssignmentReason.ROUTING, ended_at=timezone.now(), end_reason="transferred"
+        ticket=ticket,
+        agent=ana.user,
+        reason=AssignmentReason.ROUTING,
+        ended_at=timezone.now(),
+        end_reason="transferred",
     )
     Assignment.objects.create(ticket=ticket, agent=bo.user, reason=AssignmentReason.TRANSFER)
     return ticket
