@@ -79,6 +79,11 @@ def _beyond(order: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
     return bound & after
 
 
+def cursor_for(row: Model, order: Sequence[str]) -> str:
+    """The cursor naming this row in `order`: the page after it starts with the next row."""
+    return _encode([getattr(row, name.lstrip("-")) for name in order])
+
+
 def keyset_page(
     rows: QuerySet[M], *, order: Sequence[str], size: int, after: str = "", before: str = ""
 ) -> KeysetPage[M]:
@@ -101,11 +106,10 @@ def keyset_page(
         has_more_before = bool(after)
     if not page:
         return KeysetPage(rows=[], next_cursor=None, previous_cursor=None)
-    names = [name.lstrip("-") for name in order]
     return KeysetPage(
         rows=page,
-        next_cursor=_encode([getattr(page[-1], name) for name in names]) if has_more_after else None,
-        previous_cursor=_encode([getattr(page[0], name) for name in names]) if has_more_before else None,
+        next_cursor=cursor_for(page[-1], order) if has_more_after else None,
+        previous_cursor=cursor_for(page[0], order) if has_more_before else None,
     )
 
 
