@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.keyset import KeysetPage, capped_count, keyset_page
-from routing.selectors import agent_queue_ids, is_supervisor, tickets_readable_by, tickets_visible_to
+from routing.selectors import agent_queue_ids, is_supervisor, tickets_readable_by
 from teams.models import SpecialistQueue
 from tickets.models import Shopper, Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT
@@ -82,8 +82,10 @@ def view_named(user: User, slug: str) -> ViewSpec | None:
 
 
 def view_rows(user: User, view: ViewSpec) -> QuerySet[Ticket]:
-    """The tickets of one view, unordered (keyset_page orders them)."""
-    visible = tickets_visible_to(user)
+    """The tickets of one view, unordered (keyset_page orders them). Each view is already within
+    what the user may see: their own tickets, a queue sidebar_views offered them (one of theirs),
+    or a supervisor's view; so no visibility filter is added (and re-read) per view."""
+    visible = Ticket.objects.all()
     if view.slug == "mine":
         return visible.filter(assigned_agent=user, status__in=HOLDS_AGENT)
     if view.slug == "waiting-on-shopper":
