@@ -92,7 +92,7 @@ def test_a_closed_or_unrouted_inquiry_takes_no_callbacks(ticket_of, wang, ana) -
 def test_a_resolved_inquiry_takes_no_callback_until_it_is_reopened(ticket_of, wang, ana, signed_in) -> None:
     resolved = ticket_of(wang, status=TicketStatus.RESOLVED)
 
-    with pytest.raises(CallbackError, match="resolved|已解决"):
+    with pytest.raises(CallbackError, match=r"resolved|已解决"):
         book_callback(ticket=resolved, scheduled_at=at_shanghai(23, 14), phone=wang.phone, booked_by=ana.user)
 
     assert not Callback.objects.filter(ticket=resolved).exists() and Notification.objects.count() == 0
