@@ -160,3 +160,15 @@ class LanguageForm(forms.Form):
         required=False,
         choices=[("", _("Browser default")), *settings.LANGUAGES],
     )
+
+
+class SearchForm(forms.Form):
+    """The console's search box: a ticket or order number, a shopper's id, name, phone or email,
+    or words from the inquiry."""
+
+    q = forms.CharField(
+        label=_("Search tickets"),
+        required=False,
+        max_length=100,
+        error_messages={"max_length": _("Search for at most %(limit_value)d characters.")},
+    )

@@ -11,7 +11,7 @@ from console.history_text import reason_text
 from console.priority import attach_priority_reasons
 from console.push import SUPERVISORS_GROUP, agent_group, queue_group
 from routing.models import Assignment, AssignmentReason, RoutingDecision
-from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
+from routing.selectors import agent_queue_ids, is_supervisor, tickets_readable_by, tickets_visible_to
 from teams.models import AgentProfile, SpecialistQueue
 from tickets.models import Attachment, AuthorKind, Message, Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT
@@ -114,6 +114,11 @@ def visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     return tickets_visible_to(user).select_related("assigned_agent__agent_profile").filter(pk=ticket_id).first()
 
 
+def readable_ticket(user: User, ticket_id: int) -> Ticket | None:
+    """The ticket when this user may read it: visible_ticket's, plus those the agent once held."""
+    return tickets_readable_by(user).select_related("assigned_agent__agent_profile").filter(pk=ticket_id).first()
+
+
 def may_work(user: User, ticket: Ticket) -> bool:
     """Reply, transfer, escalate, resolve: the agent who holds the ticket, or a supervisor."""
     return ticket.assigned_agent_id == user.pk or is_supervisor(user)
@@ -198,7 +203,7 @@ def transfer_agents(user: User) -> list[AgentProfile]:
 
 
 def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attachment | None:
-    """A photo on a ticket this user may see (None otherwise: the view answers 404)."""
-    if not tickets_visible_to(user).filter(pk=ticket_id).exists():
+    """A photo on a ticket this user may read (None otherwise: the view answers 404)."""
+    if not tickets_readable_by(user).filter(pk=ticket_id).exists():
         return None
     return Attachment.objects.filter(pk=attachment_id, message__ticket_id=ticket_id).first()

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from console import actions, views
+from console import actions, list_views, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("inbox/live/", views.inbox_live, name="inbox_live"),
+    path("views/<slug:slug>/", list_views.ticket_view, name="view"),
+    path("search/", list_views.search, name="search"),
     path("tickets/<int:ticket_id>/", views.ticket_page, name="ticket"),
     path("tickets/<int:ticket_id>/live/", views.ticket_live, name="ticket_live"),
     path("tickets/<int:ticket_id>/reply/", actions.reply, name="reply"),

@@ -22,8 +22,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
-from console import live, selectors
-from console.forms import EscalateForm, LanguageForm, NoteForm, RecategorizeForm, ReplyForm, StatusForm, TransferForm
+from console import lists, live, selectors
+from console.forms import (
+    EscalateForm,
+    LanguageForm,
+    NoteForm,
+    RecategorizeForm,
+    ReplyForm,
+    SearchForm,
+    StatusForm,
+    TransferForm,
+)
 from console.priority import attach_priority_reasons
 from console.push import agent_group
 from console.services import set_ui_language
@@ -75,13 +84,24 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def sidebar_context(request: HttpRequest, *, current: str = "", query: str = "") -> dict[str, Any]:
+    """What the sidebar shows on the inbox, a view or the search page."""
+    return {
+        "sidebar": lists.sidebar(user_of(request)),
+        "current_view": current,
+        "search_form": SearchForm(initial={"q": query}),
+    }
+
+
 # --- Inbox ------------------------------------------------------------------------------------
 
 
 @require_GET
 @console_view
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/inbox.html", _inbox_context(request))
+    return render(
+        request, "console/inbox.html", {**_inbox_context(request), **sidebar_context(request, current="inbox")}
+    )
 
 
 def _inbox_groups(request: HttpRequest) -> list[str]:
@@ -121,7 +141,17 @@ def visible_ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
 @require_GET
 @console_view
 def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    return render_ticket_page(request, visible_ticket_or_404(request, ticket_id))
+    """The ticket to work on; or, for one the agent once held that has moved on, the same page
+    read-only: no actions, no panels, no live updates (the live fragment stays a 404 for it, which
+    is how a tab left open on it learns it is gone)."""
+    user = user_of(request)
+    ticket = selectors.visible_ticket(user, ticket_id)
+    if ticket is not None:
+        return render_ticket_page(request, ticket)
+    ticket = selectors.readable_ticket(user, ticket_id)
+    if ticket is None:
+        raise Http404("No ticket of yours has this id.")
+    return render_ticket_page(request, ticket, read_only=True)
 
 
 @require_GET
@@ -132,8 +162,10 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, "console/ticket_live.html", _ticket_context(request, ticket))
 
 
-def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+def _ticket_context(request: HttpRequest, ticket: Ticket, *, read_only: bool = False) -> dict[str, Any]:
     user = user_of(request)
+    if read_only:
+        return _read_only_context(request, ticket)
     attach_priority_reasons([ticket])
     may_work = selectors.may_work(user, ticket)
     # A resolved ticket is read-only (every service refuses it) until someone reopens it on purpose.
@@ -155,6 +187,21 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _read_only_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    attach_priority_reasons([ticket])
+    return {
+        **header_context(request, page_path=reverse("console:ticket", args=[ticket.id])),
+        "ticket": ticket,
+        "detail": selectors.ticket_detail(ticket),
+        "live_url": "",
+        "read_only": True,
+        "is_mine": False,
+        **dict.fromkeys(
+            ("can_reply", "can_resolve", "can_move", "can_note", "can_recategorize", "can_reopen", "can_take"), False
+        ),
+    }
+
+
 def render_ticket_page(
     request: HttpRequest,
     ticket: Ticket,
@@ -162,10 +209,11 @@ def render_ticket_page(
     forms: dict[str, Any] | None = None,
     error: str = "",
     status: int = 200,
+    read_only: bool = False,
 ) -> HttpResponse:
     """The ticket page; after a failed action, with that action's bound form and the reason."""
     user = user_of(request)
-    context = _ticket_context(request, ticket)
+    context = _ticket_context(request, ticket, read_only=read_only)
     context["forms"] = {
         "reply": ReplyForm(),
         "note": NoteForm(),

@@ -1,16 +1,14 @@
-"""The panels orders adds to the console's ticket page (registered in orders.apps).
+"""The panel orders adds to the console's ticket page (registered in orders.apps).
 
-The orders panel is an empty frame with the fragment's URL: the page never waits on the order
-system. Neither panel is a live part (the console's live refresh re-reads those every few
-seconds), so in the live fragment they render nothing.
+It is an empty frame with the fragment's URL: the page never waits on the order system. It is
+not a live part (the console's live refresh re-reads those every few seconds), so in the live
+fragment it renders nothing. The shopper's other inquiries are satisfaction's panel (with CSAT).
 """
 
 from typing import Any
 
 from django import template
 from django.urls import reverse
-
-from orders.selectors import shopper_history
 
 
 def order_panel_placeholder(context: template.Context, ticket: Any, live: bool = False) -> dict[str, Any]:
@@ -19,10 +17,3 @@ def order_panel_placeholder(context: template.Context, ticket: Any, live: bool =
         "ticket": ticket,
         "orders_url": "" if live else reverse("orders:ticket_orders", args=[ticket.id]),
     }
-
-
-def shopper_history_panel(context: template.Context, ticket: Any, live: bool = False) -> dict[str, Any]:
-    if live:
-        return {"live": True}
-    user = context["request"].user  # the console's pages are for signed-in agents only
-    return {"live": False, "ticket": ticket, "history": shopper_history(user, ticket)}

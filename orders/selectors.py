@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from core.timezones import is_time_zone
 from orders.contract import Order, OrderNotFound, OrderServiceUnavailable
 from orders.interface import OrderSystem, get_order_system
-from routing.selectors import tickets_visible_to
+from routing.selectors import tickets_readable_by
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def shopper_history(user: User, ticket: Ticket, *, limit: int = OTHER_TICKETS) -
     has_more = len(rows) > limit
     rows = rows[:limit]
     visible = (
-        set(tickets_visible_to(user).filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
+        set(tickets_readable_by(user).filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
         if rows
         else set()
     )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from routing.models import Assignment
 from teams.models import SpecialistQueue
 from tickets.models import Ticket, TicketStatus
 
@@ -33,3 +34,16 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     if is_supervisor(user):
         return tickets
     return tickets.filter(Q(assigned_agent=user) | Q(status=TicketStatus.QUEUED, queue_id__in=agent_queue_ids(user)))
+
+
+def tickets_readable_by(user: User) -> QuerySet[Ticket]:
+    """What the user may open to read: what they may see (tickets_visible_to), and for an agent
+    also every ticket they once held that has since moved on (transferred, reassigned, returned to
+    its queue). Reading is all: actions still ask tickets_visible_to and may_work."""
+    if is_supervisor(user):
+        return tickets_visible_to(user)
+    worked_on = Assignment.objects.filter(agent=user).values("ticket_id")
+    tickets = Ticket.objects.select_related("queue", "category", "shopper", "assigned_agent")
+    return tickets.filter(
+        Q(assigned_agent=user) | Q(status=TicketStatus.QUEUED, queue_id__in=agent_queue_ids(user)) | Q(pk__in=worked_on)
+    )

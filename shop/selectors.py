@@ -74,7 +74,11 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
         can_cancel=ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED),
         # Until a person has it: the button stays while the inquiry waits (asking again is harmless).
         can_ask_for_person=ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED),
-        can_book_callback=open_ and ticket.queue_id is not None and callback is None,
+        # A resolved inquiry takes no callback (writing again reopens it; then one can be booked).
+        can_book_callback=open_
+        and ticket.status != TicketStatus.RESOLVED
+        and ticket.queue_id is not None
+        and callback is None,
         # One rating per resolution: a reopened and re-resolved inquiry is asked again.
         can_rate=rating is None and rating_window_open(ticket),
         rating=rating,

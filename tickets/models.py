@@ -174,6 +174,26 @@ class Ticket(models.Model):
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
             # Only abandons count on the dashboard: the index holds just those closes.
             models.Index(fields=["closed_at"], condition=Q(close_reason="abandoned"), name="ticket_abandoned_at"),
+            # The console's views, each read a page at a time by keyset (console.lists): an agent's
+            # recent resolutions, every open ticket newest first, and the short line past its SLA.
+            models.Index(
+                fields=["assigned_agent", "-resolved_at", "-id"],
+                condition=Q(resolved_at__isnull=False),
+                name="ticket_agent_resolved",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=["queued", "assigned", "waiting_on_shopper"]),
+                name="ticket_open_created",
+            ),
+            models.Index(
+                fields=["queued_at", "id"],
+                condition=Q(status="queued", sla_breached=True),
+                name="ticket_queued_past_sla",
+            ),
+            # Search by order number (exact); text and shoppers' names, phones and emails are found
+            # through pg_trgm indexes made by migration (tickets 0007), PostgreSQL only.
+            models.Index(fields=["order_number"], condition=~Q(order_number=""), name="ticket_order_number"),
         ]
 
     def __str__(self) -> str:

@@ -153,7 +153,7 @@ def book_callback(
 
     Atomic (callback and notifications commit together); raises ValidationError by field for a
     bad phone, time or window and for a full slot, CallbackError for a ticket that cannot take
-    callbacks (closed, not yet in a queue, or with a callback still planned: one at a time per
+    callbacks (closed or resolved, not yet in a queue, or with a callback still planned: one at a time per
     inquiry). booked_by None means the shopper booked it.
     """
     now = now or timezone.now()
@@ -164,6 +164,9 @@ def book_callback(
         raise ValidationError({"note": [_("Keep the note under %(n)s characters.") % {"n": NOTE_MAX_LENGTH}]})
     if ticket.status == TicketStatus.CLOSED:
         raise CallbackError(_("This inquiry is closed; it takes no callbacks."))
+    if ticket.status == TicketStatus.RESOLVED:
+        # Resolved is read-only until reopened (an agent's Reopen, or the shopper writing again).
+        raise CallbackError(_("This inquiry is resolved; reopen it before booking a callback."))
     if ticket.queue_id is None or ticket.queue is None:
         raise CallbackError(_("This inquiry is not in a specialist queue yet; try again in a moment."))
     if owner is not None and not AgentProfile.objects.filter(user=owner).exists():

@@ -62,7 +62,8 @@ def callbacks_for_ticket(context: template.Context, ticket: Any, live: bool = Fa
         "request": request,
         "here": _page_path(context),
         "outcome_form": OutcomeForm(time_zone=tz, auto_id="outcome_%s"),
-        "can_book": ticket.queue_id is not None and ticket.status != "closed",
+        # Resolved and closed tickets take no callbacks (callbacks.services.book_callback refuses them).
+        "can_book": ticket.queue_id is not None and ticket.status not in ("closed", "resolved"),
     }
     if not live and data["can_book"]:
         # No list of free slots here: it would cost the page four more queries; a full slot or a

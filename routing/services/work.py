@@ -336,8 +336,15 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str, photos: Sequence[Pr
 
 
 def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
+    """An agent's or supervisor's internal note. A resolved or closed ticket is read-only: a
+    follow-up after resolution starts with Reopen, so the note never sits unseen on finished work.
+    (The system's own notes, e.g. after a low rating, are written by their services, not here.)"""
     with transaction.atomic():
         ticket = _lock(ticket_id)
+        if ticket.status == TicketStatus.RESOLVED:
+            raise RoutingError("A resolved ticket takes no notes; reopen it first.")
+        if ticket.status == TicketStatus.CLOSED:
+            raise RoutingError("A closed ticket takes no notes.")
         note = _internal_note(ticket, by=by, body=body)
         notify_ticket_changed(ticket, kind=NOTE_KIND)
         return note

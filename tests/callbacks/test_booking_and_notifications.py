@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from callbacks.models import CallbackStatus
+from callbacks.models import Callback, CallbackStatus
 from callbacks.services import (
     CallbackError,
     book_callback,
@@ -87,6 +87,17 @@ def test_a_closed_or_unrouted_inquiry_takes_no_callbacks(ticket_of, wang, ana) -
     unrouted.save()
     with pytest.raises(CallbackError):
         book_callback(ticket=unrouted, scheduled_at=at_shanghai(23, 14), phone=wang.phone)
+
+
+def test_a_resolved_inquiry_takes_no_callback_until_it_is_reopened(ticket_of, wang, ana, signed_in) -> None:
+    resolved = ticket_of(wang, status=TicketStatus.RESOLVED)
+
+    with pytest.raises(CallbackError, match=r"resolved|已解决"):
+        book_callback(ticket=resolved, scheduled_at=at_shanghai(23, 14), phone=wang.phone, booked_by=ana.user)
+
+    assert not Callback.objects.filter(ticket=resolved).exists() and Notification.objects.count() == 0
+    page = signed_in(ana).get(f"/console/tickets/{resolved.id}/").text
+    assert 'name="scheduled_at"' not in page
 
 
 def test_rescheduling_moves_the_time_bumps_the_version_and_sends_a_new_notice(booked) -> None:

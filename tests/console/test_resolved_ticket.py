@@ -33,6 +33,19 @@ def test_a_resolved_ticket_page_offers_only_reopen(signed_in, ana, inquiry) -> N
         assert f'id="{form}"' not in page, form
 
 
+def test_a_note_posted_from_an_old_page_on_a_resolved_ticket_is_refused_with_the_reason(
+    signed_in, ana, inquiry
+) -> None:
+    ticket = resolved(inquiry, ana)
+    notes = Message.objects.filter(ticket=ticket).count()
+
+    response = signed_in(ana).post(f"/console/tickets/{ticket.id}/notes/", {"body": "follow-up"})
+
+    assert response.status_code == 409
+    assert "takes no notes; reopen it first" in response.text
+    assert Message.objects.filter(ticket=ticket).count() == notes
+
+
 def test_reopening_brings_the_ticket_back_to_the_agent_with_its_actions(signed_in, ana, inquiry) -> None:
     ticket = resolved(inquiry, ana)
 

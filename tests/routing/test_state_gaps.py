@@ -12,6 +12,7 @@ from django.utils import timezone
 from routing.models import Assignment, AssignmentReason, RoutingDecision
 from routing.services import (
     RoutingError,
+    add_internal_note,
     add_shopper_message,
     close_resolved_tickets,
     escalate_ticket,
@@ -42,7 +43,7 @@ def resolved(ticket: Ticket, agent: AgentProfile) -> Ticket:
     return refreshed(ticket)
 
 
-@pytest.mark.parametrize("action", ["transfer", "escalate", "recategorize"])
+@pytest.mark.parametrize("action", ["transfer", "escalate", "recategorize", "note"])
 def test_a_resolved_ticket_refuses_every_move_and_writes_nothing(ana, bo, inquiry, action: str) -> None:
     ticket = resolved(inquiry(), ana)
     notes, decisions = Message.objects.count(), RoutingDecision.objects.count()
@@ -50,6 +51,8 @@ def test_a_resolved_ticket_refuses_every_move_and_writes_nothing(ana, bo, inquir
         "transfer": lambda: transfer_ticket(ticket_id=ticket.id, by=ana.user, note="x", to_queue=queue("beauty")),
         "escalate": lambda: escalate_ticket(ticket_id=ticket.id, by=ana.user, note="x"),
         "recategorize": lambda: recategorize_ticket(ticket_id=ticket.id, category=category("beauty"), by=ana.user),
+        # A follow-up after resolution starts with Reopen: a note alone would sit unseen on finished work.
+        "note": lambda: add_internal_note(ticket_id=ticket.id, by=ana.user, body="called back, all good"),
     }
     with pytest.raises(RoutingError, match="reopen it first"):
         moves[action]()
