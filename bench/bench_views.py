@@ -103,13 +103,16 @@ def measure(repeat: int) -> None:
     from tickets.models import Shopper, Ticket
 
     # The busiest agent (most tickets held) and a supervisor.
-    agent_id = (
+    busiest = (
         Ticket.objects.exclude(assigned_agent=None)
         .values("assigned_agent")
         .annotate(n=Count("id"))
         .order_by("-n")
-        .first()["assigned_agent"]
+        .first()
     )
+    if busiest is None:
+        raise SystemExit("No assigned tickets: seed first (manage.py seed_history).")
+    agent_id = busiest["assigned_agent"]
     agent = User.objects.get(pk=agent_id)
     supervisor, _ = User.objects.get_or_create(username="bench-views-supervisor")
     supervisor.groups.add(ensure_roles()[SUPERVISORS_GROUP])
@@ -117,6 +120,7 @@ def measure(repeat: int) -> None:
     total = Ticket.objects.count()
     shopper = Shopper.objects.order_by("id")[Shopper.objects.count() // 2]
     some_ticket = Ticket.objects.filter(assigned_agent=agent).order_by("-created_at").first()
+    assert some_ticket is not None  # the busiest agent holds tickets
 
     def timed(call: object) -> list[float]:
         samples = []

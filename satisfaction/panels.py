@@ -21,6 +21,5 @@ def shopper_history_panel(context: template.Context, ticket: Any, live: bool = F
         "ticket_id", "-resolved_at"
     ):
         latest.setdefault(rating.ticket_id, rating)
-    for other in history.tickets:
-        other.ticket.latest_rating = latest.get(other.ticket.pk)
-    return {"live": False, "ticket": ticket, "history": history}
+    rows = [(other, latest.get(other.ticket.pk)) for other in history.tickets]
+    return {"live": False, "ticket": ticket, "history": history, "rows": rows}

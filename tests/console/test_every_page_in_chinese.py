@@ -9,6 +9,7 @@ page shows it: it comes out in English on the Chinese page, and this test names 
 import ast
 import re
 from collections.abc import Iterator
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,8 +51,9 @@ def _python_strings(path: Path) -> Iterator[str]:
         if name not in GETTEXT_CALLS:
             continue
         for index in TEXT_ARGUMENTS.get(name, (0,)):
-            if index < len(node.args) and isinstance(node.args[index], ast.Constant):
-                value = node.args[index].value
+            argument = node.args[index] if index < len(node.args) else None
+            if isinstance(argument, ast.Constant):
+                value = argument.value
                 if isinstance(value, str):
                     yield value
 
@@ -148,17 +150,19 @@ def _language_restored() -> Iterator[None]:
 @pytest.fixture
 def a_day_of_work(ana, bo, sam) -> list[Ticket]:
     """Tickets in every state a console page shows, one of them rated, one transferred away."""
-    shopper = ShopperFactory(external_id="u-zh-1", name="王女士", phone="+8613800138000")
+    shopper = ShopperFactory.create(external_id="u-zh-1", name="王女士", phone="+8613800138000")
     jewelry = queue("jewelry")
     common = {"shopper": shopper, "queue": jewelry, "category": category("jewelry"), "order_number": "SO-1"}
     now = timezone.now()
     tickets = [
-        TicketFactory(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, first_assigned_at=now, **common),
-        TicketFactory(status=TicketStatus.WAITING_ON_SHOPPER, assigned_agent=ana.user, **common),
-        TicketFactory(status=TicketStatus.QUEUED, queued_at=now, sla_breached=True, **common),
-        TicketFactory(status=TicketStatus.RESOLVED, assigned_agent=ana.user, resolved_at=now, **common),
-        TicketFactory(status=TicketStatus.CLOSED, assigned_agent=ana.user, resolved_at=now, closed_at=now, **common),
-        TicketFactory(status=TicketStatus.ASSIGNED, assigned_agent=bo.user, **common),
+        TicketFactory.create(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, first_assigned_at=now, **common),
+        TicketFactory.create(status=TicketStatus.WAITING_ON_SHOPPER, assigned_agent=ana.user, **common),
+        TicketFactory.create(status=TicketStatus.QUEUED, queued_at=now, sla_breached=True, **common),
+        TicketFactory.create(status=TicketStatus.RESOLVED, assigned_agent=ana.user, resolved_at=now, **common),
+        TicketFactory.create(
+            status=TicketStatus.CLOSED, assigned_agent=ana.user, resolved_at=now, closed_at=now, **common
+        ),
+        TicketFactory.create(status=TicketStatus.ASSIGNED, assigned_agent=bo.user, **common),
     ]
     for ticket in tickets:
         Message.objects.create(ticket=ticket, author_kind="shopper", body="戒指尺寸偏大")
@@ -190,7 +194,7 @@ def test_every_console_page_in_chinese_shows_no_english_interface_string(signed_
                 continue  # a photo, a callback, a rating: POST actions or files, no page of their own
             combos = [{}] if not params else [{params[0]: v} for v in values[params[0]]]
             for combo in combos:
-                url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, c=combo: str(c[m.group(1)]), route)
+                url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", partial(_filled, combo), route)
                 urls.append((url, route))
         urls.append(("/console/no-such-page/", "404"))
         for url, _route in urls:
@@ -206,3 +210,7 @@ def test_every_console_page_in_chinese_shows_no_english_interface_string(signed_
     assert pages == {}, "English on Chinese pages (translate them in locale/zh_Hans):\n" + "\n".join(
         f"{page}: {sorted(left)}" for page, left in pages.items()
     )
+
+
+def _filled(values: dict[str, object], match: re.Match[str]) -> str:
+    return str(values[match.group(1)])

@@ -21,13 +21,15 @@ def ids_on(html: str) -> list[int]:
 
 @pytest.fixture
 def wang(db):
-    return ShopperFactory(external_id="u-wang-88", name="Wang Fang", phone="+8613800138000", email="wang@example.com")
+    return ShopperFactory.create(
+        external_id="u-wang-88", name="Wang Fang", phone="+8613800138000", email="wang@example.com"
+    )
 
 
 @pytest.fixture
 def anas_ticket(ana, wang):
     """A ticket Ana holds: a broken necklace clasp, order SO-20261106-77."""
-    return TicketFactory(
+    return TicketFactory.create(
         shopper=wang,
         body="项链的扣子坏了，能换一个吗？ The clasp broke on day two.",
         status=TicketStatus.ASSIGNED,
@@ -53,7 +55,7 @@ def anas_ticket(ana, wang):
     ],
 )
 def test_an_agent_finds_her_ticket_by_number_order_shopper_or_words(signed_in, ana, anas_ticket, query) -> None:
-    TicketFactory(body="别人的问题", status=TicketStatus.ASSIGNED, assigned_agent=ana.user)
+    TicketFactory.create(body="别人的问题", status=TicketStatus.ASSIGNED, assigned_agent=ana.user)
 
     response = signed_in(ana).get("/console/search/", {"q": query.format(id=anas_ticket.id)})
 
@@ -62,10 +64,10 @@ def test_an_agent_finds_her_ticket_by_number_order_shopper_or_words(signed_in, a
 
 
 def test_search_lists_only_what_the_agent_may_open(signed_in, ana, sam, wang) -> None:
-    waiting_for_mei = TicketFactory(
+    waiting_for_mei = TicketFactory.create(
         shopper=wang, body="宝宝奶粉什么时候到", status=TicketStatus.QUEUED, queue=queue("maternal_baby")
     )
-    waiting_for_ana = TicketFactory(
+    waiting_for_ana = TicketFactory.create(
         shopper=wang, body="戒指什么时候到", status=TicketStatus.QUEUED, queue=queue("jewelry")
     )
 
@@ -79,7 +81,7 @@ def test_search_lists_only_what_the_agent_may_open(signed_in, ana, sam, wang) ->
 
 def test_a_month_old_ticket_she_resolved_is_found_by_its_order_number(signed_in, ana) -> None:
     month_ago = timezone.now() - timedelta(days=31)
-    old = TicketFactory(
+    old = TicketFactory.create(
         status=TicketStatus.CLOSED,
         assigned_agent=ana.user,
         order_number="SO-OLD-1",
@@ -104,7 +106,7 @@ def test_an_empty_or_too_long_search_is_explained(signed_in, ana) -> None:
 def test_results_come_a_page_at_a_time_newest_first_with_next_and_previous(signed_in, ana, wang) -> None:
     start = timezone.now() - timedelta(days=3)
     tickets = [
-        TicketFactory(
+        TicketFactory.create(
             shopper=wang, status=TicketStatus.RESOLVED, assigned_agent=ana.user, created_at=start + timedelta(minutes=n)
         )
         for n in range(30)
@@ -130,13 +132,15 @@ def test_a_tampered_page_link_is_a_clear_400(signed_in, ana) -> None:
 
 def test_the_sidebar_counts_each_view_and_supervisors_get_theirs(signed_in, ana, sam) -> None:
     jewelry = queue("jewelry")
-    TicketFactory(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, queue=jewelry)
-    TicketFactory(status=TicketStatus.WAITING_ON_SHOPPER, assigned_agent=ana.user, queue=jewelry)
-    TicketFactory(status=TicketStatus.RESOLVED, assigned_agent=ana.user, resolved_at=timezone.now())
-    TicketFactory(status=TicketStatus.CLOSED, assigned_agent=ana.user, resolved_at=timezone.now() - timedelta(days=8))
+    TicketFactory.create(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, queue=jewelry)
+    TicketFactory.create(status=TicketStatus.WAITING_ON_SHOPPER, assigned_agent=ana.user, queue=jewelry)
+    TicketFactory.create(status=TicketStatus.RESOLVED, assigned_agent=ana.user, resolved_at=timezone.now())
+    TicketFactory.create(
+        status=TicketStatus.CLOSED, assigned_agent=ana.user, resolved_at=timezone.now() - timedelta(days=8)
+    )
     for _ in range(3):
-        TicketFactory(status=TicketStatus.QUEUED, queue=jewelry, queued_at=timezone.now())
-    TicketFactory(status=TicketStatus.QUEUED, queue=jewelry, queued_at=timezone.now(), sla_breached=True)
+        TicketFactory.create(status=TicketStatus.QUEUED, queue=jewelry, queued_at=timezone.now())
+    TicketFactory.create(status=TicketStatus.QUEUED, queue=jewelry, queued_at=timezone.now(), sla_breached=True)
 
     page = signed_in(ana).get("/console/").text
 
@@ -160,9 +164,11 @@ def test_the_sidebar_counts_each_view_and_supervisors_get_theirs(signed_in, ana,
 def test_a_queue_view_lists_the_waiting_line_in_order(signed_in, ana) -> None:
     jewelry = queue("jewelry")
     now = timezone.now()
-    older = TicketFactory(status=TicketStatus.QUEUED, queue=jewelry, queued_at=now - timedelta(minutes=5))
-    newer = TicketFactory(status=TicketStatus.QUEUED, queue=jewelry, queued_at=now)
-    urgent = TicketFactory(status=TicketStatus.QUEUED, queue=jewelry, queued_at=now, priority=Ticket.PRIORITY_TOP)
+    older = TicketFactory.create(status=TicketStatus.QUEUED, queue=jewelry, queued_at=now - timedelta(minutes=5))
+    newer = TicketFactory.create(status=TicketStatus.QUEUED, queue=jewelry, queued_at=now)
+    urgent = TicketFactory.create(
+        status=TicketStatus.QUEUED, queue=jewelry, queued_at=now, priority=Ticket.PRIORITY_TOP
+    )
 
     page = signed_in(ana).get(f"/console/views/queue-{jewelry.id}/").text
 
@@ -175,7 +181,7 @@ def test_keyset_pages_walk_a_mixed_ordering_without_gaps_or_repeats(ana) -> None
     jewelry = queue("jewelry")
     now = timezone.now()
     for n in range(23):
-        TicketFactory(
+        TicketFactory.create(
             status=TicketStatus.QUEUED,
             queue=jewelry,
             priority=Ticket.PRIORITY_TOP if n % 4 == 0 else 0,
@@ -194,6 +200,7 @@ def test_keyset_pages_walk_a_mixed_ordering_without_gaps_or_repeats(ana) -> None
             break
         cursor = page.next_cursor
     assert seen == expected
+    assert pages[-1].previous_cursor is not None
     back = keyset_page(rows, order=order, size=5, before=pages[-1].previous_cursor)
     assert [t.id for t in back.rows] == [t.id for t in pages[-2].rows]
 
@@ -208,7 +215,7 @@ def test_a_count_stops_at_its_cap(ana) -> None:
 @pytest.fixture
 def transferred_away(ana, bo, wang):
     """A ticket Ana held, now Bo's (a supervisor moved it)."""
-    ticket = TicketFactory(
+    ticket = TicketFactory.create(
         shopper=wang,
         body="戒指尺寸偏大",
         status=TicketStatus.ASSIGNED,

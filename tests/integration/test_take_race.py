@@ -18,14 +18,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, s
 
 @pytest.mark.parametrize("round_", range(5))
 def test_two_agents_taking_the_same_ticket_at_once_one_wins(postgres: None, round_: int) -> None:
-    ticket = TicketFactory(
+    ticket = TicketFactory.create(
         status=TicketStatus.QUEUED,
         queue=queue("jewelry"),
         category=category("jewelry"),
         queued_at=timezone.now(),
         language="zh",
     )
-    agents = [AgentFactory(capacity=3, languages=["zh"], skills=["jewelry"]) for _ in range(2)]
+    agents = [AgentFactory.create(capacity=3, languages=["zh"], skills=["jewelry"]) for _ in range(2)]
     barrier = threading.Barrier(2)
     won: list[int] = []
     refused: list[str] = []

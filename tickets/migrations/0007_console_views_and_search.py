@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 # Console search (console.lists.search_tickets) filters with Django's icontains, which PostgreSQL
 # runs as UPPER(column) LIKE UPPER('%term%'): trigram indexes on the same expression serve it, for
@@ -15,7 +17,7 @@ TRIGRAM_INDEXES = [
 ]
 
 
-def create_trigram_indexes(apps, schema_editor):
+def create_trigram_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, table, column in TRIGRAM_INDEXES:
@@ -24,7 +26,7 @@ def create_trigram_indexes(apps, schema_editor):
         )
 
 
-def drop_trigram_indexes(apps, schema_editor):
+def drop_trigram_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, _table, _column in TRIGRAM_INDEXES:
