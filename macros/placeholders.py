@@ -41,8 +41,8 @@ def check_placeholders(text: str) -> None:
         raise ValidationError(
             _("Unknown placeholder %(names)s; use %(known)s."),
             params={
-                "names": ", ".join("{{%s}}" % name for name in unknown),
-                "known": ", ".join("{{%s}}" % name for name in NAMES),
+                "names": ", ".join("{{" + name + "}}" for name in unknown),
+                "known": ", ".join("{{" + name + "}}" for name in NAMES),
             },
             code="unknown_placeholder",
         )
