@@ -7,6 +7,7 @@ app_name = "console"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("inbox/live/", views.inbox_live, name="inbox_live"),
+    path("next/", views.next_ticket, name="next_ticket"),
     path("tickets/<int:ticket_id>/", views.ticket_page, name="ticket"),
     path("tickets/<int:ticket_id>/live/", views.ticket_live, name="ticket_live"),
     path("tickets/<int:ticket_id>/reply/", actions.reply, name="reply"),
