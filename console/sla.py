@@ -11,7 +11,8 @@ from tickets.models import Ticket, TicketStatus
 
 def sla_due(ticket: Ticket) -> datetime | None:
     """When the ticket passes its queue's service-level time (None: no clock runs for it)."""
-    if ticket.queue_id is None or ticket.status not in (TicketStatus.QUEUED, TicketStatus.ASSIGNED):
+    queue = ticket.queue if ticket.queue_id is not None else None
+    if queue is None or ticket.status not in (TicketStatus.QUEUED, TicketStatus.ASSIGNED):
         return None
     since: datetime | None = getattr(ticket, "waiting_since", None)
     if since is None:
@@ -19,4 +20,4 @@ def sla_due(ticket: Ticket) -> datetime | None:
             since = ticket.queued_at or ticket.created_at
         else:
             since = getattr(ticket, "last_shopper_message_at", None) or ticket.first_assigned_at or ticket.created_at
-    return since + timedelta(seconds=ticket.queue.service_level_seconds)  # type: ignore[union-attr]
+    return since + timedelta(seconds=queue.service_level_seconds)

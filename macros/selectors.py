@@ -15,10 +15,13 @@ def macros_for_ticket(ticket: Ticket) -> QuerySet[Macro]:
     )
 
 
-def ticket_values(ticket: Ticket, agent: User) -> TicketValues:
-    """What the placeholders stand for on this ticket (ticket.shopper and .queue loaded)."""
+def agent_name_of(agent: User) -> str:
     profile = getattr(agent, "agent_profile", None)
-    agent_name = (profile.display_name if profile else "") or agent.get_full_name() or agent.get_username()
+    return (profile.display_name if profile else "") or agent.get_full_name() or agent.get_username()
+
+
+def ticket_values(ticket: Ticket, agent_name: str) -> TicketValues:
+    """What the placeholders stand for on this ticket (ticket.shopper and .queue loaded)."""
     queue_name = ""
     if ticket.queue is not None:
         queue_name = ticket.queue.name_zh if ticket.language == "zh" and ticket.queue.name_zh else ticket.queue.name
@@ -31,10 +34,10 @@ def ticket_values(ticket: Ticket, agent: User) -> TicketValues:
     )
 
 
-def composer_macros(ticket: Ticket, agent: User) -> list[dict[str, object]]:
+def composer_macros(ticket: Ticket, agent: User, *, agent_name: str | None = None) -> list[dict[str, object]]:
     """The macros the composer offers on this ticket, their text in the ticket's language with
     the placeholders filled (plain text: the page puts it in a textarea, never as HTML)."""
-    values = ticket_values(ticket, agent)
+    values = ticket_values(ticket, agent_name if agent_name is not None else agent_name_of(agent))
     return [
         {
             "id": macro.pk,
