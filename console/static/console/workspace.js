@@ -140,6 +140,7 @@
   var macrosNode = document.getElementById("composer-macros");
   var macros = macrosNode ? JSON.parse(macrosNode.textContent) : [];
   var menu = document.getElementById("macro-menu");
+  var menuState = { form: null, start: 0, items: [], index: 0 };
   var mode = composer.getAttribute("data-mode") || (forms.reply ? "reply" : "note");
 
   function field(form) {
@@ -322,8 +323,6 @@
 
   /* --- Canned replies: "/" and a filter, Chatwoot style ----------------------------------------- */
 
-  var menuState = { form: null, start: 0, items: [], index: 0 };
-
   function insertAtCaret(input, text) {
     var start = input.selectionStart;
     var end = input.selectionEnd;
@@ -343,6 +342,7 @@
   }
   function closeMenu() {
     if (menu) menu.hidden = true;
+    if (menuState.form) field(menuState.form).removeAttribute("aria-activedescendant");
     menuState.form = null;
   }
 
