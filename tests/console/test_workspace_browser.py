@@ -145,7 +145,7 @@ def test_the_reassign_picker_warns_when_the_agent_does_not_speak_the_tickets_lan
         log_in(page, console_server, "sam")
         page.goto(f"{console_server}/console/dashboard/reassign/")
         page.locator(f"input[name=ticket][value='{ticket.id}']").check()
-        page.locator(f"label[data-agent='bo'] input").check()
+        page.locator("label[data-agent='bo'] input").check()
         warning = page.locator("#language-warning")
         expect(warning).to_be_visible()
         expect(warning).to_contain_text("English")
@@ -169,7 +169,9 @@ def test_sparklines_and_canned_replies_pages_for_supervisors(
     now = timezone.now()
     for minutes_ago in (3, 2, 1, 0):
         sample_queue_health(now=now - timedelta(minutes=minutes_ago))
-    create_macro(actor=sam.user, name="Ask for photos", shortcut="photos", queue=None, body_en="Photos?", body_zh="照片？")
+    create_macro(
+        actor=sam.user, name="Ask for photos", shortcut="photos", queue=None, body_en="Photos?", body_zh="照片？"
+    )
     page = _page(browser, sam, zh, view)
     try:
         log_in(page, console_server, "sam")
