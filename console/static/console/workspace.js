@@ -287,7 +287,10 @@
       }
     });
     input.addEventListener("keydown", function (event) {
-      if (menuOpen() && handleMenuKey(event, form)) return;
+      if (menuOpen() && handleMenuKey(event, form)) event.stopPropagation();
+    });
+    // Ctrl/Cmd+Enter sends from anywhere in the form (the text, the photo picker, the checkbox).
+    form.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
         form.requestSubmit();
