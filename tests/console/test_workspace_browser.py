@@ -176,9 +176,9 @@ def test_sparklines_and_canned_replies_pages_for_supervisors(
     try:
         log_in(page, console_server, "sam")
         page.goto(f"{console_server}/console/dashboard/")
-        tile = page.locator("[data-queue='jewelry']")
-        expect(tile.locator(".spark-value")).to_be_visible()
-        tile.scroll_into_view_if_needed()
+        expect(page.locator("[data-queue='jewelry'] .spark-value")).to_be_visible()
+        # The tiles are re-read live (a node may be replaced at any moment): scroll by selector.
+        page.evaluate("document.querySelector(\"[data-queue='jewelry']\").scrollIntoView()")
         _shot(page, "sparkline", zh, view)
         page.goto(f"{console_server}/console/dashboard/macros/")
         expect(page.locator("tr[data-macro='photos']")).to_be_visible()

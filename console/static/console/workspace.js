@@ -280,6 +280,7 @@
         return;
       }
       window.clearTimeout(timer);
+      form.dataset.sent = "1";
       try {
         window.localStorage.removeItem(draftKey(name));
       } catch (e) {
@@ -304,6 +305,14 @@
         openMenuFromText(form);
       });
     }
+  });
+
+  // Leaving or reloading the page: keep what was typed in the last moment too.
+  window.addEventListener("pagehide", function () {
+    if (composer.closest(".is-stale")) return;
+    Object.keys(forms).forEach(function (name) {
+      if (field(forms[name]) && !forms[name].dataset.sent) writeDraft(name, forms[name]);
+    });
   });
 
   // The "then the next ticket" choice is remembered per browser.
