@@ -514,6 +514,11 @@ class Sparkline:
     height: int = 28
 
     @property
+    def axis_top(self) -> int:
+        """The y axis' top label: the highest count drawn (1 when nobody waited)."""
+        return max(self.max_waiting, 1)
+
+    @property
     def value_y(self) -> float:
         """Where the last value's label sits: beside the last point, inside the chart."""
         return min(max(self.last_y + 4, 8), self.height)
