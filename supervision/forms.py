@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from console.forms import ConsoleForm
 from teams.models import AgentProfile, AgentStatus, Category, Language, SpecialistQueue
@@ -138,7 +139,7 @@ class MacroForm(ConsoleForm):
     """A canned reply as supervisors edit it (macros.services checks placeholders and shortcuts)."""
 
     id_prefix = "macro"
-    name = forms.CharField(label=_("Name"), max_length=80)
+    name = forms.CharField(label=pgettext_lazy("canned reply", "Name"), max_length=80)
     shortcut = forms.SlugField(
         label=_("Shortcut (typed after / in the composer)"),
         max_length=40,
