@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import ConflictError
 from macros.models import Macro, ThenStatus
@@ -107,9 +108,9 @@ def reply_with_macro(
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
         macro = Macro.objects.filter(pk=macro_id).first()
         if macro is None:
-            raise MacroRefused("This canned reply was deleted meanwhile; send the text without it.")
+            raise MacroRefused(gettext("This canned reply was deleted meanwhile; send the text without it."))
         if macro.queue_id is not None and macro.queue_id != ticket.queue_id:
-            raise MacroRefused("This canned reply belongs to another queue.")
+            raise MacroRefused(gettext("This canned reply belongs to another queue."))
         message = reply_to_shopper(ticket_id=ticket_id, by=by, body=body, photos=photos)
         # Replying already leaves the ticket waiting on the shopper; only "resolve" does more.
         if macro.then_status == ThenStatus.RESOLVED:
