@@ -18,6 +18,7 @@ from console import selectors
 from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
 from console.templatetags.console import category_name
 from console.views import confirm_step, console_view, header_context, render_ticket_page, user_of, visible_ticket_or_404
+from macros.services import MacroRefused, reply_with_macro
 from routing import services
 from routing.selectors import agent_queue_ids
 from routing.services import RoutingError
@@ -101,14 +102,40 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except AttachmentRefused as exc:
         form.add_error("photos", str(exc))
         return _invalid(request, ticket, "reply", form)
+    macro_id = form.cleaned_data["macro"]
     try:
-        services.reply_to_shopper(
-            ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"], photos=photos
-        )
-    except REFUSED as exc:
+        if macro_id:
+            _message, after = reply_with_macro(
+                ticket_id=ticket.id,
+                by=user_of(request),
+                body=form.cleaned_data["body"],
+                macro_id=macro_id,
+                photos=photos,
+            )
+        else:
+            services.reply_to_shopper(
+                ticket_id=ticket.id, by=user_of(request), body=form.cleaned_data["body"], photos=photos
+            )
+            after = ticket
+    except (*REFUSED, MacroRefused) as exc:
         return _refused(request, ticket, "reply", form, exc)
-    messages.success(request, _("Reply sent to the shopper."))
+    if after.status == TicketStatus.RESOLVED:
+        messages.success(request, _("Reply sent to the shopper; ticket #%(id)s resolved.") % {"id": ticket.id})
+    else:
+        messages.success(request, _("Reply sent to the shopper."))
+    if form.cleaned_data["open_next"]:
+        return _to_next(request, ticket.id)
+    if after.status == TicketStatus.RESOLVED:
+        return HttpResponseRedirect(reverse("console:inbox"))
     return _back_to(request, ticket.id)
+
+
+def _to_next(request: HttpRequest, ticket_id: int) -> HttpResponseRedirect:
+    """After sending: the next ticket awaiting this agent's reply, else the inbox."""
+    found = selectors.next_ticket_for(user_of(request), after=ticket_id)
+    if found is None:
+        return HttpResponseRedirect(reverse("console:inbox"))
+    return HttpResponseRedirect(reverse("console:ticket", args=[found.id]))
 
 
 @require_POST

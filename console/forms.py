@@ -17,14 +17,32 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+class MessageField(forms.CharField):
+    """A message text whose limit the server enforces with a clear error, never the browser: a
+    maxlength attribute cuts pasted text silently. The page reads the limit from
+    data-max-length to count characters near it."""
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        if attrs.pop("maxlength", None) is not None:
+            attrs["data-max-length"] = str(self.max_length)
+        return attrs
+
+
 def _text(
     label: "StrOrPromise", required_message: "StrOrPromise", *, max_length: int, rows: int = 3
 ) -> forms.CharField:
-    return forms.CharField(
+    return MessageField(
         label=label,
         max_length=max_length,
         widget=forms.Textarea(attrs={"rows": rows}),
-        error_messages={"required": required_message},
+        error_messages={
+            "required": required_message,
+            "max_length": _(
+                "This text is %(show_value)d characters long; the limit is %(limit_value)d. "
+                "Shorten it, or send it in two parts."
+            ),
+        },
     )
 
 
@@ -63,6 +81,10 @@ class ReplyForm(ConsoleForm):
         _("Reply to the shopper"), _("Write a reply before sending."), max_length=settings.INQUIRY_BODY_MAX_LENGTH
     )
     photos = PhotosField(label=_("Photos (optional)"))
+    # Set by the composer when a canned reply was inserted: its use is counted and its status
+    # change applied on sending.
+    macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    open_next = forms.BooleanField(label=_("Then open the next ticket"), required=False)
 
 
 class NoteForm(ConsoleForm):

@@ -207,3 +207,11 @@ def visible_attachment(user: User, ticket_id: int, attachment_id: int) -> Attach
     if not tickets_readable_by(user).filter(pk=ticket_id).exists():
         return None
     return Attachment.objects.filter(pk=attachment_id, message__ticket_id=ticket_id).first()
+
+
+def next_ticket_for(user: User, *, after: int | None = None) -> Ticket | None:
+    """The next ticket awaiting this agent's reply (top priority, then oldest), other than `after`."""
+    tickets = Ticket.objects.filter(assigned_agent=user, status=TicketStatus.ASSIGNED)
+    if after is not None:
+        tickets = tickets.exclude(pk=after)
+    return tickets.order_by("-priority", "created_at", "id").first()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/live/", views.inbox_live, name="inbox_live"),
     path("views/<slug:slug>/", list_views.ticket_view, name="view"),
     path("search/", list_views.search, name="search"),
+    path("next/", views.next_ticket, name="next_ticket"),
     path("tickets/<int:ticket_id>/", views.ticket_page, name="ticket"),
     path("tickets/<int:ticket_id>/live/", views.ticket_live, name="ticket_live"),
     path("tickets/<int:ticket_id>/reply/", actions.reply, name="reply"),

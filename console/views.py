@@ -36,6 +36,7 @@ from console.forms import (
 from console.priority import attach_priority_reasons
 from console.push import agent_group
 from console.services import set_ui_language
+from macros.selectors import composer_macros
 from routing.services import RoutingError, set_agent_status
 from teams.models import AgentProfile, AgentStatus
 from tickets.attachments import serve_attachment
@@ -140,6 +141,18 @@ def visible_ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
 
 @require_GET
 @console_view
+def next_ticket(request: HttpRequest) -> HttpResponse:
+    """The "next ticket" shortcut: the next one awaiting this agent's reply, else the inbox."""
+    after = request.GET.get("after", "")
+    found = selectors.next_ticket_for(user_of(request), after=int(after) if after.isdigit() else None)
+    if found is None:
+        messages.info(request, _("No other ticket awaits your reply."))
+        return HttpResponseRedirect(reverse("console:inbox"))
+    return HttpResponseRedirect(reverse("console:ticket", args=[found.id]))
+
+
+@require_GET
+@console_view
 def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The ticket to work on; or, for one the agent once held that has moved on, the same page
     read-only: no actions, no panels, no live updates (the live fragment stays a 404 for it, which
@@ -171,10 +184,14 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, read_only: bool = F
     # A resolved ticket is read-only (every service refuses it) until someone reopens it on purpose.
     is_resolved = ticket.status == TicketStatus.RESOLVED
     is_open = ticket.status not in (TicketStatus.NEW, TicketStatus.CLOSED, TicketStatus.RESOLVED)
+    detail = selectors.ticket_detail(ticket)
+    # The SLA clock of an assigned ticket runs from the shopper's last message (console.sla).
+    shopper_times = [m.created_at for m in detail.messages if m.author_kind == "shopper"]
+    ticket.last_shopper_message_at = max(shopper_times, default=None)  # type: ignore[attr-defined]
     return {
         **header_context(request, page_path=reverse("console:ticket", args=[ticket.id])),
         "ticket": ticket,
-        "detail": selectors.ticket_detail(ticket),
+        "detail": detail,
         "live_url": reverse("console:ticket_live", args=[ticket.id]),
         "is_mine": ticket.assigned_agent_id == user.pk,
         "can_reply": may_work and ticket.status in HOLDS_AGENT,
@@ -184,6 +201,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, read_only: bool = F
         "can_recategorize": is_open,
         "can_reopen": may_work and is_resolved,
         "can_take": ticket.status == TicketStatus.QUEUED and header_profile_exists(user),
+        "max_length": settings.INQUIRY_BODY_MAX_LENGTH,
     }
 
 
@@ -223,6 +241,12 @@ def render_ticket_page(
         **(forms or {}),
     }
     context["action_error"] = error
+    profile = context["profile"]
+    context["macros"] = (
+        composer_macros(ticket, user, agent_name=(str(profile) if profile else user.get_full_name() or user.username))
+        if context["can_reply"] or context["can_note"]
+        else []
+    )
     return render(request, "console/ticket.html", context, status=status)
 
 

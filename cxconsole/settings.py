@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "aftersales",
+    "macros",
 ]
 
 MIDDLEWARE = [

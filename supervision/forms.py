@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from console.forms import ConsoleForm
 from teams.models import AgentProfile, AgentStatus, Category, Language, SpecialistQueue
@@ -29,8 +30,12 @@ class QueueField(forms.ModelChoiceField):
 
 class ReassignForm(ConsoleForm):
     id_prefix = "reassign"
-    # Bigger than any ticket id the database can hold: a form error, not a lookup.
-    ticket = forms.IntegerField(label=_("Ticket number"), min_value=1, max_value=2**63 - 1)
+    # Bigger than any ticket id the database can hold: a form error, not a lookup. The page's
+    # list of waiting tickets posts `ticket`; a number typed for any other open ticket, `ticket_other`.
+    ticket = forms.IntegerField(label=_("Ticket number"), min_value=1, max_value=2**63 - 1, required=False)
+    ticket_other = forms.IntegerField(
+        label=_("Or any open ticket by number"), min_value=1, max_value=2**63 - 1, required=False
+    )
     queue = QueueField(label=_("To queue"), queryset=SpecialistQueue.objects.none(), required=False)
     agent = forms.ModelChoiceField(label=_("Or to agent"), queryset=AgentProfile.objects.none(), required=False)
     override = forms.BooleanField(
@@ -45,6 +50,9 @@ class ReassignForm(ConsoleForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        data["ticket"] = data.get("ticket") or data.get("ticket_other")
+        if not data["ticket"] and "ticket" not in self.errors and "ticket_other" not in self.errors:
+            self.add_error("ticket", _("Choose a waiting ticket, or type the number of an open ticket."))
         if bool(data.get("queue")) == bool(data.get("agent")):
             raise forms.ValidationError(_("Choose either a queue or an agent."))
         return data
@@ -125,3 +133,37 @@ class QueueTargetsForm(ConsoleForm):
         max_value=MAX_TARGET_SECONDS,
     )
     reason = _reason(required=False)
+
+
+class MacroForm(ConsoleForm):
+    """A canned reply as supervisors edit it (macros.services checks placeholders and shortcuts)."""
+
+    id_prefix = "macro"
+    name = forms.CharField(label=pgettext_lazy("canned reply", "Name"), max_length=80)
+    shortcut = forms.SlugField(
+        label=_("Shortcut (typed after / in the composer)"),
+        max_length=40,
+        error_messages={"invalid": _("Use letters, digits, - and _ only, e.g. photos or refund-time.")},
+    )
+    queue = QueueField(
+        label=_("Queue"),
+        queryset=SpecialistQueue.objects.none(),
+        required=False,
+        empty_label=_("Every queue (global)"),
+    )
+    body_zh = forms.CharField(label=_("Text in Chinese"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    body_en = forms.CharField(label=_("Text in English"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    then_status = forms.ChoiceField(label=_("After sending"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from macros.models import ThenStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].queryset = SpecialistQueue.objects.order_by("kind", "name")  # type: ignore[attr-defined]
+        self.fields["then_status"].choices = ThenStatus.choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("body_zh") or "").strip() and not (data.get("body_en") or "").strip():
+            raise forms.ValidationError(_("Write the text in Chinese, in English, or both."))
+        return data

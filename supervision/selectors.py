@@ -497,16 +497,41 @@ def current_health(*, use_cache: bool = True) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Sparkline:
-    """One queue's last hour as SVG polyline points (0..width × 0..height, newest at the right)."""
+    """One queue's recent samples as SVG polyline points (0..width × 0..height, newest at the
+    right), with what the axes and the last point need to be read at a glance."""
 
     waiting_points: str
     service_level_points: str
     max_waiting: int
     samples: int
+    # The x axis spans the samples there are (at least SPARKLINE_MIN_SPAN), up to the hour.
+    span_minutes: int = 60
+    last_waiting: int = 0
+    last_service_level: float | None = None
+    last_x: float = 0.0
+    last_y: float = 0.0
+    width: int = 120
+    height: int = 28
+
+    @property
+    def axis_top(self) -> int:
+        """The y axis' top label: the highest count drawn (1 when nobody waited)."""
+        return max(self.max_waiting, 1)
+
+    @property
+    def value_y(self) -> float:
+        """Where the last value's label sits: beside the last point, inside the chart."""
+        return min(max(self.last_y + 4, 8), self.height)
+
+
+SPARKLINE_MIN_SPAN = timedelta(minutes=10)
 
 
 def sparklines(*, now: datetime | None = None, width: int = 120, height: int = 28) -> dict[int, Sparkline]:
-    """The last hour of samples per queue, scaled for inline SVG. One query."""
+    """The last hour of samples per queue, scaled for inline SVG. One query.
+
+    The x axis runs from the first sample (at least ten minutes back) to now: a queue sampled for
+    two minutes is drawn across the chart, not as a dash at its right edge."""
     now = now or timezone.now()
     start = now - SPARKLINE_WINDOW
     series: dict[int, list[tuple[datetime, int, float | None]]] = defaultdict(list)
@@ -516,23 +541,36 @@ def sparklines(*, now: datetime | None = None, width: int = 120, height: int = 2
         .values_list("queue_id", "minute", "waiting", "service_level")
     ):
         series[queue_id].append((minute, waiting, level))
-    span = SPARKLINE_WINDOW.total_seconds()
     result = {}
     for queue_id, samples in series.items():
+        first = min(samples[0][0], now - SPARKLINE_MIN_SPAN)
+        span = (now - first).total_seconds()
         top = max(waiting for _, waiting, _ in samples) or 1
 
-        def x(minute: datetime) -> float:
-            return round((minute - start).total_seconds() / span * width, 1)
+        def x(minute: datetime, first: datetime = first, span: float = span) -> float:
+            return round((minute - first).total_seconds() / span * width, 1)
 
-        waiting_points = " ".join(f"{x(m)},{round(height - w / top * height, 1)}" for m, w, _ in samples)
+        def y(waiting: int, top: int = top) -> float:
+            return round(height - waiting / top * height, 1)
+
+        waiting_points = " ".join(f"{x(m)},{y(w)}" for m, w, _ in samples)
         level_points = " ".join(
             f"{x(m)},{round(height - level * height, 1)}" for m, _, level in samples if level is not None
         )
+        last_minute, last_waiting, _level = samples[-1]
+        levels = [level for _, _, level in samples if level is not None]
         result[queue_id] = Sparkline(
             waiting_points=waiting_points,
             service_level_points=level_points,
             max_waiting=max(w for _, w, _ in samples),
             samples=len(samples),
+            span_minutes=round(span / 60),
+            last_waiting=last_waiting,
+            last_service_level=levels[-1] if levels else None,
+            last_x=x(last_minute),
+            last_y=y(last_waiting),
+            width=width,
+            height=height,
         )
     return result
 
@@ -542,3 +580,50 @@ def sparklines(*, now: datetime | None = None, width: int = 120, height: int = 2
 
 def recent_actions(*, limit: int = 20) -> list[SupervisorAction]:
     return list(SupervisorAction.objects.select_related("actor").order_by("-created_at", "-id")[:limit])
+
+
+# --- Reassign page ------------------------------------------------------------------------------
+
+REASSIGN_LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PickerAgent:
+    """One row of the reassign page's agent picker."""
+
+    profile: AgentProfile
+    languages: list[str]
+    primary_skills: list[str]
+    secondary_skills: list[str]
+
+    @property
+    def is_full(self) -> bool:
+        return self.profile.active_ticket_count >= self.profile.capacity
+
+
+def waiting_tickets(*, limit: int = REASSIGN_LIST_LIMIT) -> list[Ticket]:
+    """The line across every queue, as agents are served from it: priority, then age."""
+    return list(
+        Ticket.objects.filter(status=TicketStatus.QUEUED)
+        .select_related("queue", "category", "shopper")
+        .order_by("-priority", "queued_at", "id")[:limit]
+    )
+
+
+def picker_agents() -> list[PickerAgent]:
+    """Every agent with their languages, skills, status and load: two queries."""
+    profiles = list(AgentProfile.objects.select_related("user").prefetch_related("skill_set__category"))
+    rows = []
+    for profile in profiles:
+        skills = list(profile.skill_set.all())
+        rows.append(
+            PickerAgent(
+                profile=profile,
+                languages=list(profile.languages),
+                primary_skills=sorted(s.category.slug for s in skills if s.level == SkillLevel.PRIMARY),
+                secondary_skills=sorted(s.category.slug for s in skills if s.level == SkillLevel.SECONDARY),
+            )
+        )
+    status_order: dict[str, int] = {AgentStatus.ONLINE: 0, AgentStatus.AWAY: 1, AgentStatus.OFFLINE: 2}
+    rows.sort(key=lambda row: (status_order.get(row.profile.status, 3), row.is_full, str(row.profile).lower()))
+    return rows

@@ -23,18 +23,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.selectors import aftersales_figures
 from console.views import header_context
 from core.errors import ConflictError
+from macros import services as macro_services
+from macros.models import Macro
+from macros.placeholders import NAMES as PLACEHOLDER_NAMES
+from macros.selectors import macro_list
 from routing.selectors import is_supervisor
 from routing.services import RoutingError
 from satisfaction.models import Rating
 from satisfaction.selectors import ratings_to_follow_up
 from supervision import selectors, services
-from supervision.forms import AgentEditForm, AgentStatusForm, QueueTargetsForm, ReassignForm
+from supervision.forms import AgentEditForm, AgentStatusForm, MacroForm, QueueTargetsForm, ReassignForm
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tickets.states import InvalidTransition
 from webhooks.selectors import endpoint_alerts
 
 View = Callable[..., HttpResponse]
 LOW_RATINGS_SHOWN = 10
+# The sparkline's plot area in SVG units (supervision/_sparkline.html adds the axes around it).
+SPARK_WIDTH, SPARK_HEIGHT = 170, 40
 
 
 def supervisor_view(view: View) -> View:
@@ -60,7 +66,7 @@ def _has_csat(row: dict[str, Any]) -> bool:
 
 def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
     health = selectors.current_health(use_cache=not fresh)
-    lines = selectors.sparklines()
+    lines = selectors.sparklines(width=SPARK_WIDTH, height=SPARK_HEIGHT)
     queues = [{**queue, "sparkline": lines.get(queue["queue_id"])} for queue in health["queues"]]
     return {
         **header_context(request, page_path=reverse("supervision:dashboard")),
@@ -84,11 +90,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
     }
 
 
-def _render_dashboard(
-    request: HttpRequest, *, reassign_form: ReassignForm | None = None, error: str = "", status: int = 200
-) -> HttpResponse:
+def _render_dashboard(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     context = _dashboard_context(request, fresh=True)
-    context["reassign_form"] = reassign_form or ReassignForm()
     context["action_error"] = error
     return render(request, "supervision/dashboard.html", context, status=status)
 
@@ -111,12 +114,43 @@ def _done(request: HttpRequest, text: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("supervision:dashboard"))
 
 
-@require_POST
+def _render_reassign(
+    request: HttpRequest, *, form: ReassignForm | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
+    """The reassign page: the waiting line and the agent picker, with any refusal at the top."""
+    if form is None:
+        chosen = request.GET.get("ticket", "")
+        form = ReassignForm(initial={"ticket": int(chosen)} if chosen.isdigit() else {})
+    chosen_ticket = form["ticket"].value()
+    context = {
+        **header_context(request, page_path=reverse("supervision:reassign")),
+        "form": form,
+        "action_error": error,
+        "waiting": selectors.waiting_tickets(),
+        "agents": selectors.picker_agents(),
+        "queues": SpecialistQueue.objects.order_by("kind", "name"),
+        "chosen_ticket": str(chosen_ticket or ""),
+        "chosen_agent": str(form["agent"].value() or ""),
+        "chosen_queue": str(form["queue"].value() or ""),
+        "reassign_strings": {
+            "language": _(
+                "%(agent)s does not speak %(language)s, the ticket's language. Tick Override to give it anyway."
+            ),
+            "away": _("%(agent)s is not online. Tick Override to give it anyway."),
+            "full": _("%(agent)s is at capacity: reassigning is refused."),
+        },
+    }
+    return render(request, "supervision/reassign.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @supervisor_view
 def reassign(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render_reassign(request)
     form = ReassignForm(request.POST)
     if not form.is_valid():
-        return _render_dashboard(request, reassign_form=form, status=400)
+        return _render_reassign(request, form=form, status=400)
     data = form.cleaned_data
     try:
         ticket = services.reassign_ticket(
@@ -128,7 +162,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
             override=bool(data.get("override")),
         )
     except (RoutingError, InvalidTransition) as exc:
-        return _render_dashboard(request, reassign_form=form, error=str(exc), status=409)
+        return _render_reassign(request, form=form, error=str(exc), status=409)
     return _done(request, _("Ticket #%(id)s reassigned.") % {"id": ticket.id})
 
 
@@ -220,3 +254,56 @@ def queue_targets(request: HttpRequest, queue_id: int) -> HttpResponse:
             return _done(request, _("Targets of %(queue)s saved.") % {"queue": queue.label})
     context = {**header_context(request, page_path=request.path), "queue": queue, "form": form}
     return render(request, "supervision/queue_targets.html", context, status=400 if form.errors else 200)
+
+
+# --- Canned replies ---------------------------------------------------------------------------
+
+
+@require_GET
+@supervisor_view
+def macros(request: HttpRequest) -> HttpResponse:
+    context = {**header_context(request, page_path=request.path), "macros": macro_list()}
+    return render(request, "supervision/macros.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_view
+def macro_edit(request: HttpRequest, macro_id: int | None = None) -> HttpResponse:
+    """Create (no id) or edit a canned reply; field errors from the service land on their fields."""
+    macro = get_object_or_404(Macro, pk=macro_id) if macro_id is not None else None
+    initial = {}
+    if macro is not None:
+        initial = {field: getattr(macro, field) for field in macro_services.FIELDS}
+    form = MacroForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {field: form.cleaned_data[field] for field in macro_services.FIELDS}
+        try:
+            if macro is None:
+                saved = macro_services.create_macro(actor=_user(request), **data)
+            else:
+                saved = macro_services.update_macro(actor=_user(request), macro_id=macro.pk, **data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Canned reply /%(shortcut)s saved.") % {"shortcut": saved.shortcut})
+            return HttpResponseRedirect(reverse("supervision:macros"))
+    context = {
+        **header_context(request, page_path=request.path),
+        "macro": macro,
+        "form": form,
+        "placeholders": ["{{" + name + "}}" for name in PLACEHOLDER_NAMES],
+    }
+    return render(request, "supervision/macro_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_view
+def macro_delete(request: HttpRequest, macro_id: int) -> HttpResponse:
+    macro = get_object_or_404(Macro, pk=macro_id)
+    if request.method == "POST":
+        macro_services.delete_macro(actor=_user(request), macro_id=macro.pk)
+        messages.success(request, _("Canned reply /%(shortcut)s deleted.") % {"shortcut": macro.shortcut})
+        return HttpResponseRedirect(reverse("supervision:macros"))
+    context = {**header_context(request, page_path=request.path), "macro": macro}
+    return render(request, "supervision/macro_delete.html", context)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from classification import signals as sig
 from console.panels import render_panels
+from console.sla import sla_due
 from teams.models import Category
 from teams.selectors import categories_by_slug
 from tickets.models import Intent, Ticket
@@ -120,6 +121,33 @@ def excerpt(ticket: Ticket) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+# A message longer than this (characters or lines) is shown collapsed, with "Show all".
+LONG_MESSAGE_CHARACTERS = 700
+LONG_MESSAGE_LINES = 12
+
+
+@register.filter
+def is_long(text: str) -> bool:
+    return len(text) > LONG_MESSAGE_CHARACTERS or text.count("\n") >= LONG_MESSAGE_LINES
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@register.inclusion_tag("console/_sla.html")
+def sla_countdown(ticket: Ticket) -> dict[str, Any]:
+    """Time left to the queue's service level (console.sla); red past due. console's
+    workspace.js keeps it ticking between re-reads."""
+    due = sla_due(ticket)
+    if due is None:
+        return {"due": None}
+    left = (due - timezone.now()).total_seconds()
+    return {"due": due, "overdue": left < 0, "clock": _clock(left)}
+
+
 @register.simple_tag
 def console_strings() -> str:
     """The few strings console.js shows, in the interface language, as a JSON script element."""
@@ -132,6 +160,17 @@ def console_strings() -> str:
         "soundOff": _("Sound off"),
         "newTicket": _("New ticket #%(id)s assigned to you"),
         "newMessage": _("New message from the shopper"),
+        "newWaiting": _("Ticket #%(id)s is waiting in your queues"),
+        "slaLeft": _("SLA %(time)s left"),
+        "slaOver": _("SLA %(time)s over"),
+        "showAll": _("Show the whole message"),
+        "showLess": _("Show less"),
+        "overLimit": _("%(count)s characters over the limit: shorten it, or send it in two parts."),
+        "unsentDraft": _("You have an unsent draft on this ticket. Resolve it anyway?"),
+        "thenResolve": _("then resolves the ticket"),
+        "thenWaiting": _("then waits on the shopper"),
+        "cannedReply": _("Canned reply"),
+        "noMacro": _("No canned reply matches."),
     }
     return json_script({key: str(value) for key, value in strings.items()}, "console-strings")
 

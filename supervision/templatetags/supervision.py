@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from teams.models import localized_name
+from teams.models import Language, localized_name
 
 register = template.Library()
 
@@ -49,3 +49,10 @@ def parse_iso(iso: str | None) -> datetime | None:
 def queue_label(queue: dict) -> str:
     """A queue from the cached payload, named in the reader's language."""
     return localized_name(queue.get("name", ""), queue.get("name_zh", ""))
+
+
+@register.filter
+def language_names(codes: list[str] | None) -> str:
+    """["zh", "en"] → "中文, English" (each language in its own name)."""
+    names = dict(Language.choices)
+    return ", ".join(str(names.get(code, code)) for code in codes or [])

@@ -84,3 +84,31 @@ def test_the_dashboard_draws_the_sparklines(sam, signed_in) -> None:
 
     assert page.count('<svg class="spark"') == SpecialistQueue.objects.count()
     assert 'class="spark-waiting"' in page
+
+
+def test_a_queue_sampled_for_two_minutes_is_drawn_across_the_chart_with_its_last_value(ana) -> None:
+    jewelry = queue("jewelry")
+    now = shanghai_time(25, 10, 0)
+    for minutes_ago, waiting in [(2, 3), (1, 5), (0, 4)]:
+        QueueSample.objects.create(queue=jewelry, minute=now - timedelta(minutes=minutes_ago), waiting=waiting)
+
+    line = sparklines(now=now, width=100, height=40)[jewelry.id]
+
+    # At least ten minutes on the x axis: the samples span its last fifth, not a 2-unit dash.
+    assert line.span_minutes == 10
+    assert line.waiting_points == "80.0,16.0 90.0,0.0 100.0,8.0"
+    assert (line.last_waiting, line.last_x, line.last_y) == (4, 100.0, 8.0)
+
+
+def test_the_dashboard_sparkline_has_axes_and_the_last_value(sam, signed_in) -> None:
+    with time_machine.travel(shanghai_time(25, 10, 0, 30), tick=False):
+        ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 58))
+        sample_queue_health(now=shanghai_time(25, 9, 59))
+        sample_queue_health(now=shanghai_time(25, 10, 0))
+        page = signed_in(sam).get("/console/dashboard/").content.decode()
+
+    tile = page[page.index('data-queue="jewelry"') :]
+    tile = tile[: tile.index("</article>")]
+    assert 'class="spark-value"' in tile and ">1</text>" in tile  # the last value, by its point
+    assert "−10 min" in tile and ">now</text>" in tile  # the time axis
+    assert "waiting, now 1" in tile

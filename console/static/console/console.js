@@ -143,9 +143,21 @@
       var parts = key.split("-");
       if (parts[0] === "ticket") announce(t("newTicket", { id: parts[1] }));
       if (parts[0] === "message") announce(t("newMessage"));
+      if (parts[0] === "waiting") announce(t("newWaiting", { id: parts[1] }));
     });
     if (fresh.length) beep();
+    showWaitingCount();
   }
+
+  // The inbox's title counts the tickets waiting in the agent's queues: a cue in another tab too.
+  var baseTitle = document.title;
+  function showWaitingCount() {
+    var section = document.getElementById("waiting-tickets");
+    if (!section) return;
+    var count = parseInt(section.getAttribute("data-waiting-count"), 10) || 0;
+    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+  }
+  showWaitingCount();
 
   /* --- Re-reading the server's HTML --------------------------------------------------------------- */
 
@@ -154,6 +166,11 @@
     var copy = node.cloneNode(true);
     copy.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
       input.removeAttribute("value");
+    });
+    // SLA clocks tick in the page (workspace.js): a later second is not a change either.
+    copy.querySelectorAll("[data-sla-due]").forEach(function (clock) {
+      clock.textContent = "";
+      clock.classList.remove("is-overdue");
     });
     return copy.outerHTML;
   }
@@ -197,6 +214,7 @@
       }
     });
     cueNewItems();
+    document.dispatchEvent(new CustomEvent("cx:swapped"));
     return complete;
   }
 

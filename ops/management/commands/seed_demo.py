@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.auth import token_digest
-from teams.models import AgentProfile, AgentStatus, ApiToken
+from macros.models import Macro, ThenStatus
+from macros.services import create_macro
+from teams.models import AgentProfile, AgentStatus, ApiToken, SpecialistQueue
 from teams.services import (
     AGENTS_GROUP,
     STOREFRONT_GROUP,
@@ -63,6 +65,43 @@ SAMPLE_INQUIRIES = [
 ]
 
 
+# Canned replies the demo starts with: shortcut, name, queue (blank: every queue), texts, then.
+DEMO_MACROS = [
+    (
+        "hello",
+        "Greeting",
+        "",
+        "Hi {{shopper_name}}, this is {{agent_name}} from {{queue_name}}. Let me look at this for you.",
+        "{{shopper_name}}您好，我是{{queue_name}}的{{agent_name}}，马上为您查看。",
+        ThenStatus.NOTHING,
+    ),
+    (
+        "photos",
+        "Ask for photos",
+        "",
+        "Could you send a few photos of the problem with order {{order_number}}? I will take it from there.",
+        "麻烦您拍几张订单{{order_number}}问题的照片发给我，我马上为您处理。",
+        ThenStatus.WAITING_ON_SHOPPER,
+    ),
+    (
+        "done",
+        "Sorted, resolve",
+        "",
+        "All sorted, {{shopper_name}}. Write back here any time if anything else comes up.",
+        "{{shopper_name}}，已经为您处理好了。如有其他问题，随时在这里留言。",
+        ThenStatus.RESOLVED,
+    ),
+    (
+        "fresh-refund",
+        "Rotten = refunded",
+        "fresh_food",
+        "Sorry about order {{order_number}}. Rotten fruit is refunded in full: the refund is on its way.",
+        "很抱歉订单{{order_number}}出现坏果。坏果包赔，退款已为您发起。",
+        ThenStatus.NOTHING,
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Create demo agents, a supervisor, a storefront API client and sample tickets (idempotent)."
 
@@ -112,6 +151,18 @@ class Command(BaseCommand):
         revoke_api_tokens(user=client, keep=DEMO_API_TOKEN)
         if not ApiToken.objects.filter(key_digest=token_digest(DEMO_API_TOKEN)).exists():
             issue_api_token(user=client, name="demo", key=DEMO_API_TOKEN)
+
+        if not Macro.objects.exists():
+            for shortcut, name, queue_slug, body_en, body_zh, then in DEMO_MACROS:
+                create_macro(
+                    actor=sam,
+                    name=name,
+                    shortcut=shortcut,
+                    queue=SpecialistQueue.objects.filter(slug=queue_slug).first() if queue_slug else None,
+                    body_en=body_en,
+                    body_zh=body_zh,
+                    then_status=then,
+                )
 
         if not Ticket.objects.exists():
             for external_id, name, language, body, order in SAMPLE_INQUIRIES:
