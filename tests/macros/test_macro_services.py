@@ -48,7 +48,7 @@ def test_a_missing_value_is_left_visible_for_the_agent_to_fill(sam, ana, inquiry
 
     [offered] = composer_macros(refreshed(ticket), ana.user)
 
-    assert offered["text"].startswith("Hi there, please send photos of order [order number].")
+    assert str(offered["text"]).startswith("Hi there, please send photos of order [order number].")
 
 
 def test_text_with_markup_stays_plain_text(sam, ana, inquiry) -> None:
