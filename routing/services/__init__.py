@@ -10,6 +10,7 @@ from routing.services.intake import (
     route_ticket,
     triage_queue,
 )
+from routing.services.offers import OfferGone, accept_offer, decline_offer, expire_offers, pending_offers_for
 from routing.services.presence import record_console_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.take import take_ticket
@@ -30,6 +31,11 @@ from routing.services.work import (
 )
 
 __all__ = [
+    "OfferGone",
+    "accept_offer",
+    "decline_offer",
+    "expire_offers",
+    "pending_offers_for",
     "RoutingError",
     "add_internal_note",
     "add_shopper_message",
