@@ -112,6 +112,10 @@ class Pick:
     candidates: int
 
 
+def astuple_pick(pick: Pick) -> tuple[Ticket, int, int, str, int]:
+    return (pick.ticket, pick.agent_pk, pick.agent_user_id, pick.reason, pick.candidates)
+
+
 def assign_locked(
     *, ticket: Ticket, agent: AgentProfile, reason: str, candidates: int = 1, started: float | None = None
 ) -> None:
@@ -346,9 +350,10 @@ def _dispatch_batch(
         if not agents:
             return 0, None, len(tickets)
         if queue.may_offer:
-            picks = _match(tickets, queue, agents, refused_pairs([t.pk for t in tickets], now=timezone.now()))
+            now = timezone.now()
+            picks = _match(tickets, queue, agents, refused_pairs([t.pk for t in tickets], now=now))
             offers = [p for p in picks if wants_offer(queue, p.ticket)]
-            write_offers(queue, [OfferPick(p.ticket, p.agent_pk, p.agent_user_id, p.reason, p.candidates) for p in offers])
+            write_offers(queue, [OfferPick(*astuple_pick(p)) for p in offers], now=now)
             picks = [p for p in picks if not wants_offer(queue, p.ticket)]
             if picks:
                 _write_assignments(picks, started=started)
