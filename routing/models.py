@@ -109,9 +109,7 @@ class Offer(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="offers")
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
-    queue = models.ForeignKey(
-        SpecialistQueue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+    queue = models.ForeignKey(SpecialistQueue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     # The assignment reason an accept records (routing, overflow, handoff).
     reason = models.CharField(max_length=20, choices=AssignmentReason.choices)
     is_handoff = models.BooleanField(default=False)
@@ -125,9 +123,7 @@ class Offer(models.Model):
         ordering = ["-offered_at", "-id"]
         constraints = [
             # The backstop against two agents holding the same ticket's offer (racing dispatch runs).
-            models.UniqueConstraint(
-                fields=["ticket"], condition=Q(state="pending"), name="one_live_offer_per_ticket"
-            ),
+            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_live_offer_per_ticket"),
         ]
         indexes = [
             # The expiry sweep's query: pending offers by deadline, nothing else scanned.

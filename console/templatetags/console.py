@@ -109,6 +109,12 @@ def waited(since: datetime | None) -> str:
 
 
 @register.filter
+def timeuntil_seconds(moment: datetime) -> int:
+    """Whole seconds from now until then (0 once past): an offer's countdown as rendered."""
+    return max(0, int((moment - timezone.now()).total_seconds()))
+
+
+@register.filter
 def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
@@ -132,6 +138,9 @@ def console_strings() -> str:
         "soundOff": _("Sound off"),
         "newTicket": _("New ticket #%(id)s assigned to you"),
         "newMessage": _("New message from the shopper"),
+        "newOffer": _("A ticket is offered to you: accept or decline"),
+        "offerTitle": _("Offer waiting"),
+        "seconds": _("%(seconds)s s"),
     }
     return json_script({key: str(value) for key, value in strings.items()}, "console-strings")
 

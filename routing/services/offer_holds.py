@@ -19,6 +19,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 from routing.models import Offer, RoutingDecision
@@ -120,9 +121,12 @@ def end_offer_locked(offer: Offer, *, state: str, decline_reason: str = "", now:
     if not ended:
         return False
     offer.state, offer.ended_at, offer.decline_reason = state, now, decline_reason
-    streak = F("missed_offer_streak") + 1 if state == Offer.State.EXPIRED else 0
-    if state == Offer.State.WITHDRAWN:
-        streak = F("missed_offer_streak")  # not the agent's doing
+    # A miss extends the streak, an answer ends it, a withdrawal (not the agent's doing) leaves it.
+    streak: F | CombinedExpression | int = F("missed_offer_streak")
+    if state == Offer.State.EXPIRED:
+        streak = F("missed_offer_streak") + 1
+    elif state != Offer.State.WITHDRAWN:
+        streak = 0
     AgentProfile.objects.filter(user_id=offer.agent_id).update(
         active_ticket_count=F("active_ticket_count") - 1,
         pending_offer_count=F("pending_offer_count") - 1,

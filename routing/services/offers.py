@@ -36,7 +36,12 @@ EXPIRE_BATCH = 200
 
 
 class OfferGone(RoutingError):
-    """The offer is no longer open (answered, timed out, withdrawn): nothing was changed."""
+    """The offer is no longer open (answered, timed out, withdrawn): nothing was assigned.
+    `state` is how it ended, for the screen to say so in the reader's language."""
+
+    def __init__(self, offer: Offer) -> None:
+        super().__init__(_gone_message(offer))
+        self.state = offer.state
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def accept_offer(*, offer_id: int, user: User) -> Ticket:
     with transaction.atomic():
         offer, ticket = _lock_offer(offer_id, user=user)
         if offer.state != Offer.State.PENDING:
-            raise OfferGone(_gone_message(offer))
+            raise OfferGone(offer)
         if now > offer.expires_at:
             late = _expire_locked(offer, ticket, now=now)
         elif ticket.status != TicketStatus.QUEUED:  # a path that moved it forgot the offer: heal
@@ -89,7 +94,7 @@ def accept_offer(*, offer_id: int, user: User) -> Ticket:
     # Committed: the offer's end stands; the agent is told why nothing was assigned.
     if late:
         _after_misses([offer.agent_id])
-    raise OfferGone(_gone_message(offer))
+    raise OfferGone(offer)
 
 
 def decline_offer(*, offer_id: int, user: User, reason: str = "") -> Offer:
@@ -100,7 +105,7 @@ def decline_offer(*, offer_id: int, user: User, reason: str = "") -> Offer:
     with transaction.atomic():
         offer, ticket = _lock_offer(offer_id, user=user)
         if offer.state != Offer.State.PENDING:
-            raise OfferGone(_gone_message(offer))
+            raise OfferGone(offer)
         end_offer_locked(offer, state=Offer.State.DECLINED, decline_reason=reason)
         RoutingDecision.objects.create(
             ticket=ticket,

@@ -9,8 +9,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from routing.models import AssignmentReason
-from routing.models import Offer
+from routing.models import AssignmentReason, Offer
 from routing.services.assignment import assign_locked, eligibility_for
 from routing.services.offer_holds import end_offer_locked
 from routing.services.work import RoutingError, _lock
@@ -24,7 +23,9 @@ def take_ticket(*, ticket_id: int, agent: AgentProfile) -> Ticket:
         ticket = _lock(ticket_id)
         if ticket.status != TicketStatus.QUEUED or ticket.queue is None:
             raise RoutingError("This ticket is no longer waiting: someone else has it, or it moved on.")
-        offer = Offer.objects.filter(ticket=ticket, state=Offer.State.PENDING).first() if ticket.queue.may_offer else None
+        offer = (
+            Offer.objects.filter(ticket=ticket, state=Offer.State.PENDING).first() if ticket.queue.may_offer else None
+        )
         if offer is not None and offer.agent_id != agent.user_id:
             raise RoutingError("This ticket is on offer to another agent: it comes back here if they decline.")
         locked = AgentProfile.objects.select_for_update().filter(pk=agent.pk).first()

@@ -91,6 +91,28 @@
     });
   }
 
+  /* --- Offers: a countdown per offer, and the tab's title says one is waiting ------------------- */
+
+  var baseTitle = document.title;
+
+  function tickOffers() {
+    var offers = document.querySelectorAll("time[data-offer-expires]");
+    offers.forEach(function (node) {
+      if (!node.dataset.deadline) {
+        // From the server's own count at render time: the agent's clock may be off.
+        var left = parseInt(node.getAttribute("data-offer-left"), 10) || 0;
+        node.dataset.deadline = String(Date.now() + left * 1000);
+      }
+      var seconds = Math.max(0, Math.ceil((parseInt(node.dataset.deadline, 10) - Date.now()) / 1000));
+      node.textContent = t("seconds", { seconds: seconds });
+      var card = node.closest(".offer");
+      if (card) card.classList.toggle("offer-urgent", seconds <= 5);
+    });
+    document.title = offers.length ? "(" + offers.length + ") " + t("offerTitle") + " · " + baseTitle : baseTitle;
+  }
+  tickOffers();
+  window.setInterval(tickOffers, 1000);
+
   var indicator = document.getElementById("live-indicator");
   if (!root) {
     // Forms and the login page have no live content: no "connecting..." that never ends.
@@ -143,7 +165,9 @@
       var parts = key.split("-");
       if (parts[0] === "ticket") announce(t("newTicket", { id: parts[1] }));
       if (parts[0] === "message") announce(t("newMessage"));
+      if (parts[0] === "offer") announce(t("newOffer"));
     });
+    tickOffers();
     if (fresh.length) beep();
   }
 
