@@ -109,12 +109,6 @@ def waited(since: datetime | None) -> str:
 
 
 @register.filter
-def timeuntil_seconds(moment: datetime) -> int:
-    """Whole seconds from now until then (0 once past): an offer's countdown as rendered."""
-    return max(0, int((moment - timezone.now()).total_seconds()))
-
-
-@register.filter
 def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 

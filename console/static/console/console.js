@@ -94,19 +94,20 @@
   /* --- Offers: a countdown per offer, and the tab's title says one is waiting ------------------- */
 
   var baseTitle = document.title;
+  // Deadlines are the server's; the agent's clock may be off, so measure by how far it is off.
+  var serverNow = parseInt(document.body.getAttribute("data-server-now"), 10);
+  var clockOffsetMs = serverNow ? serverNow * 1000 - Date.now() : 0;
 
   function tickOffers() {
     var offers = document.querySelectorAll("time[data-offer-expires]");
     offers.forEach(function (node) {
-      if (!node.dataset.deadline) {
-        // From the server's own count at render time: the agent's clock may be off.
-        var left = parseInt(node.getAttribute("data-offer-left"), 10) || 0;
-        node.dataset.deadline = String(Date.now() + left * 1000);
-      }
-      var seconds = Math.max(0, Math.ceil((parseInt(node.dataset.deadline, 10) - Date.now()) / 1000));
+      var deadline = parseInt(node.getAttribute("data-offer-expires"), 10) * 1000;
+      var seconds = Math.max(0, Math.ceil((deadline - (Date.now() + clockOffsetMs)) / 1000));
       node.textContent = t("seconds", { seconds: seconds });
       var card = node.closest(".offer");
       if (card) card.classList.toggle("offer-urgent", seconds <= 5);
+      var until = card && card.querySelector(".offer-until");
+      if (until) until.hidden = true; // the countdown says it; "accept by" is for pages without JS
     });
     document.title = offers.length ? "(" + offers.length + ") " + t("offerTitle") + " · " + baseTitle : baseTitle;
   }
@@ -173,11 +174,19 @@
 
   /* --- Re-reading the server's HTML --------------------------------------------------------------- */
 
-  // A part's markup without its CSRF tokens (masked afresh on every render, so never "a change").
+  // A part's markup without its CSRF tokens (masked afresh on every render, so never "a change")
+  // and without what this script writes into it.
   function signature(node) {
     var copy = node.cloneNode(true);
     copy.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
       input.removeAttribute("value");
+    });
+    // Nor the offer countdown this script keeps ticking (the deadline attribute is what counts).
+    copy.querySelectorAll("time[data-offer-expires]").forEach(function (node) {
+      node.textContent = "";
+    });
+    copy.querySelectorAll(".offer-until").forEach(function (node) {
+      node.removeAttribute("hidden");
     });
     return copy.outerHTML;
   }
