@@ -79,7 +79,7 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         # After-sales figures (aftersales.selectors): four indexed queries over the last 7 days.
         "aftersales": aftersales_figures(now=timezone.now()),
         # Offers made today (offer-mode queues and handoff offers): three indexed queries.
-        "offers": offer_figures(since=selectors.day_start(timezone.now())),
+        "offer_figures": offer_figures(since=selectors.day_start(timezone.now())),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
