@@ -263,9 +263,10 @@ INVARIANTS = {
         " GROUP BY ticket_id HAVING count(*) > 1) d"
     ),
     "over capacity": "SELECT count(*) FROM teams_agentprofile WHERE active_ticket_count > capacity",
-    "agent count drift (count != active assignments)": (
+    "agent count drift (count != active assignments + live offers)": (
         "SELECT count(*) FROM teams_agentprofile a WHERE a.active_ticket_count <> (SELECT count(*)"
         " FROM routing_assignment r WHERE r.agent_id = a.user_id AND r.ended_at IS NULL)"
+        " + (SELECT count(*) FROM routing_offer o WHERE o.agent_id = a.user_id AND o.state = 'pending')"
     ),
     "stuck (new or queued after the drain)": "SELECT count(*) FROM tickets_ticket WHERE status IN ('new', 'queued')",
     "handoffs unassigned": (

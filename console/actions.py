@@ -17,9 +17,18 @@ from django.views.decorators.http import require_POST
 from console import selectors
 from console.forms import EscalateForm, NoteForm, RecategorizeForm, ReplyForm, TransferForm
 from console.templatetags.console import category_name
-from console.views import confirm_step, console_view, header_context, render_ticket_page, user_of, visible_ticket_or_404
+from console.views import (
+    confirm_step,
+    console_view,
+    header_context,
+    render_ticket_page,
+    safe_next,
+    user_of,
+    visible_ticket_or_404,
+)
 from macros.services import MacroRefused, reply_with_macro
 from routing import services
+from routing.models import DeclineReason, Offer
 from routing.selectors import agent_queue_ids
 from routing.services import RoutingError
 from teams.models import Category
@@ -308,3 +317,53 @@ def take_reason(exc: Exception) -> str:
     if "skill" in text:
         return _("it needs a skill you do not hold.")
     return refusal_reason(exc)
+
+
+# --- Offers (queues in offer mode) ------------------------------------------------------------
+
+
+def _offer_gone_text(exc: services.OfferGone) -> str:
+    texts = {
+        "accepted": _("You have already accepted this ticket."),
+        "expired": _("This offer timed out and went to the next agent."),
+        "declined": _("You declined this offer."),
+    }
+    return texts.get(exc.state, _("This ticket is no longer on offer: it moved on."))
+
+
+@require_POST
+@console_view
+def accept_offer(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """Accept: the ticket is now the agent's, and its page opens."""
+    back = safe_next(request, reverse("console:inbox"))
+    try:
+        ticket = services.accept_offer(offer_id=offer_id, user=user_of(request))
+    except Offer.DoesNotExist:
+        messages.error(request, _("No offer of yours has this number."))
+        return HttpResponseRedirect(back)
+    except services.OfferGone as exc:
+        messages.error(request, _offer_gone_text(exc))
+        return HttpResponseRedirect(back)
+    messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.pk})
+    return HttpResponseRedirect(reverse("console:ticket", args=[ticket.pk]))
+
+
+@require_POST
+@console_view
+def decline_offer(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """Decline, with an optional reason: the ticket goes to the next agent."""
+    back = safe_next(request, reverse("console:inbox"))
+    reason = request.POST.get("reason", "")
+    if reason not in ("", *DeclineReason.values):
+        messages.error(request, _("Choose one of the listed reasons, or none."))
+        return HttpResponseRedirect(back)
+    try:
+        offer = services.decline_offer(offer_id=offer_id, user=user_of(request), reason=reason)
+    except Offer.DoesNotExist:
+        messages.error(request, _("No offer of yours has this number."))
+        return HttpResponseRedirect(back)
+    except services.OfferGone as exc:
+        messages.error(request, _offer_gone_text(exc))
+        return HttpResponseRedirect(back)
+    messages.info(request, _("Declined: ticket #%(id)s goes to another agent.") % {"id": offer.ticket_id})
+    return HttpResponseRedirect(back)

@@ -27,6 +27,8 @@ urlpatterns = [
         {"variant": "thumb"},
         name="attachment_thumb",
     ),
+    path("offers/<int:offer_id>/accept/", actions.accept_offer, name="offer_accept"),
+    path("offers/<int:offer_id>/decline/", actions.decline_offer, name="offer_decline"),
     path("status/", views.set_status, name="status"),
     path("language/", views.set_language, name="language"),
 ]

@@ -37,7 +37,8 @@ from console.priority import attach_priority_reasons
 from console.push import agent_group
 from console.services import set_ui_language
 from macros.selectors import composer_macros
-from routing.services import RoutingError, set_agent_status
+from routing.models import DeclineReason
+from routing.services import RoutingError, pending_offers_for, set_agent_status
 from teams.models import AgentProfile, AgentStatus
 from tickets.attachments import serve_attachment
 from tickets.models import Ticket, TicketStatus
@@ -65,9 +66,13 @@ def user_of(request: HttpRequest) -> User:
 
 
 def header_context(request: HttpRequest, *, page_path: str) -> dict[str, Any]:
-    """What the header shows on every console page (and re-reads in every live fragment)."""
+    """What the header shows on every console page (and re-reads in every live fragment), with
+    the offers waiting for this agent's answer (no query unless the profile counts some)."""
+    profile = selectors.agent_profile_of(user_of(request))
     return {
-        "profile": selectors.agent_profile_of(user_of(request)),
+        "profile": profile,
+        "offers": pending_offers_for(profile),
+        "decline_reasons": DeclineReason.choices,
         "status_choices": AgentStatus.choices,
         "page_path": page_path,
         "is_supervisor": selectors.is_supervisor(user_of(request)),

@@ -374,6 +374,7 @@ CELERY_TASK_ROUTES = {
     "routing.sweep_waiting_tickets": {"queue": "default"},
     "routing.close_resolved_tickets": {"queue": "default"},
     "routing.sweep_absent_agents": {"queue": "default"},
+    "routing.expire_offers": {"queue": "default"},
     "supervision.sample_queue_health": {"queue": "default"},
     # Callbacks on a queue of their own: a burst of due callbacks never delays routing sweeps.
     "callbacks.dispatch_due": {"queue": "callbacks"},
@@ -406,6 +407,8 @@ CELERY_BEAT_SCHEDULE = {
     "close-resolved-tickets": {"task": "routing.close_resolved_tickets", "schedule": 600.0},
     # Overflow and SLA flags, and a kick of every queue with waiting work (lost kicks).
     "sweep-waiting-tickets": {"task": "routing.sweep_waiting_tickets", "schedule": 10.0},
+    # Offers past their deadline go to the next agent (an indexed query of pending offers).
+    "expire-offers": {"task": "routing.expire_offers", "schedule": 2.0},
     # One sample per queue and minute for the dashboard's sparklines (unique per minute: a second
     # run in the same minute stores nothing).
     "sample-queue-health": {"task": "supervision.sample_queue_health", "schedule": 60.0},
@@ -439,6 +442,10 @@ UNROUTED_TICKET_GRACE_SECONDS = env_int("UNROUTED_TICKET_GRACE_SECONDS", 5, mini
 # heartbeat every 20 s (console.js), so the first limit is at least 30 s.
 PRESENCE_AWAY_SECONDS = env_int("PRESENCE_AWAY_SECONDS", 60, minimum=30)
 PRESENCE_OFFLINE_SECONDS = env_int("PRESENCE_OFFLINE_SECONDS", 900, minimum=60)
+# Offers (queues in offer mode): an agent who declined or missed a ticket's offer is not offered
+# that ticket again for this long; after this many offers missed in a row the agent is set Away.
+OFFER_REOFFER_WINDOW_SECONDS = env_int("OFFER_REOFFER_WINDOW_SECONDS", 600, minimum=0)
+OFFER_MISSES_BEFORE_AWAY = env_int("OFFER_MISSES_BEFORE_AWAY", 3, minimum=1)
 # A resolved ticket is closed this many days after its resolution (a later message opens a new one).
 AUTO_CLOSE_RESOLVED_DAYS = env_int("AUTO_CLOSE_RESOLVED_DAYS", 7, minimum=1)
 # Below this confidence the text model's category is not trusted: the ticket goes to triage.

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from routing.models import Assignment, RoutingDecision
+from routing.models import Assignment, Offer, RoutingDecision
 from routing.services import recategorize_ticket
 from tickets.models import Message, Ticket
 
@@ -17,6 +17,20 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # assignments are made only by routing, which keeps capacity counters
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "agent", "state", "is_handoff", "offered_at", "expires_at", "ended_at", "decline_reason"]
+    list_select_related = ["agent"]
+    list_filter = ["state", "is_handoff", "decline_reason"]
+    raw_id_fields = ["ticket", "agent", "queue"]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # offers are made only by routing, which holds the agent's slot
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # answered only through the services (one winner, the slot given back)
 
 
 @admin.register(RoutingDecision)

@@ -55,6 +55,9 @@ class RoutingDecision(models.Model):
         ESCALATE = "escalate", _("Escalation")
         HANDOFF = "handoff", _("Handoff to a person")
         REQUEUE = "requeue", _("Returned to queue")
+        OFFER = "offer", _("Offered to an agent")
+        OFFER_DECLINED = "offer_declined", _("Offer declined")
+        OFFER_EXPIRED = "offer_expired", _("Offer not answered in time")
 
     # Two rows per ticket are written on the hot path and read only by ticket (the index below):
     # the foreign keys carry no indexes of their own (a queue or user deleted: a rare, slower scan).
@@ -77,3 +80,57 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind}"
+
+
+class DeclineReason(models.TextChoices):
+    BUSY = "busy", _("Busy with another shopper")
+    SKILL = "skill", _("Outside my skills")
+    LANGUAGE = "language", _("A language I do not serve")
+    BREAK = "break", _("About to take a break")
+    OTHER = "other", _("Other")
+
+
+class Offer(models.Model):
+    """A ticket reserved for one agent until they accept (an assignment follows), decline, or let
+    it time out; a pending offer holds one slot of the agent's capacity (active_ticket_count).
+
+    The state machine, in one table: pending -> accepted | declined | expired | withdrawn (the
+    ticket moved on: transferred, cancelled, the agent went away). Every end is final.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Not answered in time")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    TRANSITIONS = {State.PENDING: frozenset({State.ACCEPTED, State.DECLINED, State.EXPIRED, State.WITHDRAWN})}
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
+    queue = models.ForeignKey(SpecialistQueue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    # The assignment reason an accept records (routing, overflow, handoff).
+    reason = models.CharField(max_length=20, choices=AssignmentReason.choices)
+    is_handoff = models.BooleanField(default=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=12, choices=DeclineReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at", "-id"]
+        constraints = [
+            # The backstop against two agents holding the same ticket's offer (racing dispatch runs).
+            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_live_offer_per_ticket"),
+        ]
+        indexes = [
+            # The expiry sweep's query: pending offers by deadline, nothing else scanned.
+            models.Index(fields=["expires_at"], condition=Q(state="pending"), name="offer_pending_expiry"),
+            models.Index(fields=["agent"], condition=Q(state="pending"), name="offer_pending_agent"),
+            models.Index(fields=["offered_at"], name="offer_offered_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} offered to {self.agent_id} ({self.state})"

@@ -42,3 +42,12 @@ def close_resolved_tickets() -> int:
 @shared_task(name="routing.sweep_absent_agents")
 def sweep_absent_agents() -> dict[str, int]:
     return services.sweep_absent_agents()
+
+
+@shared_task(name="routing.expire_offers")
+def expire_offers() -> int:
+    """One bounded batch of offers past their deadline; a full batch queues the next run at once."""
+    expired = services.expire_offers()
+    if expired >= services.offers.EXPIRE_BATCH:
+        expire_offers.delay()
+    return expired

@@ -91,6 +91,9 @@ class AgentRowSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_since = serializers.DateTimeField()
     no_console = serializers.BooleanField(help_text="The status was set because no console of the agent was open.")
+    missed_offers = serializers.IntegerField(
+        help_text="Offers missed in a row (while Away: why the agent was set Away)."
+    )
     open_tickets = serializers.IntegerField()
     capacity = serializers.IntegerField()
     handled_today = serializers.IntegerField()

@@ -145,6 +145,8 @@ class AgentRow:
     # The status was set because no console of the agent was open (presence), not by a person.
     no_console: bool
     capacity: int
+    # Offers missed in a row; above zero while Away, the offer sweep set them Away for it.
+    missed_offers: int
     handled_today: int
     average_handle_time_seconds: float | None
     languages: list[str]
@@ -165,6 +167,7 @@ class AgentRow:
             "status": self.status,
             "status_since": self.status_since.isoformat(),
             "no_console": self.no_console,
+            "missed_offers": self.missed_offers,
             "open_tickets": self.open_tickets,
             "capacity": self.capacity,
             "handled_today": self.handled_today,
@@ -439,6 +442,7 @@ def agent_board(*, now: datetime | None = None, csat: CsatBreakdown | None = Non
         "status",
         "status_since",
         "status_set_by_presence",
+        "missed_offer_streak",
         "active_ticket_count",
         "capacity",
         "languages",
@@ -453,6 +457,7 @@ def agent_board(*, now: datetime | None = None, csat: CsatBreakdown | None = Non
                 status=agent["status"],
                 status_since=agent["status_since"],
                 no_console=agent["status_set_by_presence"],
+                missed_offers=agent["missed_offer_streak"],
                 open_tickets=agent["active_ticket_count"],
                 capacity=agent["capacity"],
                 handled_today=done.get("count", 0),

@@ -27,7 +27,7 @@ from macros import services as macro_services
 from macros.models import Macro
 from macros.placeholders import NAMES as PLACEHOLDER_NAMES
 from macros.selectors import macro_list
-from routing.selectors import is_supervisor
+from routing.selectors import is_supervisor, offer_figures
 from routing.services import RoutingError
 from satisfaction.models import Rating
 from satisfaction.selectors import ratings_to_follow_up
@@ -84,6 +84,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "webhook_alerts": endpoint_alerts(),
         # After-sales figures (aftersales.selectors): four indexed queries over the last 7 days.
         "aftersales": aftersales_figures(now=timezone.now()),
+        # Offers made today (offer-mode queues and handoff offers): three indexed queries.
+        "offer_figures": offer_figures(since=selectors.day_start(timezone.now())),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,

@@ -21,9 +21,18 @@ class CategoryInline(admin.TabularInline):
 
 @admin.register(SpecialistQueue)
 class SpecialistQueueAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "name_zh", "kind", "service_level_seconds", "overflow_seconds", "secondary_queue"]
+    list_display = [
+        "slug",
+        "name",
+        "name_zh",
+        "kind",
+        "mode",
+        "service_level_seconds",
+        "overflow_seconds",
+        "secondary_queue",
+    ]
     list_select_related = ["secondary_queue"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "mode"]
     search_fields = ["slug", "name", "name_zh"]
     inlines = [CategoryInline]
 

@@ -70,6 +70,35 @@ class SpecialistQueue(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="overflow_sources"
     )
 
+    class Mode(models.TextChoices):
+        PUSH = "push", _("Push: assign at once")
+        OFFER = "offer", _("Offer: the agent accepts or declines")
+
+    # Push gives a ticket to the chosen agent at once; offer reserves a slot of theirs and waits for
+    # Accept (routing.services.offers), so a ticket only reaches a person who is looking.
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PUSH)
+    offer_timeout_seconds = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+        help_text="How long an agent has to accept an offer before it goes to the next one (5-600 s).",
+    )
+    # None follows the queue's mode: push queues keep their immediate handoff, offer queues offer it.
+    handoff_offer = models.BooleanField(
+        null=True,
+        blank=True,
+        choices=[
+            (None, _("Same as the queue's mode")),
+            (True, _("Always offer a handoff")),
+            (False, _("Always push a handoff")),
+        ],
+        help_text="How a shopper's request for a person reaches an agent.",
+    )
+    handoff_offer_timeout_seconds = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text="The shorter time to accept a handoff offer (5-120 s).",
+    )
+
     class Meta:
         ordering = ["slug"]
         permissions = [("supervise_queues", "Can watch queue health and act as a supervisor")]
@@ -99,6 +128,19 @@ class SpecialistQueue(models.Model):
                 )
             seen.add(nxt.pk)
             nxt = nxt.secondary_queue
+
+    @property
+    def offers_work(self) -> bool:
+        return self.mode == self.Mode.OFFER
+
+    @property
+    def offers_handoffs(self) -> bool:
+        return self.offers_work if self.handoff_offer is None else self.handoff_offer
+
+    @property
+    def may_offer(self) -> bool:
+        """Whether dispatch may make offers in this queue (else it runs exactly as push always did)."""
+        return self.offers_work or self.offers_handoffs
 
     @property
     def label(self) -> str:
@@ -132,6 +174,12 @@ class AgentProfile(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     status_set_by_presence = models.BooleanField(default=False)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Live offers to this agent (each also counted in active_ticket_count: it holds a slot), kept
+    # under the same row lock; the console looks the offers up only when this is above zero.
+    pending_offer_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Offers that timed out in a row; an accept, a decline or going Online resets it. Reaching
+    # OFFER_MISSES_BEFORE_AWAY sets the agent Away, and the dashboard says why.
+    missed_offer_streak = models.PositiveSmallIntegerField(default=0, editable=False)
     time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
     # The console's interface language; blank follows the browser (Accept-Language).
     ui_language = models.CharField(

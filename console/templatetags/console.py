@@ -171,6 +171,9 @@ def console_strings() -> str:
         "thenWaiting": _("then waits on the shopper"),
         "cannedReply": _("Canned reply"),
         "noMacro": _("No canned reply matches."),
+        "newOffer": _("A ticket is offered to you: accept or decline"),
+        "offerTitle": _("Offer waiting"),
+        "seconds": _("%(seconds)s s"),
     }
     return json_script({key: str(value) for key, value in strings.items()}, "console-strings")
 

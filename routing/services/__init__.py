@@ -10,6 +10,7 @@ from routing.services.intake import (
     route_ticket,
     triage_queue,
 )
+from routing.services.offers import OfferGone, accept_offer, decline_offer, expire_offers, pending_offers_for
 from routing.services.presence import record_console_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.take import take_ticket
@@ -30,16 +31,21 @@ from routing.services.work import (
 )
 
 __all__ = [
+    "OfferGone",
     "RoutingError",
+    "accept_offer",
     "add_internal_note",
     "add_shopper_message",
     "cancel_inquiry",
     "close_resolved_tickets",
+    "decline_offer",
     "dispatch_queue",
     "drain_new_tickets",
     "drain_queue",
     "enqueue_dispatch",
     "escalate_ticket",
+    "expire_offers",
+    "pending_offers_for",
     "recategorize_ticket",
     "record_console_seen",
     "reopen_ticket",

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.events import Event, emit_many
-from routing.models import Assignment, AssignmentReason, RoutingDecision
+from routing.models import Assignment, AssignmentReason, Offer, RoutingDecision
+from routing.services.offer_holds import OfferPick, refused_pairs, wants_offer, write_offers
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
 from teams.selectors import queue_by_id, queue_category_ids
 from teams.services import SUPERVISORS_GROUP
@@ -109,6 +110,10 @@ class Pick:
     agent_user_id: int
     reason: str
     candidates: int
+
+
+def astuple_pick(pick: Pick) -> tuple[Ticket, int, int, str, int]:
+    return (pick.ticket, pick.agent_pk, pick.agent_user_id, pick.reason, pick.candidates)
 
 
 def assign_locked(
@@ -302,13 +307,25 @@ def _lock_free_agents_by_orm(queue: SpecialistQueue, categories: list[int]) -> l
     return [agent for agent in free if agent.skills]
 
 
-def _match(tickets: Iterable[Ticket], queue: SpecialistQueue, agents: list[FreeAgent]) -> list[Pick]:
-    """Each ticket in line order to the best agent it admits, counting what this batch gives."""
+def _match(
+    tickets: Iterable[Ticket],
+    queue: SpecialistQueue,
+    agents: list[FreeAgent],
+    refused: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
+) -> list[Pick]:
+    """Each ticket in line order to the best agent it admits, counting what this batch gives;
+    never to an agent who declined or missed this ticket's offer lately (`refused`)."""
     picks = []
     now = timezone.now()
     for ticket in tickets:
         rule = eligibility_for(ticket, queue)
-        eligible = [a for a in agents if a.active < a.capacity and rule.admits(a.languages, a.skills)]
+        eligible = [
+            a
+            for a in agents
+            if a.active < a.capacity
+            and rule.admits(a.languages, a.skills)
+            and (not refused or (ticket.pk, a.user_id) not in refused)
+        ]
         if not eligible:
             continue
         agent = min(eligible, key=FreeAgent.best_first)
@@ -332,9 +349,19 @@ def _dispatch_batch(
         agents = _lock_free_agents(queue)
         if not agents:
             return 0, None, len(tickets)
-        picks = _match(tickets, queue, agents)
-        if picks:
-            _write_assignments(picks, started=started)
+        if queue.may_offer:
+            now = timezone.now()
+            picks = _match(tickets, queue, agents, refused_pairs([t.pk for t in tickets], now=now))
+            offers = [p for p in picks if wants_offer(queue, p.ticket)]
+            write_offers(queue, [OfferPick(*astuple_pick(p)) for p in offers], now=now)
+            picks = [p for p in picks if not wants_offer(queue, p.ticket)]
+            if picks:
+                _write_assignments(picks, started=started)
+            picks.extend(offers)
+        else:
+            picks = _match(tickets, queue, agents)
+            if picks:
+                _write_assignments(picks, started=started)
     last = tickets[-1]
     assert last.queued_at is not None  # noqa: S101  # every queued ticket has one
     return len(picks), (last.priority, last.queued_at, last.pk), len(tickets)
@@ -342,6 +369,9 @@ def _dispatch_batch(
 
 def dispatch_queue(*, queue_id: int, limit: int | None = None) -> int:
     """Serve a queue's waiting line, by priority then age, while eligible agents are free.
+
+    In an offer-mode queue (or for a handoff where the queue offers those) the chosen agent gets an
+    offer instead (routing.services.offers): the count includes offers made.
 
     Safe with any number of concurrent callers. Run by the routing.dispatch_queue task on the
     queue's own Celery queue (kicked after routing, when agents come online or free capacity,
@@ -366,6 +396,8 @@ def _claim_line(queue: SpecialistQueue, *, after: tuple[int, datetime, int] | No
     """Lock the next `size` waiting tickets of the queue's line after `after`, by priority then
     age (SKIP LOCKED: rows another run holds are passed over, so racing runs never wait)."""
     line = Ticket.objects.filter(queue_id=queue.id, status=TicketStatus.QUEUED)
+    if queue.may_offer:  # a ticket on offer waits for its agent's answer, not for another agent
+        line = line.exclude(Exists(Offer.objects.filter(ticket_id=OuterRef("pk"), state=Offer.State.PENDING)))
     if after is not None:  # keyset pagination over (priority desc, queued_at asc, id asc)
         priority, queued_at, ticket_id = after
         line = line.filter(

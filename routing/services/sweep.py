@@ -3,11 +3,11 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.events import emit_many
-from routing.models import RoutingDecision
+from routing.models import Offer, RoutingDecision
 from routing.services.intake import enqueue_dispatch
 from teams.models import SpecialistQueue
 from tickets.domain_events import ticket_event
@@ -59,9 +59,11 @@ def _move_to_secondary(queue: SpecialistQueue, waiting: QuerySet[Ticket], *, now
     with transaction.atomic():
         # Locked, so a dispatch assigning one of them meanwhile (it locks too) and a second sweep
         # skip each other: only tickets this sweep really moves get a decision.
+        movable = _in_queue_since_before(waiting, move_at)
+        if queue.may_offer:  # a ticket on offer stays for its agent's answer
+            movable = movable.exclude(Exists(Offer.objects.filter(ticket_id=OuterRef("pk"), state=Offer.State.PENDING)))
         ids = list(
-            _in_queue_since_before(waiting, move_at)
-            .select_for_update(skip_locked=True, of=("self",))
+            movable.select_for_update(skip_locked=True, of=("self",))
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )

@@ -9,8 +9,9 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from routing.models import AssignmentReason
+from routing.models import AssignmentReason, Offer
 from routing.services.assignment import assign_locked, eligibility_for
+from routing.services.offer_holds import end_offer_locked
 from routing.services.work import RoutingError, _lock
 from teams.models import AgentProfile, AgentSkill, AgentStatus
 from tickets.models import Ticket, TicketStatus
@@ -22,9 +23,19 @@ def take_ticket(*, ticket_id: int, agent: AgentProfile) -> Ticket:
         ticket = _lock(ticket_id)
         if ticket.status != TicketStatus.QUEUED or ticket.queue is None:
             raise RoutingError("This ticket is no longer waiting: someone else has it, or it moved on.")
+        offer = (
+            Offer.objects.filter(ticket=ticket, state=Offer.State.PENDING).first() if ticket.queue.may_offer else None
+        )
+        if offer is not None and offer.agent_id != agent.user_id:
+            raise RoutingError("This ticket is on offer to another agent: it comes back here if they decline.")
         locked = AgentProfile.objects.select_for_update().filter(pk=agent.pk).first()
         if locked is None:
             raise RoutingError("Only an agent can take a ticket.")
+        if offer is not None:  # offered to this very agent: taking it is accepting it
+            end_offer_locked(offer, state=Offer.State.ACCEPTED)
+            locked.active_ticket_count -= 1
+            assign_locked(ticket=ticket, agent=locked, reason=offer.reason)
+            return ticket
         if locked.status != AgentStatus.ONLINE:
             raise RoutingError("Go online to take tickets.")
         if locked.active_ticket_count >= locked.capacity:

@@ -17,9 +17,10 @@ from django.utils import timezone
 from classification.services import record_agent_category
 from core.errors import ConflictError
 from core.events import Event, emit, emit_many
-from routing.models import AssignmentReason, RoutingDecision
+from routing.models import AssignmentReason, Offer, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
+from routing.services.offer_holds import withdraw_offer_locked
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
@@ -96,6 +97,7 @@ def _requeue_locked(
     """Back in line in `queue`; `event` (ticket.queued unless the caller's action has its own:
     transferred, escalated) tells the outboxes, with the state after the move."""
     agent_user_id = release_locked(ticket=ticket, end_reason=end_reason)
+    offered_to = withdraw_offer_locked(ticket)
     previous_queue = ticket.queue.slug if ticket.queue is not None else None
     changed = set_status(ticket, TicketStatus.QUEUED)
     ticket.assigned_agent = None
@@ -111,8 +113,9 @@ def _requeue_locked(
         [ticket_event(event, ticket, reason=end_reason, from_queue=previous_queue, from_agent_id=agent_user_id, **data)]
     )
     enqueue_dispatch(queue)
-    if agent_user_id is not None:
-        _dispatch_for_agent(agent_user_id)
+    for freed in {agent_user_id, offered_to} - {None}:
+        assert freed is not None  # noqa: S101  # narrows the type
+        _dispatch_for_agent(freed)
 
 
 def _dispatch_for_agent(user_id: int) -> None:
@@ -173,7 +176,11 @@ def request_handoff(*, ticket_id: int) -> Ticket:
         # ticket unless an older top-priority one waits; then the queue's dispatcher follows.
         dispatch_queue(queue_id=queue_id, limit=1)
         ticket.refresh_from_db()
-        if ticket.status == TicketStatus.QUEUED and ticket.queue is not None:
+        if (
+            ticket.status == TicketStatus.QUEUED
+            and ticket.queue is not None
+            and not (ticket.queue.may_offer and ticket.offers.filter(state=Offer.State.PENDING).exists())
+        ):
             RoutingDecision.objects.create(
                 ticket=ticket,
                 kind=RoutingDecision.Kind.NO_AGENT,
@@ -249,6 +256,7 @@ def transfer_ticket(
             .order_by("pk")
         )
         previous_queue = ticket.queue.slug if ticket.queue is not None else None
+        offered_to = withdraw_offer_locked(ticket)
         previous = release_locked(ticket=ticket, end_reason="transferred to agent")
         # Between owners, through the state machine like every other move (stamps nothing new).
         set_status(ticket, TicketStatus.QUEUED)
@@ -277,8 +285,9 @@ def transfer_ticket(
                 to_agent_id=agent.user_id,
             )
         )
-        if previous is not None:
-            _dispatch_for_agent(previous)
+        for freed in {previous, offered_to} - {None, agent.user_id}:
+            assert freed is not None  # noqa: S101  # narrows the type
+            _dispatch_for_agent(freed)
     return ticket
 
 
@@ -499,14 +508,27 @@ def recategorize_ticket(*, ticket_id: int, category: Category, by: User) -> Tick
     return ticket
 
 
-def set_agent_status(*, agent: AgentProfile, status: str, by_presence: bool = False) -> AgentProfile:
-    """Away or offline stops new assignments at once. Going offline returns every ticket waiting
+def set_agent_status(
+    *, agent: AgentProfile, status: str, by_presence: bool = False, keep_missed_streak: bool = False
+) -> AgentProfile:
+    """Away or offline stops new assignments at once, and withdraws the offers waiting for the
+    agent's answer (their tickets go to the next agent). Going offline returns every ticket waiting
     on the agent (status assigned: unanswered, or the shopper wrote last) to the front of its
     queue; tickets waiting on the shopper stay theirs until the shopper writes (add_shopper_message
-    then sends it to the front of the queue). Coming online pulls waiting work."""
+    then sends it to the front of the queue). Coming online pulls waiting work. A person's choice
+    clears the missed-offer streak (the offer sweep keeps it: the dashboard shows why)."""
     if status not in AgentStatus.values:
         raise RoutingError(f"Unknown status {status!r}.")
     with transaction.atomic():
+        offered: list[int] = []
+        if status != AgentStatus.ONLINE:
+            # Tickets before the agent row: the house lock order.
+            offered = list(
+                Ticket.objects.select_for_update(of=("self",))
+                .filter(offers__agent_id=agent.user_id, offers__state=Offer.State.PENDING)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
         unanswered: list[int] = []
         if status == AgentStatus.OFFLINE:
             # Tickets before the agent row: the house lock order.
@@ -517,13 +539,20 @@ def set_agent_status(*, agent: AgentProfile, status: str, by_presence: bool = Fa
                 .values_list("id", flat=True)
             )
         locked = AgentProfile.objects.select_for_update().get(pk=agent.pk)
-        if locked.status != status or locked.status_set_by_presence != by_presence:
+        reset_streak = not keep_missed_streak and not by_presence and locked.missed_offer_streak > 0
+        if locked.status != status or locked.status_set_by_presence != by_presence or reset_streak:
             if locked.status != status:
                 locked.status_since = timezone.now()
             locked.status = status
             # A person's choice (the agent's, a supervisor's) clears the presence mark.
             locked.status_set_by_presence = by_presence
-            locked.save(update_fields=["status", "status_since", "status_set_by_presence"])
+            if reset_streak:
+                locked.missed_offer_streak = 0
+            locked.save(update_fields=["status", "status_since", "status_set_by_presence", "missed_offer_streak"])
+        for ticket_id in offered:
+            ticket = Ticket.objects.select_related("queue").get(pk=ticket_id)
+            if withdraw_offer_locked(ticket) is not None and ticket.queue is not None:
+                enqueue_dispatch(ticket.queue)
         for ticket_id in unanswered:
             ticket = Ticket.objects.select_related("queue").get(pk=ticket_id)
             queue = ticket.queue
@@ -561,6 +590,9 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
                 "An agent is already handling this inquiry; write to them, or let them know it is settled."
             )
         reason = CloseReason.ABANDONED if ticket.first_assigned_at is None else CloseReason.CANCELLED
+        offered_to = withdraw_offer_locked(ticket)
+        if offered_to is not None:
+            _dispatch_for_agent(offered_to)
         changed = set_status(ticket, TicketStatus.CLOSED)
         ticket.close_reason = reason
         ticket.save(update_fields=[*changed, "close_reason"])

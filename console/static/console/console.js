@@ -91,6 +91,29 @@
     });
   }
 
+  /* --- Offers: a countdown per offer, and the tab's title says one is waiting ------------------- */
+
+  var baseTitle = document.title;
+  // Deadlines are the server's; the agent's clock may be off, so measure by how far it is off.
+  var serverNow = parseInt(document.body.getAttribute("data-server-now"), 10);
+  var clockOffsetMs = serverNow ? serverNow * 1000 - Date.now() : 0;
+
+  function tickOffers() {
+    var offers = document.querySelectorAll("time[data-offer-expires]");
+    offers.forEach(function (node) {
+      var deadline = parseInt(node.getAttribute("data-offer-expires"), 10) * 1000;
+      var seconds = Math.max(0, Math.ceil((deadline - (Date.now() + clockOffsetMs)) / 1000));
+      node.textContent = t("seconds", { seconds: seconds });
+      var card = node.closest(".offer");
+      if (card) card.classList.toggle("offer-urgent", seconds <= 5);
+      var until = card && card.querySelector(".offer-until");
+      if (until) until.hidden = true; // the countdown says it; "accept by" is for pages without JS
+    });
+    document.title = offers.length ? "(" + offers.length + ") " + t("offerTitle") + " · " + baseTitle : baseTitle;
+  }
+  tickOffers();
+  window.setInterval(tickOffers, 1000);
+
   var indicator = document.getElementById("live-indicator");
   if (!root) {
     // Forms and the login page have no live content: no "connecting..." that never ends.
@@ -144,7 +167,9 @@
       if (parts[0] === "ticket") announce(t("newTicket", { id: parts[1] }));
       if (parts[0] === "message") announce(t("newMessage"));
       if (parts[0] === "waiting") announce(t("newWaiting", { id: parts[1] }));
+      if (parts[0] === "offer") announce(t("newOffer"));
     });
+    tickOffers();
     if (fresh.length) beep();
     showWaitingCount();
   }
@@ -161,7 +186,8 @@
 
   /* --- Re-reading the server's HTML --------------------------------------------------------------- */
 
-  // A part's markup without its CSRF tokens (masked afresh on every render, so never "a change").
+  // A part's markup without its CSRF tokens (masked afresh on every render, so never "a change")
+  // and without what this script writes into it.
   function signature(node) {
     var copy = node.cloneNode(true);
     copy.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
@@ -171,6 +197,13 @@
     copy.querySelectorAll("[data-sla-due]").forEach(function (clock) {
       clock.textContent = "";
       clock.classList.remove("is-overdue");
+    });
+    // Nor the offer countdown this script keeps ticking (the deadline attribute is what counts).
+    copy.querySelectorAll("time[data-offer-expires]").forEach(function (node) {
+      node.textContent = "";
+    });
+    copy.querySelectorAll(".offer-until").forEach(function (node) {
+      node.removeAttribute("hidden");
     });
     return copy.outerHTML;
   }
