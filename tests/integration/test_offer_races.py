@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -80,7 +81,7 @@ def test_an_accept_racing_the_timeout_has_exactly_one_winner(postgres: None) -> 
 
     for offer in offers:
         errors = race(
-            lambda offer=offer: accept_offer(offer_id=offer.pk, user=users[offer.agent_id]),
+            partial(accept_offer, offer_id=offer.pk, user=users[offer.agent_id]),
             lambda: expire_offers(now=later),
         )
         assert errors == []

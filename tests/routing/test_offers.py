@@ -179,6 +179,7 @@ def test_an_accept_or_decline_resets_the_missed_streak(ana, inquiry, after_commi
         expire_offers()
     assert profile(ana).missed_offer_streak == 1
     with time_machine.travel(offer.expires_at + timedelta(minutes=11)), after_commit():
+        assert offer.queue_id is not None
         dispatch_queue(queue_id=offer.queue_id)
         accept_offer(offer_id=live_offer(offer.ticket).pk, user=ana.user)
     assert profile(ana).missed_offer_streak == 0
