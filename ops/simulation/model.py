@@ -113,11 +113,11 @@ def staffed_mix(primary_skills: Iterable[Iterable[str]]) -> dict[str, float]:
     """A category mix proportional to the primary staffing of a roster (each agent's time split
     evenly over their primary categories): the demand a workforce plan staffs specialist teams
     for, so neither policy starts with a team sized for another team's traffic."""
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     for skills in primary_skills:
         held = sorted(set(skills))
         for slug in held:
-            weights[slug] += 1.0 / len(held)
+            weights[slug] = weights.get(slug, 0.0) + 1.0 / len(held)
     total = sum(weights.values())
     return {slug: weight / total for slug, weight in sorted(weights.items())} if total else dict(CATEGORY_MIX)
 
