@@ -300,6 +300,19 @@ def wait_until_serving(port: int, within: float = 180.0) -> None:
     raise SystemExit(f"The web server on port {port} did not answer within {within:.0f} s.")
 
 
+def wait_until_routing(port: int, token: str, bench_db: str, within: float = 240.0) -> None:
+    """One inquiry has left "new": the Celery worker consumes (slow to start on a loaded host)."""
+    asyncio.run(fixed_rate("127.0.0.1", port, token, 1, 1, 0.0))
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with psycopg.connect(bench_db) as conn:
+            row = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status <> 'new'").fetchone()
+        if row and row[0]:
+            return
+        time.sleep(2)
+    raise SystemExit(f"No inquiry was routed within {within:.0f} s: is the Celery worker running?")
+
+
 def stop_servers(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         proc.terminate()
@@ -394,6 +407,7 @@ def main() -> None:
     steps: list[dict[str, object]] = []
     try:
         wait_until_serving(args.port)
+        wait_until_routing(args.port, token, bench_db)
         args.web_pid = procs[0].pid
         for n in counts:
             print(f"Step: {n} agents, {len(dashboards)} dashboards, {args.rate} inquiries/s ...", flush=True)
