@@ -80,14 +80,15 @@ def test_a_form_page_without_live_content_shows_no_live_indicator(console_server
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_the_shared_render_swaps_in_live_in_both_languages_and_sizes(
-    console_server, browser, screenshots, sam, storefront_token, locale, size
+    console_server, browser, expect, screenshots, sam, storefront_token, locale, size
 ) -> None:
     """The live fragment is the shared render of the parts plus Sam's own header: the tile changes
     in place, in the page's language, at phone and desktop widths."""
-    from playwright.sync_api import expect
-
     viewport = {"width": 390, "height": 844} if size == "phone" else {"width": 1280, "height": 800}
-    page = browser.new_page(viewport=viewport, locale=locale, is_mobile=size == "phone")
+    # Sam's saved language wins over the browser's once he is signed in (the login form is English).
+    sam.ui_language = "zh-hans" if locale == "zh-CN" else "en"
+    sam.save(update_fields=["ui_language"])
+    page = browser.new_page(viewport=viewport, locale="en-US", is_mobile=size == "phone")
     try:
         page.add_init_script(NO_POLL)
         log_in(page, console_server, "sam")
