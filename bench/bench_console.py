@@ -2,15 +2,20 @@
 """Console at scale: N agents' pages (websocket + the page's re-reads) and M dashboards while
 routing takes inquiries at a fixed rate, on PostgreSQL + Redis with production servers.
 
-    .venv/bin/python bench/bench_console.py --agents 200 --dashboards 10 --rate 20 --duration 30
+    .venv/bin/python bench/bench_console.py --agents 1000 --dashboards 50 --rate 100 --duration 30
+    .venv/bin/python bench/bench_console.py --find-max --steps 100,200,400,700,1000 --dashboards 50 --rate 100
     .venv/bin/python bench/bench_console.py ... --no-etag      # the pages as before: never a 304
 
-Each simulated page does what console.js does: it holds the console websocket, re-reads its live
-fragment on connect, 80 ms after a hint (at most once a second; dashboards at most every 2 s),
-and every 5 s; it sends back the last ETag as If-None-Match (unless --no-etag). It reports the
+Each simulated page does what console.js does: it holds the console websocket (with the page's
+20 s presence heartbeat), re-reads its live fragment on connect, 80 ms after a hint (at most
+once a second) and every 5 s; it sends back the last ETag as If-None-Match (unless --no-etag).
+All pages share one asyncio loop and one keep-alive HTTP pool (--connections). It reports the
 time from a ticket's assignment to its agent's page having re-read it (p50/p95/p99), re-reads/s,
-the share answered 304, and the CPU seconds per second of this run's web server. Loopback only,
-bounded by --duration. Reuses bench_routing's database preparation and intake load.
+the share answered 304, the CPU seconds of this run's web server per second and per re-read, and
+the database queries of one re-read of each kind (counted in process on the bench database after
+the run). --find-max steps the number of connected agents (same dashboards, same inquiry rate)
+and reports the largest that keeps p95 assignment -> screen <= --target-ms. Loopback only,
+bounded by --duration per step. Reuses bench_routing's database preparation and intake load.
 """
 
 import argparse
@@ -18,6 +23,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_routing import PY, ROOT, fixed_rate, percentile, prepare_database, run
 
 POLL_S = 5.0
+HEARTBEAT_S = 20.0
 TICKET_LINK = re.compile(rb"/console/tickets/(\d+)/")
 
 SESSIONS_SCRIPT = """
@@ -89,8 +96,12 @@ class Page:
         for match in TICKET_LINK.finditer(response.content):
             self.seen.setdefault(int(match.group(1)), now)
 
-    async def live(self, client: httpx.AsyncClient, ws_url: str, stop: float, stats: dict[str, float]) -> None:
+    async def live(
+        self, client: httpx.AsyncClient, ws_url: str, stop: float, stats: dict[str, float], delay: float
+    ) -> None:
         import websockets
+
+        await asyncio.sleep(delay)  # people open their consoles over the warm-up, not all at once
 
         async def listen() -> None:
             cookie = f"sessionid={self.cookies['sessionid']}"
@@ -99,9 +110,13 @@ class Page:
             ) as ws:
                 stats["sockets"] += 1
                 self.wake.set()
-                async for _ in ws:
-                    stats["hints"] += 1
-                    self.wake.set()
+                beat = asyncio.create_task(heartbeat(ws))
+                try:
+                    async for _ in ws:
+                        stats["hints"] += 1
+                        self.wake.set()
+                finally:
+                    beat.cancel()
 
         listener = asyncio.create_task(listen())
         try:
@@ -116,6 +131,13 @@ class Page:
                     await self.reread(client, stats)
         finally:
             listener.cancel()
+
+
+async def heartbeat(ws: object) -> None:
+    """The page's presence heartbeat: without it the presence sweep sets the agent Away."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        await ws.send(json.dumps({"type": "heartbeat"}))  # type: ignore[attr-defined]
 
 
 def ms(seconds: float) -> float | None:
@@ -153,28 +175,202 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
             user_id=uid,
             session=key,
             url="/console/inbox/live/" if kind == "agent" else "/console/dashboard/live/",
-            min_interval=1.0 if kind == "agent" else 2.0,
+            min_interval=1.0,
             etag=not args.no_etag,
         )
         for kind, uid, key in sessions
     ]
     stats = dict.fromkeys(["rereads", "not_modified", "errors", "hints", "sockets", "bytes"], 0.0)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
         stop = time.monotonic() + args.warmup + args.duration
-        runners = [
-            asyncio.create_task(p.live(client, f"ws://127.0.0.1:{args.port}/ws/console/", stop, stats)) for p in pages
-        ]
+        ws_url = f"ws://127.0.0.1:{args.port}/ws/console/"
+        spread = args.warmup * 0.7 / max(1, len(pages))
+        runners = [asyncio.create_task(p.live(client, ws_url, stop, stats, i * spread)) for i, p in enumerate(pages)]
         await asyncio.sleep(args.warmup)
         counted = dict(stats)
-        cpu0, t0 = process_cpu(args.web_pid), time.monotonic()
+        cpu0, t0, wall0 = process_cpu(args.web_pid), time.monotonic(), time.time()
         load = await fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration - 3, 0.1)
         await asyncio.sleep(max(0.0, stop - time.monotonic()))
         elapsed = time.monotonic() - t0
         cpu = process_cpu(args.web_pid) - cpu0
         await asyncio.gather(*runners, return_exceptions=True)
     window = {key: stats[key] - counted[key] for key in stats}
-    return {"pages": pages, "stats": stats, "window": window, "elapsed": elapsed, "web_cpu": cpu, "load": load}
+    return {
+        "pages": pages,
+        "stats": stats,
+        "window": window,
+        "elapsed": elapsed,
+        "web_cpu": cpu,
+        "load": load,
+        "since": wall0,
+    }
+
+
+QUERIES_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+User = get_user_model()
+busiest = (
+    User.objects.filter(username__startswith="bench", assigned_tickets__status="assigned")
+    .annotate(n=Count("assigned_tickets")).order_by("-n").first()
+)
+figures = {{"inbox_tickets": getattr(busiest, "n", 0)}}
+def count(client, url, etag=None):
+    headers = {{"if-none-match": etag}} if etag else {{}}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers, HTTP_HOST="127.0.0.1")
+    return response, len(queries)
+if busiest is not None:
+    agent = Client(); agent.force_login(busiest)
+    full, figures["inbox_full"] = count(agent, "/console/inbox/live/")
+    _, figures["inbox_304"] = count(agent, "/console/inbox/live/", full.get("ETag"))
+sups = list(User.objects.filter(username__startswith="benchsup").order_by("username")[:2])
+if len(sups) == 2:
+    first = Client(); first.force_login(sups[0])
+    second = Client(); second.force_login(sups[1])
+    from django.core.cache import cache
+    from supervision.selectors import HEALTH_CACHE_KEY
+    cache.delete(HEALTH_CACHE_KEY)
+    _, figures["dashboard_computes_and_renders"] = count(first, "/console/dashboard/live/")
+    shared, figures["dashboard_shared_render"] = count(second, "/console/dashboard/live/")
+    _, figures["dashboard_304"] = count(second, "/console/dashboard/live/", shared.get("ETag"))
+print(json.dumps(figures))
+"""
+
+
+def step_figures(args: argparse.Namespace, agents: int, result: dict[str, object], bench_db: str) -> dict[str, object]:
+    """One step's figures: assignment -> the agent's page, over the tickets assigned in its window."""
+    with psycopg.connect(bench_db) as conn:
+        rows = conn.execute(
+            "SELECT id, assigned_agent_id, extract(epoch from first_assigned_at) FROM tickets_ticket"
+            " WHERE first_assigned_at >= to_timestamp(%s) AND assigned_agent_id IS NOT NULL",
+            [result["since"]],
+        ).fetchall()
+    pages = result["pages"]
+    assert isinstance(pages, list)
+    seen_by = {page.user_id: page.seen for page in pages}
+    watched = [row for row in rows if row[1] in seen_by]
+    delays = [seen_by[agent][ticket] - float(at) for ticket, agent, at in watched if ticket in seen_by[agent]]
+    window, elapsed, stats = result["window"], float(result["elapsed"]), result["stats"]
+    assert isinstance(window, dict) and isinstance(stats, dict)
+    rereads = max(1.0, window["rereads"])
+    return {
+        "agents": agents,
+        "dashboards": args.dashboards,
+        "rate": args.rate,
+        "etag": not args.no_etag,
+        "sockets": int(stats["sockets"]),
+        "assigned_to_watched": len(watched),
+        "seen_on_screen": len(delays),
+        "assign_to_screen_p50_ms": ms(percentile(delays, 0.5)),
+        "assign_to_screen_p95_ms": ms(percentile(delays, 0.95)),
+        "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
+        "rereads_per_s": round(window["rereads"] / elapsed, 1),
+        "share_304": round(window["not_modified"] / rereads, 3),
+        "kb_per_full_reread": round(window["bytes"] / 1024 / max(1, window["rereads"] - window["not_modified"]), 1),
+        "reread_errors": int(window["errors"]),
+        "web_cpu_s_per_s": round(float(result["web_cpu"]) / elapsed, 2),
+        "web_cpu_ms_per_reread": round(float(result["web_cpu"]) * 1000 / rereads, 1),
+        "intake": result["load"],
+    }
+
+
+def start_servers(args: argparse.Namespace, env: dict[str, str], queues: str) -> list[subprocess.Popen[bytes]]:
+    logs = Path(tempfile.mkdtemp(prefix="bench-console-"))
+    print(f"Server logs: {logs}", flush=True)
+    web = subprocess.Popen(
+        [PY, "-m", "gunicorn", "cxconsole.asgi:application", "-w", str(args.web_workers), "-k",
+         "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [PY, "-m", "celery", "-A", "cxconsole", "worker", "-Q", queues, "-c", "2", "--without-gossip",
+         "--without-mingle", "-l", "WARNING", "-n", f"benchconsole{args.port}@%h"],
+        cwd=ROOT, env=env, stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return [web, worker]
+
+
+def wait_until_serving(port: int, within: float = 180.0) -> None:
+    """The web server answers (a loaded machine takes a while to import Django in every worker)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                time.sleep(2)  # the second worker
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"The web server on port {port} did not answer within {within:.0f} s.")
+
+
+def wait_until_routing(port: int, token: str, bench_db: str, within: float = 240.0) -> None:
+    """One inquiry has left "new": the Celery worker consumes (slow to start on a loaded host)."""
+    asyncio.run(fixed_rate("127.0.0.1", port, token, 1, 1, 0.0))
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with psycopg.connect(bench_db) as conn:
+            row = conn.execute("SELECT count(*) FROM tickets_ticket WHERE status <> 'new'").fetchone()
+        if row and row[0]:
+            return
+        time.sleep(2)
+    raise SystemExit(f"No inquiry was routed within {within:.0f} s: is the Celery worker running?")
+
+
+def stop_servers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def print_table(steps: list[dict[str, object]], queries: dict[str, object], args: argparse.Namespace) -> None:
+    columns = [
+        ("agents", "agents"),
+        ("dashboards", "dash"),
+        ("rate", "inq/s"),
+        ("sockets", "sockets"),
+        ("seen_on_screen", "seen"),
+        ("assign_to_screen_p50_ms", "p50 ms"),
+        ("assign_to_screen_p95_ms", "p95 ms"),
+        ("assign_to_screen_p99_ms", "p99 ms"),
+        ("rereads_per_s", "re-reads/s"),
+        ("share_304", "304 share"),
+        ("web_cpu_s_per_s", "web CPU s/s"),
+        ("web_cpu_ms_per_reread", "web CPU ms/re-read"),
+        ("kb_per_full_reread", "KB/full"),
+        ("reread_errors", "errors"),
+    ]
+    print("\nAssignment -> the agent's page has re-read it (the new ticket on screen), per step:")
+    print(" | ".join(title for _, title in columns))
+    print(" | ".join("---" for _ in columns))
+    for step in steps:
+        print(" | ".join(str(step.get(key)) for key, _ in columns))
+    for step in steps:
+        intake = step["intake"]
+        assert isinstance(intake, dict)
+        print(
+            f"  {step['agents']} agents: intake accepted {intake.get('accepted')}/{intake.get('offered')}"
+            f" (HTTP p50 {intake.get('http_p50_ms')} ms)"
+        )
+    print("\nQueries per re-read (one of each, in process on the bench database after the run):")
+    for key, value in queries.items():
+        print(f"  {key:>32}: {value}")
+    if args.find_max:
+        held = [s["agents"] for s in steps if (s["assign_to_screen_p95_ms"] or 1e9) <= args.target_ms]  # type: ignore[operator]
+        print(
+            f"\nMost agents held with p95 <= {args.target_ms} ms at {args.rate} inquiries/s: {max(held) if held else 'none'}"
+        )
+    print(f"Load average after the run: {os.getloadavg()}")
 
 
 def main() -> None:
@@ -182,134 +378,64 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--dashboards", type=int, default=10)
     parser.add_argument("--rate", type=float, default=20, help="inquiries per second")
-    parser.add_argument("--duration", type=float, default=30)
-    parser.add_argument("--warmup", type=float, default=8)
+    parser.add_argument("--duration", type=float, default=30, help="seconds measured per step")
+    parser.add_argument("--warmup", type=float, default=8, help="seconds of connecting before each step")
+    parser.add_argument("--find-max", action="store_true", help="step the agents (--steps) up to p95 > --target-ms")
+    parser.add_argument("--steps", default="100,200,400,700,1000", help="agent counts for --find-max")
+    parser.add_argument("--target-ms", type=float, default=1000.0)
     parser.add_argument("--no-etag", action="store_true", help="pages never send If-None-Match (before)")
-    parser.add_argument("--port", type=int, default=8775)
+    parser.add_argument("--connections", type=int, default=64, help="keep-alive HTTP connections of all pages")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "console.json"))
     args = parser.parse_args()
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
+    counts = [int(n) for n in args.steps.split(",")] if args.find_max else [args.agents]
 
     bench_db, _redis, env, token = prepare_database("bench")
-    run([PY, "manage.py", "seed_agents", "--count", str(args.agents), "--capacity", "50", "--prefix", "bench"], env)
+    most = max(counts)
+    # At least prepare_database's 50 agents, so none keeps its 5,000-ticket capacity (they would
+    # take every ticket: routing prefers the most free capacity).
+    seeded = max(most, 50)
+    run([PY, "manage.py", "seed_agents", "--count", str(seeded), "--capacity", "50", "--prefix", "bench"], env)
     out = run(
-        [
-            PY,
-            "manage.py",
-            "shell",
-            "-v",
-            "0",
-            "-c",
-            SESSIONS_SCRIPT.format(agents=args.agents, dashboards=args.dashboards),
-        ],
+        [PY, "manage.py", "shell", "-v", "0", "-c", SESSIONS_SCRIPT.format(agents=most, dashboards=args.dashboards)],
         env,
     )
     sessions = [(kind, int(uid), key) for kind, uid, key in (line.split() for line in out.splitlines() if line.strip())]
+    agent_sessions = [entry for entry in sessions if entry[0] == "agent"]
+    dashboards = [entry for entry in sessions if entry[0] == "supervisor"]
     queues = run(
-        [
-            PY,
-            "manage.py",
-            "shell",
-            "-v",
-            "0",
-            "-c",
-            "from routing.selectors import celery_queue_names; print(','.join(celery_queue_names()))",
-        ],
+        [PY, "manage.py", "shell", "-v", "0", "-c",
+         "from routing.selectors import celery_queue_names; print(','.join(celery_queue_names()))"],
         env,
-    ).strip()
-    logs = Path(tempfile.mkdtemp(prefix="bench-console-"))
-    web = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "cxconsole.asgi:application",
-            "-w",
-            "2",
-            "-k",
-            "uvicorn.workers.UvicornWorker",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=(logs / "web.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    worker = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "cxconsole",
-            "worker",
-            "-Q",
-            queues,
-            "-c",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "WARNING",
-            "-n",
-            "benchconsole@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=(logs / "worker.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    ).strip()  # fmt: skip
+    procs = start_servers(args, env, queues)
+    steps: list[dict[str, object]] = []
     try:
-        time.sleep(6)
-        args.web_pid = web.pid
-        result = asyncio.run(drive(args, sessions, token))
+        wait_until_serving(args.port)
+        wait_until_routing(args.port, token, bench_db)
+        args.web_pid = procs[0].pid
+        for n in counts:
+            print(f"Step: {n} agents, {len(dashboards)} dashboards, {args.rate} inquiries/s ...", flush=True)
+            result = asyncio.run(drive(args, agent_sessions[:n] + dashboards, token))
+            figures = step_figures(args, n, result, bench_db)
+            print(json.dumps({k: v for k, v in figures.items() if k != "intake"}), flush=True)
+            steps.append(figures)
+            p95 = figures["assign_to_screen_p95_ms"]
+            if args.find_max and (p95 is None or p95 > args.target_ms):  # type: ignore[operator]
+                break
     finally:
-        for proc in (web, worker):
-            proc.terminate()
-        for proc in (web, worker):
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-    with psycopg.connect(bench_db) as conn:
-        rows = conn.execute(
-            "SELECT id, assigned_agent_id, extract(epoch from first_assigned_at) FROM tickets_ticket"
-            " WHERE first_assigned_at IS NOT NULL AND assigned_agent_id IS NOT NULL"
-        ).fetchall()
-    seen_by = {page.user_id: page.seen for page in result["pages"]}
-    delays = [
-        seen_by[agent][ticket] - float(at)
-        for ticket, agent, at in rows
-        if agent in seen_by and ticket in seen_by[agent]
-    ]
-    window, elapsed = result["window"], result["elapsed"]
-    figures = {
-        "agents": args.agents,
-        "dashboards": args.dashboards,
-        "rate": args.rate,
-        "etag": not args.no_etag,
-        "sockets": int(result["stats"]["sockets"]),
-        "assigned": len(rows),
-        "assigned_seen": len(delays),
-        "assign_to_screen_p50_ms": round(percentile(delays, 0.5) * 1000),
-        "assign_to_screen_p95_ms": ms(percentile(delays, 0.95)),
-        "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
-        "rereads_per_s": round(window["rereads"] / elapsed, 1),
-        "share_304": round(window["not_modified"] / max(1, window["rereads"]), 3),
-        "kb_per_reread": round(window["bytes"] / 1024 / max(1, window["rereads"] - window["not_modified"]), 1),
-        "reread_errors": int(window["errors"]),
-        "web_cpu_s_per_s": round(result["web_cpu"] / elapsed, 2),
-        "web_cpu_ms_per_reread": round(result["web_cpu"] * 1000 / max(1, window["rereads"]), 1),
-        "intake": result["load"],
-        "totals": result["stats"],
-    }
-    for key, value in figures.items():
-        print(f"{key:>24}: {value}")
+        stop_servers(procs)
+    queries = json.loads(
+        run([PY, "manage.py", "shell", "-v", "0", "-c", QUERIES_SCRIPT.format()], env).strip().splitlines()[-1]
+    )
+    print_table(steps, queries, args)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(figures, indent=2))
+    Path(args.json).write_text(json.dumps({"steps": steps, "queries_per_reread": queries}, indent=2))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ another user: all mean "changed" (a full re-read). What changes without a ticket
 waiting times shown, the callbacks falling due, a presence sweep) is re-rendered at least every
 `max_age` seconds: the ETag also names a time window, spread per user so pages do not all
 re-render on the same second.
+
+A version need not be a random token: a view may pin a group's version to what it rendered (the
+dashboard pins "queue-health" to the computed-at time of the cached figures it showed, see
+version_entry), as long as the cache holds the same value only while that render is current.
 """
 
 import hashlib
@@ -55,6 +59,17 @@ def bump(groups: Iterable[str]) -> None:
         logger.warning("Could not bump live versions of %s; pages re-render within their window.", keys, exc_info=True)
 
 
+def version_entry(group: str, version: str) -> dict[str, str]:
+    """The cache entry that pins `group`'s version to `version`, for the caller to write together
+    with what that version names (one set_many, so the two never disagree)."""
+    return {VERSION_KEY.format(group): version}
+
+
+def current_versions(groups: Sequence[str]) -> list[str] | None:
+    """Read (creating the missing) versions of these groups; call before reading the database."""
+    return _versions(groups, create_missing=True)
+
+
 def _versions(groups: Sequence[str], *, create_missing: bool) -> list[str] | None:
     """The groups' versions in order; None when one is missing and not created, or the cache fails."""
     keys = [VERSION_KEY.format(group) for group in groups]
@@ -85,6 +100,19 @@ def _etag(*, path: str, user_id: int, max_age: int, window: int, groups: Sequenc
     return f'"{ETAG_PREFIX}:{user_id}:{max_age}:{window}:{",".join(groups)}:{digest}"'
 
 
+def fragment_etag(request: HttpRequest, *, groups: Sequence[str], versions: Sequence[str], max_age: int) -> str:
+    """The ETag of a fragment rendered for this user from these groups' versions."""
+    user_id = int(request.user.pk)  # type: ignore[arg-type]
+    return _etag(
+        path=request.path,
+        user_id=user_id,
+        max_age=max_age,
+        window=_window(user_id, max_age),
+        groups=groups,
+        versions=versions,
+    )
+
+
 def live_fragment(
     groups_of: Callable[..., Sequence[str]], *, max_age_setting: str = "CONSOLE_LIVE_MAX_AGE_SECONDS"
 ) -> Callable[..., Any]:
@@ -100,15 +128,7 @@ def live_fragment(
             versions = _versions(groups, create_missing=True) if groups else None
             response = view(request, *args, **kwargs)  # reads the database after the versions
             if versions is not None and response.status_code == 200 and request.user.pk is not None:
-                user_id = int(request.user.pk)
-                response["ETag"] = _etag(
-                    path=request.path,
-                    user_id=user_id,
-                    max_age=age,
-                    window=_window(user_id, age),
-                    groups=groups,
-                    versions=versions,
-                )
+                response["ETag"] = fragment_etag(request, groups=groups, versions=versions, max_age=age)
             response["Cache-Control"] = "private, no-cache"
             return response
 

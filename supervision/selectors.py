@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from callbacks.selectors import callback_counts_by_queue
+from console import live
 from satisfaction.selectors import Csat, CsatBreakdown, count_to_follow_up, csat_breakdown
 from supervision.models import QueueSample, SupervisorAction
 from teams.models import AgentProfile, AgentSkill, AgentStatus, SkillLevel, SpecialistQueue
@@ -42,6 +43,14 @@ from tickets.models import CloseReason, Ticket, TicketStatus
 
 TRAILING_WINDOW = timedelta(minutes=30)
 HEALTH_CACHE_KEY = "supervision:queue-health:v2"
+# The last payload, kept longer: served while another process recomputes (no stampede).
+HEALTH_LAST_KEY = "supervision:queue-health:last"
+HEALTH_LOCK_KEY = "supervision:queue-health:computing"
+HEALTH_LOCK_SECONDS = 10
+HEALTH_LAST_SECONDS = 60
+# The live version of the dashboard's shared figures: the cached payload's computed-at time,
+# present exactly while that payload is the cached one (console.live).
+HEALTH_VERSION_GROUP = "queue-health"
 SPARKLINE_WINDOW = timedelta(hours=1)
 # Satisfaction is shown for today and for today with the six local days before it.
 CSAT_DAYS = 7
@@ -478,22 +487,40 @@ def current_health(*, use_cache: bool = True) -> dict[str, Any]:
     """The health payload (queues and agents) as plain JSON data, computed at most once per
     QUEUE_HEALTH_CACHE_SECONDS across all processes (the Django cache). A wallboard, many
     supervisors' pages and a Prometheus scraper then cost one computation per period."""
-    if use_cache and settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
+    seconds = settings.QUEUE_HEALTH_CACHE_SECONDS
+    locked = False
+    if use_cache and seconds > 0:
         cached: dict[str, Any] | None = cache.get(HEALTH_CACHE_KEY)
         if cached is not None:
             return cached
-    now = timezone.now()
-    csat = csat_at(now)
-    payload = Health(
-        generated_at=now,
-        day_start=day_start(now),
-        queues=queue_health(now=now, csat=csat),
-        agents=agent_board(now=now, csat=csat),
-        csat=csat.overall.as_dict(),
-        low_ratings_to_follow_up=count_to_follow_up(),
-    ).as_dict()
-    if settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
-        cache.set(HEALTH_CACHE_KEY, payload, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS)
+        # One process recomputes; the others show the last figures meanwhile (their pages re-read
+        # again: the version of what they showed is gone, so they can never be told "unchanged").
+        locked = bool(cache.add(HEALTH_LOCK_KEY, 1, timeout=HEALTH_LOCK_SECONDS))
+        if not locked:
+            last: dict[str, Any] | None = cache.get(HEALTH_LAST_KEY)
+            if last is not None:
+                return last
+    try:
+        now = timezone.now()
+        csat = csat_at(now)
+        payload = Health(
+            generated_at=now,
+            day_start=day_start(now),
+            queues=queue_health(now=now, csat=csat),
+            agents=agent_board(now=now, csat=csat),
+            csat=csat.overall.as_dict(),
+            low_ratings_to_follow_up=count_to_follow_up(),
+        ).as_dict()
+        if seconds > 0:
+            # The payload and its live version in one write: they expire together.
+            cache.set_many(
+                {HEALTH_CACHE_KEY: payload, **live.version_entry(HEALTH_VERSION_GROUP, payload["generated_at"])},
+                timeout=seconds,
+            )
+            cache.set(HEALTH_LAST_KEY, payload, timeout=HEALTH_LAST_SECONDS)
+    finally:
+        if locked:
+            cache.delete(HEALTH_LOCK_KEY)
     return payload
 
 

@@ -12,15 +12,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.selectors import aftersales_figures
+from console import live
+from console.push import agent_group
 from console.views import header_context
 from core.errors import ConflictError
 from macros import services as macro_services
@@ -41,6 +47,10 @@ View = Callable[..., HttpResponse]
 LOW_RATINGS_SHOWN = 10
 # The sparkline's plot area in SVG units (supervision/_sparkline.html adds the axes around it).
 SPARK_WIDTH, SPARK_HEIGHT = 170, 40
+SHARED_PARTS_KEY = "supervision:live:parts:{variant}:{computed_at}"
+SHARED_PARTS_GRACE_SECONDS = 10
+# Stands for the reader's CSRF token in the shared render (no token may be shared between users).
+CSRF_PLACEHOLDER = "cx-csrf-token-placeholder"
 
 
 def supervisor_view(view: View) -> View:
@@ -64,12 +74,11 @@ def _has_csat(row: dict[str, Any]) -> bool:
     return bool(week["resolutions"] or week["ratings"])
 
 
-def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
-    health = selectors.current_health(use_cache=not fresh)
+def _shared_context(health: dict[str, Any]) -> dict[str, Any]:
+    """What every supervisor's dashboard shows alike (no user in it): the figures and lists."""
     lines = selectors.sparklines(width=SPARK_WIDTH, height=SPARK_HEIGHT)
     queues = [{**queue, "sparkline": lines.get(queue["queue_id"])} for queue in health["queues"]]
     return {
-        **header_context(request, page_path=reverse("supervision:dashboard")),
         "health": health,
         "queues": queues,
         "agents": health["agents"],
@@ -78,7 +87,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "csat_agents": [a for a in health["agents"] if _has_csat(a)],
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
-        # Read fresh, not from the cached payload: a follow-up must leave the list at once.
+        # Read with the render, not from the cached payload: a follow-up must leave the list at
+        # once (the full page after an action recomputes the payload, so its version changes).
         "low_ratings": ratings_to_follow_up(limit=LOW_RATINGS_SHOWN),
         # Storefront webhook endpoints disabled (or failing now): events are not reaching the shop.
         "webhook_alerts": endpoint_alerts(),
@@ -86,10 +96,37 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "aftersales": aftersales_figures(now=timezone.now()),
         # Offers made today (offer-mode queues and handoff offers): three indexed queries.
         "offer_figures": offer_figures(since=selectors.day_start(timezone.now())),
+    }
+
+
+def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
+    return {
+        **header_context(request, page_path=reverse("supervision:dashboard")),
+        **_shared_context(selectors.current_health(use_cache=not fresh)),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
     }
+
+
+def _shared_parts(request: HttpRequest, health: dict[str, Any]) -> str:
+    """The dashboard's shared parts, rendered once per cached health payload for all supervisors
+    who read them in the same language and time zone with the same admin right; the others get
+    that render from the cache with their own CSRF token put in."""
+    can_fix_endpoints = _user(request).has_perm("webhooks.change_webhookendpoint")
+    variant = f"{get_language()}|{timezone.get_current_timezone_name()}|{int(can_fix_endpoints)}"
+    key = SHARED_PARTS_KEY.format(variant=variant, computed_at=health["generated_at"])
+    html: str | None = cache.get(key)
+    if html is None:
+        context = {
+            **_shared_context(health),
+            "perms": {"webhooks": {"change_webhookendpoint": can_fix_endpoints}},
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        html = render_to_string("supervision/_dashboard_parts.html", context)
+        # Outlives its payload a little: pages still showing it may be sent it once more.
+        cache.set(key, html, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS)
+    return html.replace(CSRF_PLACEHOLDER, get_token(request))
 
 
 def _render_dashboard(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
@@ -107,8 +144,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @supervisor_view
 def dashboard_live(request: HttpRequest) -> HttpResponse:
-    """The fragment the page re-reads on every hint (throttled in the page) and every few seconds."""
-    return render(request, "supervision/dashboard_live.html", _dashboard_context(request, fresh=False))
+    """The fragment the page re-reads on every hint (throttled in the page) and every few seconds.
+
+    Its ETag names the supervisor's own agent group (their status and load in the header) and the
+    cached health payload's computed-at time: while neither changed, console.live answers 304 with
+    no query; once the payload expires (QUEUE_HEALTH_CACHE_SECONDS) the next read is full, so any
+    change is shown within that period and the page's next re-read.
+    """
+    user = _user(request)
+    own = live.current_versions([agent_group(user.pk)])  # before the agent panel's reads
+    health = selectors.current_health()
+    own_context = header_context(request, page_path=reverse("supervision:dashboard"))
+    panel = render_to_string("console/_agent_panel.html", own_context, request)
+    banner = render_to_string("console/_offer_banner.html", own_context, request)
+    response = HttpResponse(panel + banner + _shared_parts(request, health))
+    if own is not None and settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
+        response["ETag"] = live.fragment_etag(
+            request,
+            groups=[agent_group(user.pk), selectors.HEALTH_VERSION_GROUP],
+            versions=[*own, health["generated_at"]],
+            max_age=settings.CONSOLE_LIVE_MAX_AGE_SECONDS,
+        )
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _done(request: HttpRequest, text: str) -> HttpResponse:

@@ -14,6 +14,7 @@ throttle out of the way.
 import asyncio
 import contextlib
 import functools
+import json
 import re
 import time
 from collections import Counter
@@ -39,6 +40,9 @@ from ops.simulation.report import Outcome
 
 POLL_SECONDS = 5.0  # the page's poll
 HINT_DEBOUNCE_SECONDS = 0.08  # the page's debounce before re-reading on a hint
+# The page's presence heartbeat: without it the presence sweep sets a quiet agent Away after
+# PRESENCE_AWAY_SECONDS and routing stops giving them work.
+HEARTBEAT_SECONDS = 20.0
 MAX_RETRIES = 3
 REPLIES = {
     "zh": "您好，已经为您查到订单，我们马上为您处理。",
@@ -400,13 +404,25 @@ class Simulation:
                 ) as socket:
                     attempts = 0
                     wake.set()  # re-read on (re)connect, as the page does
-                    async for _ in socket:
-                        self.stats["hints"] += 1
-                        wake.set()
+                    beat = asyncio.create_task(self._heartbeat(socket))
+                    try:
+                        async for _ in socket:
+                            self.stats["hints"] += 1
+                            wake.set()
+                    finally:
+                        beat.cancel()
             except (OSError, websockets.WebSocketException, TimeoutError):
                 self.stats["socket_drops"] += 1
             attempts += 1
             await self._sleep(min(10.0, 0.5 * 2**attempts))
+
+    async def _heartbeat(self, socket: Any) -> None:
+        """Tell the server this console is open, as the page does every HEARTBEAT_SECONDS."""
+        while not self.stopping.is_set():
+            if not await self._sleep(HEARTBEAT_SECONDS):
+                return
+            with contextlib.suppress(websockets.WebSocketException):
+                await socket.send(json.dumps({"type": "heartbeat"}))
 
     async def _reread(self, client: httpx.AsyncClient, agent: SimAgent, working: dict[int, asyncio.Task[None]]) -> None:
         inbox = await self._call(client, "GET", "/console/inbox/live/", headers={"X-Requested-With": "fetch"})

@@ -109,6 +109,19 @@ def rng_for(seed: int, *names: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 - a simulation, not a secret
 
 
+def staffed_mix(primary_skills: Iterable[Iterable[str]]) -> dict[str, float]:
+    """A category mix proportional to the primary staffing of a roster (each agent's time split
+    evenly over their primary categories): the demand a workforce plan staffs specialist teams
+    for, so neither policy starts with a team sized for another team's traffic."""
+    weights: dict[str, float] = {}
+    for skills in primary_skills:
+        held = sorted(set(skills))
+        for slug in held:
+            weights[slug] = weights.get(slug, 0.0) + 1.0 / len(held)
+    total = sum(weights.values())
+    return {slug: weight / total for slug, weight in sorted(weights.items())} if total else dict(CATEGORY_MIX)
+
+
 def rate_at(config: TrafficConfig, t: float) -> float:
     """Arrivals per second at `t` seconds into the run, following the daily curve."""
     mean = sum(DAILY_CURVE) / len(DAILY_CURVE)

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ops.management.commands.simulate import compare, is_loopback, load_corpus
-from ops.simulation.model import TrafficConfig, plan_arrivals
+from ops.simulation.model import TrafficConfig, WorkConfig, plan_arrivals
 from ops.simulation.report import Outcome, Summary, format_comparison, format_summary, summarize
 
 T0 = 1_800_000_000.0
@@ -118,3 +118,50 @@ def test_the_generic_pool_gives_every_skilled_agent_every_category():
     for agent in AgentProfile.objects.exclude(user__username="sam"):
         primary = set(agent.skill_set.filter(level="primary").values_list("category__slug", flat=True))
         assert primary == every, agent
+
+
+def test_the_comparison_with_the_staffed_mix_plans_the_same_arrivals_for_a_seed(capsys):
+    call_command("simulate", plan_only=True, seed=4, duration=60, rate=30, mix="staffed")
+    first = capsys.readouterr().out
+    call_command("simulate", plan_only=True, seed=4, duration=60, rate=30, mix="staffed")
+    assert capsys.readouterr().out == first
+    # Apparel has one specialist of twelve in the demo; the platform's mix would give it 18%.
+    assert "'apparel':" in first and "'inquiries':" in first
+
+
+def test_a_simulated_console_sends_the_pages_presence_heartbeat(monkeypatch):
+    """Without it the presence sweep sets every simulated agent Away after a minute."""
+    import asyncio
+    import json
+
+    from ops.simulation import driver
+
+    class Socket:
+        def __init__(self, stop: asyncio.Event) -> None:
+            self.sent: list[dict[str, str]] = []
+            self.stop = stop
+
+        async def send(self, text: str) -> None:
+            self.sent.append(json.loads(text))
+            if len(self.sent) == 2:
+                self.stop.set()
+
+    async def scenario() -> list[dict[str, str]]:
+        monkeypatch.setattr(driver, "HEARTBEAT_SECONDS", 0.01)
+        sim = driver.Simulation(
+            base_url="http://127.0.0.1:1",
+            api_token="t",
+            password="p",
+            supervisor="sam",
+            roster=[],
+            arrivals=[],
+            traffic=TrafficConfig(),
+            work=WorkConfig(),
+        )
+        socket = Socket(sim.stopping)
+        await asyncio.wait_for(sim._heartbeat(socket), 30)  # returns once the run stops
+        return socket.sent
+
+    sent = asyncio.run(scenario())
+    assert len(sent) >= 2
+    assert all(message == {"type": "heartbeat"} for message in sent)

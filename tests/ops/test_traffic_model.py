@@ -122,3 +122,14 @@ def test_breaks_fall_inside_the_run_and_do_not_overlap():
     assert plan and all(start < 600 for start, _ in plan)
     assert all(a[0] + a[1] <= b[0] for a, b in itertools.pairwise(plan))
     assert breaks(WorkConfig(break_every_seconds=0), agent="tom", horizon=600) == []
+
+
+def test_a_staffed_mix_follows_the_rosters_primary_skills():
+    from ops.simulation.model import staffed_mix
+
+    mix = staffed_mix([["jewelry"], ["jewelry"], ["fresh_food", "flowers"], ["books"]])
+
+    assert mix == {"books": 0.25, "flowers": 0.125, "fresh_food": 0.125, "jewelry": 0.5}
+    plan = plan_arrivals(TrafficConfig(seed=5, rate_per_minute=120, duration_seconds=60, category_mix=mix), CORPUS)
+    assert {a.category for a in plan} <= set(mix)
+    assert describe(plan)["categories"]["jewelry"] > describe(plan)["categories"]["books"]

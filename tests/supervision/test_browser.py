@@ -75,3 +75,37 @@ def test_a_form_page_without_live_content_shows_no_live_indicator(console_server
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     # No "Connecting…" that never ends on a page with nothing to keep live.
     expect(page.locator("#live-indicator")).to_be_hidden()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_shared_render_swaps_in_live_in_both_languages_and_sizes(
+    console_server, browser, expect, screenshots, sam, storefront_token, locale, size
+) -> None:
+    """The live fragment is the shared render of the parts plus Sam's own header: the tile changes
+    in place, in the page's language, at phone and desktop widths."""
+    viewport = {"width": 390, "height": 844} if size == "phone" else {"width": 1280, "height": 800}
+    # Sam's saved language wins over the browser's once he is signed in (the login form is English).
+    sam.ui_language = "zh-hans" if locale == "zh-CN" else "en"
+    sam.save(update_fields=["ui_language"])
+    page = browser.new_page(viewport=viewport, locale="en-US", is_mobile=size == "phone")
+    try:
+        page.add_init_script(NO_POLL)
+        log_in(page, console_server, "sam")
+        page.goto(f"{console_server}/console/dashboard/")
+        expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+        waiting = page.locator('.tile[data-queue="jewelry"] [data-metric="waiting"]')
+        expect(waiting).to_have_text("0")
+
+        open_inquiry(console_server, storefront_token, "戒指的钻石掉了一颗，怎么办？")
+
+        expect(waiting).to_have_text("1", timeout=6_000)
+        heading = "队列健康" if locale == "zh-CN" else "Queue health"
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        # The forms of the swapped-in parts carry Sam's own CSRF token, never the placeholder.
+        tokens = page.locator('#agent-board input[name="csrfmiddlewaretoken"]')
+        assert tokens.count() >= 1
+        assert "placeholder" not in (tokens.first.get_attribute("value") or "")
+        page.screenshot(path=str(screenshots / f"dashboard-live-{locale}-{size}.png"), full_page=True)
+    finally:
+        page.context.close()

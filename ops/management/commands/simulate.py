@@ -20,7 +20,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ops.management.commands.seed_demo import AGENTS, DEMO_API_TOKEN, DEMO_PASSWORD
 from ops.simulation.driver import RunResult, SimAgent, Simulation
-from ops.simulation.model import Arrival, Corpus, TrafficConfig, WorkConfig, describe, plan_arrivals
+from ops.simulation.model import (
+    CATEGORY_MIX,
+    Arrival,
+    Corpus,
+    TrafficConfig,
+    WorkConfig,
+    describe,
+    plan_arrivals,
+    staffed_mix,
+)
 from ops.simulation.report import Summary, format_comparison, format_summary, summarize
 from ops.simulation.server import EmbeddedServer
 
@@ -73,6 +82,12 @@ class Command(BaseCommand):
         parser.add_argument("--start-hour", type=float, default=t.start_hour)
         parser.add_argument("--zh-share", type=float, default=t.zh_share)
         parser.add_argument(
+            "--mix",
+            choices=["platform", "staffed"],
+            default="platform",
+            help="Category mix: the platform's, or proportional to the demo roster's specialists.",
+        )
+        parser.add_argument(
             "--handoff-share", type=float, default=t.handoff_share, help="Shoppers asking for a person."
         )
         parser.add_argument("--write-back-share", type=float, default=t.write_back_share)
@@ -124,6 +139,11 @@ class Command(BaseCommand):
             callback_share=o["callback_share"],
             rating_share=o["rating_share"],
             patience_mean_seconds=o["patience"],
+            category_mix=(
+                staffed_mix(agent.expertise for agent in demo_roster() if not agent.is_supervisor)
+                if o["mix"] == "staffed"
+                else dict(CATEGORY_MIX)
+            ),
         )
         work = WorkConfig(
             seed=o["seed"],
