@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import httpx
 import psycopg
@@ -166,6 +166,7 @@ class DriveResult(TypedDict):
     elapsed: float
     web_cpu: float
     load: dict[str, object]
+    since: float
 
 
 async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> DriveResult:
@@ -243,7 +244,7 @@ print(json.dumps(figures))
 """
 
 
-def step_figures(args: argparse.Namespace, agents: int, result: dict[str, object], bench_db: str) -> dict[str, object]:
+def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, bench_db: str) -> dict[str, Any]:
     """One step's figures: assignment -> the agent's page, over the tickets assigned in its window."""
     with psycopg.connect(bench_db) as conn:
         rows = conn.execute(
@@ -333,7 +334,7 @@ def stop_servers(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
-def print_table(steps: list[dict[str, object]], queries: dict[str, object], args: argparse.Namespace) -> None:
+def print_table(steps: list[dict[str, Any]], queries: dict[str, object], args: argparse.Namespace) -> None:
     columns = [
         ("agents", "agents"),
         ("dashboards", "dash"),
@@ -366,7 +367,7 @@ def print_table(steps: list[dict[str, object]], queries: dict[str, object], args
     for key, value in queries.items():
         print(f"  {key:>32}: {value}")
     if args.find_max:
-        held = [s["agents"] for s in steps if (s["assign_to_screen_p95_ms"] or 1e9) <= args.target_ms]  # type: ignore[operator]
+        held = [s["agents"] for s in steps if (s["assign_to_screen_p95_ms"] or 1e9) <= args.target_ms]
         print(
             f"\nMost agents held with p95 <= {args.target_ms} ms at {args.rate} inquiries/s: {max(held) if held else 'none'}"
         )
@@ -414,7 +415,7 @@ def main() -> None:
         env,
     ).strip()  # fmt: skip
     procs = start_servers(args, env, queues)
-    steps: list[dict[str, object]] = []
+    steps: list[dict[str, Any]] = []
     try:
         wait_until_serving(args.port)
         wait_until_routing(args.port, token, bench_db)
@@ -426,7 +427,7 @@ def main() -> None:
             print(json.dumps({k: v for k, v in figures.items() if k != "intake"}), flush=True)
             steps.append(figures)
             p95 = figures["assign_to_screen_p95_ms"]
-            if args.find_max and (p95 is None or p95 > args.target_ms):  # type: ignore[operator]
+            if args.find_max and (p95 is None or p95 > args.target_ms):
                 break
     finally:
         stop_servers(procs)
