@@ -29,6 +29,12 @@ EVENT_TYPES: dict[str, "StrOrPromise"] = {
     "callback.cancelled": _("A callback was cancelled"),
     "callback.completed": _("A callback reached the shopper"),
     "rating.created": _("The shopper rated the service"),
+    "aftersales.requested": _("An after-sales request was opened"),
+    "aftersales.approved": _("An after-sales request was approved"),
+    "aftersales.denied": _("An after-sales request was denied"),
+    "aftersales.executed": _("An after-sales request was paid, reshipped or issued"),
+    "aftersales.failed": _("Executing an after-sales request failed"),
+    "proactive.case_opened": _("An order anomaly (stalled, late, failed, cold chain) opened a proactive ticket"),
 }
 # Subscribes an endpoint to every type, including ones added later.
 ALL_EVENTS = "*"
