@@ -57,11 +57,13 @@ def compose(
     with translation.override(language):
         if kind == AnomalyKind.STALLED:
             place = facts.get("last_scan_place") or ""
-            what = (
-                _("Your parcel for order %(order)s has not moved since %(when)s (last seen: %(place)s).")
-                if place
-                else _("Your parcel for order %(order)s has not moved since %(when)s.")
-            ) % {"order": order, "when": when("moved_at"), "place": place}
+            values = {"order": order, "when": when("moved_at"), "place": place}
+            if place:
+                what = (
+                    _("Your parcel for order %(order)s has not moved since %(when)s (last seen: %(place)s).") % values
+                )
+            else:
+                what = _("Your parcel for order %(order)s has not moved since %(when)s.") % values
         elif kind == AnomalyKind.LATE:
             what = _("Your order %(order)s was promised for %(when)s and has not arrived yet.") % {
                 "order": order,
