@@ -7,12 +7,14 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.models import Notification, NotificationChannel
 from proactive.models import AnomalyKind, Compensation
 from tickets.links import shopper_page_url
 
-WEEKDAYS_ZH = "一二三四五六日"
+# Shown on the shopper page when their new inquiry joined the case we opened about the order.
+JOINED_NOTICE = gettext_lazy("We added your message to the case we opened about this order.")
 
 
 def shopper_language(language: str) -> str:
