@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.selectors import aftersales_figures
 from console.views import header_context
 from core.errors import ConflictError
+from proactive.selectors import figures as proactive_figures
 from routing.selectors import is_supervisor
 from routing.services import RoutingError
 from satisfaction.models import Rating
@@ -78,6 +79,8 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "webhook_alerts": endpoint_alerts(),
         # After-sales figures (aftersales.selectors): four indexed queries over the last 7 days.
         "aftersales": aftersales_figures(now=timezone.now()),
+        # Proactive service today (proactive.selectors): three indexed queries.
+        "proactive": proactive_figures(since=selectors.day_start(timezone.now())),
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
