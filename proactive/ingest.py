@@ -68,6 +68,9 @@ def _text(raw: Mapping[str, Any], key: str, max_length: int, errors: dict[str, l
         errors[key] = ["Expected text."]
         return ""
     value = value.strip()
+    if "\x00" in value:
+        errors[key] = ["Contains a NUL character."]
+        return ""
     if required and not value:
         errors[key] = ["This field is required."]
     elif len(value) > max_length:
@@ -83,7 +86,10 @@ def _when(
         if required:
             errors[key] = ["This field is required."]
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but not a date (a 13th month)
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         errors[key] = ["Expected an ISO 8601 date and time with a time zone, e.g. 2026-12-06T10:00:00+08:00."]
         return None

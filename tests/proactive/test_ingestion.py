@@ -151,3 +151,21 @@ def test_orders_of_two_storefront_clients_are_kept_apart(send: Any, now: Any) ->
     assert send([scan]).json()["accepted"] == 1
     assert api.post("/api/v1/order-events/", {"events": [scan]}, format="json").json()["accepted"] == 1
     assert TrackedOrder.objects.filter(order_number="JD11").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("occurred_at", "2026-13-45T00:00:00+08:00"),
+        ("occurred_at", 12345),
+        ("order_number", "JD\x0012"),
+        ("order_number", ["JD1"]),
+        ("place", "Hub\x00"),
+        ("id", "has spaces and é"),
+    ],
+)
+def test_odd_values_are_field_errors_never_a_500(send: Any, now: Any, field: str, value: Any) -> None:
+    bad = {**event("logistics.scan", "JD12", now, place="Hub"), field: value}
+    response = send([bad])
+    assert response.status_code == 400
+    assert field in response.json()["errors"][0]["errors"]
