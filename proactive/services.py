@@ -22,6 +22,7 @@ from django.utils import timezone
 from aftersales.models import Resolution
 from aftersales.services import open_system_compensation
 from core.events import emit
+from notifications.models import Notification
 from notifications.services.outbox import enqueue_notifications
 from proactive.messages import compose, notifications_for, shopper_language
 from proactive.models import (
@@ -156,11 +157,17 @@ def _open_batch(
     flag = FLAG_OF[rule.kind]
     with transaction.atomic():
         orders = list(query.select_for_update(skip_locked=True)[:batch_size])
+        if not orders:
+            return 0
+        # One read for the batch: orders that already have this kind of case (a lost flag).
+        done = set(ProactiveCase.objects.filter(order__in=orders, kind=rule.kind).values_list("order_id", flat=True))
+        notifications: list[Notification] = []
         for order in orders:
-            if _open_case(order, rule, now=now, result=result):
+            if order.pk not in done and _open_case(order, rule, now=now, result=result, outbox=notifications):
                 result.opened[rule.kind] = result.opened.get(rule.kind, 0) + 1
-        if orders:
-            TrackedOrder.objects.filter(pk__in=[o.pk for o in orders]).update(**{flag: True})
+        # The batch's messages to shoppers in one insert (and one publish after commit).
+        enqueue_notifications(notifications)
+        TrackedOrder.objects.filter(pk__in=[o.pk for o in orders]).update(**{flag: True})
     return len(orders)
 
 
@@ -200,11 +207,12 @@ def _compensation_of(order: TrackedOrder, rule: AnomalyRule) -> tuple[str, Decim
     return Compensation.NONE, Decimal(0)
 
 
-def _open_case(order: TrackedOrder, rule: EffectiveRule, *, now: datetime, result: SweepResult) -> bool:
+def _open_case(
+    order: TrackedOrder, rule: EffectiveRule, *, now: datetime, result: SweepResult, outbox: list[Notification]
+) -> bool:
     """Open the proactive ticket and its case for one locked candidate (in a savepoint: a case that
-    already exists, whoever made it, leaves nothing behind). False when there already was one."""
-    if ProactiveCase.objects.filter(order=order, kind=rule.kind).exists():
-        return False
+    already exists, whoever made it, leaves nothing behind); the shopper's notifications are added
+    to `outbox` for the caller to enqueue with the batch. False when there already was a case."""
     facts = facts_of(order, rule.kind, now)
     language = shopper_language(order.shopper_language)
     compensation, amount = (
@@ -275,12 +283,12 @@ def _open_case(order: TrackedOrder, rule: EffectiveRule, *, now: datetime, resul
             case.compensation = opened.request
             case.save(update_fields=["compensation"])
             result.compensations += 1
-    enqueue_notifications(
+    outbox.extend(
         notifications_for(
             case_id=case.pk,
             ticket_id=intake.ticket.pk,
-            phone=intake.ticket.shopper.phone,
-            email=intake.ticket.shopper.email,
+            phone=order.shopper_phone,
+            email=order.shopper_email,
             language=language,
             words=words,
             now=now,
