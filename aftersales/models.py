@@ -268,6 +268,12 @@ class AfterSalesRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="fresh_guarantee") | Q(photo_count__gte=1), name="fresh_claim_has_photos"
             ),
+            # "Late = compensated" pays once per order, however often the proactive sweep runs.
+            models.UniqueConstraint(
+                fields=["order_number"],
+                condition=Q(kind="compensation", opened_by="system"),
+                name="one_system_compensation_per_order",
+            ),
         ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="aftersales_ticket"),

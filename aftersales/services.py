@@ -461,6 +461,77 @@ def _remember_items(request: AfterSalesRequest, items: list[AfterSalesItem]) -> 
     request._prefetched_objects_cache = {"items": cached}  # type: ignore[attr-defined]
 
 
+def open_system_compensation(
+    *,
+    ticket_id: int,
+    order_number: str,
+    amount: Decimal,
+    currency: str,
+    resolution: str,
+    rule: str,
+    detail: str,
+    now: datetime | None = None,
+) -> OpenResult:
+    """A compensation the system grants by its own rule ("late = compensated"): approved without
+    review and sent for execution after commit, once per order (a partial unique constraint: a
+    second call, or a racing one, returns the first request with created=False). Runs in the
+    caller's transaction when there is one; the caller decided the rule, so no policy is read
+    and the order system is not asked before execution."""
+    if resolution not in (Resolution.COUPON, Resolution.REFUND):
+        raise ValueError(f"A compensation is a coupon or a refund, not {resolution!r}.")
+    if amount <= 0:
+        raise ValueError("A compensation is worth more than 0.")
+    now = now or timezone.now()
+    existing = AfterSalesRequest.objects.filter(
+        order_number=order_number, kind=Kind.COMPENSATION, opened_by=Opener.SYSTEM
+    ).first()
+    if existing is not None:
+        return OpenResult(existing, created=False)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_related("shopper").get(pk=ticket_id)
+        request = AfterSalesRequest(
+            ticket=ticket,
+            shopper_id=ticket.shopper_id,
+            kind=Kind.COMPENSATION,
+            resolution=resolution,
+            status=RequestStatus.AUTO_APPROVED,
+            opened_by=Opener.SYSTEM,
+            order_number=order_number,
+            currency=currency,
+            category_slug=(ticket.order_product_category or "")[:40],
+            amount_requested=amount,
+            amount_approved=amount,
+            reason=detail[:REASON_MAX_LENGTH],
+            rule=rule[:60],
+            was_automatic=True,
+            decided_at=now,
+            created_at=now,
+        )
+        check_transition(RequestStatus.REQUESTED, RequestStatus.AUTO_APPROVED)
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+        except IntegrityError:
+            first = AfterSalesRequest.objects.filter(
+                order_number=order_number, kind=Kind.COMPENSATION, opened_by=Opener.SYSTEM
+            ).first()
+            if first is None:
+                raise
+            return OpenResult(first, created=False)
+        AfterSalesDecision.objects.create(
+            request=request,
+            action=DecisionAction.AUTO_APPROVE,
+            rule=rule[:60],
+            detail=detail[:500],
+            amount=amount,
+            created_at=now,
+        )
+        emit_many([_event(REQUESTED, request), _event(APPROVED, request)])
+        _enqueue_execution(request.pk)
+        notify_ticket_changed(ticket, kind="status")
+    return OpenResult(request, created=True)
+
+
 def _claim_of(resolution: str) -> str:
     return ClaimKind.RESHIP if resolution == Resolution.RESHIP else ClaimKind.REFUND
 

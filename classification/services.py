@@ -165,7 +165,8 @@ def classify_tickets(tickets: Sequence[Ticket]) -> tuple[list[Classification], l
         category = None if result.needs_category else categories.get(result.category)
         ticket.category = category
         ticket.intent = result.intent
-        ticket.signals = result.signals
+        # Signals set when the ticket was opened (a proactive ticket's) are kept.
+        ticket.signals = [*(s for s in ticket.signals or [] if s not in result.signals), *result.signals]
         ticket.priority = max(ticket.priority, result.priority)
         ticket.needs_category = result.needs_category or category is None
         decisions.append(

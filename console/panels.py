@@ -26,10 +26,12 @@ class Panel:
 _panels: dict[str, list[Panel]] = {}
 
 
-def register_panel(slot: str, template_name: str, build: Callable[..., dict[str, Any]]) -> None:
-    """Add a panel to a slot; registering the same template twice (a reloaded app) keeps one."""
+def register_panel(slot: str, template_name: str, build: Callable[..., dict[str, Any]], *, first: bool = False) -> None:
+    """Add a panel to a slot (at its top with first=True: what explains why the ticket exists);
+    registering the same template twice (a reloaded app) keeps one."""
     panels = [p for p in _panels.get(slot, []) if p.template_name != template_name]
-    _panels[slot] = [*panels, Panel(template_name, build)]
+    panel = Panel(template_name, build)
+    _panels[slot] = [panel, *panels] if first else [*panels, panel]
 
 
 def panels_for(slot: str) -> list[Panel]:

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "csp",
     "aftersales",
     "macros",
+    "proactive",
 ]
 
 MIDDLEWARE = [
@@ -318,6 +319,8 @@ REST_FRAMEWORK = {
         # Per storefront client (API token), not per shopper: one client speaks for many shoppers.
         "intake": env_str("INTAKE_THROTTLE_RATE", "6000/minute"),
         "shopper": env_str("SHOPPER_THROTTLE_RATE", "120/minute"),
+        # Order-event batches (up to 1,000 events each) per storefront client.
+        "order_events": env_str("ORDER_EVENTS_THROTTLE_RATE", "3000/minute"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # The client address the throttles count: X-Forwarded-For is read only through this many
@@ -394,6 +397,10 @@ CELERY_TASK_ROUTES = {
     "aftersales.execute_due": {"queue": "aftersales"},
     "aftersales.execute_request": {"queue": "aftersales"},
     "aftersales.recover_requests": {"queue": "aftersales"},
+    # The proactive rules sweep opens tickets (routing's intake path): kept off the intake queue so
+    # a big sweep never delays a shopper's inquiry.
+    "proactive.sweep": {"queue": "default"},
+    "proactive.prune": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule. Every job here is bounded and safe to run twice at once.
@@ -432,6 +439,11 @@ CELERY_BEAT_SCHEDULE = {
     # Approved after-sales requests whose execution task was lost, and executing ones whose
     # worker died, sent again (same idempotency key: nothing is paid twice).
     "recover-aftersales-requests": {"task": "aftersales.recover_requests", "schedule": 10.0},
+    # Anomaly rules over the in-flight orders (indexed, SKIP LOCKED batches, one case per order and
+    # kind): a stalled, late, failed or cold-chain order gets its proactive ticket within a minute.
+    "proactive-sweep": {"task": "proactive.sweep", "schedule": 60.0},
+    # Finished orders and old order events deleted in capped batches.
+    "proactive-prune": {"task": "proactive.prune", "schedule": 3600.0},
 }
 
 # --- Product rules ---------------------------------------------------------------------------
@@ -588,6 +600,16 @@ AFTERSALES_REVIEW_PRIORITY = env_int("AFTERSALES_REVIEW_PRIORITY", 50, minimum=0
 AFTERSALES_EXECUTION_GRACE_SECONDS = env_int("AFTERSALES_EXECUTION_GRACE_SECONDS", 5, minimum=1)
 # ...and executing ones whose attempt started this long ago (a dead worker); longer than an action's timeout.
 AFTERSALES_EXECUTING_STALE_SECONDS = env_int("AFTERSALES_EXECUTING_STALE_SECONDS", 60, minimum=5)
+
+# --- Proactive service (proactive/) -----------------------------------------------------------------
+# Anomaly rules (per category, thresholds in hours, the late-delivery compensation) live in the admin.
+# A proactive ticket's priority in its specialist queue (a shopper's handoff still goes first).
+PROACTIVE_TICKET_PRIORITY = env_int("PROACTIVE_TICKET_PRIORITY", 20, minimum=0)
+# Delivered and returned orders are forgotten this long after they finished; events after this long.
+PROACTIVE_FINISHED_RETENTION_DAYS = env_int("PROACTIVE_FINISHED_RETENTION_DAYS", 14, minimum=1)
+PROACTIVE_EVENT_RETENTION_DAYS = env_int("PROACTIVE_EVENT_RETENTION_DAYS", 30, minimum=1)
+# One sweep task stops after this long and hands over to a fresh one (other tasks get the worker).
+PROACTIVE_SWEEP_BUDGET_SECONDS = env_float("PROACTIVE_SWEEP_BUDGET_SECONDS", 20.0, minimum=1)
 
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)

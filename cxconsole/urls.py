@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/v1/", include("supervision.api_urls")),
     # The storefront's webhook endpoints (signed events out; see webhooks/).
     path("api/v1/", include("webhooks.urls")),
+    path("api/v1/", include("proactive.urls")),
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file (no inline script under the CSP); Swagger

@@ -364,8 +364,12 @@ class ReferenceOrderService:
             self._idempotent[(kind, key)] = (fingerprint, 201, answer)
             return 201, copy.deepcopy(answer), False
 
-    def _lines(self, order: dict[str, Any], body: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    def _lines(
+        self, order: dict[str, Any], body: dict[str, Any], *, may_be_empty: bool = False
+    ) -> list[tuple[dict[str, Any], int]]:
         raw = body.get("items")
+        if may_be_empty and raw == []:
+            return []
         if not isinstance(raw, list) or not raw:
             raise _Refused("invalid_items", "Name at least one item of the order.")
         by_id = {item["id"]: item for item in order["items"]}
@@ -379,7 +383,8 @@ class ReferenceOrderService:
         return lines
 
     def _refund(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        lines = self._lines(order, body)
+        # No items: an amount-only refund (the shipping fee of a late delivery).
+        lines = self._lines(order, body, may_be_empty=True)
         try:
             amount = Decimal(str(body.get("amount")))
         except ArithmeticError as exc:

@@ -27,6 +27,8 @@ from callbacks.links import shopper_link
 from callbacks.rendering import format_local
 from callbacks.services import CallbackError, available_slots, book_callback
 from console.views import safe_next
+from proactive.messages import JOINED_NOTICE
+from proactive.services import join_from_page
 from routing.services import RoutingError, add_shopper_message, cancel_inquiry, request_handoff
 from satisfaction.services import AlreadyRated, NotRateable, rate_ticket
 from shop import access, selectors
@@ -106,13 +108,25 @@ def new_inquiry(request: HttpRequest) -> HttpResponse:
     photos = _photos_or_error(form)
     if photos is None:
         return page(request, "shop/new.html", {"form": form, "mine": _my_inquiries(request)}, status=HTTP_BAD_REQUEST)
+    order_number = form.cleaned_data["order_number"].strip()
+    joined = join_from_page(
+        order_number=order_number,
+        ticket_ids=access.granted_ids(request.session),
+        body=form.cleaned_data["body"],
+        photos=photos,
+    )
+    if joined is not None:
+        # The inquiry is about an order we already opened a case for, and this browser holds its link.
+        access.grant(request, joined.id)
+        messages.success(request, JOINED_NOTICE)
+        return HttpResponseRedirect(reverse("shop:inquiry", args=[joined.id]))
     ticket = open_inquiry_from_page(
         shopper_key=_shopper_key(request),
         body=form.cleaned_data["body"],
         email=form.cleaned_data["email"],
         phone=form.cleaned_data["phone"],
         name=form.cleaned_data["name"],
-        order_number=form.cleaned_data["order_number"].strip(),
+        order_number=order_number,
         page_language=get_language() or "",
         photos=photos,
     )

@@ -33,6 +33,7 @@ from macros import services as macro_services
 from macros.models import Macro
 from macros.placeholders import NAMES as PLACEHOLDER_NAMES
 from macros.selectors import macro_list
+from proactive.selectors import figures as proactive_figures
 from routing.selectors import is_supervisor, offer_figures
 from routing.services import RoutingError
 from satisfaction.models import Rating
@@ -96,6 +97,8 @@ def _shared_context(health: dict[str, Any]) -> dict[str, Any]:
         "aftersales": aftersales_figures(now=timezone.now()),
         # Offers made today (offer-mode queues and handoff offers): three indexed queries.
         "offer_figures": offer_figures(since=selectors.day_start(timezone.now())),
+        # Proactive service today (proactive.selectors): three indexed queries.
+        "proactive": proactive_figures(since=selectors.day_start(timezone.now())),
     }
 
 

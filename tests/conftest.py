@@ -265,10 +265,12 @@ def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
     from core.auth import CachedTokenAuthentication
     from core.throttling import reset_leases
+    from proactive.api import reset_caches as reset_proactive_caches
     from teams.selectors import reset_config_cache
     from tickets.api import reset_intake_caches
 
     CachedTokenAuthentication.reset()
+    reset_proactive_caches()
     reset_leases()
     reset_config_cache()
     reset_intake_caches()

@@ -131,6 +131,11 @@ class InquiryReceiptSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     status = serializers.CharField()
     tracking_token = serializers.CharField()
+    joined = serializers.BooleanField(
+        required=False,
+        help_text="Present and true when the inquiry joined the ticket we opened about its order before the "
+        "shopper wrote (a proactive ticket): id is that ticket's.",
+    )
 
 
 class PublicMessageSerializer(serializers.Serializer[Any]):
@@ -180,8 +185,9 @@ class CanSubmitInquiries(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and _may_submit(request.user.pk))
 
 
-def _created_body(ticket: Ticket) -> dict[str, Any]:
-    return {"id": ticket.id, "status": ticket.status, "tracking_token": ticket.tracking_token}
+def _created_body(ticket: Ticket, *, joined: bool = False) -> dict[str, Any]:
+    body = {"id": ticket.id, "status": ticket.status, "tracking_token": ticket.tracking_token}
+    return {**body, "joined": True} if joined else body
 
 
 class InquiryCreateView(APIView):
@@ -243,11 +249,10 @@ class InquiryCreateView(APIView):
             )
         except IdempotencyConflict as exc:
             return Response({"Idempotency-Key": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        body = _created_body(result.ticket, joined=result.joined)
         if result.created:
-            return Response(_created_body(result.ticket), status=status.HTTP_201_CREATED)
-        return Response(
-            _created_body(result.ticket), status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
-        )
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
 
 
 class ShopperRateThrottle(AnonWindowRateThrottle):

@@ -33,6 +33,7 @@ class Channel(models.TextChoices):
     WEB_FORM = "web_form", _("Web form")
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
+    PROACTIVE = "proactive", _("Proactive (from order events)")
 
 
 class Intent(models.TextChoices):

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -39,6 +39,29 @@ def register_route_task(task_name: str) -> None:
 
 
 @dataclass(frozen=True)
+class JoinRequest:
+    """An inquiry about an order, offered to the app that may already have a ticket for it."""
+
+    shopper: "ShopperDetails"
+    order_number: str
+    body: str
+    client: User | None
+    idempotency_key: str | None
+    photos: Sequence[PreparedImage]
+
+
+# An inquiry naming an order may join a ticket opened before the shopper wrote (the proactive app,
+# above tickets, registers this in its AppConfig.ready()). It returns (ticket, replayed) or None.
+InquiryJoiner = Callable[[JoinRequest], "tuple[Ticket, bool] | None"]
+_joiner: InquiryJoiner | None = None
+
+
+def register_inquiry_joiner(joiner: InquiryJoiner | None) -> None:
+    global _joiner
+    _joiner = joiner
+
+
+@dataclass(frozen=True)
 class ShopperDetails:
     external_id: str
     name: str = ""
@@ -63,6 +86,8 @@ class OrderSnapshot:
 class IntakeResult:
     ticket: Ticket
     created: bool
+    # The inquiry joined a ticket opened for its order before the shopper wrote (a proactive one).
+    joined: bool = False
 
 
 class IdempotencyConflict(Exception):
@@ -106,6 +131,9 @@ def open_ticket(
     client: User | None = None,
     idempotency_key: str | None = None,
     photos: Sequence[PreparedImage] = (),
+    author_kind: str = AuthorKind.SHOPPER,
+    signals: Sequence[str] = (),
+    priority: int = Ticket.PRIORITY_NORMAL,
 ) -> IntakeResult:
     """Accept a shopper's inquiry: shopper (created or updated), ticket and first message, written
     together (tickets.intake_write: one statement on PostgreSQL).
@@ -115,6 +143,9 @@ def open_ticket(
     IdempotencyConflict. Inputs are expected to be validated already (see tickets.api).
     Photos (checked by tickets.attachments.prepare_images) go on the first message, in the same
     transaction; they are part of what an Idempotency-Key stands for, and a replay stores none.
+    A shopper's inquiry naming an order may instead join the ticket opened for that order before
+    they wrote (register_inquiry_joiner): the result then says joined. A ticket the system opens
+    (author_kind "system") carries its own signals and priority, which routing keeps.
     """
     language = language or detect_language(f"{subject} {body}")
     fingerprint = _fingerprint(
@@ -131,6 +162,19 @@ def open_ticket(
         replay = _replay(client=client, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
+    if order is not None and _joiner is not None and author_kind == AuthorKind.SHOPPER:
+        joined = _joiner(
+            JoinRequest(
+                shopper=shopper,
+                order_number=order.number,
+                body=body,
+                client=client,
+                idempotency_key=idempotency_key,
+                photos=photos,
+            )
+        )
+        if joined is not None:
+            return IntakeResult(ticket=joined[0], created=not joined[1], joined=True)
     now = timezone.now()
     ticket = Ticket(
         channel=channel,
@@ -141,9 +185,11 @@ def open_ticket(
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
         created_at=now,
+        signals=list(signals),
+        priority=priority,
         **_order_fields(order),
     )
-    message = Message(author_kind=AuthorKind.SHOPPER, body=body, created_at=now)
+    message = Message(author_kind=author_kind, body=body, created_at=now)
     created = _created_event(ticket, shopper=shopper, message=message)
     # On PostgreSQL the outboxes that want ticket.created fold their rows into the intake
     # statement itself (None: a subscriber cannot, so it hears the event in a transaction).

@@ -35,6 +35,7 @@ EVENT_TYPES: dict[str, "StrOrPromise"] = {
     "aftersales.return_received": _("The returned parcel of an after-sales request arrived"),
     "aftersales.executed": _("An after-sales request was paid, reshipped or compensated"),
     "aftersales.failed": _("The order system refused or failed an after-sales request"),
+    "proactive.case_opened": _("An order anomaly (stalled, late, failed, cold chain) opened a proactive ticket"),
 }
 # Subscribes an endpoint to every type, including ones added later.
 ALL_EVENTS = "*"

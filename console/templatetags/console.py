@@ -28,6 +28,8 @@ SIGNALS: dict[str, tuple[Any, str]] = {
     sig.REPEAT_CONTACT: (_("Repeat contact"), "warning"),
     sig.HIGH_VALUE: (_("High value"), "info"),
     sig.FRESH_GUARANTEE: (_("Fresh guarantee"), "success"),
+    # Set by the proactive service on the tickets it opens from order events (proactive.services).
+    "proactive": (_("Proactive"), "info"),
 }
 
 HIGH_PRIORITY = 30

@@ -1,0 +1,160 @@
+"""After a proactive ticket: the shopper's own inquiry about that order joins it (API and shopper
+page), and a late delivery is compensated once, through the after-sales execution, however often
+the task is retried."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+
+from aftersales.models import AfterSalesRequest, Kind, Opener, RequestStatus, Resolution
+from aftersales.services import execute_request
+from core import events as domain_events
+from proactive.models import AnomalyKind, AnomalyRule, Compensation, ProactiveCase
+from proactive.services import sweep
+from tests.helpers import inquiry_payload
+from tests.orders.conftest import _fresh_order_systems, console_orders, order_service  # noqa: F401
+from tests.proactive.conftest import ZHAO, shipped_order
+from tickets.models import AuthorKind, Ticket
+
+pytestmark = pytest.mark.django_db
+T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+CHERRIES = "JD20261101003"  # the reference order service's order of shopper-003
+
+
+def at(hours: float) -> Any:
+    return time_machine.travel(T0 + timedelta(hours=hours), tick=False)
+
+
+@pytest.fixture
+def stalled_case(send: Any) -> ProactiveCase:
+    with at(0):
+        send(shipped_order(CHERRIES, shipped=T0, promised=T0 + timedelta(days=5)))
+    with at(24.5):
+        sweep()
+    return ProactiveCase.objects.select_related("ticket").get(order_number=CHERRIES, kind=AnomalyKind.STALLED)
+
+
+def zhaos_inquiry(external_id: str = ZHAO["external_id"]) -> dict[str, Any]:
+    return inquiry_payload(
+        shopper={"external_id": external_id, "phone": ZHAO["phone"]},
+        body="我的车厘子怎么还没到？",
+        order={"number": CHERRIES, "product_category": "fresh_food"},
+    )
+
+
+def test_the_shoppers_inquiry_about_the_order_joins_the_proactive_ticket(
+    storefront_client: Any, stalled_case: ProactiveCase
+) -> None:
+    tickets_before = Ticket.objects.count()
+    response = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["id"] == stalled_case.ticket_id
+    assert response.json()["joined"] is True
+    assert Ticket.objects.count() == tickets_before
+    bodies = list(stalled_case.ticket.messages.values_list("author_kind", "body"))
+    assert bodies[-1] == (AuthorKind.SHOPPER, "我的车厘子怎么还没到？")
+
+
+def test_a_retried_joining_inquiry_adds_no_second_message(storefront_client: Any, stalled_case: ProactiveCase) -> None:
+    first = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] == stalled_case.ticket_id
+    assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER).count() == 1
+
+
+def test_another_shoppers_inquiry_naming_the_order_opens_its_own_ticket(
+    storefront_client: Any, stalled_case: ProactiveCase
+) -> None:
+    payload = zhaos_inquiry("someone-else")
+    response = storefront_client.post("/api/v1/inquiries/", payload, format="json")
+    assert response.status_code == 201
+    assert response.json()["id"] != stalled_case.ticket_id
+    assert "joined" not in response.json() or response.json()["joined"] is False
+
+
+def test_on_the_shopper_page_the_inquiry_joins_only_for_a_browser_holding_the_link(
+    client: Any, stalled_case: ProactiveCase
+) -> None:
+    from tickets.links import make_access_token
+
+    form = {"body": "车厘子还没到，怎么回事", "order_number": CHERRIES, "email": "zhao@example.com"}
+    stranger = client.post("/shop/", form)
+    assert stranger.status_code == 302
+    assert f"/shop/inquiries/{stalled_case.ticket_id}/" not in stranger["Location"]
+    client.get(f"/shop/access/{make_access_token(stalled_case.ticket_id)}/")
+    holder = client.post("/shop/", {**form, "body": "还是没到"})
+    assert holder["Location"].endswith(f"/shop/inquiries/{stalled_case.ticket_id}/")
+    assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER, body="还是没到").exists()
+
+
+def test_a_late_delivery_is_compensated_once_with_a_coupon_paid_once_under_retries(
+    send: Any,
+    console_orders: Any,  # noqa: F811
+) -> None:
+    captured: list[str] = []
+    domain_events.subscribe("test-capture", lambda batch: captured.extend(e.type for e in batch))
+    try:
+        with at(0):
+            send(shipped_order(CHERRIES, shipped=T0, promised=T0 + timedelta(hours=20)))
+        with at(20.5):
+            sweep()
+            sweep()
+    finally:
+        domain_events.unsubscribe("test-capture")
+    case = ProactiveCase.objects.get(order_number=CHERRIES, kind=AnomalyKind.LATE)
+    request = AfterSalesRequest.objects.get(order_number=CHERRIES)
+    assert case.compensation == request
+    assert (request.kind, request.resolution, request.opened_by) == (
+        Kind.COMPENSATION,
+        Resolution.COUPON,
+        Opener.SYSTEM,
+    )
+    assert request.status == RequestStatus.AUTO_APPROVED and request.amount_approved == Decimal("10.00")
+    assert {"proactive.case_opened", "aftersales.requested", "aftersales.approved"} <= set(captured)
+    assert "迟到必赔" in case.ticket.messages.get(author_kind=AuthorKind.SYSTEM).body
+    # The execution task retried (a duplicate delivery, a retry after a lost answer): one coupon.
+    assert execute_request(request_id=request.pk) == RequestStatus.DONE
+    assert execute_request(request_id=request.pk) == RequestStatus.DONE
+    AfterSalesRequest.objects.filter(pk=request.pk).update(status=RequestStatus.AUTO_APPROVED)
+    assert execute_request(request_id=request.pk) == RequestStatus.DONE  # replayed by its idempotency key
+    assert len(console_orders.coupons) == 1
+
+
+def test_the_shipping_fee_is_refunded_when_the_rule_says_so(send: Any, console_orders: Any) -> None:  # noqa: F811
+    AnomalyRule.objects.filter(kind=AnomalyKind.LATE, category__isnull=True).update(
+        compensation=Compensation.SHIPPING_REFUND
+    )
+    with at(0):
+        send(shipped_order(CHERRIES, shipped=T0, promised=T0 + timedelta(hours=20), shipping_fee="8.00"))
+    with at(21):
+        sweep()
+    request = AfterSalesRequest.objects.get(order_number=CHERRIES)
+    assert (request.resolution, request.amount_approved) == (Resolution.REFUND, Decimal("8.00"))
+    assert execute_request(request_id=request.pk) == RequestStatus.DONE
+    assert [r["amount"] for r in console_orders.refunds] == ["8.00"]
+
+
+def test_a_late_case_never_compensates_the_same_order_twice(send: Any) -> None:
+    from aftersales.services import open_system_compensation
+
+    with at(0):
+        send(shipped_order(CHERRIES, shipped=T0, promised=T0 + timedelta(hours=20)))
+    with at(21):
+        sweep()
+    case = ProactiveCase.objects.get(order_number=CHERRIES, kind=AnomalyKind.LATE)
+    again = open_system_compensation(
+        ticket_id=case.ticket_id,
+        order_number=CHERRIES,
+        amount=Decimal("10.00"),
+        currency="CNY",
+        resolution=Resolution.COUPON,
+        rule="late_coupon",
+        detail="again",
+    )
+    assert not again.created
+    assert AfterSalesRequest.objects.filter(order_number=CHERRIES).count() == 1
