@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, prepare_database, run
+from bench_routing import PY, ROOT, one_row, prepare_database, run
 
 
 def sweep(env: dict[str, str]) -> dict:
@@ -55,7 +55,7 @@ def main() -> None:
         started = time.perf_counter()
         conn.execute("SELECT count(*) FROM proactive_trackedorder").fetchone()
         scan = time.perf_counter() - started
-        tickets = conn.execute("SELECT count(*) FROM tickets_ticket WHERE channel = 'proactive'").fetchone()[0]
+        tickets = one_row(conn.execute("SELECT count(*) FROM tickets_ticket WHERE channel = 'proactive'"))[0]
     load_average = os.getloadavg()
     figures = {
         "orders": args.orders,

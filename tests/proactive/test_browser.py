@@ -31,7 +31,7 @@ TEXT = {
 @pytest.fixture
 def stalled_ring_ticket(db: None) -> int:
     ensure_roles()
-    shop = UserFactory(username="storefront-browser")
+    shop = UserFactory.create(username="storefront-browser")
     shop.groups.add(Group.objects.get(name=STOREFRONT_GROUP))
     now = timezone.now()
     shipped = now - timedelta(hours=70)

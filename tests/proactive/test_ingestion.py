@@ -143,7 +143,7 @@ def test_orders_of_two_storefront_clients_are_kept_apart(send: Any, now: Any) ->
     from teams.services import issue_api_token
     from tests.factories import UserFactory
 
-    other = UserFactory(username="other-shop")
+    other = UserFactory.create(username="other-shop")
     other.groups.add(Group.objects.get(name="storefront"))
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=other, name='other')}")

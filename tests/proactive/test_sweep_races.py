@@ -25,7 +25,7 @@ ORDERS = 40
 
 def test_two_sweeps_racing_open_one_ticket_per_order_and_kind(postgres: None) -> None:
     ensure_roles()
-    shop = UserFactory(username="race-shop")
+    shop = UserFactory.create(username="race-shop")
     shop.groups.add(Group.objects.get(name=STOREFRONT_GROUP))
     now = timezone.now()
     events = []
@@ -71,7 +71,7 @@ def test_two_sweeps_racing_open_one_ticket_per_order_and_kind(postgres: None) ->
 def test_a_case_already_there_is_never_opened_again(postgres: None) -> None:
     """The constraint is the backstop even when the order row was not flagged (a flag lost)."""
     ensure_roles()
-    shop = UserFactory(username="flagless-shop")
+    shop = UserFactory.create(username="flagless-shop")
     now = timezone.now()
     ingest_events(
         client=shop,
