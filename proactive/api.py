@@ -118,9 +118,12 @@ class OrderEventsView(APIView):
             200: OpenApiResponse(
                 INGEST_RECEIPT, description="Accepted (refused events, if any, are listed under errors)."
             ),
+            # Two bodies: field errors ({"events": [...]}) for a body that is not a batch of 1 to
+            # 1,000 events, or the receipt (accepted 0, the refusals under errors) when every
+            # event of a batch was refused.
             400: OpenApiResponse(
-                INGEST_RECEIPT,
-                description="Not a batch of 1 to 1,000 events, or every event was refused (listed under errors).",
+                description="Not a batch of 1 to 1,000 events (field errors), or every event was refused "
+                "(the receipt: accepted 0, each refusal listed under errors by its index).",
             ),
         },
         examples=[

@@ -263,6 +263,7 @@ def classifier_artifact() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
+    from aftersales.services import forget_policies
     from core.auth import CachedTokenAuthentication
     from core.throttling import reset_leases
     from proactive.api import reset_caches as reset_proactive_caches
@@ -270,6 +271,7 @@ def _fresh_process_caches() -> None:
     from tickets.api import reset_intake_caches
 
     CachedTokenAuthentication.reset()
+    forget_policies()
     reset_proactive_caches()
     reset_leases()
     reset_config_cache()

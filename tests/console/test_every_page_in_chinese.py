@@ -94,7 +94,9 @@ class _VisibleText(HTMLParser):
             self._hidden += 1
         kinds = dict(attrs)
         for name, value in attrs:
-            if name in self.SHOWN_ATTRIBUTES and value and not (name == "value" and kinds.get("type") == "hidden"):
+            # A value is read only on a button-like input; an option's or a radio's is data.
+            shown_value = tag == "input" and kinds.get("type") in ("submit", "button", "reset")
+            if name in self.SHOWN_ATTRIBUTES and value and (name != "value" or shown_value):
                 self.parts.append(value.strip())
 
     def handle_endtag(self, tag: str) -> None:

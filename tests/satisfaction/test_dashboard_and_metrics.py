@@ -170,7 +170,7 @@ def test_the_dashboard_costs_the_same_queries_however_many_ratings(
 ) -> None:
     client = signed_in(sam)
     with time_machine.travel(NOW, tick=False):
-        with django_assert_max_num_queries(30) as few:
+        with django_assert_max_num_queries(32) as few:
             assert client.get("/console/dashboard/live/").status_code == 200
         for hour in range(10):
             resolved_and_rated("books", ana, shanghai_time(25, 1 + hour % 8, hour), 1 + hour % 5, "meh")
