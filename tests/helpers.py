@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from teams.models import AgentProfile
-from tests.factories import TicketFactory, queue
+from tests.factories import AgentFactory, TicketFactory, category, queue
 from tickets.models import CloseReason, Ticket, TicketStatus
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -295,3 +295,136 @@ def ticket_on_timeline(
         closed_at=abandoned,
         **fields,
     )
+
+
+# --- Browser pages (Playwright, tests/browser_rig.py) ------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# Every page a person sees is driven at phone and desktop width, in English and Chinese.
+SCREENS = [
+    ("en-US", "desktop", DESKTOP),
+    ("en-US", "phone", PHONE),
+    ("zh-CN", "desktop", DESKTOP),
+    ("zh-CN", "phone", PHONE),
+]
+
+
+def signed_in_page(browser: Any, base: str, user: Any, locale: str, viewport: dict[str, int]) -> Any:
+    """A browser page already signed in as the user (the session cookie of a test client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page = browser.new_page(viewport=viewport, locale=locale)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base,
+            }
+        ]
+    )
+    return page
+
+
+# --- Racing workers (tests/integration) ----------------------------------------------------------
+
+
+def make_waiting_tickets(n: int, slug: str = "jewelry") -> list[int]:
+    """n tickets waiting in the slug's queue, written in one statement."""
+    from django.utils import timezone
+
+    q, c = queue(slug), category(slug)
+    tickets = [
+        TicketFactory.build(status=TicketStatus.QUEUED, queue=q, category=c, queued_at=timezone.now(), language="zh")
+        for _ in range(n)
+    ]
+    for t in tickets:
+        t.shopper.save()
+        t.shopper_id = t.shopper.id
+    return [t.id for t in Ticket.objects.bulk_create(tickets)]
+
+
+def make_agents(n: int, capacity: int, slug: str = "jewelry") -> list[AgentProfile]:
+    return [AgentFactory.create(capacity=capacity, languages=["zh"], skills=[slug]) for _ in range(n)]
+
+
+# --- Photos and processes -----------------------------------------------------------------------
+
+
+def upload(name: str = "clasp.jpg", data: bytes | None = None, content_type: str = "image/jpeg") -> Any:
+    """A photo as a multipart upload (a JPEG with a GPS tag unless data is given)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.photos import jpeg_with_location
+
+    return SimpleUploadedFile(name, jpeg_with_location() if data is None else data, content_type=content_type)
+
+
+def stored_files() -> list[Path]:
+    """Every file in the attachments storage (a test's own temporary folder)."""
+    from django.core.files.storage import FileSystemStorage, storages
+
+    storage = storages["attachments"]
+    assert isinstance(storage, FileSystemStorage)
+    return [p for p in Path(storage.location).rglob("*") if p.is_file()]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A process configured like production (with Redis, no key, no debug) unless env says otherwise."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_DEBUG")}
+    clean["REDIS_URL"] = clean.get("REDIS_URL") or "redis://127.0.0.1:6379/4"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cxconsole.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# --- Channel layer hints and the shopper's browser ------------------------------------------------
+
+
+def run_async(scenario: Callable[[], Any]) -> Any:
+    """Run an async scenario; its sync calls (services, fixtures) run in this thread, on the test DB."""
+    from asgiref.sync import async_to_sync
+
+    return async_to_sync(scenario)()
+
+
+async def drain(layer: Any, channel: str, wait: float | None = None) -> list[dict[str, Any]]:
+    """Every hint that arrives until none has come for `wait` (by default longer than a merged
+    hint can be held back)."""
+    import asyncio
+
+    from console.push import HINT_INTERVAL_SECONDS
+
+    quiet = HINT_INTERVAL_SECONDS + 0.2 if wait is None else wait
+    received = []
+    while True:
+        try:
+            received.append(await asyncio.wait_for(layer.receive(channel), quiet))
+        except TimeoutError:
+            return received
+
+
+async def listening(layer: Any, *groups: str) -> str:
+    channel: str = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+    return channel
+
+
+def shopper_of(ticket: Ticket) -> Any:
+    """A browser (test client) that followed the inquiry's access link."""
+    from django.test import Client
+
+    from tickets.links import make_access_token
+
+    browser = Client()
+    assert browser.get(f"/shop/access/{make_access_token(ticket.id)}/").status_code == 302
+    return browser

@@ -14,7 +14,7 @@ import pytest
 from aftersales.models import AfterSalesRequest, RequestStatus
 from tests.aftersales.conftest import BIG_FRESH_ORDER, CHERRIES_ORDER
 from tests.factories import TicketFactory, queue
-from tests.orders.test_browser import signed_in_page
+from tests.helpers import DESKTOP, PHONE, signed_in_page
 from tests.photos import jpeg_with_location
 from tickets.links import make_access_token
 from tickets.models import TicketStatus
@@ -25,8 +25,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 SHOTS = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/work/reports/aftersales-shots"))
 TEXT = {
     "en": {

@@ -9,7 +9,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -35,35 +34,13 @@ from console.push import (
 from routing.services import add_shopper_message, set_agent_status
 from teams.models import AgentStatus
 from tests.factories import UserFactory, queue
-from tests.helpers import refreshed
+from tests.helpers import drain, listening, refreshed
+from tests.helpers import run_async as run
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(
     transaction=True, serialized_rollback=True
 )  # hints are merged and sent from another thread
-
-
-def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
-    """Run an async scenario; its sync calls (services, fixtures) run in this thread, on the test DB."""
-    return async_to_sync(scenario)()
-
-
-async def drain(layer: Any, channel: str, wait: float = HINT_INTERVAL_SECONDS + 0.2) -> list[dict[str, Any]]:
-    """Every hint that arrives until none has come for `wait` (by default longer than a merged
-    hint can be held back)."""
-    received = []
-    while True:
-        try:
-            received.append(await asyncio.wait_for(layer.receive(channel), wait))
-        except TimeoutError:
-            return received
-
-
-async def listening(layer: Any, *groups: str) -> str:
-    channel = await layer.new_channel()
-    for group in groups:
-        await layer.group_add(group, channel)
-    return channel
 
 
 def connected_as(user: Any) -> WebsocketCommunicator:

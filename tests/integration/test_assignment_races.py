@@ -15,29 +15,11 @@ from cxconsole.celery import app as celery_app
 from routing.models import Assignment
 from routing.services import dispatch_queue, sweep_waiting_tickets
 from teams.models import AgentProfile
-from tests.factories import AgentFactory, TicketFactory, category, queue
-from tests.helpers import wait_for
+from tests.factories import queue
+from tests.helpers import make_agents, make_waiting_tickets, wait_for
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def make_waiting_tickets(n: int, slug: str = "jewelry") -> list[int]:
-    q, c = queue(slug), category(slug)
-    from django.utils import timezone
-
-    tickets = [
-        TicketFactory.build(status=TicketStatus.QUEUED, queue=q, category=c, queued_at=timezone.now(), language="zh")
-        for _ in range(n)
-    ]
-    for t in tickets:
-        t.shopper.save()
-        t.shopper_id = t.shopper.id
-    return [t.id for t in Ticket.objects.bulk_create(tickets)]
-
-
-def make_agents(n: int, capacity: int, slug: str = "jewelry") -> list[AgentProfile]:
-    return [AgentFactory.create(capacity=capacity, languages=["zh"], skills=[slug]) for _ in range(n)]
 
 
 def assert_invariants() -> None:

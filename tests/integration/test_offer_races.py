@@ -15,7 +15,7 @@ from routing.services import OfferGone, accept_offer, dispatch_queue, expire_off
 from teams.models import AgentProfile, SpecialistQueue
 from teams.selectors import reset_config_cache
 from tests.factories import queue
-from tests.integration.test_assignment_races import make_agents, make_waiting_tickets
+from tests.helpers import make_agents, make_waiting_tickets
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from ops.management.commands.runembedded import embedded_base_url
-from tests.security.test_secret_key import _python
+from tests.helpers import run_python as _python
 from tickets.links import shopper_page_url
 
 PROBE = "from django.conf import settings; print(settings.PUBLIC_BASE_URL)"

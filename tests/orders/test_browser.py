@@ -3,12 +3,9 @@ orders arrive after it (the ring she asks about first, highlighted, with its tra
 the order system is down the panel says so and the rest of the page works. Phone and desktop,
 English and Chinese."""
 
-from typing import Any
-
 import pytest
-from django.conf import settings
-from django.test import Client
 
+from tests.helpers import SCREENS, signed_in_page
 from tests.orders.conftest import WANGS_RING_ORDER
 
 pytestmark = [
@@ -16,34 +13,10 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-SCREENS = [
-    ("en-US", "desktop", DESKTOP),
-    ("en-US", "phone", PHONE),
-    ("zh-CN", "desktop", DESKTOP),
-    ("zh-CN", "phone", PHONE),
-]
 TEXT = {
     "en-US": {"loading": "Loading the shopper's orders", "unavailable": "Orders unavailable", "named": "In this inquiry", "title": "Recent orders"},
     "zh-CN": {"loading": "正在加载顾客的订单", "unavailable": "订单暂不可用", "named": "本次咨询", "title": "近期订单"},
 }  # fmt: skip
-
-
-def signed_in_page(browser: Any, base: str, user: Any, locale: str, viewport: dict[str, int]) -> Any:
-    client = Client()
-    client.force_login(user)
-    page = browser.new_page(viewport=viewport, locale=locale)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": base,
-            }
-        ]
-    )
-    return page
 
 
 @pytest.mark.parametrize(("locale", "device", "viewport"), SCREENS)

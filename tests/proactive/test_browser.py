@@ -15,7 +15,7 @@ from proactive.services import sweep
 from routing.services import route_new_tickets
 from teams.services import STOREFRONT_GROUP, ensure_roles
 from tests.factories import UserFactory
-from tests.orders.test_browser import SCREENS, signed_in_page
+from tests.helpers import SCREENS, signed_in_page
 from tests.proactive.conftest import WANG, event, shipped_order
 
 pytestmark = [

@@ -4,8 +4,8 @@ photos or both; a refused photo is a 400 with the reason and nothing is written.
 import pytest
 from rest_framework.test import APIClient
 
+from tests.helpers import stored_files, upload
 from tests.photos import image_bytes
-from tests.tickets.test_intake_photos import stored_files, upload
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,30 +1,14 @@
 """Signed shopper links rest on SECRET_KEY: with DEBUG off nothing serves without a real one."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from core.secret_key import check_secret_key, dev_secret_key, new_secret_key
+from tests.helpers import run_python as _python
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """A process configured like production (with Redis) unless the test says otherwise."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_DEBUG")}
-    clean["REDIS_URL"] = clean.get("REDIS_URL") or "redis://127.0.0.1:6379/4"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cxconsole.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_the_settings_carry_no_key_of_their_own() -> None:

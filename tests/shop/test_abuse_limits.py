@@ -5,7 +5,7 @@ with what they wrote shown back; nothing is written. Reading is never limited.""
 import pytest
 from django.test import Client
 
-from tests.shop.test_following_the_inquiry import shopper_of
+from tests.helpers import shopper_of
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

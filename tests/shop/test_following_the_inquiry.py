@@ -13,20 +13,13 @@ from django.utils import timezone
 from callbacks.models import Callback
 from routing.services import add_internal_note, reply_to_shopper, resolve_ticket, set_agent_status
 from teams.models import AgentProfile, AgentStatus
+from tests.helpers import shopper_of
 from tests.photos import image_bytes
 from tests.shop.helpers import photo
 from tickets.attachments import prepare_images
-from tickets.links import make_access_token
 from tickets.models import Attachment, Message, Shopper, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def shopper_of(ticket: Ticket) -> Client:
-    """A browser that followed the inquiry's access link."""
-    browser = Client()
-    assert browser.get(f"/shop/access/{make_access_token(ticket.id)}/").status_code == 302
-    return browser
 
 
 def status_line(browser: Client, ticket: Ticket) -> str:

@@ -8,7 +8,8 @@ from channels.db import database_sync_to_async
 
 from routing.services import add_internal_note, reply_to_shopper
 from shop.push import shopper_group
-from tests.console.test_live_push import drain, listening, run
+from tests.helpers import drain, listening
+from tests.helpers import run_async as run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from routing.services import add_shopper_message, resolve_ticket
 from satisfaction.models import Rating
-from tests.shop.test_following_the_inquiry import shopper_of
+from tests.helpers import shopper_of
 from tickets.links import make_access_token
 from tickets.models import Message, Ticket
 

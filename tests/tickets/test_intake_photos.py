@@ -4,23 +4,17 @@ reason, and nothing is written (no ticket, no message, no file); a retry with th
 Idempotency-Key returns the first ticket and stores no second photo. (The message endpoint's
 photos: tests/routing/test_shopper_photos_api.py.)"""
 
-from pathlib import Path
-
 import pytest
-from django.core.files.storage import FileSystemStorage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from tests.helpers import INTAKE_URL as URL
 from tests.helpers import VALID_INQUIRY as VALID
+from tests.helpers import stored_files, upload
 from tests.photos import has_gps, image_bytes, jpeg_with_location
 from tickets.models import Attachment, Message, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def upload(name: str = "clasp.jpg", data: bytes | None = None, content_type: str = "image/jpeg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, jpeg_with_location() if data is None else data, content_type=content_type)
 
 
 def form(*photos: SimpleUploadedFile, **fields: object) -> dict[str, object]:
@@ -32,13 +26,6 @@ def form(*photos: SimpleUploadedFile, **fields: object) -> dict[str, object]:
     if photos:
         flat["photos"] = list(photos)
     return flat
-
-
-def stored_files() -> list[Path]:
-    storage = storages["attachments"]
-    assert isinstance(storage, FileSystemStorage)
-    root = Path(storage.location)
-    return [p for p in root.rglob("*") if p.is_file()]
 
 
 def test_an_inquiry_with_photos_is_opened_from_a_multipart_form(storefront_client: APIClient) -> None:
