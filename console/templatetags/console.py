@@ -44,12 +44,18 @@ def category_name(category: Category | None) -> str:
     return category.name_zh if language.startswith("zh") else category.name_en
 
 
+@register.filter
+def category_label(slug: str) -> str:
+    """A category slug as the category's name in the interface language (the categories come from
+    the routing config cache: no query per row); an unknown slug as itself."""
+    category = categories_by_slug().get(slug)
+    return category_name(category) if category is not None else slug
+
+
 @register.simple_tag
 def skill_names(slugs: list[str] | None) -> str:
-    """Category slugs (an agent's skills) as category names in the interface language (the
-    categories come from the routing config cache: no query per row)."""
-    by_slug = categories_by_slug()
-    return ", ".join(category_name(by_slug[slug]) if slug in by_slug else slug for slug in slugs or [])
+    """Category slugs (an agent's skills) as category names in the interface language."""
+    return ", ".join(category_label(slug) for slug in slugs or [])
 
 
 @register.filter

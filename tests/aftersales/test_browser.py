@@ -14,7 +14,7 @@ import pytest
 from aftersales.models import AfterSalesRequest, RequestStatus
 from tests.aftersales.conftest import BIG_FRESH_ORDER, CHERRIES_ORDER
 from tests.factories import TicketFactory, queue
-from tests.helpers import DESKTOP, PHONE, signed_in_page
+from tests.helpers import DESKTOP, PHONE, SCREENS, signed_in_page
 from tests.photos import jpeg_with_location
 from tickets.links import make_access_token
 from tickets.models import TicketStatus
@@ -222,3 +222,39 @@ def test_a_jeans_return_waits_at_the_top_of_the_ticket_until_tom_confirms_the_pa
     assert [r["amount"] for r in orders.refunds] == ["259.00"]
     shopper_told = jeans_ticket.messages.filter(author_kind="system").values_list("body", flat=True)
     assert any(t["send_back"] in body for body in shopper_told)
+
+
+@pytest.mark.parametrize(("locale", "size", "viewport"), SCREENS)
+def test_sam_finds_fangs_approval_in_his_inbox_and_the_week_on_the_dashboard(
+    console_server, browser, expect, shots, orders, big_order_ticket, fang, sam, locale, size, viewport
+) -> None:
+    from aftersales import services
+    from aftersales.services import ClaimedItem, open_request
+    from tickets.attachments import NamedBytes, prepare_images
+
+    request = open_request(
+        ticket_id=big_order_ticket.id,
+        kind="fresh_guarantee",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="1288.00",
+        reason="全死了",
+        fresh_problem="rotten",
+        photos=prepare_images([NamedBytes("crabs.jpg", jpeg_with_location())]),
+    ).request
+    services.approve_request(request_id=request.pk, by=fang.user)  # above her limit: Sam approves too
+    name = f"{locale[:2]}-{size}"
+    page = signed_in_page(browser, console_server, sam.user, locale, viewport)
+    try:
+        page.goto(f"{console_server}/console/")
+        waiting = page.locator("#aftersales-approvals")
+        expect(waiting).to_be_visible()
+        expect(waiting.get_by_role("link", name=f"#{big_order_ticket.id}")).to_be_visible()
+        expect(waiting).to_contain_text("fang")
+        page.screenshot(path=str(shots / f"{name}-11-sam-inbox.png"), full_page=True)
+        page.goto(f"{console_server}/console/dashboard/")
+        figures = page.locator("#aftersales-figures")
+        expect(figures).to_be_visible()
+        figures.scroll_into_view_if_needed()
+        figures.screenshot(path=str(shots / f"{name}-12-dashboard-figures.png"))
+    finally:
+        page.close()
