@@ -17,6 +17,7 @@ from core.throttling import ScopedWindowRateThrottle
 from proactive.ingest import MAX_BATCH, ingest_events
 from proactive.models import EventType
 from teams.selectors import categories_by_slug
+from tickets.models import Language
 
 
 @ttl_cache(seconds=30)
@@ -53,7 +54,7 @@ class OrderEventSerializer(serializers.Serializer):
             "name": serializers.CharField(required=False),
             "phone": serializers.CharField(required=False),
             "email": serializers.EmailField(required=False),
-            "language": serializers.ChoiceField(choices=["zh", "en"], required=False),
+            "language": serializers.ChoiceField(choices=Language.choices, required=False),
         },
         required=False,
         help_text="Required on order.placed and order.shipped.",

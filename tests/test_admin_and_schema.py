@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from drf_spectacular.checks import schema_check
 
 from tests.factories import AgentFactory, TicketFactory
 
@@ -34,3 +35,8 @@ def test_the_openapi_schema_and_swagger_ui_are_served(client: Client) -> None:
     assert schema.status_code == 200
     assert b"/api/v1/inquiries/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_passes_drf_spectacular_deploy_check() -> None:
+    """CI fails on any warning of `check --deploy`, where drf-spectacular reports schema problems."""
+    assert schema_check(None) == []
