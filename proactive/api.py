@@ -16,8 +16,8 @@ from core.parsers import SafeJSONParser
 from core.throttling import ScopedWindowRateThrottle
 from proactive.ingest import MAX_BATCH, ingest_events
 from proactive.models import EventType
+from teams.models import Language
 from teams.selectors import categories_by_slug
-from tickets.models import Language
 
 
 @ttl_cache(seconds=30)
