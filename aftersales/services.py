@@ -825,7 +825,12 @@ def execute_request(*, request_id: int, now: datetime | None = None) -> str:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        request = AfterSalesRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+        request = (
+            AfterSalesRequest.objects.select_for_update(of=("self",))
+            .select_related("ticket__shopper")
+            .filter(pk=request_id)
+            .first()
+        )
         if request is None:
             return "missing"
         if not _claimable(request, now):
@@ -845,6 +850,7 @@ def execute_due_requests(*, now: datetime | None = None, batch: int = EXECUTION_
         claimed = list(
             AfterSalesRequest.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(Q(status__in=TO_EXECUTE) | Q(status=RequestStatus.EXECUTING, executing_since__lt=stale))
+            .select_related("ticket__shopper")
             .prefetch_related("items")
             .order_by("updated_at")[:batch]
         )
@@ -889,11 +895,11 @@ def _carry_out(request: AfterSalesRequest) -> str:
     try:
         reference, detail = _call_order_system(request, items)
     except (OrderServiceUnavailable, OrderActionRejected, OrderNotFound) as exc:
-        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
+        return _finish(request, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # never leave it silently "executing" nor call it done
         logger.exception("After-sales request %s failed in execution", request.pk)
-        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
-    return _finish(request.pk, reference=reference, detail=detail)
+        return _finish(request, error=f"{type(exc).__name__}: {exc}")
+    return _finish(request, reference=reference, detail=detail)
 
 
 def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tuple[str, str]:
@@ -922,22 +928,26 @@ def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tup
     return coupon.coupon_code, f"coupon{' (replayed)' if coupon.replayed else ''}"
 
 
-def _finish(request_id: int, *, reference: str = "", detail: str = "", error: str = "") -> str:
+def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = "", error: str = "") -> str:
+    """Record the outcome of a request this run claimed (loaded with its ticket and shopper).
+
+    One conditional UPDATE (still executing → done or failed) instead of a locked re-read and a
+    full save: when it changes no row, another attempt (a stale re-claim) finished it first and
+    this one records nothing. A request cannot change while executing except by finishing."""
     now = timezone.now()
+    target = RequestStatus.FAILED if error else RequestStatus.DONE
+    check_transition(RequestStatus.EXECUTING, target)
+    changes: dict[str, Any] = {"status": target, "updated_at": now}
+    if error:
+        changes["last_error"] = error[:500]
+    else:
+        changes.update(result_reference=reference[:80], done_at=now, last_error="")
     with transaction.atomic():
-        request = _lock(request_id)
-        if request.status != RequestStatus.EXECUTING:
-            return str(request.status)  # another attempt finished it first
-        target = RequestStatus.FAILED if error else RequestStatus.DONE
-        check_transition(request.status, target)
-        request.status = target
-        if error:
-            request.last_error = error[:500]
-        else:
-            request.result_reference = reference[:80]
-            request.done_at = now
-            request.last_error = ""
-        request.save()
+        if not AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING).update(**changes):
+            current = AfterSalesRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
+            return str(current)  # another attempt finished it first
+        for name, value in changes.items():
+            setattr(request, name, value)
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.FAIL if error else DecisionAction.DONE,
