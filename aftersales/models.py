@@ -303,9 +303,7 @@ class AfterSalesRequest(models.Model):
                 name="aftersales_waiting_decision",
             ),
             # The overdue-returns sweep reads only requests waiting for a parcel.
-            models.Index(
-                fields=["return_due_at"], condition=Q(status="awaiting_return"), name="aftersales_return_due"
-            ),
+            models.Index(fields=["return_due_at"], condition=Q(status="awaiting_return"), name="aftersales_return_due"),
         ]
 
     def __str__(self) -> str:

@@ -94,8 +94,9 @@ def measure(count_top: int) -> None:
 
 
 def report(title: str, seconds: list[float], profile: cProfile.Profile, count_top: int) -> None:
+    load = Path("/proc/loadavg").read_text().strip()
     print(f"\n== {title}: {len(seconds)} claims timed, CPU per claim median {statistics.median(seconds) * 1000:.2f} ms, "
-          f"mean {statistics.fmean(seconds) * 1000:.2f} ms  (load average {open('/proc/loadavg').read().strip()})")  # fmt: skip
+          f"mean {statistics.fmean(seconds) * 1000:.2f} ms  (load average {load})")  # fmt: skip
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("cumulative").print_stats(count_top)

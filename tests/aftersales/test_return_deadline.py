@@ -43,9 +43,7 @@ def return_jeans(ticket: Ticket) -> AfterSalesRequest:
     ).request
 
 
-def test_a_return_waits_for_its_policys_window_then_goes_to_a_specialist(
-    orders, jeans_ticket, returns_within_policy
-):
+def test_a_return_waits_for_its_policys_window_then_goes_to_a_specialist(orders, jeans_ticket, returns_within_policy):
     request = return_jeans(jeans_ticket)
     assert request.status == RequestStatus.AWAITING_RETURN
     assert request.return_due_at == request.decided_at + timedelta(days=10)
@@ -161,7 +159,7 @@ def test_a_late_report_racing_the_sweep_has_exactly_one_outcome_and_one_refund(
         try:
             go.wait()
             work()
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
