@@ -116,7 +116,12 @@ def cpu_seconds_of_this_run(roots: list[int], database: str) -> dict[str, float]
         fields = stat[stat.rfind(")") + 2 :].split()
         parent[int(pid)] = int(fields[1])
         stats[int(pid)] = (cmdline, (int(fields[11]) + int(fields[12])) / ticks)
-    roles = {"gunicorn": "web (gunicorn)", "celery": "Celery workers", "serve_orders": "order service"}
+    roles = {
+        "gunicorn": "web (gunicorn)",
+        "benchaftersales@": "Celery: aftersales worker",
+        "benchrouting@": "Celery: routing worker",
+        "serve_orders": "order service",
+    }
     used: dict[str, float] = {}
     for pid, (cmdline, seconds) in stats.items():
         ancestor, role = pid, None
