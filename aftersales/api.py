@@ -103,8 +103,8 @@ class AfterSalesRequestSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: AfterSalesRequest) -> dict[str, Any]:
         """The answer to every claim, built directly: ModelSerializer builds its fields from the
-        model for each instance, a sixth of the web side's CPU per claim. The declared fields stay
-        the schema; DRF's own fields render the values that need formatting, and
+        model for each instance, a large share of a claim's web CPU. The declared fields stay the
+        schema; DRF's own fields render the values that need formatting, and
         tests/aftersales/test_api.py checks the two renderings are equal."""
         return {
             "id": instance.pk,
