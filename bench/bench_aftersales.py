@@ -107,15 +107,15 @@ def cpu_seconds_of_this_run(roots: list[int], database: str) -> dict[str, float]
     ticks = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     stats: dict[int, tuple[str, float]] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for name in filter(str.isdigit, os.listdir("/proc")):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = Path(f"/proc/{name}/stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
-        parent[int(pid)] = int(fields[1])
-        stats[int(pid)] = (cmdline, (int(fields[11]) + int(fields[12])) / ticks)
+        parent[int(name)] = int(fields[1])
+        stats[int(name)] = (cmdline, (int(fields[11]) + int(fields[12])) / ticks)
     roles = {
         "gunicorn": "web (gunicorn)",
         "benchaftersales@": "Celery: aftersales worker",
@@ -124,7 +124,8 @@ def cpu_seconds_of_this_run(roots: list[int], database: str) -> dict[str, float]
     }
     used: dict[str, float] = {}
     for pid, (cmdline, seconds) in stats.items():
-        ancestor, role = pid, None
+        ancestor: int = pid
+        role: str | None = None
         while ancestor > 1 and role is None:
             if ancestor in roots:
                 role = next((name for key, name in roles.items() if key in cmdline), None)
