@@ -40,6 +40,7 @@ class PolicyForm(forms.ModelForm):
             "max_requests_90d",
             "max_denied_share",
             "min_account_age_days",
+            "return_window_days",
         ]
 
 

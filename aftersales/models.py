@@ -146,6 +146,14 @@ class AfterSalesPolicy(models.Model):
     min_account_age_days = models.PositiveSmallIntegerField(
         default=0, help_text="Accounts younger than this many days: review."
     )
+    return_window_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Return and refund, exchange: days from approval for the returned parcel to arrive; after that "
+            "the request goes to a specialist (requests already waiting keep their deadline)."
+        ),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -162,6 +170,7 @@ class AfterSalesPolicy(models.Model):
                 condition=Q(max_denied_share__gte=0, max_denied_share__lte=1), name="policy_denied_share_0_to_1"
             ),
             models.CheckConstraint(condition=Q(max_auto_amount__gte=0), name="policy_amount_not_negative"),
+            models.CheckConstraint(condition=Q(return_window_days__gte=1), name="policy_return_window_positive"),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +196,7 @@ class AfterSalesPolicy(models.Model):
             "max_requests_90d": self.max_requests_90d,
             "max_denied_share": str(self.max_denied_share),
             "min_account_age_days": self.min_account_age_days,
+            "return_window_days": self.return_window_days,
         }
 
 
@@ -244,6 +254,8 @@ class AfterSalesRequest(models.Model):
     # Return and refund, exchange: the returned parcel, as the storefront or an agent reported it.
     return_received_at = models.DateTimeField(null=True, blank=True)
     return_tracking_number = models.CharField(max_length=64, blank=True)
+    # awaiting_return: when the parcel is overdue and the request goes to a specialist (the sweep).
+    return_due_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -290,6 +302,8 @@ class AfterSalesRequest(models.Model):
                 condition=Q(status__in=["pending_review", "pending_supervisor"]),
                 name="aftersales_waiting_decision",
             ),
+            # The overdue-returns sweep reads only requests waiting for a parcel.
+            models.Index(fields=["return_due_at"], condition=Q(status="awaiting_return"), name="aftersales_return_due"),
         ]
 
     def __str__(self) -> str:
@@ -346,6 +360,7 @@ class DecisionAction(models.TextChoices):
     DENY = "deny", _("Denied")
     AWAIT_RETURN = "await_return", _("Waiting for the returned parcel")
     RETURN_RECEIVED = "return_received", _("Return received")
+    RETURN_OVERDUE = "return_overdue", _("Return window passed: to a specialist")
     EXECUTE = "execute", _("Sent to the order system")
     DONE = "done", _("Done")
     FAIL = "fail", _("Failed")

@@ -75,6 +75,9 @@ EXECUTE_TASK = "aftersales.execute_due"
 EXECUTE_KICK_KEY = "aftersales:execute"
 EXECUTION_QUEUE = "aftersales"
 EXECUTION_BATCH = 5
+# The rule of an approved return whose parcel did not arrive within its window (sweep_overdue_returns).
+RETURN_OVERDUE = "return_overdue"
+OVERDUE_RETURNS_BATCH = 100
 # Policies are read from a per-process copy this many seconds old at most (see _policy_table).
 POLICY_CACHE_SECONDS = 5
 
@@ -402,6 +405,7 @@ def _decide_and_record(
         rule=verdict.rule,
         was_automatic=True if verdict.automatic else None,
         decided_at=now if verdict.automatic else None,
+        return_due_at=return_deadline(snapshot, now) if status == RequestStatus.AWAITING_RETURN else None,
         created_at=now,
     )
     request.save(force_insert=True)
@@ -448,6 +452,13 @@ def needs_return(*, kind: str, resolution: str, stage: str) -> bool:
     parcel before anything is paid or reshipped. Not when nothing was shipped yet (the order is
     refunded at once), nor when an agent resolves it with a coupon (the shopper keeps the goods)."""
     return kind in KINDS_WITH_RETURN and resolution != Resolution.COUPON and stage != Stage.BEFORE_SHIPMENT
+
+
+def return_deadline(policy_snapshot: dict[str, Any] | None, approved_at: datetime) -> datetime:
+    """When the parcel of a return approved at `approved_at` is overdue: the policy's window as the
+    request's snapshot has it, else AFTERSALES_RETURN_WINDOW_DAYS."""
+    days = (policy_snapshot or {}).get("return_window_days") or settings.AFTERSALES_RETURN_WINDOW_DAYS
+    return approved_at + timedelta(days=int(days))
 
 
 def _remember_items(request: AfterSalesRequest, items: list[AfterSalesItem]) -> None:
@@ -628,6 +639,9 @@ def approve_request(
         request = _lock(request_id)
         if request.status not in AWAITING_DECISION:
             raise AfterSalesError(_already(request))
+        # An overdue return was approved before: approving it again gives the parcel more time,
+        # and needs no second approval for what was already approved.
+        approved_before = request.amount_approved if request.rule == RETURN_OVERDUE else None
         supervisor = is_supervisor(by)
         if request.status == RequestStatus.PENDING_SUPERVISOR:
             if not supervisor:
@@ -651,6 +665,7 @@ def approve_request(
             and not supervisor
             and new_resolution != Resolution.RESHIP
             and pay > limit
+            and not (approved_before is not None and pay <= approved_before)
         )
         if needs_second:
             check_transition(request.status, RequestStatus.PENDING_SUPERVISOR)
@@ -672,6 +687,8 @@ def approve_request(
                 if second
                 else ("supervisor_approved" if supervisor else "agent_within_limit")
             )
+            if target == RequestStatus.AWAITING_RETURN:
+                request.return_due_at = return_deadline(request.policy_snapshot, now)
             request.was_automatic = False
             request.decided_at = now
             request.decided_by = by
@@ -693,8 +710,8 @@ def approve_request(
 def mark_return_received(
     *, request_id: int, by: User | None = None, source: str, tracking_number: str = "", now: datetime | None = None
 ) -> tuple[AfterSalesRequest, bool]:
-    """The returned parcel of an approved return (or exchange) arrived: awaiting_return →
-    return_received, and execution is kicked after commit (the refund is paid, or the
+    """The returned parcel of an approved return (or exchange) arrived: awaiting_return (or an
+    overdue return waiting for a specialist) → return_received, and execution is kicked after commit (the refund is paid, or the
     replacement reshipped). `source` names who said so ("storefront", "agent"), for the audit row.
 
     Idempotent: a second report of the same parcel changes nothing and answers (request, False).
@@ -702,12 +719,13 @@ def mark_return_received(
     tracking_number = (tracking_number or "").strip()
     if len(tracking_number) > 64:
         raise ValidationError({"tracking_number": ["Ensure this field has no more than 64 characters."]})
-    now = now or timezone.now()
     with transaction.atomic():
         request = _lock(request_id)
+        now = now or timezone.now()  # after the lock: the audit trail's order is the order of the moves
         if request.return_received_at is not None:
             return request, False  # reported before (it may be executing or done by now)
-        if request.status != RequestStatus.AWAITING_RETURN:
+        overdue = request.status == RequestStatus.PENDING_REVIEW and request.rule == RETURN_OVERDUE
+        if request.status != RequestStatus.AWAITING_RETURN and not overdue:
             raise AfterSalesError(
                 _("This request does not wait for a returned parcel (it is %(status)s).")
                 % {"status": request.get_status_display()}
@@ -716,7 +734,11 @@ def mark_return_received(
         request.status = RequestStatus.RETURN_RECEIVED
         request.return_received_at = now
         request.return_tracking_number = tracking_number
-        request.save(update_fields=["status", "return_received_at", "return_tracking_number", "updated_at"])
+        fields = ["status", "return_received_at", "return_tracking_number", "updated_at"]
+        if overdue:  # the late parcel settles the specialist's question: paid as approved
+            request.rule = "late_return_received"
+            fields.append("rule")
+        request.save(update_fields=fields)
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.RETURN_RECEIVED,
@@ -825,7 +847,12 @@ def execute_request(*, request_id: int, now: datetime | None = None) -> str:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        request = AfterSalesRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+        request = (
+            AfterSalesRequest.objects.select_for_update(of=("self",))
+            .select_related("ticket__shopper")
+            .filter(pk=request_id)
+            .first()
+        )
         if request is None:
             return "missing"
         if not _claimable(request, now):
@@ -845,6 +872,7 @@ def execute_due_requests(*, now: datetime | None = None, batch: int = EXECUTION_
         claimed = list(
             AfterSalesRequest.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(Q(status__in=TO_EXECUTE) | Q(status=RequestStatus.EXECUTING, executing_since__lt=stale))
+            .select_related("ticket__shopper")
             .prefetch_related("items")
             .order_by("updated_at")[:batch]
         )
@@ -889,11 +917,11 @@ def _carry_out(request: AfterSalesRequest) -> str:
     try:
         reference, detail = _call_order_system(request, items)
     except (OrderServiceUnavailable, OrderActionRejected, OrderNotFound) as exc:
-        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
+        return _finish(request, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # never leave it silently "executing" nor call it done
         logger.exception("After-sales request %s failed in execution", request.pk)
-        return _finish(request.pk, error=f"{type(exc).__name__}: {exc}")
-    return _finish(request.pk, reference=reference, detail=detail)
+        return _finish(request, error=f"{type(exc).__name__}: {exc}")
+    return _finish(request, reference=reference, detail=detail)
 
 
 def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tuple[str, str]:
@@ -922,22 +950,26 @@ def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tup
     return coupon.coupon_code, f"coupon{' (replayed)' if coupon.replayed else ''}"
 
 
-def _finish(request_id: int, *, reference: str = "", detail: str = "", error: str = "") -> str:
+def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = "", error: str = "") -> str:
+    """Record the outcome of a request this run claimed (loaded with its ticket and shopper).
+
+    One conditional UPDATE (still executing → done or failed) instead of a locked re-read and a
+    full save: when it changes no row, another attempt (a stale re-claim) finished it first and
+    this one records nothing. A request cannot change while executing except by finishing."""
     now = timezone.now()
+    target = RequestStatus.FAILED if error else RequestStatus.DONE
+    check_transition(RequestStatus.EXECUTING, target)
+    changes: dict[str, Any] = {"status": target, "updated_at": now}
+    if error:
+        changes["last_error"] = error[:500]
+    else:
+        changes.update(result_reference=reference[:80], done_at=now, last_error="")
     with transaction.atomic():
-        request = _lock(request_id)
-        if request.status != RequestStatus.EXECUTING:
-            return str(request.status)  # another attempt finished it first
-        target = RequestStatus.FAILED if error else RequestStatus.DONE
-        check_transition(request.status, target)
-        request.status = target
-        if error:
-            request.last_error = error[:500]
-        else:
-            request.result_reference = reference[:80]
-            request.done_at = now
-            request.last_error = ""
-        request.save()
+        if not AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING).update(**changes):
+            current = AfterSalesRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
+            return str(current)  # another attempt finished it first
+        for name, value in changes.items():
+            setattr(request, name, value)
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.FAIL if error else DecisionAction.DONE,
@@ -969,6 +1001,59 @@ def requests_to_recover(*, now: datetime | None = None, limit: int = 100) -> lis
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- Returns whose parcel is overdue -------------------------------------------------------------
+
+
+def sweep_overdue_returns(*, now: datetime | None = None, batch: int = OVERDUE_RETURNS_BATCH) -> int:
+    """Send up to `batch` approved returns whose parcel is past its deadline (return_due_at) to the
+    ticket's specialist queue: awaiting_return → pending_review with the rule "return_overdue", the
+    ticket raised (and reopened if resolved), the decision recorded and the shopper told.
+
+    A specialist, not an automatic denial: a parcel late at the carrier or the warehouse is common,
+    and a denial is final (a parcel reported after it could not be paid). The specialist gives
+    more time, denies ("the returned parcel never arrived"), or a late report pays it as approved.
+    One transaction per batch; safe with any number of runs at once (SKIP LOCKED, and the status is
+    re-checked under the row lock). Returns how many it moved."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            AfterSalesRequest.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(status=RequestStatus.AWAITING_RETURN, return_due_at__lte=now)
+            .order_by("return_due_at", "id")[:batch]
+        )
+        if not due:
+            return 0
+        tickets = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update(of=("self",))
+            .select_related("shopper")
+            .filter(pk__in={r.ticket_id for r in due})
+            .order_by("pk")
+        }
+        for request in due:
+            request.ticket = tickets[request.ticket_id]
+            _return_overdue(request, now)
+    return len(due)
+
+
+def _return_overdue(request: AfterSalesRequest, now: datetime) -> None:
+    check_transition(request.status, RequestStatus.PENDING_REVIEW)
+    due_at = request.return_due_at
+    request.status = RequestStatus.PENDING_REVIEW
+    request.rule = RETURN_OVERDUE
+    request.save(update_fields=["status", "rule", "updated_at"])
+    AfterSalesDecision.objects.create(
+        request=request,
+        action=DecisionAction.RETURN_OVERDUE,
+        rule=RETURN_OVERDUE,
+        detail=f"No returned parcel reported by {due_at:%Y-%m-%d %H:%M} UTC." if due_at else "",
+        created_at=now,
+    )
+    _tell_shopper(request, _overdue_message(request))
+    _queue_for_review(request.ticket, request)
+    notify_ticket_changed(request.ticket, kind="message")
 
 
 # --- Words to the shopper, in their language ------------------------------------------------------
@@ -1006,6 +1091,17 @@ def _return_message(request: AfterSalesRequest) -> str:
             )
         amount = f"{request.amount_to_pay} {request.currency}".strip()
         return str(text % {"amount": amount, "order": request.order_number})
+
+
+def _overdue_message(request: AfterSalesRequest) -> str:
+    with translation.override(_language_of(request)):
+        return str(
+            _(
+                "We have not received the parcel you are returning for order %(order)s yet. A specialist is "
+                "looking into it; if you have sent it, reply with its tracking number."
+            )
+            % {"order": request.order_number}
+        )
 
 
 def _done_message(request: AfterSalesRequest) -> str:

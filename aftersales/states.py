@@ -11,7 +11,9 @@
 
 Return and refund and exchange (KINDS_WITH_RETURN, once shipped) are approved into
 awaiting_return: nothing is paid or reshipped until the storefront (or an agent) reports the
-returned parcel (return_received). An agent may deny one whose parcel never arrives. Execution
+returned parcel (return_received). Past its return window (return_due_at) the sweep sends it to
+a specialist (pending_review, rule "return_overdue"), who gives it longer (awaiting_return again),
+denies it, or sees it paid when the late parcel is reported after all (→ return_received). Execution
 claims auto_approved, approved and return_received requests; a failed one is retried (→ approved,
 the same idempotency key) or denied. done and denied are final.
 """
@@ -30,9 +32,10 @@ class InvalidRequestTransition(ConflictError):
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.REQUESTED: frozenset({S.AUTO_APPROVED, S.AWAITING_RETURN, S.PENDING_REVIEW}),
     S.AUTO_APPROVED: frozenset({S.EXECUTING}),
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.AWAITING_RETURN, S.PENDING_SUPERVISOR, S.DENIED}),
+    # → return_received: the parcel of an overdue return (see below) arrived after all.
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.AWAITING_RETURN, S.PENDING_SUPERVISOR, S.DENIED, S.RETURN_RECEIVED}),
     S.PENDING_SUPERVISOR: frozenset({S.APPROVED, S.AWAITING_RETURN, S.DENIED}),
-    S.AWAITING_RETURN: frozenset({S.RETURN_RECEIVED, S.DENIED}),
+    S.AWAITING_RETURN: frozenset({S.RETURN_RECEIVED, S.DENIED, S.PENDING_REVIEW}),
     S.RETURN_RECEIVED: frozenset({S.EXECUTING}),
     S.APPROVED: frozenset({S.EXECUTING}),
     S.EXECUTING: frozenset({S.DONE, S.FAILED}),

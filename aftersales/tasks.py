@@ -41,3 +41,16 @@ def recover_requests() -> int:
     if ids:
         kick(services.EXECUTE_TASK, key=services.EXECUTE_KICK_KEY, queue=services.EXECUTION_QUEUE)
     return len(ids)
+
+
+@shared_task(name="aftersales.sweep_overdue_returns")
+def sweep_overdue_returns() -> int:
+    """Beat, every 5 minutes: approved returns whose parcel is past its window go to a specialist,
+    in batches (bounded per run; the next run takes the rest). Safe to run twice at once."""
+    moved = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        count = services.sweep_overdue_returns(batch=services.OVERDUE_RETURNS_BATCH)
+        moved += count
+        if count < services.OVERDUE_RETURNS_BATCH:
+            break
+    return moved

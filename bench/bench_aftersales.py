@@ -9,7 +9,8 @@ Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL). It creates a scratch data
 service with --requests synthetic fresh-food orders (`serve_orders --bench-orders`), gunicorn
 (2 sync workers), and the production layout's Celery workers: one on every routing queue (intake,
 assignment, sweeps) and one of its own on `aftersales` (execution never waits behind routing), then:
-  1. floor: the same load generator on /bench/row (a view committing one row), same concurrency;
+  1. floor: the same load generator on /bench/row (a view committing one row), same concurrency,
+     with the same background intake as the claims;
   2. claims: --requests fresh-guarantee claims ("half the cherries are rotten", a photo already on
      the inquiry, 134.00 of 268.00, delivered hours ago: within policy), one per inquiry, through
      POST /api/v1/inquiries/{id}/aftersales/, while inquiries arrive at --intake-rate per second
@@ -33,7 +34,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_routing import PY, ROOT, cpu_seconds, one_row, percentile, prepare_database, run
+from bench_routing import PY, ROOT, one_row, percentile, prepare_database, run
 
 SEED = """
 import io
@@ -97,6 +98,45 @@ def load(
     for t in threads:
         t.join()
     return time.perf_counter() - started, [r for r in results if r is not None]
+
+
+def cpu_seconds_of_this_run(roots: list[int], database: str) -> dict[str, float]:
+    """CPU seconds (user + system) so far of this run's own processes, by role: the servers it
+    started and their children, and PostgreSQL's backends for its database. The host is shared,
+    so other people's gunicorn, Celery and PostgreSQL work is not counted."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    stats: dict[int, tuple[str, float]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        parent[int(name)] = int(fields[1])
+        stats[int(name)] = (cmdline, (int(fields[11]) + int(fields[12])) / ticks)
+    roles = {
+        "gunicorn": "web (gunicorn)",
+        "benchaftersales@": "Celery: aftersales worker",
+        "benchrouting@": "Celery: routing worker",
+        "serve_orders": "order service",
+    }
+    used: dict[str, float] = {}
+    for pid, (cmdline, seconds) in stats.items():
+        ancestor: int = pid
+        role: str | None = None
+        while ancestor > 1 and role is None:
+            if ancestor in roots:
+                role = next((name for key, name in roles.items() if key in cmdline), None)
+            ancestor = parent.get(ancestor, 0)
+        if role is None and cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            role = "PostgreSQL (this database)"
+        if pid == os.getpid():
+            role = "load generator"
+        if role:
+            used[role] = used.get(role, 0.0) + seconds
+    return used
 
 
 def intake_background(base: str, token: str, rate: float, stop: threading.Event, sent: list[int]) -> None:
@@ -214,15 +254,19 @@ def main() -> None:
                 time.sleep(0.1)
         time.sleep(2)  # the worker's start-up
 
-        print("Floor: POST /bench/row ...", flush=True)
-        floor_elapsed, floor = load(base, [("/bench/row", None)] * args.requests, args.concurrency)
-        floor_rate = sum(1 for _, status, _ in floor if status == 200) / floor_elapsed
-
+        # The floor runs under the same background intake as the claims: both share the server
+        # with routing, so their ratio compares like with like.
+        roots = [proc.pid for proc in procs]
+        database = bench_db.rsplit("/", 1)[-1]
         load_before = os.getloadavg()
         stop, intake_sent = threading.Event(), list[int]()
         intake = threading.Thread(target=intake_background, args=(base, token, args.intake_rate, stop, intake_sent))
         intake.start()
-        before = cpu_seconds()
+        print("Floor: POST /bench/row ...", flush=True)
+        floor_elapsed, floor = load(base, [("/bench/row", None)] * args.requests, args.concurrency)
+        floor_rate = sum(1 for _, status, _ in floor if status == 200) / floor_elapsed
+
+        before = cpu_seconds_of_this_run(roots, database)
         print(
             f"Claims: {args.requests} through the API, {args.concurrency} at a time, intake at {args.intake_rate}/s ...",
             flush=True,
@@ -236,7 +280,7 @@ def main() -> None:
             for ticket_id, tracking, photo in claims
         ]  # fmt: skip
         elapsed, answers = load(base, jobs, args.concurrency)
-        after = cpu_seconds()
+        after = cpu_seconds_of_this_run(roots, database)
         automatic = [(sent, a) for sent, status, a in answers if status == 201 and a.get("automatic")]
         others = [(status, a) for _sent, status, a in answers if not (status == 201 and a.get("automatic"))]
         decisions_per_second = len(automatic) / elapsed

@@ -397,6 +397,7 @@ CELERY_TASK_ROUTES = {
     "aftersales.execute_due": {"queue": "aftersales"},
     "aftersales.execute_request": {"queue": "aftersales"},
     "aftersales.recover_requests": {"queue": "aftersales"},
+    "aftersales.sweep_overdue_returns": {"queue": "aftersales"},
     # The proactive rules sweep opens tickets (routing's intake path): kept off the intake queue so
     # a big sweep never delays a shopper's inquiry.
     "proactive.sweep": {"queue": "default"},
@@ -439,6 +440,8 @@ CELERY_BEAT_SCHEDULE = {
     # Approved after-sales requests whose execution task was lost, and executing ones whose
     # worker died, sent again (same idempotency key: nothing is paid twice).
     "recover-aftersales-requests": {"task": "aftersales.recover_requests", "schedule": 10.0},
+    # Approved returns whose parcel is overdue go to a specialist (indexed, SKIP LOCKED batches).
+    "sweep-overdue-returns": {"task": "aftersales.sweep_overdue_returns", "schedule": 300.0},
     # Anomaly rules over the in-flight orders (indexed, SKIP LOCKED batches, one case per order and
     # kind): a stalled, late, failed or cold-chain order gets its proactive ticket within a minute.
     "proactive-sweep": {"task": "proactive.sweep", "schedule": 60.0},
@@ -600,6 +603,9 @@ AFTERSALES_REVIEW_PRIORITY = env_int("AFTERSALES_REVIEW_PRIORITY", 50, minimum=0
 AFTERSALES_EXECUTION_GRACE_SECONDS = env_int("AFTERSALES_EXECUTION_GRACE_SECONDS", 5, minimum=1)
 # ...and executing ones whose attempt started this long ago (a dead worker); longer than an action's timeout.
 AFTERSALES_EXECUTING_STALE_SECONDS = env_int("AFTERSALES_EXECUTING_STALE_SECONDS", 60, minimum=5)
+# Days from approval for a returned parcel to arrive when the request has no policy's own window
+# (AfterSalesPolicy.return_window_days); after that a specialist looks at it.
+AFTERSALES_RETURN_WINDOW_DAYS = env_int("AFTERSALES_RETURN_WINDOW_DAYS", 14, minimum=1)
 
 # --- Proactive service (proactive/) -----------------------------------------------------------------
 # Anomaly rules (per category, thresholds in hours, the late-delivery compensation) live in the admin.

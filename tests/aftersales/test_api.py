@@ -111,3 +111,42 @@ def test_the_storefront_opens_one_for_an_inquiry_it_submitted(storefront_client,
     assert response.status_code == 201, response.content
     request = AfterSalesRequest.objects.get()
     assert request.opened_by == "storefront"
+
+
+def test_the_answer_built_directly_equals_drfs_own_rendering_in_every_state(
+    client, orders, zhaos_ticket, photo_on_ticket, big_order_ticket, tom
+):
+    """AfterSalesRequestSerializer.to_representation builds the answer without DRF's field
+    machinery: it must stay equal, field for field, to what the ModelSerializer renders."""
+    from aftersales.api import AfterSalesRequestSerializer
+    from aftersales.services import ClaimedItem, deny_request, execute_due_requests, open_request
+    from tickets.attachments import NamedBytes, prepare_images
+
+    url = URL.format(zhaos_ticket.id) + f"?token={zhaos_ticket.tracking_token}"
+    assert client.post(url, cherries([photo_on_ticket.id]), content_type="application/json").status_code == 201
+    assert execute_due_requests() == ["done"]
+    review = open_request(
+        ticket_id=big_order_ticket.id,
+        kind="fresh_guarantee",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="1288",
+        fresh_problem="rotten",
+        photos=prepare_images([NamedBytes("rot.jpg", jpeg_with_location())]),
+    ).request
+    deny_request(request_id=review.pk, by=tom.user, reason="other", text="照片看不出问题")
+    rows = list(AfterSalesRequest.objects.prefetch_related("items"))
+    assert {r.status for r in rows} == {"done", "denied"}
+    for row in rows:
+        fast = AfterSalesRequestSerializer(row).data
+        slow = super(AfterSalesRequestSerializer, AfterSalesRequestSerializer(row)).to_representation(row)
+        assert json.loads(json.dumps(fast)) == json.loads(json.dumps(slow))
+        assert list(fast) == AfterSalesRequestSerializer.Meta.fields
+    fresh = open_request(  # an in-memory amount as typed ("1288" → "1288.00")
+        ticket_id=big_order_ticket.id,
+        kind="reship",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="0",
+    ).request
+    fast = AfterSalesRequestSerializer(fresh).data
+    slow = super(AfterSalesRequestSerializer, AfterSalesRequestSerializer(fresh)).to_representation(fresh)
+    assert json.loads(json.dumps(fast)) == json.loads(json.dumps(slow))

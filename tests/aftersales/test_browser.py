@@ -258,3 +258,85 @@ def test_sam_finds_fangs_approval_in_his_inbox_and_the_week_on_the_dashboard(
         figures.screenshot(path=str(shots / f"{name}-12-dashboard-figures.png"))
     finally:
         page.close()
+
+
+OVERDUE_TEXT = {
+    "en": {
+        "due_by": "Your parcel should reach us by",
+        "not_received": "We have not received your returned parcel yet",
+        "notice": "did not arrive in time",
+        "wait_longer": "Wait longer",
+        "awaiting": "Approved: waiting for the returned parcel",
+    },
+    "zh": {
+        "due_by": "请确保包裹在",
+        "not_received": "我们尚未收到您的退货包裹",
+        "notice": "退货包裹未按时寄到",
+        "wait_longer": "延长等待",
+        "awaiting": "已通过：等待退货包裹",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_liu_sees_his_return_deadline_and_tom_gives_the_overdue_parcel_more_time(
+    console_server, browser, expect, shots, orders, liu, tom, jeans_ticket, lang, size
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aftersales import services
+    from aftersales.services import ClaimedItem, open_request
+    from tickets.attachments import NamedBytes, prepare_images
+
+    t, o = TEXT[lang], OVERDUE_TEXT[lang]
+    viewport = PHONE if size == "phone" else DESKTOP
+    name = f"{lang}-{size}"
+    liu.language = "zh" if lang == "zh" else "en"
+    liu.save()
+    request = open_request(
+        ticket_id=jeans_ticket.id,
+        kind="return_refund",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="259.00",
+        reason="Too small" if lang == "en" else "尺码偏小",
+        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
+    ).request
+    services.approve_request(request_id=request.pk, by=tom.user)
+    request.refresh_from_db()
+    shopper = browser.new_page(viewport=viewport, locale=t["locale"])
+    console = signed_in_page(browser, console_server, tom.user, t["locale"], viewport)
+    try:
+        shopper.goto(f"{console_server}/shop/access/{make_access_token(jeans_ticket.id)}/")
+        due = shopper.locator(f"#my-aftersales-{request.id} .as-return-due")
+        expect(due).to_contain_text(o["due_by"])
+        expect(due).to_contain_text(str(request.return_due_at.year))
+        shopper.locator("#aftersales").scroll_into_view_if_needed()
+        shopper.screenshot(path=str(shots / f"{name}-13-shopper-return-due.png"), full_page=True)
+
+        # The window passes without a parcel: the sweep sends it to Tom.
+        AfterSalesRequest.objects.filter(pk=request.pk).update(return_due_at=timezone.now() - timedelta(minutes=1))
+        assert services.sweep_overdue_returns() == 1
+        shopper.reload()
+        expect(shopper.locator(f"#my-aftersales-{request.id} .as-state")).to_contain_text(o["not_received"])
+        shopper.screenshot(path=str(shots / f"{name}-14-shopper-return-overdue.png"), full_page=True)
+
+        console.goto(f"{console_server}/console/tickets/{jeans_ticket.id}/")
+        panel = console.locator(f"#aftersales-{request.id}")
+        expect(panel).to_have_attribute("data-status", RequestStatus.PENDING_REVIEW)
+        expect(panel.locator(".notice")).to_contain_text(o["notice"])
+        panel.get_by_text(o["wait_longer"], exact=True).click()
+        console.screenshot(path=str(shots / f"{name}-15-tom-overdue-return.png"), full_page=False)
+        console.locator(f"#extend-{request.id} form button").click()
+        panel = console.locator(f"#aftersales-{request.id}")
+        expect(panel).to_have_attribute("data-status", RequestStatus.AWAITING_RETURN, timeout=5_000)
+        expect(panel.locator(".as-status")).to_have_text(o["awaiting"])
+        console.screenshot(path=str(shots / f"{name}-16-tom-gave-more-time.png"), full_page=False)
+    finally:
+        shopper.context.close()
+        console.context.close()
+    request.refresh_from_db()
+    assert request.return_due_at is not None and request.return_due_at > timezone.now() + timedelta(days=13)
+    assert orders.refunds == []
