@@ -14,7 +14,9 @@ time from a ticket's assignment to its agent's page having re-read it (p50/p95/p
 the share answered 304, the CPU seconds of this run's web server per second and per re-read, and
 the database queries of one re-read of each kind (counted in process on the bench database after
 the run). --find-max steps the number of connected agents (same dashboards, same inquiry rate)
-and reports the largest that keeps p95 assignment -> screen <= --target-ms. Loopback only,
+and reports the largest that keeps p95 assignment -> screen <= --target-ms. Before the steps it
+measures a floor through the same server: bare /healthz requests/s and their web CPU; each step's
+re-reads/s and CPU per re-read are also given as a ratio to it. Loopback only,
 bounded by --duration per step. Reuses bench_routing's database preparation and intake load.
 """
 
@@ -208,6 +210,30 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
     }
 
 
+async def healthz_floor(args: argparse.Namespace, seconds: float = 4.0) -> dict[str, float]:
+    """The floor, through the same server in the same run: bare /healthz requests per second over
+    the same keep-alive pool, and the web CPU each costs; every step's figures are read against it."""
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    done = 0
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", limits=limits, timeout=10) as client:
+
+        async def worker(until: float) -> None:
+            nonlocal done
+            while time.monotonic() < until:
+                if (await client.get("/healthz")).status_code == 200:
+                    done += 1
+
+        await asyncio.gather(*(worker(time.monotonic() + 0.5) for _ in range(args.connections)))  # warm
+        done = 0
+        cpu0, t0 = process_cpu(args.web_pid), time.monotonic()
+        await asyncio.gather(*(worker(t0 + seconds) for _ in range(args.connections)))
+        elapsed, cpu = time.monotonic() - t0, process_cpu(args.web_pid) - cpu0
+    return {
+        "healthz_per_s": round(done / elapsed, 1),
+        "web_cpu_ms_per_healthz": round(cpu * 1000 / max(1, done), 2),
+    }
+
+
 QUERIES_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
@@ -278,6 +304,11 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "web_cpu_s_per_s": round(float(result["web_cpu"]) / elapsed, 2),
         "web_cpu_ms_per_reread": round(float(result["web_cpu"]) * 1000 / rereads, 1),
         "intake": result["load"],
+        # Against the floor measured in this run (bench: healthz_floor).
+        "rereads_per_s_of_floor": round(window["rereads"] / elapsed / args.floor["healthz_per_s"], 3),
+        "cpu_per_reread_x_floor": round(
+            float(result["web_cpu"]) * 1000 / rereads / max(0.01, args.floor["web_cpu_ms_per_healthz"]), 1
+        ),
     }
 
 
@@ -350,7 +381,13 @@ def print_table(steps: list[dict[str, Any]], queries: dict[str, object], args: a
         ("web_cpu_ms_per_reread", "web CPU ms/re-read"),
         ("kb_per_full_reread", "KB/full"),
         ("reread_errors", "errors"),
+        ("rereads_per_s_of_floor", "re-reads/s ÷ floor"),
+        ("cpu_per_reread_x_floor", "CPU/re-read × floor"),
     ]
+    print(
+        f"\nFloor (same server, same run): {args.floor['healthz_per_s']} bare /healthz requests/s,"
+        f" {args.floor['web_cpu_ms_per_healthz']} ms web CPU each"
+    )
     print("\nAssignment -> the agent's page has re-read it (the new ticket on screen), per step:")
     print(" | ".join(title for _, title in columns))
     print(" | ".join("---" for _ in columns))
@@ -420,6 +457,8 @@ def main() -> None:
         wait_until_serving(args.port)
         wait_until_routing(args.port, token, bench_db)
         args.web_pid = procs[0].pid
+        args.floor = asyncio.run(healthz_floor(args))
+        print(f"Floor: {json.dumps(args.floor)}", flush=True)
         for n in counts:
             print(f"Step: {n} agents, {len(dashboards)} dashboards, {args.rate} inquiries/s ...", flush=True)
             result = asyncio.run(drive(args, agent_sessions[:n] + dashboards, token))
@@ -436,7 +475,9 @@ def main() -> None:
     )
     print_table(steps, queries, args)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"steps": steps, "queries_per_reread": queries}, indent=2))
+    Path(args.json).write_text(
+        json.dumps({"floor": args.floor, "steps": steps, "queries_per_reread": queries}, indent=2)
+    )
 
 
 if __name__ == "__main__":

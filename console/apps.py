@@ -6,11 +6,13 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Agents' console"
 
     def ready(self) -> None:
-        from console.push import push_ticket_change
+        from console.push import push_agent_status_change, push_ticket_change
+        from teams.events import agent_status_changed
         from tickets.events import ticket_changed
 
         # A strong reference by dotted uid: connected once even if ready() runs twice.
         ticket_changed.connect(push_ticket_change, dispatch_uid="console.push_ticket_change")
+        agent_status_changed.connect(push_agent_status_change, dispatch_uid="console.push_agent_status_change")
 
         from django.contrib.auth.signals import user_logged_out
 

@@ -89,3 +89,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def ticket_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({key: event.get(key) for key in ("type", "ticket_id", "status", "queue_id", "kind")})
+
+    async def agent_changed(self, event: dict[str, Any]) -> None:
+        """The agent's own status changed (another tab, a supervisor, the presence sweep)."""
+        await self.send_json({key: event.get(key) for key in ("type", "status")})

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 SUPERVISORS_GROUP = "supervisors"
 HINT_TYPE = "ticket.changed"
+AGENT_HINT_TYPE = "agent.changed"
 # A hint not handed to the channel layer within this long is dropped (pages poll).
 PUSH_TIMEOUT_SECONDS = 2.0
 # Per process and group, hints closer together than this are merged into the latest one.
@@ -71,6 +72,15 @@ def push_ticket_change(
     ticket_ids = extra.get("ticket_ids") or [ticket_id]
     live.bump([*groups, *(live.ticket_group(changed) for changed in ticket_ids)])
     send_hint(groups, hint)
+
+
+def push_agent_status_change(sender: object, *, agent_user_id: int, status: str, **extra: Any) -> None:
+    """Receiver of teams.events.agent_status_changed (sent after commit): every page of the agent
+    shows their status, so another tab (or the dashboard's own panel) re-reads at once instead of
+    at the end of its re-render window. Never raises, never waits."""
+    group = agent_group(agent_user_id)
+    live.bump([group])  # before the hint, as for tickets
+    send_hint([group], {"type": AGENT_HINT_TYPE, "agent_user_id": agent_user_id, "status": status})
 
 
 def send_hint(groups: list[str], hint: dict[str, Any]) -> None:

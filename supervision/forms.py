@@ -167,3 +167,37 @@ class MacroForm(ConsoleForm):
         if not (data.get("body_zh") or "").strip() and not (data.get("body_en") or "").strip():
             raise forms.ValidationError(_("Write the text in Chinese, in English, or both."))
         return data
+
+
+# The agent list's filters and the dashboard's counts, in one order (supervision.selectors.AGENT_FILTERS).
+AGENT_FILTER_LABELS = {
+    "available": _("Available"),
+    "busy": _("At capacity"),
+    "away": _("Away"),
+    "away_no_console": _("Away, no console"),
+    "offline": _("Offline"),
+    "attention": _("Needs attention"),
+}
+
+# Why an agent is on the dashboard's board (supervision.selectors.ATTENTION_REASONS).
+ATTENTION_REASON_LABELS = {
+    "missed_offers": _("Set away after missed offers"),
+    "no_console": _("Away: no console open"),
+    "holding_tickets": _("Not online, holding tickets"),
+}
+
+
+class AgentSearchForm(forms.Form):
+    """The agent list's search box and status filter (GET)."""
+
+    q = forms.CharField(
+        label=_("Name or username"),
+        required=False,
+        max_length=80,
+        error_messages={"max_length": _("Search for at most %(limit_value)d characters.")},
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All agents")), *AGENT_FILTER_LABELS.items()],
+    )

@@ -27,6 +27,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    QuerySet,
     Value,
     When,
 )
@@ -658,4 +659,131 @@ def picker_agents() -> list[PickerAgent]:
         )
     status_order: dict[str, int] = {AgentStatus.ONLINE: 0, AgentStatus.AWAY: 1, AgentStatus.OFFLINE: 2}
     rows.sort(key=lambda row: (status_order.get(row.profile.status, 3), row.is_full, str(row.profile).lower()))
+    return rows
+
+
+# --- Agent board: aggregates and exceptions -----------------------------------------------------
+
+# The dashboard lists at most this many agents needing attention, then "+N more" (the agent list).
+AGENT_BOARD_ROWS = 12
+AGENT_LIST_PAGE_SIZE = 25
+AGENT_SEARCH_MAX_LENGTH = 80
+
+# Every agent is in exactly one of these, by their status and load: the dashboard's counts and the
+# agent list's filters read these same conditions.
+STATUS_BUCKETS: dict[str, Q] = {
+    "available": Q(status=AgentStatus.ONLINE, active_ticket_count__lt=F("capacity")),
+    "busy": Q(status=AgentStatus.ONLINE, active_ticket_count__gte=F("capacity")),
+    "away": Q(status=AgentStatus.AWAY, status_set_by_presence=False),
+    "away_no_console": Q(status=AgentStatus.AWAY, status_set_by_presence=True),
+    "offline": Q(status=AgentStatus.OFFLINE),
+}
+# Why an agent needs a supervisor's eye, most urgent first (an agent shows under the first that
+# holds): the offer sweep set them away after unanswered offers; presence set them away (no
+# console open); not online while holding open tickets (their shoppers wait on them).
+ATTENTION_REASONS: dict[str, Q] = {
+    "missed_offers": Q(status=AgentStatus.AWAY, missed_offer_streak__gt=0),
+    "no_console": Q(status=AgentStatus.AWAY, status_set_by_presence=True),
+    "holding_tickets": ~Q(status=AgentStatus.ONLINE) & Q(active_ticket_count__gt=0),
+}
+NEEDS_ATTENTION = Q()
+for _condition in ATTENTION_REASONS.values():
+    NEEDS_ATTENTION |= _condition
+AGENT_FILTERS: dict[str, Q] = {**STATUS_BUCKETS, "attention": NEEDS_ATTENTION}
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    agent_id: int
+    username: str
+    display_name: str
+    languages: list[str]
+    status: str
+    status_since: datetime
+    no_console: bool
+    missed_offers: int
+    open_tickets: int
+    capacity: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgentBoardSummary:
+    """The dashboard's agent board: how many agents are in each status, and the few who need
+    attention, so its size does not grow with the number of agents."""
+
+    total: int
+    counts: dict[str, int]
+    needing_attention: int
+    rows: list[AttentionRow]
+
+    @property
+    def more(self) -> int:
+        return self.needing_attention - len(self.rows)
+
+
+def agent_board_summary(*, limit: int = AGENT_BOARD_ROWS) -> AgentBoardSummary:
+    """Counts by status bucket and the first `limit` agents needing attention (most urgent reason,
+    then longest in that state). Two queries, whatever the number of agents."""
+    counts = AgentProfile.objects.aggregate(
+        total=Count("id"),
+        attention=Count("id", filter=NEEDS_ATTENTION),
+        **{key: Count("id", filter=condition) for key, condition in STATUS_BUCKETS.items()},
+    )
+    reason = Case(
+        *[When(condition, then=Value(key)) for key, condition in ATTENTION_REASONS.items()],
+        default=Value(""),
+    )
+    urgency = Case(
+        *[When(condition, then=Value(rank)) for rank, condition in enumerate(ATTENTION_REASONS.values())],
+        default=Value(len(ATTENTION_REASONS)),
+    )
+    rows = [
+        AttentionRow(
+            agent_id=row["id"],
+            username=row["user__username"],
+            display_name=row["display_name"] or row["user__username"],
+            languages=list(row["languages"]),
+            status=row["status"],
+            status_since=row["status_since"],
+            no_console=row["status_set_by_presence"],
+            missed_offers=row["missed_offer_streak"],
+            open_tickets=row["active_ticket_count"],
+            capacity=row["capacity"],
+            reason=row["reason"],
+        )
+        for row in AgentProfile.objects.filter(NEEDS_ATTENTION)
+        .annotate(reason=reason, urgency=urgency)
+        .order_by("urgency", "status_since", "id")
+        .values(
+            "id",
+            "user__username",
+            "display_name",
+            "languages",
+            "status",
+            "status_since",
+            "status_set_by_presence",
+            "missed_offer_streak",
+            "active_ticket_count",
+            "capacity",
+            "reason",
+        )[:limit]
+    ]
+    return AgentBoardSummary(
+        total=counts["total"],
+        counts={key: counts[key] for key in STATUS_BUCKETS},
+        needing_attention=counts["attention"],
+        rows=rows,
+    )
+
+
+def agent_list_rows(*, query: str = "", bucket: str = "") -> QuerySet[AgentProfile]:
+    """The supervisors' agent list, unordered (keyset_page orders it by id): every agent, or those
+    whose username or name contains `query`, or those in one status bucket or needing attention."""
+    rows = AgentProfile.objects.select_related("user")
+    if bucket in AGENT_FILTERS:
+        rows = rows.filter(AGENT_FILTERS[bucket])
+    query = query.strip()
+    if query:
+        rows = rows.filter(Q(user__username__icontains=query) | Q(display_name__icontains=query))
     return rows

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("live/", views.dashboard_live, name="live"),
     path("reassign/", views.reassign, name="reassign"),
+    path("agents/", views.agent_list, name="agents"),
     path("agents/<int:agent_id>/status/", views.agent_status, name="agent_status"),
     path("agents/<int:agent_id>/", views.agent_edit, name="agent_edit"),
     path("queues/<int:queue_id>/", views.queue_targets, name="queue_targets"),

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,8 +28,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.selectors import aftersales_figures
 from console import live
 from console.push import agent_group
-from console.views import header_context
+from console.views import header_context, safe_next
 from core.errors import ConflictError
+from core.keyset import InvalidCursor, KeysetPage, keyset_page
 from macros import services as macro_services
 from macros.models import Macro
 from macros.placeholders import NAMES as PLACEHOLDER_NAMES
@@ -39,13 +41,23 @@ from routing.services import RoutingError
 from satisfaction.models import Rating
 from satisfaction.selectors import ratings_to_follow_up
 from supervision import selectors, services
-from supervision.forms import AgentEditForm, AgentStatusForm, MacroForm, QueueTargetsForm, ReassignForm
+from supervision.forms import (
+    AGENT_FILTER_LABELS,
+    AgentEditForm,
+    AgentSearchForm,
+    AgentStatusForm,
+    MacroForm,
+    QueueTargetsForm,
+    ReassignForm,
+)
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from tickets.states import InvalidTransition
 from webhooks.selectors import endpoint_alerts
 
 View = Callable[..., HttpResponse]
 LOW_RATINGS_SHOWN = 10
+# The satisfaction table's agents: the lowest-rated this week, then "+N more" (the agent list).
+CSAT_AGENTS_SHOWN = 10
 # The sparkline's plot area in SVG units (supervision/_sparkline.html adds the axes around it).
 SPARK_WIDTH, SPARK_HEIGHT = 170, 40
 SHARED_PARTS_KEY = "supervision:live:parts:{variant}:{computed_at}"
@@ -75,17 +87,30 @@ def _has_csat(row: dict[str, Any]) -> bool:
     return bool(week["resolutions"] or week["ratings"])
 
 
+def _satisfied_share(row: dict[str, Any]) -> float:
+    share = row["csat"]["last_7_days"].get("satisfied_share")
+    return 2.0 if share is None else float(share)  # unrated: after every rated agent
+
+
 def _shared_context(health: dict[str, Any]) -> dict[str, Any]:
-    """What every supervisor's dashboard shows alike (no user in it): the figures and lists."""
+    """What every supervisor's dashboard shows alike (no user in it): the figures and lists.
+
+    The agent board holds counts and the agents needing attention, never every agent: its size
+    and its render time stay flat however large the floor (the agent list pages through them)."""
     lines = selectors.sparklines(width=SPARK_WIDTH, height=SPARK_HEIGHT)
     queues = [{**queue, "sparkline": lines.get(queue["queue_id"])} for queue in health["queues"]]
+    # Agents with work to judge in the week, the lowest satisfaction first.
+    rated = sorted((a for a in health["agents"] if _has_csat(a)), key=_satisfied_share)
+    board = selectors.agent_board_summary()
     return {
         "health": health,
         "queues": queues,
-        "agents": health["agents"],
-        # Queues and agents with work to judge in the week: the rest would be rows of dashes.
+        "board": board,
+        "board_counts": [(key, AGENT_FILTER_LABELS[key], board.counts[key]) for key in selectors.STATUS_BUCKETS],
+        # Queues with work to judge in the week: the rest would be rows of dashes.
         "csat_queues": [q for q in queues if _has_csat(q)],
-        "csat_agents": [a for a in health["agents"] if _has_csat(a)],
+        "csat_agents": rated[:CSAT_AGENTS_SHOWN],
+        "csat_agents_more": max(0, len(rated) - CSAT_AGENTS_SHOWN),
         "status_choices": AgentStatus.choices,
         "recent_actions": selectors.recent_actions(limit=10),
         # Read with the render, not from the cached payload: a follow-up must leave the list at
@@ -242,7 +267,57 @@ def agent_status(request: HttpRequest, agent_id: int) -> HttpResponse:
         )
     except (RoutingError, InvalidTransition) as exc:
         return _render_dashboard(request, error=str(exc), status=409)
-    return _done(request, _("%(agent)s is now %(status)s.") % {"agent": agent, "status": agent.get_status_display()})
+    messages.success(
+        request, _("%(agent)s is now %(status)s.") % {"agent": agent, "status": agent.get_status_display()}
+    )
+    # From the agent list, back to the same page of it; from the dashboard, the dashboard.
+    return HttpResponseRedirect(safe_next(request, reverse("supervision:dashboard")))
+
+
+@require_GET
+@supervisor_view
+def agent_list(request: HttpRequest) -> HttpResponse:
+    """Every agent, a page at a time (keyset on id), searchable by name and filtered by status.
+
+    Live status and load are read from the database; the day's figures (handled, handle time,
+    satisfaction) come from the cached health payload the dashboard shows, so a page costs two
+    short queries and no per-agent work."""
+    base = reverse("supervision:agents")
+    form = AgentSearchForm(request.GET)
+    context: dict[str, Any] = {
+        **header_context(request, page_path=base),
+        "form": form,
+        "status_choices": AgentStatus.choices,
+        "page": KeysetPage(rows=[], next_cursor=None, previous_cursor=None),
+    }
+    if not form.is_valid():
+        return render(request, "supervision/agent_list.html", context, status=400)
+    query, bucket = form.cleaned_data["q"].strip(), form.cleaned_data["status"]
+    rows = selectors.agent_list_rows(query=query, bucket=bucket)
+    try:
+        page = keyset_page(
+            rows,
+            order=("id",),
+            size=selectors.AGENT_LIST_PAGE_SIZE,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+        )
+    except InvalidCursor:
+        context["list_error"] = _("This page link is not valid any more. Start again from the first page.")
+        return render(request, "supervision/agent_list.html", context, status=400)
+    figures = {row["agent_id"]: row for row in selectors.current_health()["agents"]}
+    kept = {name: value for name, value in (("q", query), ("status", bucket)) if value}
+    context.update(
+        page=page,
+        rows=[(profile, figures.get(profile.pk)) for profile in page.rows],
+        filtered=bool(kept),
+        this_url=request.get_full_path(),
+    )
+    if page.next_cursor:
+        context["next_url"] = f"{base}?{urlencode({**kept, 'after': page.next_cursor})}"
+    if page.previous_cursor:
+        context["previous_url"] = f"{base}?{urlencode({**kept, 'before': page.previous_cursor})}"
+    return render(request, "supervision/agent_list.html", context)
 
 
 @require_POST

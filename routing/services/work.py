@@ -21,6 +21,7 @@ from routing.models import AssignmentReason, Offer, RoutingDecision
 from routing.services.assignment import assign_locked, dispatch_queue, release_locked
 from routing.services.intake import enqueue_dispatch, route_ticket
 from routing.services.offer_holds import withdraw_offer_locked
+from teams.events import agent_status_changed
 from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
@@ -549,6 +550,12 @@ def set_agent_status(
             if reset_streak:
                 locked.missed_offer_streak = 0
             locked.save(update_fields=["status", "status_since", "status_set_by_presence", "missed_offer_streak"])
+            # Every page of the agent shows their status (another tab, the dashboard's own panel).
+            user_id, new_status = locked.user_id, status
+            transaction.on_commit(
+                lambda: agent_status_changed.send(sender=AgentProfile, agent_user_id=user_id, status=new_status),
+                robust=True,
+            )
         for ticket_id in offered:
             ticket = Ticket.objects.select_related("queue").get(pk=ticket_id)
             if withdraw_offer_locked(ticket) is not None and ticket.queue is not None:

@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from supervision.forms import ATTENTION_REASON_LABELS
 from teams.models import Language, localized_name
 
 register = template.Library()
@@ -33,11 +34,18 @@ def rate(value: float | None) -> str:
 
 
 @register.filter
-def since(iso: str | None) -> str:
-    """How long ago an ISO timestamp was, as a short duration."""
-    if not iso:
+def since(moment: str | datetime | None) -> str:
+    """How long ago a time (ISO text from the cached payload, or a datetime) was, as a short duration."""
+    if not moment:
         return ""
-    return duration((timezone.now() - datetime.fromisoformat(iso)).total_seconds())
+    at = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+    return duration((timezone.now() - at).total_seconds())
+
+
+@register.filter
+def attention_reason(key: str) -> str:
+    """Why an agent is on the dashboard's board, in the reader's language."""
+    return str(ATTENTION_REASON_LABELS.get(key, ""))
 
 
 @register.filter

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.factories import AgentFactory, UserFactory
 from tests.helpers import log_in, open_inquiry
 
 pytestmark = [
@@ -88,6 +89,10 @@ def test_the_shared_render_swaps_in_live_in_both_languages_and_sizes(
     # Sam's saved language wins over the browser's once he is signed in (the login form is English).
     sam.ui_language = "zh-hans" if locale == "zh-CN" else "en"
     sam.save(update_fields=["ui_language"])
+    # Kai's console closed: he is on the agent board, with a status form in the shared render.
+    AgentFactory.create(
+        user=UserFactory.create(username="kai"), skills=["jewelry"], status="away", status_set_by_presence=True
+    )
     page = browser.new_page(viewport=viewport, locale="en-US", is_mobile=size == "phone")
     try:
         page.add_init_script(NO_POLL)

@@ -5,15 +5,19 @@ import re
 
 import pytest
 
+from teams.models import AgentProfile
+
 pytestmark = pytest.mark.django_db
 
 
 def test_every_agent_board_cell_is_labelled_for_narrow_screens(sam, ana, bo, signed_in) -> None:
+    AgentProfile.objects.filter(pk=ana.pk).update(status="away", status_set_by_presence=True)
+    AgentProfile.objects.filter(pk=bo.pk).update(status="offline", active_ticket_count=1)
     page = signed_in(sam).get("/console/dashboard/").content.decode()
     board = page[page.index('id="agent-board"') : page.index('id="satisfaction"')]
 
     cells = re.findall(r"<td\b[^>]*>", board)
-    assert len(cells) == 7 * 3  # Ana, Bo, Sam: seven columns each
+    assert len(cells) == 5 * 2  # Ana and Bo need attention (Sam does not): five columns each
     unlabelled = [cell for cell in cells if 'data-label="' not in cell]
     assert unlabelled == []
     assert 'data-label="Open / capacity"' in board
