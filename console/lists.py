@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields.array import ArrayContains
+from django.db import connection
+from django.db.models import Count, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,23 +151,46 @@ def sidebar(user: User) -> list[SidebarEntry]:
 
 def search_rows(user: User, query: str) -> QuerySet[Ticket]:
     """Tickets the user may read that match `query`: by ticket number (#123), order number, the
-    shopper's storefront id, name, phone or email, or the inquiry's text (Chinese or English;
-    case-insensitive). An agent also finds the tickets they once held (tickets_readable_by)."""
+    shopper's storefront id, name, phone or email (two characters or more), or the inquiry's text
+    (Chinese or English, any length; case-insensitive). An agent also finds the tickets they once
+    held (tickets_readable_by)."""
     query = query.strip()
     if not query:
         return Ticket.objects.none()
-    matches = Q(order_number=query)
+    matches = Q(order_number=query) | _text_contains("body", query)
     number = _TICKET_NUMBER.fullmatch(query)
     if number:
         matches |= Q(pk=int(number.group(1)))
     shopper_match = Q(external_id=query)
     if len(query) >= 2:
-        shopper_match |= Q(name__icontains=query) | Q(phone__icontains=query) | Q(email__icontains=query)
-        matches |= Q(body__icontains=query)
+        shopper_match |= _text_contains("name", query) | _text_contains("phone", query) | _text_contains("email", query)
     shopper_ids = list(Shopper.objects.filter(shopper_match).values_list("id", flat=True)[:SHOPPER_MATCHES])
     if shopper_ids:
         matches |= Q(shopper_id__in=shopper_ids)
     return _row_relations(tickets_readable_by(user).filter(matches))
+
+
+class SearchGrams(Func):
+    """Every character and pair of neighbouring characters of a text, as the GIN indexes of
+    migration tickets/0009_search_grams store them (SQL function cx_search_grams)."""
+
+    function = "cx_search_grams"
+    output_field = ArrayField(TextField())
+
+
+# Terms this short have no trigram for pg_trgm to look up: the grams indexes serve them.
+GRAMS_UP_TO = 2
+
+
+def _text_contains(column: str, term: str) -> Q:
+    """`column` icontains `term`. On PostgreSQL a term of one or two characters is looked up in
+    the column's grams index (exact for such a term: it is one of the text's grams), and
+    icontains rechecks it, so the rows are those of the plain condition; longer terms use the
+    trigram index on the same UPPER(column)."""
+    contains = Q(**{f"{column}__icontains": term})
+    if len(term) > GRAMS_UP_TO or connection.vendor != "postgresql":
+        return contains
+    return Q(ArrayContains(SearchGrams(Upper(column)), [Upper(Value(term))])) & contains
 
 
 def search_page(user: User, query: str, *, after: str = "", before: str = "") -> KeysetPage[Ticket]:
