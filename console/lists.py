@@ -5,17 +5,22 @@ Every list is ordered on an indexed column pair ending in id (tickets.models nam
 so any page, the first or the thousandth, is one short index range.
 """
 
+import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.fields.array import ArrayContains
 from django.db import connection
 from django.db.models import Count, Func, Q, QuerySet, TextField, Value
+from django.core.cache import cache
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.keyset import KeysetPage, capped_count, keyset_page
@@ -23,6 +28,8 @@ from routing.selectors import agent_queue_ids, is_supervisor, tickets_readable_b
 from teams.models import SpecialistQueue
 from tickets.models import Shopper, Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 # Sidebar counts stop here and show "99+": a count must never cost a scan of the whole table.
@@ -123,9 +130,44 @@ class SidebarEntry:
         return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
 
 
+SIDEBAR_KEY = "console:sidebar:{user_id}:{language}"
+
+
 def sidebar(user: User) -> list[SidebarEntry]:
-    """Every view with its count: one capped count per personal view, one grouped count for all
-    the queues' waiting lines (short by nature, read through ticket_waiting_line)."""
+    """Every view with its count, counted now (a page load, right after the agent acted); kept
+    for recent_sidebar."""
+    entries = _count_sidebar(user)
+    try:
+        cache.set(_sidebar_key(user), (time.time(), entries), timeout=max(settings.CONSOLE_SIDEBAR_COUNTS_SECONDS, 1))
+    except Exception:
+        logger.warning("Could not keep the sidebar counts of user %s.", user.pk, exc_info=True)
+    return entries
+
+
+def recent_sidebar(user: User) -> list[SidebarEntry]:
+    """The sidebar as counted at most CONSOLE_SIDEBAR_COUNTS_SECONDS ago, else counted now: the
+    inbox's live re-read runs on every change an agent (or a supervisor: every change) hears
+    about, and the counts must not cost their queries on each of them."""
+    try:
+        kept = cache.get(_sidebar_key(user))
+    except Exception:
+        logger.warning("Sidebar counts unreadable; counting again.", exc_info=True)
+        kept = None
+    if kept is not None:
+        counted_at, entries = kept
+        if 0 <= time.time() - counted_at < settings.CONSOLE_SIDEBAR_COUNTS_SECONDS:
+            return list(entries)
+    return sidebar(user)
+
+
+def _sidebar_key(user: User) -> str:
+    # The titles are in the interface language of the request that counted them.
+    return SIDEBAR_KEY.format(user_id=user.pk, language=get_language())
+
+
+def _count_sidebar(user: User) -> list[SidebarEntry]:
+    """One capped count per personal view, one grouped count for all the queues' waiting lines
+    (short by nature, read through ticket_waiting_line)."""
     views = sidebar_views(user)
     queue_views = [view for view in views if view.queue is not None]
     waiting_by_queue: dict[int, int] = {}

@@ -122,7 +122,8 @@ def _ticket_groups(request: HttpRequest, ticket_id: int) -> list[str]:
 @console_view
 @live.live_fragment(_inbox_groups)
 def inbox_live(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/inbox_live.html", _inbox_context(request))
+    context = {**_inbox_context(request), "sidebar": lists.recent_sidebar(user_of(request)), "current_view": "inbox"}
+    return render(request, "console/inbox_live.html", context)
 
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
