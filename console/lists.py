@@ -14,10 +14,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.fields.array import ArrayContains
+from django.contrib.postgres.fields.array import ArrayContains  # type: ignore[attr-defined]  # not in django-stubs
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Func, Q, QuerySet, TextField, Value
-from django.core.cache import cache
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language

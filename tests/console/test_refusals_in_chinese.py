@@ -19,7 +19,9 @@ def test_sam_reads_a_reassign_refusal_in_chinese(sam, ana, bo, inquiry, signed_i
         set_agent_status(agent=bo, status=AgentStatus.AWAY)
     ticket = inquiry("My ring is too big", language="en")
 
-    response = signed_in(sam).post("/console/dashboard/reassign/", {"ticket": ticket.id, "agent": bo.pk, "reason": "VIP"})
+    response = signed_in(sam).post(
+        "/console/dashboard/reassign/", {"ticket": ticket.id, "agent": bo.pk, "reason": "VIP"}
+    )
 
     assert response.status_code == 409
     assert "处于离开状态；不会说顾客的语言（English）。主管可以强制转派。" in response.text
