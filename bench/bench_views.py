@@ -181,6 +181,9 @@ def measure(repeat: int) -> None:
         ("a word of one ticket", some_ticket.body.split()[-1]),
         ("English words", "CLASP BROKE"),
         ("2 Chinese characters", "退款"),
+        ("2 Chinese characters, no match", "鲸鱼"),
+        ("1 Chinese character", "枯"),
+        ("1 Chinese character, no match", "鲸"),
         ("no match", "无此内容xyz"),
     ]
     for who, user in (("agent", agent), ("supervisor", supervisor)):
