@@ -23,6 +23,6 @@ class AftersalesConfig(AppConfig):
         from console.panels import register_panel
 
         # The console's pages show after-sales work without the console importing this app.
-        register_panel("ticket_main", "aftersales/_ticket_panel.html", ticket_panel)
+        register_panel("ticket_main", "aftersales/_ticket_panel.html", ticket_panel, read_only=True)
         register_panel("ticket", "aftersales/_ticket_open.html", open_panel)
         register_panel("inbox", "aftersales/_inbox_panel.html", inbox_panel)

@@ -30,7 +30,8 @@ def ticket_panel(context: template.Context, ticket: Any, live: bool = False) -> 
         "requests": requests,
         # The agent's own limit matters only while a request waits for their decision.
         "awaits_decision": any(r.status in AWAITING_DECISION for r in requests),
-        "can_act": may_work(user, ticket) or supervisor,
+        # A read-only page (a ticket that moved away from this agent) shows the requests, no button.
+        "can_act": not context.get("read_only") and (may_work(user, ticket) or supervisor),
         "is_supervisor": supervisor,
         "user_id": user.pk,
         "limit": None if supervisor else approval_limit_of(user),

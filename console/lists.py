@@ -5,13 +5,22 @@ Every list is ordered on an indexed column pair ending in id (tickets.models nam
 so any page, the first or the thousandth, is one short index range.
 """
 
+import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields.array import ArrayContains  # type: ignore[attr-defined]  # not in django-stubs
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.keyset import KeysetPage, capped_count, keyset_page
@@ -19,6 +28,8 @@ from routing.selectors import agent_queue_ids, is_supervisor, tickets_readable_b
 from teams.models import SpecialistQueue
 from tickets.models import Shopper, Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 # Sidebar counts stop here and show "99+": a count must never cost a scan of the whole table.
@@ -119,9 +130,44 @@ class SidebarEntry:
         return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
 
 
+SIDEBAR_KEY = "console:sidebar:{user_id}:{language}"
+
+
 def sidebar(user: User) -> list[SidebarEntry]:
-    """Every view with its count: one capped count per personal view, one grouped count for all
-    the queues' waiting lines (short by nature, read through ticket_waiting_line)."""
+    """Every view with its count, counted now (a page load, right after the agent acted); kept
+    for recent_sidebar."""
+    entries = _count_sidebar(user)
+    try:
+        cache.set(_sidebar_key(user), (time.time(), entries), timeout=max(settings.CONSOLE_SIDEBAR_COUNTS_SECONDS, 1))
+    except Exception:
+        logger.warning("Could not keep the sidebar counts of user %s.", user.pk, exc_info=True)
+    return entries
+
+
+def recent_sidebar(user: User) -> list[SidebarEntry]:
+    """The sidebar as counted at most CONSOLE_SIDEBAR_COUNTS_SECONDS ago, else counted now: the
+    inbox's live re-read runs on every change an agent (or a supervisor: every change) hears
+    about, and the counts must not cost their queries on each of them."""
+    try:
+        kept = cache.get(_sidebar_key(user))
+    except Exception:
+        logger.warning("Sidebar counts unreadable; counting again.", exc_info=True)
+        kept = None
+    if kept is not None:
+        counted_at, entries = kept
+        if 0 <= time.time() - counted_at < settings.CONSOLE_SIDEBAR_COUNTS_SECONDS:
+            return list(entries)
+    return sidebar(user)
+
+
+def _sidebar_key(user: User) -> str:
+    # The titles are in the interface language of the request that counted them.
+    return SIDEBAR_KEY.format(user_id=user.pk, language=get_language())
+
+
+def _count_sidebar(user: User) -> list[SidebarEntry]:
+    """One capped count per personal view, one grouped count for all the queues' waiting lines
+    (short by nature, read through ticket_waiting_line)."""
     views = sidebar_views(user)
     queue_views = [view for view in views if view.queue is not None]
     waiting_by_queue: dict[int, int] = {}
@@ -147,23 +193,48 @@ def sidebar(user: User) -> list[SidebarEntry]:
 
 def search_rows(user: User, query: str) -> QuerySet[Ticket]:
     """Tickets the user may read that match `query`: by ticket number (#123), order number, the
-    shopper's storefront id, name, phone or email, or the inquiry's text (Chinese or English;
-    case-insensitive). An agent also finds the tickets they once held (tickets_readable_by)."""
+    shopper's storefront id, name, phone or email (two characters or more), or the inquiry's text
+    (Chinese or English, any length; case-insensitive). An agent also finds the tickets they once
+    held (tickets_readable_by)."""
     query = query.strip()
     if not query:
         return Ticket.objects.none()
-    matches = Q(order_number=query)
+    matches = Q(order_number=query) | _text_contains("body", query)
     number = _TICKET_NUMBER.fullmatch(query)
     if number:
         matches |= Q(pk=int(number.group(1)))
     shopper_match = Q(external_id=query)
     if len(query) >= 2:
-        shopper_match |= Q(name__icontains=query) | Q(phone__icontains=query) | Q(email__icontains=query)
-        matches |= Q(body__icontains=query)
+        shopper_match |= _text_contains("name", query) | _text_contains("phone", query) | _text_contains("email", query)
     shopper_ids = list(Shopper.objects.filter(shopper_match).values_list("id", flat=True)[:SHOPPER_MATCHES])
     if shopper_ids:
         matches |= Q(shopper_id__in=shopper_ids)
     return _row_relations(tickets_readable_by(user).filter(matches))
+
+
+class SearchGrams(Func):
+    """Every character and pair of neighbouring characters of a text, as the GIN indexes of
+    migration tickets/0009_search_grams store them (SQL function cx_search_grams)."""
+
+    function = "cx_search_grams"
+    output_field = ArrayField(TextField())
+
+
+# Terms this short have no trigram for pg_trgm to look up: the grams indexes serve them.
+GRAMS_UP_TO = 2
+
+
+def _text_contains(column: str, term: str) -> Q:
+    """`column` icontains `term`. On PostgreSQL a term of one or two characters is looked up in
+    the column's grams index (exact for such a term: it is one of the text's grams), and
+    icontains rechecks it, so the rows are those of the plain condition; longer terms use the
+    trigram index on the same UPPER(column)."""
+    contains = Q(**{f"{column}__icontains": term})
+    if len(term) > GRAMS_UP_TO or connection.vendor != "postgresql":
+        return contains
+    # The index narrows on the grams; a row read another way (walking the newest tickets) is
+    # tested with the cheap LIKE first, and only the few that pass compute their grams.
+    return contains & Q(ArrayContains(SearchGrams(Upper(column)), [Upper(Value(term))]))
 
 
 def search_page(user: User, query: str, *, after: str = "", before: str = "") -> KeysetPage[Ticket]:

@@ -122,7 +122,8 @@ def _ticket_groups(request: HttpRequest, ticket_id: int) -> list[str]:
 @console_view
 @live.live_fragment(_inbox_groups)
 def inbox_live(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/inbox_live.html", _inbox_context(request))
+    context = {**_inbox_context(request), "sidebar": lists.recent_sidebar(user_of(request)), "current_view": "inbox"}
+    return render(request, "console/inbox_live.html", context)
 
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
@@ -144,6 +145,14 @@ def visible_ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
     return ticket
 
 
+def readable_ticket_or_404(request: HttpRequest, ticket_id: int) -> Ticket:
+    """For what a read-only page shows too (a ticket the agent once held): never for an action."""
+    ticket = selectors.readable_ticket(user_of(request), ticket_id)
+    if ticket is None:
+        raise Http404("No ticket of yours has this id.")
+    return ticket
+
+
 @require_GET
 @console_view
 def next_ticket(request: HttpRequest) -> HttpResponse:
@@ -160,8 +169,8 @@ def next_ticket(request: HttpRequest) -> HttpResponse:
 @console_view
 def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The ticket to work on; or, for one the agent once held that has moved on, the same page
-    read-only: no actions, no panels, no live updates (the live fragment stays a 404 for it, which
-    is how a tab left open on it learns it is gone)."""
+    read-only: no actions, only the panels safe to read (console.panels), no live updates (the
+    live fragment stays a 404 for it, which is how a tab left open on it learns it is gone)."""
     user = user_of(request)
     ticket = selectors.visible_ticket(user, ticket_id)
     if ticket is not None:

@@ -506,6 +506,9 @@ QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Live fragments (console.live): an unchanged fragment is a 304, but re-rendered at least this
 # often anyway (waiting times, callbacks falling due, a presence sweep change without a hint).
 CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 30, minimum=1)
+# The inbox's live re-read shows sidebar counts at most this old (console.lists.recent_sidebar);
+# a page load always counts afresh. 0: count on every re-read.
+CONSOLE_SIDEBAR_COUNTS_SECONDS = env_int("CONSOLE_SIDEBAR_COUNTS_SECONDS", 10, minimum=0)
 # Bearer token a Prometheus scraper may send to /metrics (empty: only signed-in supervisors).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 

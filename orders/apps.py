@@ -10,4 +10,4 @@ class OrdersConfig(AppConfig):
         from orders.panels import order_panel_placeholder
 
         # The console's ticket page shows it without the console importing this app.
-        register_panel("ticket", "orders/_ticket_orders.html", order_panel_placeholder)
+        register_panel("ticket", "orders/_ticket_orders.html", order_panel_placeholder, read_only=True)

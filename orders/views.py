@@ -1,7 +1,8 @@
 """The ticket page's order fragment: fetched by the page after it loaded, never in its request.
 
-Only agents who may see the ticket get it (the console's own check: 404 otherwise). It always
-answers 200 with HTML: an order system that is down or slow becomes "orders unavailable" in it.
+Only agents who may read the ticket get it (the console's own check: 404 otherwise; a former agent
+reads it on the read-only page). It always answers 200 with HTML: an order system that is down or
+slow becomes "orders unavailable" in it.
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from console.views import console_view, visible_ticket_or_404
+from console.views import console_view, readable_ticket_or_404
 from orders import labels
 from orders.selectors import STEP_DELIVERED, order_panel
 
@@ -19,7 +20,8 @@ from orders.selectors import STEP_DELIVERED, order_panel
 @never_cache
 @console_view
 def ticket_orders(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = visible_ticket_or_404(request, ticket_id)
+    # Order facts only (no action): a read-only page of a ticket the agent once held shows them too.
+    ticket = readable_ticket_or_404(request, ticket_id)
     panel = order_panel(ticket, now=timezone.now())
     return render(
         request,

@@ -16,4 +16,4 @@ class ProactiveConfig(AppConfig):
 
         # A shopper's inquiry about an order with an open proactive case joins its ticket.
         register_inquiry_joiner(join_inquiry)
-        register_panel("ticket", "proactive/_ticket_panel.html", ticket_panel, first=True)
+        register_panel("ticket", "proactive/_ticket_panel.html", ticket_panel, first=True, read_only=True)

@@ -11,4 +11,4 @@ class SatisfactionConfig(AppConfig):
         from satisfaction.panels import shopper_history_panel
 
         # The console's ticket page shows it without the console importing this app.
-        register_panel("ticket", "satisfaction/_shopper_history.html", shopper_history_panel)
+        register_panel("ticket", "satisfaction/_shopper_history.html", shopper_history_panel, read_only=True)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from routing.services import RoutingError, enqueue_dispatch, set_agent_status, transfer_ticket
 from satisfaction.models import Rating
@@ -88,10 +89,11 @@ def reassign_ticket(
             .first()
         )
         if ticket is None:
-            raise RoutingError(f"There is no ticket #{ticket_id}.")
+            raise RoutingError(_("There is no ticket #%(id)s.") % {"id": ticket_id})
         if ticket.status not in REASSIGNABLE:
             raise RoutingError(
-                f"Ticket #{ticket_id} is {ticket.get_status_display()}; only open tickets can be reassigned."
+                _("Ticket #%(id)s is %(status)s; only open tickets can be reassigned.")
+                % {"id": ticket_id, "status": ticket.get_status_display()}
             )
         before = _ticket_state(ticket)
         transfer_ticket(
@@ -313,5 +315,5 @@ def sample_queue_health(*, now: datetime | None = None) -> SampleResult:
             :SAMPLE_PRUNE_BATCH
         ]
     )
-    pruned, _ = QueueSample.objects.filter(id__in=old).delete()
+    pruned, _by_model = QueueSample.objects.filter(id__in=old).delete()
     return SampleResult(minute=minute, stored=stored, pruned=pruned)

@@ -12,15 +12,24 @@
 A shopper message on a resolved ticket reopens it (to its former agent or back to the queue).
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from core.errors import ConflictError
 from tickets.models import TicketStatus as S
 
 
 class InvalidTransition(ConflictError):
     def __init__(self, current: str, target: str) -> None:
-        super().__init__(f"A ticket cannot go from {current!r} to {target!r}.")
+        super().__init__(
+            _("A ticket cannot go from %(current)s to %(target)s.")
+            % {"current": _label(current), "target": _label(target)}
+        )
         self.current = current
         self.target = target
+
+
+def _label(status: str) -> str:
+    return str(S(status).label) if status in S.values else status
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {

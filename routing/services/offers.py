@@ -16,11 +16,13 @@ OFFER_MISSES_BEFORE_AWAY offers in a row is set Away.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from routing.models import DeclineReason, Offer, RoutingDecision
 from routing.services.assignment import assign_locked
@@ -29,6 +31,9 @@ from routing.services.offer_holds import end_offer_locked, notify_offer_changed
 from routing.services.work import RoutingError, _dispatch_for_agent, _lock, set_agent_status
 from teams.models import AgentProfile, AgentStatus
 from tickets.models import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +65,14 @@ def _lock_offer(offer_id: int, *, user: User) -> tuple[Offer, Ticket]:
     return offer, ticket
 
 
-def _gone_message(offer: Offer) -> str:
+def _gone_message(offer: Offer) -> "StrPromise":
     if offer.state == Offer.State.ACCEPTED:
-        return "You have already accepted this ticket."
+        return _("You have already accepted this ticket.")
     if offer.state == Offer.State.EXPIRED:
-        return "This offer timed out and went to the next agent."
+        return _("This offer timed out and went to the next agent.")
     if offer.state == Offer.State.DECLINED:
-        return "You declined this offer."
-    return "This ticket is no longer on offer: it moved on."
+        return _("You declined this offer.")
+    return _("This ticket is no longer on offer: it moved on.")
 
 
 def accept_offer(*, offer_id: int, user: User) -> Ticket:
@@ -101,7 +106,7 @@ def decline_offer(*, offer_id: int, user: User, reason: str = "") -> Offer:
     """The agent declines (an optional reason from DeclineReason): the slot is freed and the ticket
     goes to the next eligible agent, never back to this one within the re-offer window."""
     if reason and reason not in DeclineReason.values:
-        raise RoutingError(f"Unknown decline reason {reason!r}.")
+        raise RoutingError(_("Unknown decline reason %(reason)s.") % {"reason": repr(reason)})
     with transaction.atomic():
         offer, ticket = _lock_offer(offer_id, user=user)
         if offer.state != Offer.State.PENDING:

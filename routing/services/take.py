@@ -8,6 +8,7 @@ either wins whole or is refused whole, and capacity holds (the check constraint 
 from dataclasses import replace
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from routing.models import AssignmentReason, Offer
 from routing.services.assignment import assign_locked, eligibility_for
@@ -22,25 +23,26 @@ def take_ticket(*, ticket_id: int, agent: AgentProfile) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status != TicketStatus.QUEUED or ticket.queue is None:
-            raise RoutingError("This ticket is no longer waiting: someone else has it, or it moved on.")
+            raise RoutingError(_("This ticket is no longer waiting: someone else has it, or it moved on."))
         offer = (
             Offer.objects.filter(ticket=ticket, state=Offer.State.PENDING).first() if ticket.queue.may_offer else None
         )
         if offer is not None and offer.agent_id != agent.user_id:
-            raise RoutingError("This ticket is on offer to another agent: it comes back here if they decline.")
+            raise RoutingError(_("This ticket is on offer to another agent: it comes back here if they decline."))
         locked = AgentProfile.objects.select_for_update().filter(pk=agent.pk).first()
         if locked is None:
-            raise RoutingError("Only an agent can take a ticket.")
+            raise RoutingError(_("Only an agent can take a ticket."))
         if offer is not None:  # offered to this very agent: taking it is accepting it
             end_offer_locked(offer, state=Offer.State.ACCEPTED)
             locked.active_ticket_count -= 1
             assign_locked(ticket=ticket, agent=locked, reason=offer.reason)
             return ticket
         if locked.status != AgentStatus.ONLINE:
-            raise RoutingError("Go online to take tickets.")
+            raise RoutingError(_("Go online to take tickets."))
         if locked.active_ticket_count >= locked.capacity:
             raise RoutingError(
-                f"You already hold {locked.active_ticket_count} of {locked.capacity} tickets: resolve one first."
+                _("You already hold %(held)s of %(capacity)s tickets: resolve one first.")
+                % {"held": locked.active_ticket_count, "capacity": locked.capacity}
             )
         # A deliberate take admits a secondary skill as well (dispatch keeps that for overflow).
         rule = replace(eligibility_for(ticket, ticket.queue), allow_secondary=True)
@@ -51,7 +53,10 @@ def take_ticket(*, ticket_id: int, agent: AgentProfile) -> Ticket:
         )
         if not rule.admits(locked.languages or [], skills):
             if ticket.language not in (locked.languages or []):
-                raise RoutingError(f"This ticket is in a language you do not serve ({ticket.get_language_display()}).")
-            raise RoutingError("This ticket needs a skill you do not hold.")
+                raise RoutingError(
+                    _("This ticket is in a language you do not serve (%(language)s).")
+                    % {"language": ticket.get_language_display()}
+                )
+            raise RoutingError(_("This ticket needs a skill you do not hold."))
         assign_locked(ticket=ticket, agent=locked, reason=AssignmentReason.TAKEN)
     return ticket

@@ -7,12 +7,17 @@ and triggers dispatch of the queues where capacity was freed or work was added.
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override, pgettext
 
 from classification.services import record_agent_category
 from core.errors import ConflictError
@@ -22,7 +27,7 @@ from routing.services.assignment import assign_locked, dispatch_queue, release_l
 from routing.services.intake import enqueue_dispatch, route_ticket
 from routing.services.offer_holds import withdraw_offer_locked
 from teams.events import agent_status_changed
-from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue
+from teams.models import AgentProfile, AgentStatus, Category, SpecialistQueue, localized_name
 from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
 from tickets.domain_events import iso, ticket_event
@@ -30,6 +35,9 @@ from tickets.events import NOTE_KIND, notify_ticket_changed
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class RoutingError(ConflictError):
@@ -51,10 +59,23 @@ def _lock_routed(ticket_id: int, *, action: str) -> Ticket:
     ticket = _lock(ticket_id)
     if ticket.status == TicketStatus.RESOLVED:
         # Read-only until someone reopens it on purpose (reopen_ticket, a shopper's message).
-        raise RoutingError(f"A resolved ticket cannot be {action}; reopen it first.")
+        raise RoutingError(_REFUSED_RESOLVED[action])
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.NEW):
-        raise RoutingError(f"A {ticket.status} ticket cannot be {action}.")
+        raise RoutingError(_REFUSED_NOT_ROUTED[action] % {"status": ticket.get_status_display()})
     return ticket
+
+
+# Whole sentences per action, so each language words them its own way (console pages show them).
+_REFUSED_RESOLVED = {
+    "transferred": _("A resolved ticket cannot be transferred; reopen it first."),
+    "escalated": _("A resolved ticket cannot be escalated; reopen it first."),
+    "re-categorized": _("A resolved ticket cannot be re-categorized; reopen it first."),
+}
+_REFUSED_NOT_ROUTED = {
+    "transferred": _("A ticket that is %(status)s cannot be transferred."),
+    "escalated": _("A ticket that is %(status)s cannot be escalated."),
+    "re-categorized": _("A ticket that is %(status)s cannot be re-categorized."),
+}
 
 
 def _emit_message_created(message: Message) -> None:
@@ -146,7 +167,7 @@ def request_handoff(*, ticket_id: int) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
-            raise RoutingError("This inquiry is closed; please open a new one.")
+            raise RoutingError(_("This inquiry is closed; please open a new one."))
         if ticket.status == TicketStatus.RESOLVED:
             # Asking for a person after the resolution reopens it: to the former agent when they
             # are online with room, else to the front of the queue (dispatched below).
@@ -212,9 +233,9 @@ def transfer_ticket(
     A supervisor's move is recorded as such (AssignmentReason.SUPERVISOR).
     """
     if (to_queue is None) == (to_agent is None):
-        raise RoutingError("Transfer to exactly one of: a queue or an agent.")
+        raise RoutingError(_("Transfer to exactly one of: a queue or an agent."))
     if override and not by_supervisor:
-        raise RoutingError("Only a supervisor can override an agent's eligibility.")
+        raise RoutingError(_("Only a supervisor can override an agent's eligibility."))
     started = time.perf_counter()
     with transaction.atomic():
         ticket = _lock_routed(ticket_id, action="transferred")
@@ -239,16 +260,22 @@ def transfer_ticket(
             return ticket
         assert to_agent is not None  # noqa: S101  # narrows the type: exactly one destination is checked above
         if to_agent.user_id == ticket.assigned_agent_id:
-            raise RoutingError("The ticket is already with this agent.")
+            raise RoutingError(_("The ticket is already with this agent."))
         problems = _ineligibility(ticket, to_agent)
         if problems and not override:
-            raise RoutingError(f"{to_agent} {'; '.join(problems)}. A supervisor may override.")
+            raise RoutingError(
+                _("%(agent)s: %(problems)s. A supervisor may override.")
+                % {
+                    "agent": to_agent,
+                    "problems": pgettext("between reasons", "; ").join(str(problem) for problem in problems),
+                }
+            )
         if problems:
             RoutingDecision.objects.create(
                 ticket=ticket,
                 kind=RoutingDecision.Kind.TRANSFER,
                 queue=ticket.queue,
-                reason=f"supervisor {by} overrode: {to_agent} {'; '.join(problems)}"[:300],
+                reason=f"supervisor {by} overrode: {to_agent} {_in_english(problems)}"[:300],
             )
         # Both agent rows in id order, as dispatch locks them: never one each way round.
         list(
@@ -268,7 +295,7 @@ def transfer_ticket(
             .first()
         )
         if agent is None:
-            raise RoutingError(f"{to_agent} is offline or has no free capacity.")
+            raise RoutingError(_("%(agent)s is offline or has no free capacity.") % {"agent": to_agent})
         assign_locked(
             ticket=ticket,
             agent=agent,
@@ -292,21 +319,31 @@ def transfer_ticket(
     return ticket
 
 
-def _ineligibility(ticket: Ticket, agent: AgentProfile) -> list[str]:
-    """Why this agent should not get this ticket by name (empty: nothing against it)."""
+def _ineligibility(ticket: Ticket, agent: AgentProfile) -> list["StrPromise"]:
+    """Why this agent should not get this ticket by name (empty: nothing against it), in the
+    reader's language when read (the decision's record keeps English: _in_english)."""
     problems = []
     if agent.status == AgentStatus.AWAY:
-        problems.append("is away")
+        problems.append(_("is away"))
     if ticket.language and ticket.language not in (agent.languages or []):
-        problems.append(f"does not speak the shopper's language ({ticket.language})")
+        problems.append(
+            format_lazy(_("does not speak the shopper's language ({language})"), language=ticket.get_language_display())
+        )
     if ticket.category_id is not None and not agent.skill_set.filter(category_id=ticket.category_id).exists():
-        problems.append(f"holds no skill for {ticket.category.slug if ticket.category else 'its category'}")
+        category = ticket.category
+        name = lazy(localized_name, str)(category.name_en, category.name_zh) if category else _("its category")
+        problems.append(format_lazy(_("holds no skill for {category}"), category=name))
     return problems
+
+
+def _in_english(problems: Sequence["StrPromise"]) -> str:
+    with override("en"):
+        return "; ".join(str(problem) for problem in problems)
 
 
 def escalate_ticket(*, ticket_id: int, by: User, note: str) -> Ticket:
     """Send a ticket to the supervisors' queue, first in line, with the agent's note."""
-    supervisors, _ = SpecialistQueue.objects.get_or_create(
+    supervisors, _created = SpecialistQueue.objects.get_or_create(
         slug=ESCALATION_QUEUE_SLUG,
         defaults={"name": "Supervisors", "name_zh": "主管（升级）", "kind": SpecialistQueue.Kind.ESCALATION},
     )
@@ -326,7 +363,7 @@ def reply_to_shopper(*, ticket_id: int, by: User, body: str, photos: Sequence[Pr
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status not in HOLDS_AGENT:
-            raise RoutingError("Only a ticket assigned to an agent can be answered.")
+            raise RoutingError(_("Only a ticket assigned to an agent can be answered."))
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.AGENT, author=by, body=body)
         store_images(message=message, images=photos)
         # A follow-up reply while already waiting on the shopper changes no status.
@@ -352,9 +389,9 @@ def add_internal_note(*, ticket_id: int, by: User, body: str) -> Message:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.RESOLVED:
-            raise RoutingError("A resolved ticket takes no notes; reopen it first.")
+            raise RoutingError(_("A resolved ticket takes no notes; reopen it first."))
         if ticket.status == TicketStatus.CLOSED:
-            raise RoutingError("A closed ticket takes no notes.")
+            raise RoutingError(_("A closed ticket takes no notes."))
         note = _internal_note(ticket, by=by, body=body)
         notify_ticket_changed(ticket, kind=NOTE_KIND)
         return note
@@ -365,7 +402,9 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status not in HOLDS_AGENT:
-            raise RoutingError(f"A {ticket.status} ticket cannot be resolved.")
+            raise RoutingError(
+                _("A ticket that is %(status)s cannot be resolved.") % {"status": ticket.get_status_display()}
+            )
         agent_user_id = release_locked(ticket=ticket, end_reason="resolved")
         changed = set_status(ticket, TicketStatus.RESOLVED)
         ticket.save(update_fields=changed)
@@ -389,7 +428,7 @@ def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedI
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
-            raise RoutingError("This inquiry is closed; please open a new one.")
+            raise RoutingError(_("This inquiry is closed; please open a new one."))
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
         store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
@@ -425,7 +464,10 @@ def reopen_ticket(*, ticket_id: int, by: User) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status != TicketStatus.RESOLVED:
-            raise RoutingError(f"Only a resolved ticket can be reopened; this one is {ticket.status}.")
+            raise RoutingError(
+                _("Only a resolved ticket can be reopened; this one is %(status)s.")
+                % {"status": ticket.get_status_display()}
+            )
         _internal_note(ticket, by=by, body="Reopened")
         _reopen_locked(ticket, prefer_user_id=by.pk)
         notify_ticket_changed(ticket, kind="status")
@@ -519,7 +561,7 @@ def set_agent_status(
     then sends it to the front of the queue). Coming online pulls waiting work. A person's choice
     clears the missed-offer streak (the offer sweep keeps it: the dashboard shows why)."""
     if status not in AgentStatus.values:
-        raise RoutingError(f"Unknown status {status!r}.")
+        raise RoutingError(_("Unknown status %(status)s.") % {"status": repr(status)})
     with transaction.atomic():
         offered: list[int] = []
         if status != AgentStatus.ONLINE:
@@ -591,10 +633,10 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
         if ticket.status == TicketStatus.CLOSED:
             if ticket.close_reason in (CloseReason.ABANDONED, CloseReason.CANCELLED):
                 return ticket
-            raise RoutingError("This inquiry is already closed.")
+            raise RoutingError(_("This inquiry is already closed."))
         if ticket.status not in (TicketStatus.NEW, TicketStatus.QUEUED):
             raise RoutingError(
-                "An agent is already handling this inquiry; write to them, or let them know it is settled."
+                _("An agent is already handling this inquiry; write to them, or let them know it is settled.")
             )
         reason = CloseReason.ABANDONED if ticket.first_assigned_at is None else CloseReason.CANCELLED
         offered_to = withdraw_offer_locked(ticket)
