@@ -41,6 +41,7 @@ from routing.services import add_shopper_message
 from teams.models import Category
 from tickets.attachments import PreparedImage
 from tickets.models import AuthorKind, Channel, Ticket, TicketStatus
+from tickets.intake_write import Lookup
 from tickets.services import JoinRequest, OrderSnapshot, ShopperDetails, open_ticket
 
 logger = logging.getLogger(__name__)
@@ -342,12 +343,34 @@ def _join(
     return case.ticket, False
 
 
-def join_inquiry(request: JoinRequest) -> tuple[Ticket, bool] | None:
-    """tickets.services' joiner: a storefront inquiry about an order that has an open proactive case
-    of the same shopper joins that case's ticket. Returns (ticket, replayed) or None (open a new one).
-    With an Idempotency-Key, a retry returns the same ticket and adds no second message."""
+# tickets.services' joiner lookup, run inside intake's statement: an earlier join of this
+# Idempotency-Key (a retry), else the open case of this client's order for this shopper, newest first.
+_OPEN_CASE = """
+SELECT c.id FROM proactive_proactivecase AS c JOIN tickets_ticket AS t ON t.id = c.ticket_id
+WHERE c.client_id = %s AND c.order_number = %s AND c.shopper_external_id = %s AND t.status <> %s
+ORDER BY c.detected_at DESC LIMIT 1"""
+_EARLIER_JOIN = "SELECT case_id FROM proactive_joinedinquiry WHERE client_id = %s AND idempotency_key = %s"
+
+
+def join_lookup(request: JoinRequest) -> Lookup | None:
+    """The SQL of the case an inquiry about an order joins (tickets.services.InquiryJoiner): a
+    storefront inquiry about an order that has an open proactive case of the same shopper joins
+    that case's ticket; with an Idempotency-Key that already joined, that case again."""
     if request.client is None:
         return None
+    open_case = (_OPEN_CASE, [request.client.pk, request.order_number, request.shopper.external_id, TicketStatus.CLOSED])
+    if not request.idempotency_key:
+        return open_case
+    return (
+        f"COALESCE(({_EARLIER_JOIN}), ({open_case[0]}))",
+        [request.client.pk, request.idempotency_key, *open_case[1]],
+    )
+
+
+def join_inquiry(request: JoinRequest, case_id: int) -> tuple[Ticket, bool]:
+    """Add the inquiry to the case join_lookup found. With an Idempotency-Key, a retry returns the
+    same ticket and adds no second message."""
+    assert request.client is not None  # noqa: S101  # join_lookup looks for none without a client
     if request.idempotency_key:
         earlier = (
             JoinedInquiry.objects.select_related("case__ticket")
@@ -356,15 +379,7 @@ def join_inquiry(request: JoinRequest) -> tuple[Ticket, bool] | None:
         )
         if earlier is not None:
             return earlier.case.ticket, True
-    case = _open_case_for(
-        ProactiveCase.objects.filter(
-            client=request.client,
-            order_number=request.order_number,
-            shopper_external_id=request.shopper.external_id,
-        )
-    )
-    if case is None:
-        return None
+    case = ProactiveCase.objects.select_related("ticket").get(pk=case_id)
     return _join(
         case, body=request.body, photos=request.photos, client_id=request.client.pk, key=request.idempotency_key
     )

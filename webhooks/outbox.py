@@ -223,14 +223,16 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     if not events_cols[0]:
         return []
     names = sorted(refs)
-    # Names are parameters; the expressions are the writer's own constant SQL.
+    # Names are parameters; the expressions are the writer's own constant SQL. When the statement
+    # created none of those ids (it wrote nothing), wh_refs has no row and no event is recorded.
     build = ", ".join(f"%s::text, {refs[name]}" for name in names)
+    created = " AND ".join(f"{refs[name]} IS NOT NULL" for name in names) or "true"
     now = timezone.now()
     give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     endpoints = sorted(set(deliveries_cols[1]))
     return [
         StatementPart(
-            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r), {_INLINE_SQL.format().strip()}",
+            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r WHERE {created}), {_INLINE_SQL.format().strip()}",
             params=[*names, *events_cols, DeliveryStatus.PENDING, now, give_up_at, now, *deliveries_cols],
             after_commit=partial(kick_after_write, endpoints),
         )

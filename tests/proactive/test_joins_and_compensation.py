@@ -67,6 +67,58 @@ def test_a_retried_joining_inquiry_adds_no_second_message(storefront_client: Any
     assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER).count() == 1
 
 
+def test_an_inquiry_naming_an_order_is_one_statement_whether_it_joins_or_opens_a_ticket(
+    storefront_client: Any, stalled_case: ProactiveCase, monkeypatch: pytest.MonkeyPatch, request: Any
+) -> None:
+    """The look for an open proactive case rides in intake's own statement (tickets.intake_write):
+    a new ticket costs one query with or without an order number, and a found case writes nothing
+    there (no ticket, no shopper update, no ticket.created for the webhook outbox)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cxconsole.celery import app as celery_app
+    from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
+    from webhooks.models import WebhookEvent
+    from webhooks.outbox import forget_subscriptions
+    from webhooks.services import create_endpoint
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement is PostgreSQL's; SQLite looks for the case with a query of its own")
+    monkeypatch.setattr(celery_app, "send_task", lambda *a, **k: None)
+    request.addfinalizer(forget_subscriptions)  # the endpoint goes with the test's transaction
+    create_endpoint(client=storefront_client.user, url="http://127.0.0.1:9/hook", event_types=["ticket.created"])
+    domain_events.wanted("ticket.created")  # the outbox's subscription cache is warm, as in a running process
+    storefront, events_before = storefront_client.user, WebhookEvent.objects.count()
+
+    def inquiry(external_id: str, order: str) -> Any:
+        return open_ticket(
+            shopper=ShopperDetails(external_id=external_id, name="新名字"),
+            channel="chat",
+            body="我的车厘子怎么还没到？",
+            order=OrderSnapshot(number=order, product_category="fresh_food"),
+            client=storefront,
+        )
+
+    def statements(captured: CaptureQueriesContext) -> list[str]:
+        return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]  # the test's own
+
+    with CaptureQueriesContext(connection) as other_order:
+        opened = inquiry(ZHAO["external_id"], "JD-NO-CASE")
+    assert opened.created and not opened.joined and opened.ticket.pk != stalled_case.ticket_id
+    assert len(statements(other_order)) == 1, statements(other_order)
+    assert WebhookEvent.objects.filter(type="ticket.created").count() == events_before + 1
+
+    tickets_before = Ticket.objects.count()
+    with CaptureQueriesContext(connection) as joining:
+        joined = inquiry(ZHAO["external_id"], CHERRIES)
+    assert joined.joined and joined.ticket.pk == stalled_case.ticket_id
+    assert statements(joining)[0].startswith("WITH j AS")
+    assert Ticket.objects.count() == tickets_before
+    assert not WebhookEvent.objects.filter(type="ticket.created", ticket_id=None).exists()
+    assert WebhookEvent.objects.filter(type="ticket.created").count() == events_before + 1
+    assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER).count() == 1
+
+
 def test_another_shoppers_inquiry_naming_the_order_opens_its_own_ticket(
     storefront_client: Any, stalled_case: ProactiveCase
 ) -> None:
