@@ -58,6 +58,42 @@ def test_the_shoppers_inquiry_about_the_order_joins_the_proactive_ticket(
     assert bodies[-1] == (AuthorKind.SHOPPER, "我的车厘子怎么还没到？")
 
 
+@pytest.mark.parametrize("mode", ["assign", "offer"])
+def test_a_joining_inquiry_that_asks_for_a_person_brings_one_like_any_other(
+    storefront_client: Any, stalled_case: ProactiveCase, mode: str
+) -> None:
+    """The shopper's first word on a proactive ticket goes through the handoff detector: "转人工"
+    puts the ticket on top and a person on it at once (an offer, in a queue that offers)."""
+    from routing.models import Offer
+    from teams.models import SpecialistQueue
+    from teams.selectors import reset_config_cache
+    from tests.factories import AgentFactory, queue
+
+    fresh = queue("fresh_food")
+    if mode == "offer":
+        SpecialistQueue.objects.filter(pk=fresh.pk).update(mode=SpecialistQueue.Mode.OFFER)
+        reset_config_cache()
+    liu = AgentFactory.create(skills=["fresh_food"], languages=["zh"], capacity=3)
+    calm = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json")
+    ticket = Ticket.objects.get(pk=calm.json()["id"])
+    assert calm.json()["joined"] is True and ticket.handoff_requested_at is None  # no one asked yet
+
+    asks = inquiry_payload(
+        shopper={"external_id": ZHAO["external_id"]},
+        body="转人工！车厘子到底什么时候到？",
+        order={"number": CHERRIES, "product_category": "fresh_food"},
+    )
+    response = storefront_client.post("/api/v1/inquiries/", asks, format="json")
+    assert response.status_code == 201 and response.json()["joined"] is True
+    ticket = Ticket.objects.get(pk=stalled_case.ticket_id)
+    assert "asks_for_human" in ticket.signals and "proactive" in ticket.signals
+    assert ticket.priority == Ticket.PRIORITY_TOP and ticket.handoff_requested_at is not None
+    if mode == "offer":
+        assert Offer.objects.get(ticket=ticket, state=Offer.State.PENDING).agent_id == liu.user_id
+    else:
+        assert ticket.assigned_agent_id == liu.user_id and ticket.handoff_assigned_at is not None
+
+
 def test_a_retried_joining_inquiry_adds_no_second_message(storefront_client: Any, stalled_case: ProactiveCase) -> None:
     first = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     again = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
