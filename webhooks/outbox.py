@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -44,20 +44,50 @@ class Subscription:
         return self.every_type or event_type in self.event_types
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    """The endpoints that receive events now, and per event type the ids of those that want it
+    (worked out once per type and snapshot: every writer asks for every event it records)."""
+
+    endpoints: tuple[Subscription, ...]
+    _targets: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def targets(self, event_type: str) -> tuple[int, ...]:
+        ids = self._targets.get(event_type)
+        if ids is None:
+            ids = self._targets[event_type] = tuple(s.endpoint_id for s in self.endpoints if s.wants(event_type))
+        return ids
+
+
 @ttl_cache(seconds=ENDPOINT_CACHE_SECONDS)
-def subscriptions() -> tuple[Subscription, ...]:
+def subscriptions() -> Subscribed:
     """The endpoints that receive events now (active, not auto-disabled)."""
     rows = WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True).values_list("id", "event_types")
-    return tuple(Subscription(pk, frozenset(types or ()), "*" in (types or ())) for pk, types in rows)
+    return Subscribed(tuple(Subscription(pk, frozenset(types or ()), "*" in (types or ())) for pk, types in rows))
 
 
 def forget_subscriptions() -> None:
     subscriptions.cache_clear()  # type: ignore[attr-defined]
 
 
+# What an endpoint's subscription depends on: a save that changes none of these (a delivery
+# attempt's counters) keeps the cache.
+SUBSCRIPTION_FIELDS = frozenset({"is_active", "disabled_at", "event_types"})
+
+
+def endpoint_changed(update_fields: "frozenset[str] | None" = None, **_: object) -> None:
+    """post_save and post_delete of WebhookEndpoint (connected in WebhooksConfig.ready(), so the
+    admin, the API and the delivery worker's auto-disable all count): this process sees it at once,
+    the others within ENDPOINT_CACHE_SECONDS."""
+    if update_fields is not None and not SUBSCRIPTION_FIELDS & update_fields:
+        return
+    forget_subscriptions()
+    transaction.on_commit(forget_subscriptions)  # and once more, in case a thread re-read before
+
+
 def wants(event_type: str) -> bool:
     """core.events asks before a writer opens a transaction just for its event."""
-    return any(s.wants(event_type) for s in subscriptions())
+    return bool(subscriptions().targets(event_type))
 
 
 def kick_key(endpoint_id: int) -> str:
@@ -90,12 +120,12 @@ def record_events(events: Sequence[Event]) -> None:
     """The core.events subscriber: an event row per event some endpoint wants, and a delivery row
     per such endpoint, in the caller's transaction; delivery runs are kicked after its commit."""
     subs = subscriptions()
-    if not subs:
+    if not subs.endpoints:
         return
     event_rows: list[tuple[uuid.UUID, str, int | None, str, datetime]] = []
     delivery_rows: list[tuple[uuid.UUID, int, int | None]] = []
     for event in events:
-        targets = [s.endpoint_id for s in subs if s.wants(event.type)]
+        targets = subs.targets(event.type)
         if not targets:
             continue
         if isinstance(event.ticket_id, StatementId):
@@ -205,7 +235,7 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     events_cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
     deliveries_cols: tuple[list[Any], ...] = ([], [], [], [])
     for event in events:
-        targets = [s.endpoint_id for s in subs if s.wants(event.type)]
+        targets = subs.targets(event.type)
         if not targets:
             continue
         event_id = uuid.uuid4()
