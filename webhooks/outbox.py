@@ -203,27 +203,32 @@ def _insert_orm(
 
 
 # The inline form of the two inserts, folded into a writer's own statement (core.events
-# statement_parts). wh_refs holds the ids that statement creates (by StatementId name); an event's
-# ticket_id and the data fields named in "placed" are filled from it. One event insert and one
-# delivery insert whatever the batch: CTEs of one statement run in no defined order, so the
-# deliveries' ids (the sending order) come from a single insert numbered in the batch's order.
+# statement_parts). The batch travels as one JSON parameter (one string to quote, where a dozen
+# arrays cost the client-side driver more than the rest of the event), the event ids are made by
+# the server (gen_random_uuid(), once per row: wh_in is read twice, so it is materialized).
+# wh_refs holds the ids that statement creates (by StatementId name); an event's ticket_id and the
+# data fields named in "placed" are filled from it. One event insert and one delivery insert
+# whatever the batch: CTEs of one statement run in no defined order, so the deliveries' ids (the
+# sending order) come from a single insert numbered in the batch's order.
 _INLINE_SQL = """
-wh_events AS (
+wh_in AS (
+    SELECT gen_random_uuid() AS id, e.value AS e, e.ordinality AS n
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e
+), wh_events AS (
     INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT e.id, e.type, COALESCE(e.ticket_id, (wh_refs.r ->> e.ticket_ref)::bigint),
-        e.data || COALESCE(
-            (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e.placed) AS p), '{{}}'
+    SELECT wh_in.id, e ->> 'type', COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
+        (e -> 'data') || COALESCE(
+            (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e -> 'placed') AS p), '{}'
         ),
-        e.created_at
-    FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::text[], %s::jsonb[], %s::jsonb[], %s::timestamptz[])
-        AS e(id, type, ticket_id, ticket_ref, data, placed, created_at), wh_refs
+        (e ->> 'created_at')::timestamptz
+    FROM wh_in, wh_refs
 ), wh_deliveries AS (
     INSERT INTO webhooks_webhookdelivery
         (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
-    SELECT d.event_id, d.endpoint_id, COALESCE(d.ticket_id, (wh_refs.r ->> d.ticket_ref)::bigint), %s, 0, %s, %s, '', %s
-    FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::text[])
-        WITH ORDINALITY AS d(event_id, endpoint_id, ticket_id, ticket_ref, n), wh_refs
-    ORDER BY d.n
+    SELECT wh_in.id, d.endpoint::bigint,
+        COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint), %s, 0, %s, %s, '', %s
+    FROM wh_in, wh_refs, jsonb_array_elements_text(e -> 'endpoints') WITH ORDINALITY AS d(endpoint, k)
+    ORDER BY wh_in.n, d.k
 )"""
 
 
@@ -232,25 +237,31 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     writer's statement (PostgreSQL only; the writer asks only there). refs: StatementId name ->
     the writer's SQL for that id."""
     subs = subscriptions()
-    events_cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-    deliveries_cols: tuple[list[Any], ...] = ([], [], [], [])
+    batch: list[dict[str, Any]] = []
+    endpoints: set[int] = set()
     for event in events:
         targets = subs.targets(event.type)
         if not targets:
             continue
-        event_id = uuid.uuid4()
-        fixed = {k: v for k, v in event.data.items() if not isinstance(v, StatementId)}
-        placed = {k: v.name for k, v in event.data.items() if isinstance(v, StatementId)}
-        ticket, ref = (
-            (None, event.ticket_id.name) if isinstance(event.ticket_id, StatementId) else (event.ticket_id, None)
+        fixed, placed = {}, {}
+        for key, value in event.data.items():
+            if isinstance(value, StatementId):
+                placed[key] = value.name
+            else:
+                fixed[key] = value
+        ticket = event.ticket_id
+        batch.append(
+            {
+                "type": event.type,
+                **({"ticket_ref": ticket.name} if isinstance(ticket, StatementId) else {"ticket_id": ticket}),
+                "data": fixed,
+                "placed": placed,
+                "created_at": event.occurred_at.isoformat(),  # full precision (the encoder keeps ms)
+                "endpoints": targets,
+            }
         )
-        row = (event_id, event.type, ticket, ref, json.dumps(fixed, cls=DjangoJSONEncoder), json.dumps(placed))
-        for column, value in zip(events_cols, (*row, event.occurred_at), strict=True):
-            column.append(value)
-        for endpoint_id in targets:
-            for column, value in zip(deliveries_cols, (event_id, endpoint_id, ticket, ref), strict=True):
-                column.append(value)
-    if not events_cols[0]:
+        endpoints.update(targets)
+    if not batch:
         return []
     names = sorted(refs)
     # Names are parameters; the expressions are the writer's own constant SQL. When the statement
@@ -259,11 +270,10 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     created = " AND ".join(f"{refs[name]} IS NOT NULL" for name in names) or "true"
     now = timezone.now()
     give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
-    endpoints = sorted(set(deliveries_cols[1]))
     return [
         StatementPart(
-            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r WHERE {created}), {_INLINE_SQL.format().strip()}",
-            params=[*names, *events_cols, DeliveryStatus.PENDING, now, give_up_at, now, *deliveries_cols],
-            after_commit=partial(kick_after_write, endpoints),
+            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r WHERE {created}), {_INLINE_SQL.strip()}",
+            params=[*names, json.dumps(batch, cls=DjangoJSONEncoder), DeliveryStatus.PENDING, now, give_up_at, now],
+            after_commit=partial(kick_after_write, sorted(endpoints)),
         )
     ]
