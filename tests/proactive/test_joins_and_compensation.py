@@ -14,7 +14,7 @@ from aftersales.services import execute_request
 from core import events as domain_events
 from proactive.models import AnomalyKind, AnomalyRule, Compensation, ProactiveCase
 from proactive.services import sweep
-from tests.helpers import inquiry_payload
+from tests.helpers import inquiry_payload, service_missing
 from tests.orders.conftest import _fresh_order_systems, console_orders, order_service  # noqa: F401
 from tests.proactive.conftest import ZHAO, shipped_order
 from tickets.models import AuthorKind, Ticket
@@ -119,7 +119,7 @@ def test_an_inquiry_naming_an_order_is_one_statement_whether_it_joins_or_opens_a
     from webhooks.services import create_endpoint
 
     if connection.vendor != "postgresql":
-        pytest.skip("one statement is PostgreSQL's; SQLite looks for the case with a query of its own")
+        service_missing("one statement is PostgreSQL's (SQLite looks for the case with a query of its own)")
     monkeypatch.setattr(celery_app, "send_task", lambda *a, **k: None)
     request.addfinalizer(forget_subscriptions)  # the endpoint goes with the test's transaction
     create_endpoint(client=storefront_client.user, url="http://127.0.0.1:9/hook", event_types=["ticket.created"])
