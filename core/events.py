@@ -14,7 +14,8 @@ A writer whose whole change is one SQL statement (intake's chained CTEs) would p
 COMMIT around it just to record its events. Such a writer asks `statement_parts()` instead: each
 subscriber that can (`inline=`) hands back CTEs to fold into that statement, so the events still
 commit with the change and the write stays one round trip. Ids the statement itself creates are
-named in the events as `StatementId`s and become SQL expressions there.
+named in the events as `StatementId`s and become SQL expressions there; when the statement
+creates none (a writer whose statement may end up writing nothing), its events are not recorded.
 """
 
 from collections.abc import Callable, Mapping, Sequence

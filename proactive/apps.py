@@ -11,9 +11,9 @@ class ProactiveConfig(AppConfig):
         from console.panels import register_panel
         from proactive import tasks  # noqa: F401
         from proactive.panels import ticket_panel
-        from proactive.services import join_inquiry
-        from tickets.services import register_inquiry_joiner
+        from proactive.services import join_inquiry, join_lookup
+        from tickets.services import InquiryJoiner, register_inquiry_joiner
 
         # A shopper's inquiry about an order with an open proactive case joins its ticket.
-        register_inquiry_joiner(join_inquiry)
+        register_inquiry_joiner(InquiryJoiner(lookup=join_lookup, join=join_inquiry))
         register_panel("ticket", "proactive/_ticket_panel.html", ticket_panel, first=True, read_only=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from aftersales.models import Resolution
 from aftersales.services import open_system_compensation
+from classification.services import classify_text
 from core.events import emit
 from notifications.models import Notification
 from notifications.services.outbox import enqueue_notifications
@@ -37,9 +38,11 @@ from proactive.models import (
     ProactiveCase,
     TrackedOrder,
 )
-from routing.services import add_shopper_message
+from routing.services import add_shopper_message, request_handoff
 from teams.models import Category
+from teams.selectors import categories_by_slug
 from tickets.attachments import PreparedImage
+from tickets.intake_write import Lookup
 from tickets.models import AuthorKind, Channel, Ticket, TicketStatus
 from tickets.services import JoinRequest, OrderSnapshot, ShopperDetails, open_ticket
 
@@ -326,6 +329,11 @@ def _open_case_for(queryset: QuerySet[ProactiveCase]) -> ProactiveCase | None:
 def _join(
     case: ProactiveCase, *, body: str, photos: Iterable[PreparedImage], client_id: int | None, key: str | None
 ) -> tuple[Ticket, bool]:
+    """Add the shopper's inquiry to the case's ticket. It is the shopper's first word on a ticket we
+    opened, so it is read as a new inquiry would be (classification.classify_text): its signals
+    join the ticket's and raise its priority, and one that demands a person (asks for one, or is
+    sensitive) brings a person as a shopper's own handoff request does: top of the queue, an
+    agent (or an offer) at once."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -338,16 +346,61 @@ def _join(
             # A retry of the same request raced this one and joined first.
             first = JoinedInquiry.objects.select_related("case__ticket").get(client_id=client_id, idempotency_key=key)
             return first.case.ticket, True
+        handoff = _read_joined_inquiry(case.ticket_id, body=body)
+    if handoff:
+        request_handoff(ticket_id=case.ticket_id)
     case.ticket.refresh_from_db()
     return case.ticket, False
 
 
-def join_inquiry(request: JoinRequest) -> tuple[Ticket, bool] | None:
-    """tickets.services' joiner: a storefront inquiry about an order that has an open proactive case
-    of the same shopper joins that case's ticket. Returns (ticket, replayed) or None (open a new one).
-    With an Idempotency-Key, a retry returns the same ticket and adds no second message."""
+def _read_joined_inquiry(ticket_id: int, *, body: str) -> bool:
+    """The joined inquiry's signals onto its ticket (locked by add_shopper_message in this
+    transaction), as routing's classification merges them; whether it demands a person."""
+    ticket = Ticket.objects.only("signals", "priority", "order_product_category", "order_amount").get(pk=ticket_id)
+    result = classify_text(
+        text=body,
+        order_category=ticket.order_product_category,
+        order_amount=ticket.order_amount,
+        known_categories=frozenset(categories_by_slug()),
+    )
+    signals = [*(s for s in ticket.signals or [] if s not in result.signals), *result.signals]
+    priority = max(ticket.priority, result.priority)
+    if signals != ticket.signals or priority != ticket.priority:
+        Ticket.objects.filter(pk=ticket_id).update(signals=signals, priority=priority, updated_at=timezone.now())
+    return result.demands_a_person
+
+
+# tickets.services' joiner lookup, run inside intake's statement: an earlier join of this
+# Idempotency-Key (a retry), else the open case of this client's order for this shopper, newest first.
+_OPEN_CASE = """
+SELECT c.id FROM proactive_proactivecase AS c JOIN tickets_ticket AS t ON t.id = c.ticket_id
+WHERE c.client_id = %s AND c.order_number = %s AND c.shopper_external_id = %s AND t.status <> %s
+ORDER BY c.detected_at DESC LIMIT 1"""
+_EARLIER_JOIN = "SELECT case_id FROM proactive_joinedinquiry WHERE client_id = %s AND idempotency_key = %s"
+
+
+def join_lookup(request: JoinRequest) -> Lookup | None:
+    """The SQL of the case an inquiry about an order joins (tickets.services.InquiryJoiner): a
+    storefront inquiry about an order that has an open proactive case of the same shopper joins
+    that case's ticket; with an Idempotency-Key that already joined, that case again."""
     if request.client is None:
         return None
+    open_case = (
+        _OPEN_CASE,
+        [request.client.pk, request.order_number, request.shopper.external_id, TicketStatus.CLOSED],
+    )
+    if not request.idempotency_key:
+        return open_case
+    return (
+        f"COALESCE(({_EARLIER_JOIN}), ({open_case[0]}))",
+        [request.client.pk, request.idempotency_key, *open_case[1]],
+    )
+
+
+def join_inquiry(request: JoinRequest, case_id: int) -> tuple[Ticket, bool]:
+    """Add the inquiry to the case join_lookup found. With an Idempotency-Key, a retry returns the
+    same ticket and adds no second message."""
+    assert request.client is not None  # noqa: S101  # join_lookup looks for none without a client
     if request.idempotency_key:
         earlier = (
             JoinedInquiry.objects.select_related("case__ticket")
@@ -356,15 +409,7 @@ def join_inquiry(request: JoinRequest) -> tuple[Ticket, bool] | None:
         )
         if earlier is not None:
             return earlier.case.ticket, True
-    case = _open_case_for(
-        ProactiveCase.objects.filter(
-            client=request.client,
-            order_number=request.order_number,
-            shopper_external_id=request.shopper.external_id,
-        )
-    )
-    if case is None:
-        return None
+    case = ProactiveCase.objects.select_related("ticket").get(pk=case_id)
     return _join(
         case, body=request.body, photos=request.photos, client_id=request.client.pk, key=request.idempotency_key
     )

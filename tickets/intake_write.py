@@ -13,6 +13,10 @@ Domain events of the new ticket (ticket.created) ride in the same statement on P
 outboxes that can hand their inserts over as CTEs (core.events.statement_parts) name the new ids
 through STATEMENT_IDS, so recording them adds no round trip and they commit with the rows.
 
+An inquiry that may join a ticket opened before the shopper wrote (tickets.services' joiner) brings
+the joiner's lookup: on PostgreSQL it is the statement's first CTE, and the inserts read from it, so
+a found ticket means nothing is written and the look costs no round trip of its own.
+
 The shopper merge rule (one place): fresh contact details win; blanks never erase what we know;
 the language is always this inquiry's.
 """
@@ -31,8 +35,11 @@ from tickets.models import Message, Shopper, Ticket
 # Filled from the statement before: never taken from the instance.
 _LINKED = {"shopper", "ticket"}
 _LINK = object()
-# The ids the PostgreSQL statement creates, as SQL inside it (core.events.StatementId names).
+# The ids the PostgreSQL statement creates, as SQL inside it (core.events.StatementId names);
+# NULL when it wrote nothing (a joiner's lookup found a ticket).
 STATEMENT_IDS = {"ticket": "(SELECT id FROM t)", "message": "(SELECT id FROM m)"}
+# A joiner's lookup: the SQL of one value (NULL: nothing to join) and its parameters.
+Lookup = tuple[str, list[Any]]
 
 
 @cache
@@ -61,16 +68,20 @@ def _unlinked(params: list[Any]) -> list[Any]:
 @cache
 def _statements(vendor: str) -> tuple[str, str, str]:
     """(shopper upsert, ticket insert, message insert) for a backend; in the ticket and message
-    inserts the linked id's place is {link}."""
+    inserts the linked id's place is {link}. On PostgreSQL they are INSERT … SELECT: the shopper's
+    row only when the lookup CTE j found nothing, the ticket's and message's FROM the CTE before
+    ({link} is its id), so each writes a row only when the one before did."""
     conn = connections[DEFAULT_DB_ALIAS]
     qn = conn.ops.quote_name
+    chained = vendor == "postgresql"
 
-    def insert(model: type[Model]) -> str:
+    def insert(model: type[Model], source: str) -> str:
         columns = _columns(model)
+        values = ", ".join("{link}" if f.name in _LINKED else "%s" for f in columns)
         return (
             # Names from the model's own fields, quoted; every value is a parameter.
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('{link}' if f.name in _LINKED else '%s' for f in columns)})"
+            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in columns)}) "
+            + (f"SELECT {values} {source}" if chained else f"VALUES ({values})")
         )
 
     table = qn(Shopper._meta.db_table)
@@ -81,9 +92,10 @@ def _statements(vendor: str) -> tuple[str, str, str]:
             f"{qn('time_zone')} = CASE WHEN %s THEN EXCLUDED.{qn('time_zone')} ELSE {table}.{qn('time_zone')} END",
         ]
     )
-    shopper = f"{insert(Shopper)} ON CONFLICT ({qn('external_id')}) DO UPDATE SET {merge} RETURNING {qn('id')}"
-    ticket = f"{insert(Ticket)} RETURNING {qn('id')}"
-    message = f"{insert(Message)} RETURNING {qn('id')}"
+    upsert = insert(Shopper, "WHERE (SELECT found FROM j) IS NULL")
+    shopper = f"{upsert} ON CONFLICT ({qn('external_id')}) DO UPDATE SET {merge} RETURNING {qn('id')}"
+    ticket = f"{insert(Ticket, 'FROM s')} RETURNING {qn('id')}"
+    message = f"{insert(Message, 'FROM t')} RETURNING {qn('id')}"
     return shopper, ticket, message
 
 
@@ -95,9 +107,13 @@ def insert_inquiry(
     time_zone_given: bool,
     savepoint: bool = True,
     parts: Sequence[StatementPart] = (),
-) -> None:
+    lookup: Lookup | None = None,
+) -> int | None:
     """Write the three rows, committed together (sets their ids and links). Raises
     IntegrityError, having written nothing, when the ticket's idempotency key is taken.
+
+    With a lookup, whose value is not NULL, nothing is written (no ids set, no parts, no hooks)
+    and that value is returned: the inquiry joins the ticket it names. Otherwise returns None.
 
     Outside a transaction the write commits at once; inside one it runs in a savepoint, unless
     the caller's transaction ends with any IntegrityError anyway (savepoint=False: two round
@@ -108,21 +124,25 @@ def insert_inquiry(
     shopper_params = [*_params(shopper), time_zone_given]
     ticket_params, message_params = _params(ticket), _params(message)
     if connection.vendor == "postgresql":
+        look, look_params = lookup or ("NULL::bigint", [])
         sql = (
-            f"WITH s AS ({upsert}), "  # noqa: S608  # the statements above; values are parameters
-            f"t AS ({insert_ticket.format(link='(SELECT id FROM s)')}), "
-            f"m AS ({insert_message.format(link='(SELECT id FROM t)')}) "
+            f"WITH j AS (SELECT ({look}) AS found), s AS ({upsert}), "  # noqa: S608  # our statements; values are parameters
+            f"t AS ({insert_ticket.format(link='s.id')}), "
+            f"m AS ({insert_message.format(link='t.id')}) "
             + "".join(f", {part.ctes}" for part in parts)
-            + " SELECT (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
+            + " SELECT (SELECT found FROM j), (SELECT id FROM s), (SELECT id FROM t), (SELECT id FROM m)"
         )
-        params = [*shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
+        params = [*look_params, *shopper_params, *_unlinked(ticket_params), *_unlinked(message_params)]
         params += [param for part in parts for param in part.params]
         with (
             transaction.atomic(savepoint=savepoint) if connection.in_atomic_block else nullcontext(),
             connection.cursor() as cursor,
         ):
             cursor.execute(sql, params)
-            shopper.id, ticket.id, message.id = cursor.fetchone()
+            found, shopper_id, ticket_id, message_id = cursor.fetchone()
+        if found is not None:
+            return int(found)
+        shopper.id, ticket.id, message.id = shopper_id, ticket_id, message_id
         for part in parts:
             if part.after_commit is not None:
                 transaction.on_commit(part.after_commit, robust=True)  # at once when not in a transaction
@@ -130,6 +150,11 @@ def insert_inquiry(
         if parts:
             raise ValueError("Statement parts are PostgreSQL's; emit in a transaction elsewhere.")
         with transaction.atomic(), connection.cursor() as cursor:
+            if lookup is not None:
+                cursor.execute(f"SELECT ({lookup[0]})", lookup[1])  # the joiner's constant SQL
+                (found,) = cursor.fetchone()
+                if found is not None:
+                    return int(found)
             cursor.execute(upsert, shopper_params)
             (shopper.id,) = cursor.fetchone()
             cursor.execute(insert_ticket.format(link="%s"), _link(ticket_params, shopper.id))
@@ -138,3 +163,4 @@ def insert_inquiry(
             (message.id,) = cursor.fetchone()
     ticket.shopper_id = shopper.id  # read lazily: the stored row may hold merged details
     message.ticket = ticket
+    return None

@@ -20,7 +20,7 @@ from core.kicks import kick
 from tickets.attachments import PreparedImage, store_images
 from tickets.domain_events import iso, ticket_event
 from tickets.events import notify_ticket_changed
-from tickets.intake_write import STATEMENT_IDS, insert_inquiry
+from tickets.intake_write import STATEMENT_IDS, Lookup, insert_inquiry
 from tickets.models import AuthorKind, Message, Shopper, Ticket, TicketStatus
 from tickets.states import check_transition
 from tickets.text import detect_language
@@ -50,9 +50,21 @@ class JoinRequest:
     photos: Sequence[PreparedImage]
 
 
-# An inquiry naming an order may join a ticket opened before the shopper wrote (the proactive app,
-# above tickets, registers this in its AppConfig.ready()). It returns (ticket, replayed) or None.
-InquiryJoiner = Callable[[JoinRequest], "tuple[Ticket, bool] | None"]
+@dataclass(frozen=True)
+class InquiryJoiner:
+    """An app that may hold a ticket opened for an inquiry's order before the shopper wrote (the
+    proactive app, above tickets, registers one in its AppConfig.ready()).
+
+    lookup(request) gives the SQL of one value, the app's own key for the ticket to join (NULL:
+    none), with its parameters, or None when this request can never join. Intake runs it inside
+    its own statement (tickets.intake_write), so looking costs no round trip; when it finds a key,
+    intake writes nothing and calls join(request, key), which adds the inquiry to that ticket
+    and returns (ticket, replayed)."""
+
+    lookup: "Callable[[JoinRequest], Lookup | None]"
+    join: "Callable[[JoinRequest, int], tuple[Ticket, bool]]"
+
+
 _joiner: InquiryJoiner | None = None
 
 
@@ -162,19 +174,17 @@ def open_ticket(
         replay = _replay(client=client, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if replay:
             return replay
-    if order is not None and _joiner is not None and author_kind == AuthorKind.SHOPPER:
-        joined = _joiner(
-            JoinRequest(
-                shopper=shopper,
-                order_number=order.number,
-                body=body,
-                client=client,
-                idempotency_key=idempotency_key,
-                photos=photos,
-            )
+    joiner, join_request, lookup = _joiner, None, None
+    if order is not None and joiner is not None and author_kind == AuthorKind.SHOPPER:
+        join_request = JoinRequest(
+            shopper=shopper,
+            order_number=order.number,
+            body=body,
+            client=client,
+            idempotency_key=idempotency_key,
+            photos=photos,
         )
-        if joined is not None:
-            return IntakeResult(ticket=joined[0], created=not joined[1], joined=True)
+        lookup = joiner.lookup(join_request)
     now = timezone.now()
     ticket = Ticket(
         channel=channel,
@@ -202,10 +212,12 @@ def open_ticket(
         emit_after = parts is None and events.wanted(TICKET_CREATED)
         wrap = bool(photos) or emit_after
         with transaction.atomic() if wrap else nullcontext():
-            _insert(ticket, shopper=shopper, message=message, now=now, savepoint=not wrap, parts=parts or ())
-            if emit_after:
+            found = _insert(
+                ticket, shopper=shopper, message=message, now=now, savepoint=not wrap, parts=parts or (), lookup=lookup
+            )
+            if found is None and emit_after:
                 events.emit_many([_created_event(ticket, shopper=shopper, message=message)])
-            if photos:
+            if found is None and photos:
                 store_images(message=message, images=photos)
     except IntegrityError:
         # Lost the race against an identical retry: the unique constraint kept one ticket.
@@ -215,6 +227,10 @@ def open_ticket(
         if replay is None:
             raise
         return replay
+    if found is not None:
+        assert joiner is not None and join_request is not None  # noqa: S101  # only they bring a lookup
+        joined, replayed = joiner.join(join_request, found)
+        return IntakeResult(ticket=joined, created=not replayed, joined=True)
     # No live hint yet: a "new" ticket is in no queue, so no screen shows it until routing queues
     # it (that change is announced). Outside a transaction the kick goes at once (the write has
     # committed); inside one, at its commit.
@@ -233,8 +249,9 @@ def _insert(
     now: datetime,
     savepoint: bool,
     parts: Sequence[StatementPart],
-) -> None:
-    insert_inquiry(
+    lookup: Lookup | None,
+) -> int | None:
+    return insert_inquiry(
         Shopper(
             external_id=shopper.external_id,
             name=shopper.name,
@@ -249,6 +266,7 @@ def _insert(
         time_zone_given=bool(shopper.time_zone),
         savepoint=savepoint,
         parts=parts,
+        lookup=lookup,
     )
 
 

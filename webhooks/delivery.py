@@ -50,7 +50,7 @@ from webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from webhooks.outbox import enqueue_deliveries, forget_subscriptions, kick_key
+from webhooks.outbox import enqueue_deliveries, kick_key
 from webhooks.signing import SIGNATURE_HEADER, signature_header
 
 logger = logging.getLogger(__name__)
@@ -545,10 +545,7 @@ def _update_streak(endpoint_id: int, attempts: list[Attempt], *, unwell: bool, n
         )[:300]
         fields += ["disabled_at", "disabled_reason"]
         logger.error("Webhook endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, endpoint.disabled_reason)
-    endpoint.save(update_fields=[*fields, "updated_at"])
-    if "disabled_at" in fields:
-        forget_subscriptions()
-        transaction.on_commit(forget_subscriptions)  # and once more, in case a thread re-read before
+    endpoint.save(update_fields=[*fields, "updated_at"])  # disabled: the subscriptions cache drops it
 
 
 def endpoints_due(*, now: datetime | None = None) -> list[int]:

@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -44,20 +44,50 @@ class Subscription:
         return self.every_type or event_type in self.event_types
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    """The endpoints that receive events now, and per event type the ids of those that want it
+    (worked out once per type and snapshot: every writer asks for every event it records)."""
+
+    endpoints: tuple[Subscription, ...]
+    _targets: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def targets(self, event_type: str) -> tuple[int, ...]:
+        ids = self._targets.get(event_type)
+        if ids is None:
+            ids = self._targets[event_type] = tuple(s.endpoint_id for s in self.endpoints if s.wants(event_type))
+        return ids
+
+
 @ttl_cache(seconds=ENDPOINT_CACHE_SECONDS)
-def subscriptions() -> tuple[Subscription, ...]:
+def subscriptions() -> Subscribed:
     """The endpoints that receive events now (active, not auto-disabled)."""
     rows = WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True).values_list("id", "event_types")
-    return tuple(Subscription(pk, frozenset(types or ()), "*" in (types or ())) for pk, types in rows)
+    return Subscribed(tuple(Subscription(pk, frozenset(types or ()), "*" in (types or ())) for pk, types in rows))
 
 
 def forget_subscriptions() -> None:
     subscriptions.cache_clear()  # type: ignore[attr-defined]
 
 
+# What an endpoint's subscription depends on: a save that changes none of these (a delivery
+# attempt's counters) keeps the cache.
+SUBSCRIPTION_FIELDS = frozenset({"is_active", "disabled_at", "event_types"})
+
+
+def endpoint_changed(update_fields: "frozenset[str] | None" = None, **_: object) -> None:
+    """post_save and post_delete of WebhookEndpoint (connected in WebhooksConfig.ready(), so the
+    admin, the API and the delivery worker's auto-disable all count): this process sees it at once,
+    the others within ENDPOINT_CACHE_SECONDS."""
+    if update_fields is not None and not SUBSCRIPTION_FIELDS & update_fields:
+        return
+    forget_subscriptions()
+    transaction.on_commit(forget_subscriptions)  # and once more, in case a thread re-read before
+
+
 def wants(event_type: str) -> bool:
     """core.events asks before a writer opens a transaction just for its event."""
-    return any(s.wants(event_type) for s in subscriptions())
+    return bool(subscriptions().targets(event_type))
 
 
 def kick_key(endpoint_id: int) -> str:
@@ -90,12 +120,12 @@ def record_events(events: Sequence[Event]) -> None:
     """The core.events subscriber: an event row per event some endpoint wants, and a delivery row
     per such endpoint, in the caller's transaction; delivery runs are kicked after its commit."""
     subs = subscriptions()
-    if not subs:
+    if not subs.endpoints:
         return
     event_rows: list[tuple[uuid.UUID, str, int | None, str, datetime]] = []
     delivery_rows: list[tuple[uuid.UUID, int, int | None]] = []
     for event in events:
-        targets = [s.endpoint_id for s in subs if s.wants(event.type)]
+        targets = subs.targets(event.type)
         if not targets:
             continue
         if isinstance(event.ticket_id, StatementId):
@@ -173,27 +203,32 @@ def _insert_orm(
 
 
 # The inline form of the two inserts, folded into a writer's own statement (core.events
-# statement_parts). wh_refs holds the ids that statement creates (by StatementId name); an event's
-# ticket_id and the data fields named in "placed" are filled from it. One event insert and one
-# delivery insert whatever the batch: CTEs of one statement run in no defined order, so the
-# deliveries' ids (the sending order) come from a single insert numbered in the batch's order.
+# statement_parts). The batch travels as one JSON parameter (one string to quote, where a dozen
+# arrays cost the client-side driver more than the rest of the event), the event ids are made by
+# the server (gen_random_uuid(), once per row: wh_in is read twice, so it is materialized).
+# wh_refs holds the ids that statement creates (by StatementId name); an event's ticket_id and the
+# data fields named in "placed" are filled from it. One event insert and one delivery insert
+# whatever the batch: CTEs of one statement run in no defined order, so the deliveries' ids (the
+# sending order) come from a single insert numbered in the batch's order.
 _INLINE_SQL = """
-wh_events AS (
+wh_in AS (
+    SELECT gen_random_uuid() AS id, e.value AS e, e.ordinality AS n
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e
+), wh_events AS (
     INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT e.id, e.type, COALESCE(e.ticket_id, (wh_refs.r ->> e.ticket_ref)::bigint),
-        e.data || COALESCE(
-            (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e.placed) AS p), '{{}}'
+    SELECT wh_in.id, e ->> 'type', COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
+        (e -> 'data') || COALESCE(
+            (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e -> 'placed') AS p), '{}'
         ),
-        e.created_at
-    FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::text[], %s::jsonb[], %s::jsonb[], %s::timestamptz[])
-        AS e(id, type, ticket_id, ticket_ref, data, placed, created_at), wh_refs
+        (e ->> 'created_at')::timestamptz
+    FROM wh_in, wh_refs
 ), wh_deliveries AS (
     INSERT INTO webhooks_webhookdelivery
         (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
-    SELECT d.event_id, d.endpoint_id, COALESCE(d.ticket_id, (wh_refs.r ->> d.ticket_ref)::bigint), %s, 0, %s, %s, '', %s
-    FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::text[])
-        WITH ORDINALITY AS d(event_id, endpoint_id, ticket_id, ticket_ref, n), wh_refs
-    ORDER BY d.n
+    SELECT wh_in.id, d.endpoint::bigint,
+        COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint), %s, 0, %s, %s, '', %s
+    FROM wh_in, wh_refs, jsonb_array_elements_text(e -> 'endpoints') WITH ORDINALITY AS d(endpoint, k)
+    ORDER BY wh_in.n, d.k
 )"""
 
 
@@ -202,36 +237,43 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     writer's statement (PostgreSQL only; the writer asks only there). refs: StatementId name ->
     the writer's SQL for that id."""
     subs = subscriptions()
-    events_cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-    deliveries_cols: tuple[list[Any], ...] = ([], [], [], [])
+    batch: list[dict[str, Any]] = []
+    endpoints: set[int] = set()
     for event in events:
-        targets = [s.endpoint_id for s in subs if s.wants(event.type)]
+        targets = subs.targets(event.type)
         if not targets:
             continue
-        event_id = uuid.uuid4()
-        fixed = {k: v for k, v in event.data.items() if not isinstance(v, StatementId)}
-        placed = {k: v.name for k, v in event.data.items() if isinstance(v, StatementId)}
-        ticket, ref = (
-            (None, event.ticket_id.name) if isinstance(event.ticket_id, StatementId) else (event.ticket_id, None)
+        fixed, placed = {}, {}
+        for key, value in event.data.items():
+            if isinstance(value, StatementId):
+                placed[key] = value.name
+            else:
+                fixed[key] = value
+        ticket = event.ticket_id
+        batch.append(
+            {
+                "type": event.type,
+                **({"ticket_ref": ticket.name} if isinstance(ticket, StatementId) else {"ticket_id": ticket}),
+                "data": fixed,
+                "placed": placed,
+                "created_at": event.occurred_at.isoformat(),  # full precision (the encoder keeps ms)
+                "endpoints": targets,
+            }
         )
-        row = (event_id, event.type, ticket, ref, json.dumps(fixed, cls=DjangoJSONEncoder), json.dumps(placed))
-        for column, value in zip(events_cols, (*row, event.occurred_at), strict=True):
-            column.append(value)
-        for endpoint_id in targets:
-            for column, value in zip(deliveries_cols, (event_id, endpoint_id, ticket, ref), strict=True):
-                column.append(value)
-    if not events_cols[0]:
+        endpoints.update(targets)
+    if not batch:
         return []
     names = sorted(refs)
-    # Names are parameters; the expressions are the writer's own constant SQL.
+    # Names are parameters; the expressions are the writer's own constant SQL. When the statement
+    # created none of those ids (it wrote nothing), wh_refs has no row and no event is recorded.
     build = ", ".join(f"%s::text, {refs[name]}" for name in names)
+    created = " AND ".join(f"{refs[name]} IS NOT NULL" for name in names) or "true"
     now = timezone.now()
     give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
-    endpoints = sorted(set(deliveries_cols[1]))
     return [
         StatementPart(
-            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r), {_INLINE_SQL.format().strip()}",
-            params=[*names, *events_cols, DeliveryStatus.PENDING, now, give_up_at, now, *deliveries_cols],
-            after_commit=partial(kick_after_write, endpoints),
+            ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r WHERE {created}), {_INLINE_SQL.strip()}",
+            params=[*names, json.dumps(batch, cls=DjangoJSONEncoder), DeliveryStatus.PENDING, now, give_up_at, now],
+            after_commit=partial(kick_after_write, sorted(endpoints)),
         )
     ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from webhooks.catalog import ALL_EVENTS, EVENT_TYPES
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from webhooks.outbox import enqueue_deliveries, forget_subscriptions
+from webhooks.outbox import enqueue_deliveries
 
 # Resends touch at most this many rows per call (a time range can be large: repeat the call).
 RESEND_LIMIT = 10_000
@@ -32,12 +32,6 @@ def clean_event_types(value: object) -> list[str]:
     return sorted(set(value))
 
 
-def _changed() -> None:
-    """Endpoints changed: this process sees it at once, the others within the cache's seconds."""
-    forget_subscriptions()
-    transaction.on_commit(forget_subscriptions)  # and once more, in case a thread re-read before
-
-
 def create_endpoint(
     *, client: User, url: str, event_types: list[str], description: str = "", secret: str = ""
 ) -> WebhookEndpoint:
@@ -48,7 +42,6 @@ def create_endpoint(
         endpoint.secret = secret
     with transaction.atomic():
         endpoint.save()
-        _changed()
     return endpoint
 
 
@@ -75,7 +68,6 @@ def update_endpoint(
             if is_active:
                 _clear_failures(locked)
         locked.save()
-        _changed()
         if locked.is_deliverable:
             transaction.on_commit(lambda: enqueue_deliveries([locked.pk]))
     return locked
@@ -99,7 +91,6 @@ def delete_endpoint(*, endpoint_id: int) -> None:
     """Remove an endpoint with its delivery log (its events stay for other endpoints)."""
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint_id).delete()
-        _changed()
 
 
 def rotate_secret(*, endpoint_id: int) -> WebhookEndpoint:

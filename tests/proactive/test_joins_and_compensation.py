@@ -14,7 +14,7 @@ from aftersales.services import execute_request
 from core import events as domain_events
 from proactive.models import AnomalyKind, AnomalyRule, Compensation, ProactiveCase
 from proactive.services import sweep
-from tests.helpers import inquiry_payload
+from tests.helpers import inquiry_payload, service_missing
 from tests.orders.conftest import _fresh_order_systems, console_orders, order_service  # noqa: F401
 from tests.proactive.conftest import ZHAO, shipped_order
 from tickets.models import AuthorKind, Ticket
@@ -58,12 +58,100 @@ def test_the_shoppers_inquiry_about_the_order_joins_the_proactive_ticket(
     assert bodies[-1] == (AuthorKind.SHOPPER, "我的车厘子怎么还没到？")
 
 
+@pytest.mark.parametrize("mode", ["assign", "offer"])
+def test_a_joining_inquiry_that_asks_for_a_person_brings_one_like_any_other(
+    storefront_client: Any, stalled_case: ProactiveCase, mode: str
+) -> None:
+    """The shopper's first word on a proactive ticket goes through the handoff detector: "转人工"
+    puts the ticket on top and a person on it at once (an offer, in a queue that offers)."""
+    from routing.models import Offer
+    from teams.models import SpecialistQueue
+    from teams.selectors import reset_config_cache
+    from tests.factories import AgentFactory, queue
+
+    fresh = queue("fresh_food")
+    if mode == "offer":
+        SpecialistQueue.objects.filter(pk=fresh.pk).update(mode=SpecialistQueue.Mode.OFFER)
+        reset_config_cache()
+    liu = AgentFactory.create(skills=["fresh_food"], languages=["zh"], capacity=3)
+    calm = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json")
+    ticket = Ticket.objects.get(pk=calm.json()["id"])
+    assert calm.json()["joined"] is True and ticket.handoff_requested_at is None  # no one asked yet
+
+    asks = inquiry_payload(
+        shopper={"external_id": ZHAO["external_id"]},
+        body="转人工！车厘子到底什么时候到？",
+        order={"number": CHERRIES, "product_category": "fresh_food"},
+    )
+    response = storefront_client.post("/api/v1/inquiries/", asks, format="json")
+    assert response.status_code == 201 and response.json()["joined"] is True
+    ticket = Ticket.objects.get(pk=stalled_case.ticket_id)
+    assert "asks_for_human" in ticket.signals and "proactive" in ticket.signals
+    assert ticket.priority == Ticket.PRIORITY_TOP and ticket.handoff_requested_at is not None
+    if mode == "offer":
+        assert Offer.objects.get(ticket=ticket, state=Offer.State.PENDING).agent_id == liu.user_id
+    else:
+        assert ticket.assigned_agent_id == liu.user_id and ticket.handoff_assigned_at is not None
+
+
 def test_a_retried_joining_inquiry_adds_no_second_message(storefront_client: Any, stalled_case: ProactiveCase) -> None:
     first = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     again = storefront_client.post("/api/v1/inquiries/", zhaos_inquiry(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == 201 and again.status_code == 200
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"] == stalled_case.ticket_id
+    assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER).count() == 1
+
+
+def test_an_inquiry_naming_an_order_is_one_statement_whether_it_joins_or_opens_a_ticket(
+    storefront_client: Any, stalled_case: ProactiveCase, monkeypatch: pytest.MonkeyPatch, request: Any
+) -> None:
+    """The look for an open proactive case rides in intake's own statement (tickets.intake_write):
+    a new ticket costs one query with or without an order number, and a found case writes nothing
+    there (no ticket, no shopper update, no ticket.created for the webhook outbox)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cxconsole.celery import app as celery_app
+    from tickets.services import OrderSnapshot, ShopperDetails, open_ticket
+    from webhooks.models import WebhookEvent
+    from webhooks.outbox import forget_subscriptions
+    from webhooks.services import create_endpoint
+
+    if connection.vendor != "postgresql":
+        service_missing("one statement is PostgreSQL's (SQLite looks for the case with a query of its own)")
+    monkeypatch.setattr(celery_app, "send_task", lambda *a, **k: None)
+    request.addfinalizer(forget_subscriptions)  # the endpoint goes with the test's transaction
+    create_endpoint(client=storefront_client.user, url="http://127.0.0.1:9/hook", event_types=["ticket.created"])
+    domain_events.wanted("ticket.created")  # the outbox's subscription cache is warm, as in a running process
+    storefront, events_before = storefront_client.user, WebhookEvent.objects.count()
+
+    def inquiry(external_id: str, order: str) -> Any:
+        return open_ticket(
+            shopper=ShopperDetails(external_id=external_id, name="新名字"),
+            channel="chat",
+            body="我的车厘子怎么还没到？",
+            order=OrderSnapshot(number=order, product_category="fresh_food"),
+            client=storefront,
+        )
+
+    def statements(captured: CaptureQueriesContext) -> list[str]:
+        return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]  # the test's own
+
+    with CaptureQueriesContext(connection) as other_order:
+        opened = inquiry(ZHAO["external_id"], "JD-NO-CASE")
+    assert opened.created and not opened.joined and opened.ticket.pk != stalled_case.ticket_id
+    assert len(statements(other_order)) == 1, statements(other_order)
+    assert WebhookEvent.objects.filter(type="ticket.created").count() == events_before + 1
+
+    tickets_before = Ticket.objects.count()
+    with CaptureQueriesContext(connection) as joining:
+        joined = inquiry(ZHAO["external_id"], CHERRIES)
+    assert joined.joined and joined.ticket.pk == stalled_case.ticket_id
+    assert statements(joining)[0].startswith("WITH j AS")
+    assert Ticket.objects.count() == tickets_before
+    assert not WebhookEvent.objects.filter(type="ticket.created", ticket_id=None).exists()
+    assert WebhookEvent.objects.filter(type="ticket.created").count() == events_before + 1
     assert stalled_case.ticket.messages.filter(author_kind=AuthorKind.SHOPPER).count() == 1
 
 

@@ -142,3 +142,34 @@ def test_statement_parts_say_nobody_wants_it_or_who_cannot_fold_it(
 
     events.subscribe("test-listener", listener.extend, wants=lambda type: True)
     assert events.statement_parts([created], refs) is None  # that one needs a transaction
+
+
+@pytest.mark.django_db
+def test_the_endpoints_per_event_type_are_cached_until_an_endpoint_is_saved_or_deleted(
+    endpoint_for: Callable[..., WebhookEndpoint], django_assert_num_queries: object
+) -> None:
+    """Intake and routing ask which endpoints want each event they record: the answer is kept per
+    event type and dropped however an endpoint changes (a service, the admin's plain save, a
+    delete); a delivery attempt's counters keep it."""
+    rated = endpoint_for("http://127.0.0.1:9/ratings", ["rating.created"])
+    assert outbox.subscriptions().targets("rating.created") == (rated.pk,)
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        assert outbox.subscriptions().targets("ticket.created") == ()
+        assert not outbox.wants("ticket.created")
+
+    every = WebhookEndpoint.objects.create(client=rated.client, url="http://127.0.0.1:9/all", event_types=["*"])
+    assert outbox.subscriptions().targets("ticket.created") == (every.pk,)
+    assert outbox.wants("ticket.created")
+
+    warm = outbox.subscriptions()
+    every.consecutive_failures = 3
+    every.save(update_fields=["consecutive_failures"])
+    assert outbox.subscriptions() is warm
+
+    every.event_types = ["ticket.resolved"]
+    every.save(update_fields=["event_types"])
+    assert outbox.subscriptions().targets("ticket.created") == ()
+    assert outbox.subscriptions().targets("ticket.resolved") == (every.pk,)
+
+    rated.delete()
+    assert outbox.subscriptions().targets("rating.created") == ()
