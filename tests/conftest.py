@@ -107,7 +107,8 @@ def matrix_cell(item: pytest.Item) -> tuple[str, str] | None:
 
 
 def story(item: pytest.Item) -> str:
-    return f"{item.module.__name__ if item.module else ''}::{getattr(item, 'originalname', item.name)}"
+    """The test's node id without its parameters (relative to the project: the same anywhere)."""
+    return item.nodeid.split("[", 1)[0]
 
 
 def reduce_browser_matrix(config: pytest.Config, items: list[pytest.Item]) -> None:
