@@ -254,8 +254,8 @@ def storefront_client(db: None) -> APIClient:
     token = issue_api_token(user=user, name="storefront")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    client.user = user  # type: ignore[attr-defined]
-    client.token = token  # type: ignore[attr-defined]
+    client.user = user  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
+    client.token = token  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
     return client
 
 
@@ -447,12 +447,12 @@ def _attachments_in_tmp(
 
     from tickets.models import Attachment
 
-    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]
+    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     storages["attachments"] = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path_factory.mktemp("attachments"))},
     }
-    settings.STORAGES = storages  # type: ignore[attr-defined]
+    settings.STORAGES = storages  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     for name in ("file", "thumbnail"):
         monkeypatch.setattr(Attachment._meta.get_field(name), "storage", storage_handler["attachments"])
 
