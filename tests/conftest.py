@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -31,7 +30,7 @@ from core.secret_key import new_secret_key
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, issue_api_token
 from tests.factories import AgentFactory, ShopperFactory, UserFactory
-from tests.helpers import WorkerProcess, service_missing
+from tests.helpers import WorkerProcess, service_missing, worker_redis_url
 from tickets.models import Shopper, Ticket
 
 pytest_plugins = ["tests.browser_rig"]
@@ -47,19 +46,6 @@ for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECUR
 
 
 # --- Parallel runs (pytest-xdist: `make test` runs `pytest -n 2`) -------------------------------
-
-
-def worker_redis_url(url: str, index: int) -> str:
-    """The Redis URL of xdist worker number `index`: the first keeps the configured database, the
-    others take databases counted down from 15 (skipping the configured one). Celery's queues, the
-    cache, the channel layer and the kick flags all live in that database, so one worker's purge,
-    key scan or queue never touches another's."""
-    parts = urlsplit(url)
-    configured = int(parts.path.strip("/") or 0)
-    if index == 0:
-        return url
-    spare = [db for db in range(15, -1, -1) if db != configured]
-    return urlunsplit(parts._replace(path=f"/{spare[index - 1]}"))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -392,8 +378,10 @@ def _default_language() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _query_budgets_on_a_held_clock(request: pytest.FixtureRequest) -> None:
-    """Every exact query count runs on a held TTL clock (below)."""
-    if "django_assert_num_queries" in request.fixturenames:
+    """Every query count (pytest-django's fixtures, or Django's CaptureQueriesContext in the
+    test's module) runs on a held TTL clock (below)."""
+    counts = {"django_assert_num_queries", "django_assert_max_num_queries"} & set(request.fixturenames)
+    if counts or hasattr(request.module, "CaptureQueriesContext"):
         request.getfixturevalue("held_ttl_clock")
 
 
