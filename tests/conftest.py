@@ -13,6 +13,7 @@ so `pytest -m "not browser"` — `make test-fast` — leaves them out).
 
 import fcntl
 import os
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -329,6 +330,32 @@ def transactional(request: pytest.FixtureRequest) -> bool:
 
 
 # --- Process state -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _quiet_database_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that really commits ends with a flush (TRUNCATE of every table). A request still in
+    flight in the browser rig's server thread, or a task in a worker process, can deadlock with it
+    (the flush then fails and leaves rows for the next test): wait, briefly, until no other
+    connection to the test database is busy. Set up after the database fixture, so it runs first
+    at teardown."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))):
+        return
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state NOT IN ('idle')"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session", autouse=True)
