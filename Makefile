@@ -53,14 +53,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; each has its own test database
+# and Redis db, tests/conftest.py); TEST_WORKERS=0 runs it in one. Browser stories run each in two
+# of their four language x width combinations; BROWSER_MATRIX=full runs all four.
+TEST_WORKERS ?= 2
+
 test: install lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The same checks and tests without the browser tests (Chromium): the quick loop while working.
 test-fast: install lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser"
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -11,8 +11,11 @@ and `browser` (Chromium through Playwright; added to every test that uses the `b
 so `pytest -m "not browser"` — `make test-fast` — leaves them out).
 """
 
+import fcntl
 import os
+import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
@@ -28,7 +31,7 @@ from core.secret_key import new_secret_key
 from teams.models import AgentProfile
 from teams.services import AGENTS_GROUP, STOREFRONT_GROUP, SUPERVISORS_GROUP, ensure_roles, issue_api_token
 from tests.factories import AgentFactory, ShopperFactory, UserFactory
-from tests.helpers import WorkerProcess, service_missing
+from tests.helpers import WorkerProcess, service_missing, worker_redis_url
 from tickets.models import Shopper, Ticket
 
 pytest_plugins = ["tests.browser_rig"]
@@ -43,11 +46,91 @@ for _name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECUR
     setattr(settings, _name, os.environ[_name] in ("1", "true", "yes", "on"))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that drives Chromium carries the `browser` marker, whoever wrote it."""
+# --- Parallel runs (pytest-xdist: `make test` runs `pytest -n 2`) -------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """Each worker process starts with a Redis database of its own in its environment, before it
+    loads Django's settings (its test PostgreSQL database gets its own suffix from pytest-django)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    for index, spec in enumerate(specs):
+        spec.env["REDIS_URL"] = worker_redis_url(url, index)
+
+
+# --- Browser matrix ------------------------------------------------------------------------------
+
+# A browser story parametrized over both languages at both widths (as tests.helpers.SCREENS) runs
+# in two of its four combinations unless BROWSER_MATRIX=full: one story phone+Chinese and
+# desktop+English, the next phone+English and desktop+Chinese (chosen by a hash of its name, the
+# same on every run and every xdist worker), so each width meets each language across the suite.
+MATRIX_HALVES = ({("zh", "phone"), ("en", "desktop")}, {("en", "phone"), ("zh", "desktop")})
+FULL_MATRIX = MATRIX_HALVES[0] | MATRIX_HALVES[1]
+
+
+def full_browser_matrix() -> bool:
+    return os.environ.get("BROWSER_MATRIX", "").lower() == "full"
+
+
+def matrix_cell(item: pytest.Item) -> tuple[str, str] | None:
+    """(language, screen) of a parametrized browser run, read from its parameters (a locale or
+    language code, or a `zh` flag; a device name or a viewport's width); None when not one."""
+    params: dict[str, Any] = getattr(getattr(item, "callspec", None), "params", {})
+    language = screen = None
+    for key in ("locale", "lang", "language"):
+        if isinstance(params.get(key), str) and params[key][:2] in ("zh", "en"):
+            language = params[key][:2]
+    if isinstance(params.get("zh"), bool):
+        language = "zh" if params["zh"] else "en"
+    for key in ("device", "size", "view"):
+        if params.get(key) in ("phone", "desktop"):
+            screen = params[key]
+    width = params["viewport"].get("width", 0) if isinstance(params.get("viewport"), dict) else 0
+    if width:
+        screen = "phone" if width <= 480 else "desktop" if width >= 1024 else None
+    return (language, screen) if language and screen else None
+
+
+def story(item: pytest.Item) -> str:
+    """The test's node id without its parameters (relative to the project: the same anywhere)."""
+    return item.nodeid.split("[", 1)[0]
+
+
+def reduce_browser_matrix(config: pytest.Config, items: list[pytest.Item]) -> None:
+    cells: dict[str, set[tuple[str, str]]] = {}
+    for item in items:
+        if item.get_closest_marker("browser") and (cell := matrix_cell(item)):
+            cells.setdefault(story(item), set()).add(cell)
+    full = {name for name, seen in cells.items() if seen == FULL_MATRIX}
+
+    def kept(item: pytest.Item) -> bool:
+        name = story(item)
+        return name not in full or matrix_cell(item) in MATRIX_HALVES[zlib.crc32(name.encode()) % 2]
+
+    deselected = [item for item in items if not kept(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if kept(item)]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if full_browser_matrix():
+        return "browser matrix: full (every story in both languages at both widths)"
+    return (
+        "browser matrix: reduced (each story at both widths and in both languages, not every pair; BROWSER_MATRIX=full)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium carries the `browser` marker, whoever wrote it; browser
+    stories run in the reduced matrix unless BROWSER_MATRIX=full (the rest counted as deselected)."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.browser)
+    if not full_browser_matrix():
+        reduce_browser_matrix(config, items)
 
 
 # --- Services ----------------------------------------------------------------------------------
@@ -158,8 +241,8 @@ def storefront_client(db: None) -> APIClient:
     token = issue_api_token(user=user, name="storefront")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    client.user = user  # type: ignore[attr-defined]
-    client.token = token  # type: ignore[attr-defined]
+    client.user = user  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
+    client.token = token  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
     return client
 
 
@@ -249,15 +332,47 @@ def transactional(request: pytest.FixtureRequest) -> bool:
 # --- Process state -------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _quiet_database_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that really commits ends with a flush (TRUNCATE of every table). A request still in
+    flight in the browser rig's server thread, or a task in a worker process, can deadlock with it
+    (the flush then fails and leaves rows for the next test): wait, briefly, until no other
+    connection to the test database is busy. Set up after the database fixture, so it runs first
+    at teardown."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))):
+        return
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state NOT IN ('idle')"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def classifier_artifact() -> None:
     """The classifier the product loads; built from the project's data when missing (as make install does)."""
     from classification import textmodel
 
     path = settings.CLASSIFIER_MODEL_PATH
-    if not path.exists():
-        train, _ = textmodel.split_holdout(textmodel.load_examples())
-        textmodel.save(textmodel.train(train), path)
+    if path.exists():
+        return
+    # Parallel workers (xdist) build it once: the others wait on the lock, then find it there.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            train, _ = textmodel.split_holdout(textmodel.load_examples())
+            textmodel.save(textmodel.train(train), path)
 
 
 @pytest.fixture(autouse=True)
@@ -276,6 +391,39 @@ def _fresh_process_caches() -> None:
     reset_leases()
     reset_config_cache()
     reset_intake_caches()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in Chinese leaves Chinese active in the test's thread (LocaleMiddleware activates
+    the request's language and nothing switches it back): the next test starts in the default."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _query_budgets_on_a_held_clock(request: pytest.FixtureRequest) -> None:
+    """Every query count (pytest-django's fixtures, or Django's CaptureQueriesContext in the
+    test's module) runs on a held TTL clock (below)."""
+    counts = {"django_assert_num_queries", "django_assert_max_num_queries"} & set(request.fixturenames)
+    if counts or hasattr(request.module, "CaptureQueriesContext"):
+        request.getfixturevalue("held_ttl_clock")
+
+
+@pytest.fixture
+def held_ttl_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """core.caching's per-process TTL caches see a clock that stands still, so an exact query
+    count does not depend on the host being fast enough to finish before a cached read expires
+    (a 5-second TTL can lapse mid-test on a loaded machine and add a query)."""
+    import time
+    from types import SimpleNamespace
+
+    from core import caching
+
+    now = time.monotonic()
+    monkeypatch.setattr(caching, "time", SimpleNamespace(monotonic=lambda: now))
 
 
 @pytest.fixture(autouse=True)
@@ -314,12 +462,12 @@ def _attachments_in_tmp(
 
     from tickets.models import Attachment
 
-    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]
+    storages = dict(settings.STORAGES)  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     storages["attachments"] = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path_factory.mktemp("attachments"))},
     }
-    settings.STORAGES = storages  # type: ignore[attr-defined]
+    settings.STORAGES = storages  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     for name in ("file", "thumbnail"):
         monkeypatch.setattr(Attachment._meta.get_field(name), "storage", storage_handler["attachments"])
 

@@ -34,7 +34,7 @@ class AgentFactory(factory.django.DjangoModelFactory[AgentProfile]):
     @factory.post_generation
     def skills(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         if create and extracted:
-            set_agent_skills(agent=self, primary=extracted, secondary=kwargs.get("secondary"))  # type: ignore[arg-type]
+            set_agent_skills(agent=self, primary=extracted, secondary=kwargs.get("secondary"))  # type: ignore[arg-type]  # factory_boy hands post-generation extras over as object
 
 
 class ShopperFactory(factory.django.DjangoModelFactory[Shopper]):

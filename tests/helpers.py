@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -428,3 +429,19 @@ def shopper_of(ticket: Ticket) -> Any:
     browser = Client()
     assert browser.get(f"/shop/access/{make_access_token(ticket.id)}/").status_code == 302
     return browser
+
+
+# --- Parallel runs (pytest-xdist) -----------------------------------------------------------------
+
+
+def worker_redis_url(url: str, index: int) -> str:
+    """The Redis URL of xdist worker number `index`: the first keeps the configured database, the
+    others take databases counted down from 15 (skipping the configured one). Celery's queues, the
+    cache, the channel layer and the kick flags all live in that database, so one worker's purge,
+    key scan or queue never touches another's."""
+    parts = urlsplit(url)
+    configured = int(parts.path.strip("/") or 0)
+    if index == 0:
+        return url
+    spare = [db for db in range(15, -1, -1) if db != configured]
+    return urlunsplit(parts._replace(path=f"/{spare[index - 1]}"))

@@ -98,7 +98,7 @@ def booked(ticket_of: Callable[..., Ticket], wang: Shopper, ana: AgentProfile) -
     def make(at: datetime | None = None, **kwargs: object) -> Callback:
         ticket = kwargs.pop("ticket", None) or ticket_of(wang)
         options: dict[str, object] = {"owner": ana.user, "booked_by": ana.user, "phone": wang.phone, **kwargs}
-        return book_callback(ticket=ticket, scheduled_at=at or at_shanghai(23, 14), **options)  # type: ignore[arg-type]
+        return book_callback(ticket=ticket, scheduled_at=at or at_shanghai(23, 14), **options)  # type: ignore[arg-type]  # the options dict mixes value types
 
     return make
 

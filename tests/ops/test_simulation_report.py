@@ -20,7 +20,7 @@ def outcome(index: int, queue: str, *, assigned: float | None, response: float |
         queued_at=T0,
         first_assigned_at=None if assigned is None else T0 + assigned,
         first_response_at=None if response is None else T0 + response,
-        **kw,  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]  # the overrides arrive as **kw: object
     )
 
 

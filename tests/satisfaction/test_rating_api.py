@@ -125,21 +125,21 @@ def _storefront(username: str) -> APIClient:
     user.groups.add(ensure_roles()[STOREFRONT_GROUP])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=user)}")
-    client.user = user  # type: ignore[attr-defined]
+    client.user = user  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
     return client
 
 
 def test_the_storefront_relays_a_rating_for_an_inquiry_it_submitted(resolved) -> None:
     ticket = resolved()
     shop = _storefront("shop-a")
-    Ticket.objects.filter(pk=ticket.pk).update(client=shop.user)  # type: ignore[attr-defined]
+    Ticket.objects.filter(pk=ticket.pk).update(client=shop.user)  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
 
     assert shop.post(url(ticket), {"score": 3}, format="json").status_code == 201
 
 
 def test_another_storefront_cannot_rate_an_inquiry_it_did_not_submit(resolved) -> None:
     ticket = resolved()
-    Ticket.objects.filter(pk=ticket.pk).update(client=_storefront("shop-a").user)  # type: ignore[attr-defined]
+    Ticket.objects.filter(pk=ticket.pk).update(client=_storefront("shop-a").user)  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
 
     answer = _storefront("shop-b").post(url(ticket), {"score": 3}, format="json")
 

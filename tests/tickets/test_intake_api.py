@@ -113,7 +113,7 @@ def test_anonymous_callers_are_refused(db: None) -> None:
 
 @pytest.mark.django_db
 def test_a_token_without_the_storefront_role_is_refused(storefront_client: APIClient) -> None:
-    storefront_client.user.groups.clear()  # type: ignore[attr-defined]
+    storefront_client.user.groups.clear()  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
     response = storefront_client.post(INTAKE_URL, VALID_INQUIRY, format="json")
     assert response.status_code == 403
 

@@ -41,7 +41,7 @@ def test_a_deleted_token_stops_working_once_its_memory_expires(
         storefront_client.post(INTAKE_URL, inquiry_payload(shopper__external_id="u-3"), format="json").status_code
         == 201
     )
-    ApiToken.objects.filter(user=storefront_client.user).delete()  # type: ignore[attr-defined]
+    ApiToken.objects.filter(user=storefront_client.user).delete()  # type: ignore[attr-defined]  # a test-only attribute set on the APIClient
     # Within the memory window the process still knows the token (the documented trade-off) ...
     assert (
         storefront_client.post(INTAKE_URL, inquiry_payload(shopper__external_id="u-4"), format="json").status_code

@@ -43,5 +43,5 @@ def endpoint_for(storefront: User) -> Callable[..., WebhookEndpoint]:
 @pytest.fixture
 def fast_retries(settings: object) -> None:
     """Retry and rest intervals of milliseconds, so a test retries by waiting a moment."""
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 0.01  # type: ignore[attr-defined]
-    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5  # type: ignore[attr-defined]
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0.01  # type: ignore[attr-defined]  # the settings fixture is annotated as object
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5  # type: ignore[attr-defined]  # the settings fixture is annotated as object

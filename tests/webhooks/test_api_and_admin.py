@@ -122,9 +122,9 @@ def test_the_admin_shows_the_delivery_log_and_resends_one_event(
     deliver_endpoint(endpoint_id=endpoint.pk)
     delivery = WebhookDelivery.objects.get()
 
-    log = admin_client.get("/admin/webhooks/webhookdelivery/")  # type: ignore[attr-defined]
-    page = admin_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")  # type: ignore[attr-defined]
-    resent = admin_client.post(  # type: ignore[attr-defined]
+    log = admin_client.get("/admin/webhooks/webhookdelivery/")  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    page = admin_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    resent = admin_client.post(  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
         "/admin/webhooks/webhookdelivery/", {"action": "resend", "_selected_action": [delivery.pk]}
     )
     delivery.refresh_from_db()
@@ -146,9 +146,9 @@ def test_the_admin_resends_an_endpoints_time_range(
     url = f"/admin/webhooks/webhookendpoint/{endpoint.pk}/resend/"
     now = timezone.now()
 
-    form = admin_client.get(url)  # type: ignore[attr-defined]
-    wrong = admin_client.post(url, {"since": "2026-01-02 00:00", "until": "2026-01-01 00:00"})  # type: ignore[attr-defined]
-    done = admin_client.post(  # type: ignore[attr-defined]
+    form = admin_client.get(url)  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    wrong = admin_client.post(url, {"since": "2026-01-02 00:00", "until": "2026-01-01 00:00"})  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    done = admin_client.post(  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
         url,
         {
             "since": (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),

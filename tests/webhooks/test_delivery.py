@@ -126,7 +126,7 @@ def test_a_timeout_status_a_rate_limit_or_a_server_error_is_retried(
 def test_a_receiver_that_times_out_is_retried_and_rests_without_holding_the_run(
     receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
 ) -> None:
-    settings.WEBHOOK_TIMEOUT_SECONDS = 0.2  # type: ignore[attr-defined]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.2  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     endpoint = endpoint_for(receiver.url)
     receiver.delay = 1.0
     for n in range(5):
@@ -215,8 +215,8 @@ def test_without_endpoints_an_event_costs_no_query(django_assert_num_queries: Dj
 def test_an_endpoint_that_keeps_failing_is_disabled(
     receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
 ) -> None:
-    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3  # type: ignore[attr-defined]
-    settings.WEBHOOK_DISABLE_AFTER_HOURS = 1  # type: ignore[attr-defined]
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3  # type: ignore[attr-defined]  # the settings fixture is annotated as object
+    settings.WEBHOOK_DISABLE_AFTER_HOURS = 1  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     endpoint = endpoint_for(receiver.url)
     receiver.script = [503] * 10
     inquiry()
@@ -253,7 +253,7 @@ def _emit_lines(tickets: int, per_ticket: int) -> None:
 def test_different_tickets_are_in_flight_together_and_each_ticket_keeps_its_order(
     receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
 ) -> None:
-    settings.WEBHOOK_CONCURRENCY = 4  # type: ignore[attr-defined]
+    settings.WEBHOOK_CONCURRENCY = 4  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     endpoint = endpoint_for(receiver.url)
     receiver.delay = 0.05  # a receiver that takes its time: only overlapping requests keep up
     _emit_lines(tickets=6, per_ticket=3)
@@ -275,7 +275,7 @@ def test_a_failing_ticket_holds_only_its_own_line_while_others_go_on(
 ) -> None:
     # One sender, so the script's answers meet known requests: ticket 1's two events, then
     # ticket 2's first, refused with a 503.
-    settings.WEBHOOK_CONCURRENCY = 1  # type: ignore[attr-defined]
+    settings.WEBHOOK_CONCURRENCY = 1  # type: ignore[attr-defined]  # the settings fixture is annotated as object
     endpoint = endpoint_for(receiver.url)
     _emit_lines(tickets=5, per_ticket=2)
     receiver.script = [200, 200, 503]

@@ -86,14 +86,14 @@ def test_a_replayed_inquiry_records_no_second_event(
         shopper=ShopperDetails(external_id="u-1"),
         channel="chat",
         body="还没发货",
-        client=storefront,  # type: ignore[arg-type]
+        client=storefront,  # type: ignore[arg-type]  # the storefront fixture is annotated as object
         idempotency_key="k-1",
     )
     again = open_ticket(
         shopper=ShopperDetails(external_id="u-1"),
         channel="chat",
         body="还没发货",
-        client=storefront,  # type: ignore[arg-type]
+        client=storefront,  # type: ignore[arg-type]  # the storefront fixture is annotated as object
         idempotency_key="k-1",
     )
 
@@ -137,7 +137,7 @@ def test_statement_parts_say_nobody_wants_it_or_who_cannot_fold_it(
     assert events.statement_parts([created], refs) == []  # no endpoint: nothing to fold in
 
     endpoint_for("http://127.0.0.1:9/a", ["ticket.created"])
-    (part,) = events.statement_parts([created], refs)  # type: ignore[misc]
+    (part,) = events.statement_parts([created], refs)  # type: ignore[misc]  # None only with a subscriber that cannot record inline
     assert "wh_deliveries" in part.ctes and part.after_commit is not None
 
     events.subscribe("test-listener", listener.extend, wants=lambda type: True)

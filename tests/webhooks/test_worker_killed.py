@@ -35,7 +35,7 @@ def test_killing_the_delivering_worker_mid_batch_loses_no_event(
     celery_app.signature("webhooks.sweep").apply_async()  # in case the kicks came before the worker
 
     wait_for(lambda: len(slow_receiver.requests) >= 30, timeout=60, interval=0.01)
-    first.kill()  # type: ignore[attr-defined]
+    first.kill()  # type: ignore[attr-defined]  # the start_worker fixture is annotated as returning object
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() < n  # really mid-way
 
     start_worker(queues=["webhooks"], concurrency=1)
