@@ -15,14 +15,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from django.conf import settings
 from django.db import connections
 
 from tests.browser_thread import BrowserThread
-from tests.helpers import service_missing
+from tests.helpers import SCREENSHOTS, service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 
 

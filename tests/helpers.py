@@ -29,6 +29,9 @@ from teams.models import AgentProfile
 from tests.factories import AgentFactory, TicketFactory, category, queue
 from tickets.models import CloseReason, Ticket, TicketStatus
 
+# Where browser tests save their screenshots (one directory; SCREENSHOTS_DIR moves it).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(settings.BASE_DIR) / "var" / "screenshots")
+
 BASE_DIR = Path(settings.BASE_DIR)
 LOG_DIR = BASE_DIR / "var" / "test-logs"
 PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's

@@ -4,9 +4,8 @@ inquiry's page and is refunded at once within policy; his dead crabs, above the 
 go to Tom, who approves them in one action with a confirmation; Zhao's page shows both outcomes.
 Tom sees the after-sales panel at the top of the ticket's main column, above the conversation;
 Liu's jeans return waits there for its parcel until Tom confirms it arrived.
-Screenshots go to /work/reports/aftersales-shots/ (else var/screenshots)."""
+"""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from aftersales.models import AfterSalesRequest, RequestStatus
 from tests.aftersales.conftest import BIG_FRESH_ORDER, CHERRIES_ORDER
 from tests.factories import TicketFactory, queue
-from tests.helpers import DESKTOP, PHONE, SCREENS, signed_in_page
+from tests.helpers import DESKTOP, PHONE, SCREENS, SCREENSHOTS, signed_in_page
 from tests.photos import jpeg_with_location
 from tickets.links import make_access_token
 from tickets.models import TicketStatus
@@ -25,7 +24,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-SHOTS = Path(os.environ.get("AFTERSALES_SCREENSHOTS", "/work/reports/aftersales-shots"))
+SHOTS = SCREENSHOTS / "aftersales"
 TEXT = {
     "en": {
         "locale": "en-US",
@@ -254,8 +253,9 @@ def test_sam_finds_fangs_approval_in_his_inbox_and_the_week_on_the_dashboard(
         page.goto(f"{console_server}/console/dashboard/")
         figures = page.locator("#aftersales-figures")
         expect(figures).to_be_visible()
+        # The viewport, not the element: the dashboard's live re-read may swap it mid-capture.
         figures.scroll_into_view_if_needed()
-        figures.screenshot(path=str(shots / f"{name}-12-dashboard-figures.png"))
+        page.screenshot(path=str(shots / f"{name}-12-dashboard-figures.png"))
     finally:
         page.close()
 

@@ -10,6 +10,7 @@ from callbacks.links import make_link_token
 from callbacks.models import Callback, CallbackStatus
 from callbacks.services import available_slots, book_callback, cancel_callback, dispatch_due_callbacks
 from tests.factories import queue
+from tests.helpers import SCREENSHOTS
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,15 +55,15 @@ def test_wang_confirms_moves_and_cancels_her_callback_on_her_phone(
         # Cancelling asks once: the button only shows once she opens the step.
         expect(page.get_by_role("button", name="确定取消回电")).to_be_hidden()
         page.locator("#cancel-callback summary").click()
-        page.screenshot(path="/work/shots/workspace/callback-cancel-confirm-phone-zh.png", full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "workspace" / "callback-cancel-confirm-phone-zh.png"), full_page=True)
         page.get_by_role("button", name="确定取消回电").click()
         expect(page.get_by_text("您的回电已取消。")).to_be_visible()
         # The link died with the callback: no phone, no booking from it any more.
         expect(page.get_by_role("heading", name="此回电已取消")).to_be_visible()
         assert wang.phone not in page.content()
-        page.screenshot(path="/work/shots/sec/callback-link-closed-phone-zh.png", full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "security" / "callback-link-closed-phone-zh.png"), full_page=True)
         page.set_viewport_size({"width": 1280, "height": 800})
-        page.screenshot(path="/work/shots/sec/callback-link-closed-desktop-zh.png", full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "security" / "callback-link-closed-desktop-zh.png"), full_page=True)
         callback.refresh_from_db()
         assert callback.status == CallbackStatus.CANCELLED
 
@@ -135,6 +136,6 @@ def test_emma_opens_the_link_of_her_cancelled_callback_in_english(
         response = page.goto(f"{console_server}/callbacks/{make_link_token(callback.pk)}/")
         assert response.status == 410
         expect(page.get_by_role("heading", level=1)).to_have_text("This callback was cancelled")
-        page.screenshot(path=f"/work/shots/sec/callback-link-closed-{name}-en.png", full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "security" / f"callback-link-closed-{name}-en.png"), full_page=True)
     finally:
         page.context.close()

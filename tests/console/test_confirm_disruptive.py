@@ -1,18 +1,16 @@
 """Disruptive actions ask once before they happen: going offline while holding tickets, and a
 category that moves the ticket out of the agent's queues. Nothing changes until confirmed."""
 
-from pathlib import Path
-
 import pytest
 
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import category
-from tests.helpers import log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/shots/workspace")
+SHOTS = SCREENSHOTS / "workspace"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

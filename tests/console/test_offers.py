@@ -2,19 +2,18 @@
 accepts (the ticket opens as theirs) or declines with a reason (it goes to the next agent)."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from routing.models import DeclineReason, Offer
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from teams.selectors import reset_config_cache
-from tests.helpers import log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/reports/offers-shots")
+SHOTS = SCREENSHOTS / "offers"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -1,18 +1,17 @@
 """A resolved ticket is read-only on its page: the one thing it offers is "Reopen"."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from routing.services import resolve_ticket
 from teams.models import AgentProfile
-from tests.helpers import log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed
 from tickets.models import Message, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/shots/workspace")
+SHOTS = SCREENSHOTS / "workspace"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

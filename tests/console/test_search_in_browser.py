@@ -2,19 +2,18 @@
 walks her sidebar views; on a phone and a desktop, in English and Chinese."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from teams.models import AgentProfile
 from tests.factories import ShopperFactory, TicketFactory, category, queue
-from tests.helpers import log_in
+from tests.helpers import SCREENSHOTS, log_in
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/reports/searchviews-shots")
+SHOTS = SCREENSHOTS / "search"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

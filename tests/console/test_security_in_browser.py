@@ -1,14 +1,13 @@
 """Under the Content Security Policy the console, the dashboard, Swagger UI and the admin still
 work in Chromium with no CSP violation; the login lockout page reads well in both languages."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from teams.models import AgentProfile
 from tests.factories import UserFactory
-from tests.helpers import log_in
+from tests.helpers import SCREENSHOTS, log_in
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -16,7 +15,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-SHOTS = Path("/work/shots/sec")
+SHOTS = SCREENSHOTS / "security"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -1,18 +1,16 @@
 """A ticket that leaves the agent while its page is open: the page turns read-only with the draft
 kept, and a reply posted from a stale tab comes back to copy (never a bare 404)."""
 
-from pathlib import Path
-
 import pytest
 
 from routing.services import transfer_ticket
 from teams.models import AgentProfile
-from tests.helpers import log_in
+from tests.helpers import SCREENSHOTS, log_in
 from tickets.models import AuthorKind, Message
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/shots/workspace")
+SHOTS = SCREENSHOTS / "workspace"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

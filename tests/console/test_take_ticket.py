@@ -1,17 +1,15 @@
 """From the inbox or the ticket page, an agent takes a waiting ticket of her queues; when she
 cannot, the inbox says why (never a 404, never a half-taken ticket)."""
 
-from pathlib import Path
-
 import pytest
 
 from teams.models import AgentProfile, AgentStatus
-from tests.helpers import log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SHOTS = Path("/work/shots/workspace")
+SHOTS = SCREENSHOTS / "workspace"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -4,7 +4,6 @@ refusal; the supervisor's reassign warning; readable sparklines. Screenshots at 
 desktop widths, in English and Chinese."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,7 +14,7 @@ from macros.services import create_macro
 from routing.services import set_agent_status
 from supervision.services import sample_queue_health
 from teams.models import AgentProfile, AgentStatus
-from tests.helpers import log_in
+from tests.helpers import SCREENSHOTS, log_in
 from tickets.models import AuthorKind, Message, TicketStatus
 
 pytestmark = [
@@ -24,7 +23,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-SHOTS = Path("/work/reports/composer-shots")
+SHOTS = SCREENSHOTS / "composer"
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}

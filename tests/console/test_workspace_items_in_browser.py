@@ -3,7 +3,6 @@ ticket arriving in her queue without a reload; she searches a two-character word
 a ticket a supervisor moved to Bo and reads its history and after-sales status, with no button."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -12,13 +11,13 @@ from aftersales.models import AfterSalesRequest, Kind, Opener, RequestStatus, Re
 from routing.models import Assignment, AssignmentReason
 from teams.models import AgentProfile
 from tests.factories import ShopperFactory, TicketFactory, queue
-from tests.helpers import SCREENS, signed_in_page
+from tests.helpers import SCREENS, SCREENSHOTS, signed_in_page
 from tickets.events import notify_ticket_changed
 from tickets.models import TicketStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-SHOTS = Path("/work/reports/search")
+SHOTS = SCREENSHOTS / "workspace-items"
 
 
 @pytest.fixture

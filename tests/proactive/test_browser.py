@@ -82,6 +82,7 @@ def test_ana_sees_why_the_rules_opened_the_ticket_and_the_delivery_timeline(
         assert width <= viewport["width"], f"the page scrolls sideways ({width}px)"
         page.screenshot(path=str(screenshots / f"proactive-page-{locale}-{device}.png"), full_page=True)
         panel.scroll_into_view_if_needed()
-        panel.screenshot(path=str(screenshots / f"proactive-panel-{locale}-{device}.png"))
+        # The viewport, not the element: a live re-read may swap the panel out mid-capture.
+        page.screenshot(path=str(screenshots / f"proactive-panel-{locale}-{device}.png"))
     finally:
         page.context.close()

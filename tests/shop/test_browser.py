@@ -1,9 +1,8 @@
 """A shopper on a phone and on a desktop, in English and in Chinese, in a real browser (Chromium)
 against the product served by uvicorn: open an inquiry with a photo, ask for a person and see one
 take it, see the reply arrive without a reload, see the resolution and rate the service; and the
-page with JavaScript off. Screenshots go to $SHOP_SCREENSHOTS (default /work/shots/shop/, else var/)."""
+page with JavaScript off."""
 
-import os
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from routing.services import reply_to_shopper, resolve_ticket, set_agent_status
 from satisfaction.models import Rating
 from teams.models import AgentStatus
 from tests.factories import queue
+from tests.helpers import SCREENSHOTS
 from tests.photos import jpeg_with_location
 from tickets.models import Attachment, Ticket
 
@@ -29,7 +29,7 @@ DESKTOP = {"width": 1280, "height": 800}
 # where a request that opens an inquiry (and routes it, eagerly here) can take seconds.
 LIVE_MS = 10_000
 LOADED_MACHINE_MS = 30_000
-SHOTS = Path(os.environ.get("SHOP_SCREENSHOTS", "/work/shots/shop"))
+SHOTS = SCREENSHOTS / "shop"
 
 TEXT = {
     "en": {
