@@ -448,3 +448,9 @@ def worker_redis_url(url: str, index: int) -> str:
         return url
     spare = [db for db in range(15, -1, -1) if db != configured]
     return urlunsplit(parts._replace(path=f"/{spare[index - 1]}"))
+
+
+def scroll_to(page: Any, selector: str) -> None:
+    """Scroll a live region into view in one step in the page: a locator's scroll can lose the element
+    when a live re-read swaps it in between (Playwright: "Element is not attached to the DOM")."""
+    page.evaluate("(s) => document.querySelector(s).scrollIntoView({block: 'start'})", selector)

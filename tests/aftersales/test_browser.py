@@ -13,7 +13,7 @@ import pytest
 from aftersales.models import AfterSalesRequest, RequestStatus
 from tests.aftersales.conftest import BIG_FRESH_ORDER, CHERRIES_ORDER
 from tests.factories import TicketFactory, queue
-from tests.helpers import DESKTOP, PHONE, SCREENS, SCREENSHOTS, signed_in_page
+from tests.helpers import DESKTOP, PHONE, SCREENS, SCREENSHOTS, scroll_to, signed_in_page
 from tests.photos import jpeg_with_location
 from tickets.links import make_access_token
 from tickets.models import TicketStatus
@@ -254,7 +254,7 @@ def test_sam_finds_fangs_approval_in_his_inbox_and_the_week_on_the_dashboard(
         figures = page.locator("#aftersales-figures")
         expect(figures).to_be_visible()
         # The viewport, not the element: the dashboard's live re-read may swap it mid-capture.
-        figures.scroll_into_view_if_needed()
+        scroll_to(page, "#aftersales-figures")
         page.screenshot(path=str(shots / f"{name}-12-dashboard-figures.png"))
     finally:
         page.close()

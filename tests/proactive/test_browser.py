@@ -15,7 +15,7 @@ from proactive.services import sweep
 from routing.services import route_new_tickets
 from teams.services import STOREFRONT_GROUP, ensure_roles
 from tests.factories import UserFactory
-from tests.helpers import SCREENS, signed_in_page
+from tests.helpers import SCREENS, scroll_to, signed_in_page
 from tests.proactive.conftest import WANG, event, shipped_order
 
 pytestmark = [
@@ -81,7 +81,7 @@ def test_ana_sees_why_the_rules_opened_the_ticket_and_the_delivery_timeline(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"the page scrolls sideways ({width}px)"
         page.screenshot(path=str(screenshots / f"proactive-page-{locale}-{device}.png"), full_page=True)
-        panel.scroll_into_view_if_needed()
+        scroll_to(page, "#proactive-case")
         # The viewport, not the element: a live re-read may swap the panel out mid-capture.
         page.screenshot(path=str(screenshots / f"proactive-panel-{locale}-{device}.png"))
     finally:

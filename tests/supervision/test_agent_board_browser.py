@@ -8,7 +8,7 @@ import pytest
 from supervision.selectors import AGENT_BOARD_ROWS
 from teams.models import AgentStatus
 from tests.factories import AgentFactory, UserFactory
-from tests.helpers import SCREENS, SCREENSHOTS, signed_in_page
+from tests.helpers import SCREENS, SCREENSHOTS, scroll_to, signed_in_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -71,7 +71,7 @@ def test_sam_sees_counts_and_exceptions_then_pages_through_the_agent_list(
         expect(board.locator("tr[data-agent]")).to_have_count(AGENT_BOARD_ROWS)
         expect(board.locator("tr[data-agent]").first).to_have_attribute("data-reason", "missed_offers")
         expect(board.get_by_text(t["more"])).to_be_visible()
-        board.scroll_into_view_if_needed()
+        scroll_to(page, "#agent-board")
         # The viewport, not the element: the dashboard's live re-read may swap the board mid-capture.
         page.screenshot(path=str(shots / f"{name}-1-dashboard-board.png"))
         # Nothing on the phone is wider than the screen.
