@@ -94,7 +94,8 @@ def measure(repeat: int) -> None:
     def drop_render() -> None:
         # A new computed-at time names a new shared render: the payload is reused, the render not.
         payload = cache.get(HEALTH_CACHE_KEY) or {}
-        payload["generated_at"] = f"{payload.get('generated_at', '')}#{time.monotonic_ns()}"
+        computed_at = str(payload.get("generated_at", "")).partition("#")[0]
+        payload["generated_at"] = f"{computed_at}#{time.monotonic_ns()}"
         cache.set(HEALTH_CACHE_KEY, payload, timeout=max(60, settings.QUEUE_HEALTH_CACHE_SECONDS))
 
     settings.QUEUE_HEALTH_CACHE_SECONDS = max(settings.QUEUE_HEALTH_CACHE_SECONDS, 60)  # no expiry mid-run
