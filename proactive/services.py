@@ -337,7 +337,9 @@ def _join(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                message = add_shopper_message(ticket_id=case.ticket_id, body=body, photos=list(photos))
+                message = add_shopper_message(
+                    ticket_id=case.ticket_id, body=body, photos=list(photos), read_for_a_person=False
+                )
                 if key:
                     JoinedInquiry.objects.create(
                         case=case, client_id=client_id, idempotency_key=key, message_id=message.pk

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override, pgettext
 
 from classification.services import record_agent_category
+from classification.signals import demands_a_person, text_signals
 from core.errors import ConflictError
 from core.events import Event, emit, emit_many
 from routing.models import AssignmentReason, Offer, RoutingDecision
@@ -421,14 +422,23 @@ def resolve_ticket(*, ticket_id: int, by: User | None) -> Ticket:
     return ticket
 
 
-def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedImage] = ()) -> Message:
+def add_shopper_message(
+    *, ticket_id: int, body: str, photos: Sequence[PreparedImage] = (), read_for_a_person: bool = True
+) -> Message:
     """A shopper writes on their ticket (with any photos, checked beforehand by
     tickets.attachments.prepare_images). A resolved ticket reopens: to its former agent when
-    they are online with room, otherwise to the front of its queue."""
+    they are online with room, otherwise to the front of its queue. A message asking for a person
+    on a ticket no person holds yet is a handoff, as it is at intake (read_for_a_person=False: the
+    caller reads the text itself)."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError(_("This inquiry is closed; please open a new one."))
+        wants_a_person = (
+            read_for_a_person
+            and ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED)
+            and demands_a_person(text_signals(body))
+        )
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
         store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
@@ -449,6 +459,8 @@ def add_shopper_message(*, ticket_id: int, body: str, photos: Sequence[PreparedI
                 ticket.save(update_fields=set_status(ticket, TicketStatus.ASSIGNED))
         elif ticket.status == TicketStatus.RESOLVED:
             _reopen_locked(ticket)
+    if wants_a_person:
+        request_handoff(ticket_id=ticket_id)
     return message
 
 
