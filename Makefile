@@ -32,12 +32,13 @@ evaluate: install
 bench-classifier: install
 	$(BIN)/python manage.py bench_classifier
 
-# Served without Django's debug mode (the product's own 404/403/500 pages); `make run DEBUG=1` opts in.
+# Served without Django's debug mode: the product's own 404/403/500 pages, whatever the shell's
+# DEBUG says (a developer who wants Django's debug pages exports DJANGO_DEBUG=1 themselves).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(BIN)/python manage.py seed_demo
-	$(if $(DEBUG),DJANGO_DEBUG=1 )$(BIN)/python manage.py runembedded --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py runembedded --host $(HOST) --port $(PORT)
 
 # The product with simulated shoppers and agents at a gentle rate (dashboard, inbox, shop page alive).
 demo: install

@@ -35,7 +35,6 @@ class EmbeddedServer:
         port: int | None = None,
         sqlite_path: Path | None = None,
         log: IO[str] | None = None,
-        debug: bool = False,
     ) -> None:
         self.manage_py = manage_py
         self.host = host
@@ -47,8 +46,6 @@ class EmbeddedServer:
             # A throwaway database of its own: embedded, whatever this shell points at.
             self.env = {k: v for k, v in self.env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
             self.env["SQLITE_PATH"] = str(sqlite_path)
-        if debug:
-            self.env["DJANGO_DEBUG"] = "1"
         self.process: subprocess.Popen[str] | None = None
 
     @property

@@ -172,7 +172,6 @@ class Command(BaseCommand):
                 host=split.hostname or "127.0.0.1",
                 port=split.port or 8000,
                 log=log_path.open("w"),
-                debug=True,
             )
             self.stdout.write(f"Starting the embedded product (its log: {log_path}) ...")
             server.start()
