@@ -10,6 +10,7 @@ from tickets.models import Shopper, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def inquiries(ana, mei):
     """Ana's tickets with short words in them, and one of Mei's she may not read."""
