@@ -77,6 +77,8 @@ EXECUTION_QUEUE = "aftersales"
 EXECUTION_BATCH = 5
 # The rule of an approved return whose parcel did not arrive within its window (sweep_overdue_returns).
 RETURN_OVERDUE = "return_overdue"
+# The rule of an overdue return whose parcel was reported after all (paid as approved).
+LATE_RETURN_RECEIVED = "late_return_received"
 OVERDUE_RETURNS_BATCH = 100
 # Policies are read from a per-process copy this many seconds old at most (see _policy_table).
 POLICY_CACHE_SECONDS = 5
@@ -736,7 +738,7 @@ def mark_return_received(
         request.return_tracking_number = tracking_number
         fields = ["status", "return_received_at", "return_tracking_number", "updated_at"]
         if overdue:  # the late parcel settles the specialist's question: paid as approved
-            request.rule = "late_return_received"
+            request.rule = LATE_RETURN_RECEIVED
             fields.append("rule")
         request.save(update_fields=fields)
         AfterSalesDecision.objects.create(
