@@ -50,7 +50,11 @@ def serve(receiver: Receiver) -> Iterator[Receiver]:
         protocol_version = "HTTP/1.1"  # keep-alive, as the sender expects
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request (SIGKILL): nothing was delivered
+                self.close_connection = True
+                return
             with receiver.lock:
                 receiver.in_flight += 1
                 receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
