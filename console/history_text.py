@@ -74,6 +74,10 @@ PATTERNS: list[tuple[re.Pattern[str], Render]] = [
         _classified,
     ),
     (
+        re.compile(r"^shopper's message needs a person; signals: (?P<signals>.+)$"),
+        lambda m: _("the shopper's message needs a person; signals: %(signals)s") % {"signals": _signals(m["signals"])},
+    ),
+    (
         re.compile(r"^re-categorized as (?P<category>[\w-]+) by (?P<by>.+)$"),
         lambda m: _("re-categorized as %(category)s by %(by)s") % {"category": _category(m["category"]), "by": m["by"]},
     ),

@@ -348,16 +348,17 @@ def _join(
             # A retry of the same request raced this one and joined first.
             first = JoinedInquiry.objects.select_related("case__ticket").get(client_id=client_id, idempotency_key=key)
             return first.case.ticket, True
-        handoff = _read_joined_inquiry(case.ticket_id, body=body)
-    if handoff:
-        request_handoff(ticket_id=case.ticket_id)
+        handoff_signals = _read_joined_inquiry(case.ticket_id, body=body)
+    if handoff_signals:
+        request_handoff(ticket_id=case.ticket_id, signals=handoff_signals)
     case.ticket.refresh_from_db()
     return case.ticket, False
 
 
-def _read_joined_inquiry(ticket_id: int, *, body: str) -> bool:
+def _read_joined_inquiry(ticket_id: int, *, body: str) -> list[str]:
     """The joined inquiry's signals onto its ticket (locked by add_shopper_message in this
-    transaction), as routing's classification merges them; whether it demands a person."""
+    transaction), as routing's classification merges them; its signals when they demand a person
+    (empty when not)."""
     ticket = Ticket.objects.only("signals", "priority", "order_product_category", "order_amount").get(pk=ticket_id)
     result = classify_text(
         text=body,
@@ -369,7 +370,7 @@ def _read_joined_inquiry(ticket_id: int, *, body: str) -> bool:
     priority = max(ticket.priority, result.priority)
     if signals != ticket.signals or priority != ticket.priority:
         Ticket.objects.filter(pk=ticket_id).update(signals=signals, priority=priority, updated_at=timezone.now())
-    return result.demands_a_person
+    return list(result.signals) if result.demands_a_person else []
 
 
 # tickets.services' joiner lookup, run inside intake's statement: an earlier join of this

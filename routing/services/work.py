@@ -155,9 +155,15 @@ def _emit(event: Event) -> None:
     emit_many([event])
 
 
-def request_handoff(*, ticket_id: int) -> Ticket:
+# The routing record of a handoff raised by reading the shopper's text (console.history_text).
+READ_HANDOFF_REASON = "shopper's message needs a person; signals: {}"
+
+
+def request_handoff(*, ticket_id: int, signals: Sequence[str] = ()) -> Ticket:
     """The shopper asks for a person: top of the queue now, and an agent at once if one is free.
 
+    signals: the text signals that demanded the person when it was read from the shopper's words
+    (empty: the shopper asked, e.g. the page's button); the record and the event say which.
     Records when it was asked and (on assignment) when a person got it. Idempotent.
     """
     ticket = Ticket.objects.filter(pk=ticket_id).first()
@@ -182,7 +188,10 @@ def request_handoff(*, ticket_id: int) -> Ticket:
         if asked_now:
             _emit(
                 ticket_event(
-                    "ticket.handoff_requested", ticket, by="shopper", requested_at=iso(ticket.handoff_requested_at)
+                    "ticket.handoff_requested",
+                    ticket,
+                    by="signals" if signals else "shopper",
+                    requested_at=iso(ticket.handoff_requested_at),
                 )
             )
         if ticket.status in HOLDS_AGENT:
@@ -190,8 +199,9 @@ def request_handoff(*, ticket_id: int) -> Ticket:
             ticket.save(update_fields=["handoff_assigned_at"])
             if asked_now:
                 _emit(ticket_event("ticket.handoff_assigned", ticket, assigned_at=iso(ticket.handoff_assigned_at)))
+        reason = READ_HANDOFF_REASON.format(", ".join(signals)) if signals else "shopper asked for a person"
         RoutingDecision.objects.create(
-            ticket=ticket, kind=RoutingDecision.Kind.HANDOFF, queue=ticket.queue, reason="shopper asked for a person"
+            ticket=ticket, kind=RoutingDecision.Kind.HANDOFF, queue=ticket.queue, reason=reason
         )
         queue_id = ticket.queue_id
     if ticket.status == TicketStatus.QUEUED and queue_id is not None:
@@ -434,11 +444,10 @@ def add_shopper_message(
         ticket = _lock(ticket_id)
         if ticket.status == TicketStatus.CLOSED:
             raise RoutingError(_("This inquiry is closed; please open a new one."))
-        wants_a_person = (
-            read_for_a_person
-            and ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED)
-            and demands_a_person(text_signals(body))
+        signals = (
+            text_signals(body) if read_for_a_person and ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED) else []
         )
+        wants_a_person = demands_a_person(signals)
         message = Message.objects.create(ticket=ticket, author_kind=AuthorKind.SHOPPER, body=body)
         store_images(message=message, images=photos)
         notify_ticket_changed(ticket, kind="message")
@@ -460,7 +469,7 @@ def add_shopper_message(
         elif ticket.status == TicketStatus.RESOLVED:
             _reopen_locked(ticket)
     if wants_a_person:
-        request_handoff(ticket_id=ticket_id)
+        request_handoff(ticket_id=ticket_id, signals=signals)
     return message
 
 

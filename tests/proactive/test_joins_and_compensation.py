@@ -88,6 +88,10 @@ def test_a_joining_inquiry_that_asks_for_a_person_brings_one_like_any_other(
     ticket = Ticket.objects.get(pk=stalled_case.ticket_id)
     assert "asks_for_human" in ticket.signals and "proactive" in ticket.signals
     assert ticket.priority == Ticket.PRIORITY_TOP and ticket.handoff_requested_at is not None
+    handoff = ticket.routing_decisions.get(kind="handoff")
+    assert (
+        handoff.reason.startswith("shopper's message needs a person; signals: ") and "asks_for_human" in handoff.reason
+    )
     if mode == "offer":
         assert Offer.objects.get(ticket=ticket, state=Offer.State.PENDING).agent_id == liu.user_id
     else:

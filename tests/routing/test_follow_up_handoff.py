@@ -58,3 +58,40 @@ def test_a_caller_that_reads_the_text_itself_turns_the_reading_off(ana, bo, inqu
     ticket = inquiry()
     add_shopper_message(ticket_id=ticket.id, body="转人工", read_for_a_person=False)
     assert refreshed(ticket).handoff_requested_at is None
+
+
+def test_a_handoff_read_from_the_text_says_so_and_a_button_press_says_the_shopper_asked(ana, bo, inquiry) -> None:
+    """A sensitive follow-up brings a person though nobody asked: the record names the signals
+    that decided it (in the agent's language on the ticket page), the event says "signals"."""
+    from core.events import Event, subscribe, unsubscribe
+    from routing.services import request_handoff
+
+    set_agent_status(agent=ana, status=AgentStatus.AWAY)
+    set_agent_status(agent=bo, status=AgentStatus.AWAY)
+    sensitive, pressed = inquiry(), inquiry()
+
+    events: list[Event] = []
+    subscribe("test-handoff-events", events.extend)
+    try:
+        add_shopper_message(ticket_id=sensitive.id, body="验孕棒的包装破了")
+        request_handoff(ticket_id=pressed.id)
+    finally:
+        unsubscribe("test-handoff-events")
+
+    read = refreshed(sensitive).routing_decisions.get(kind=RoutingDecision.Kind.HANDOFF)
+    assert read.reason == "shopper's message needs a person; signals: sensitive"
+    asked = refreshed(pressed).routing_decisions.get(kind=RoutingDecision.Kind.HANDOFF)
+    assert asked.reason == "shopper asked for a person"
+    by = {e.ticket_id: e.data["by"] for e in events if e.type == "ticket.handoff_requested"}
+    assert by == {sensitive.id: "signals", pressed.id: "shopper"}
+
+
+def test_the_read_handoff_reason_is_said_in_chinese() -> None:
+    from django.utils import translation
+
+    from console.history_text import reason_text
+
+    with translation.override("zh-hans"):
+        text = reason_text("shopper's message needs a person; signals: sensitive, asks_for_human")
+    assert "signals" not in text and "sensitive" not in text
+    assert "人工" in text
