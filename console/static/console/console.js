@@ -4,8 +4,10 @@
  * The server renders everything. A websocket brings hints ("ticket 12 changed"); a hint is never
  * trusted as state: the page re-reads its live fragment (server-rendered HTML) and swaps in every
  * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
- * hint and every few seconds anyway, so a lost hint or a restarted Redis never leaves the screen
- * wrong for long.
+ * hint, and polls: every 30-60 s (spread per page) while the socket is open, as a safety net for
+ * a hint lost in transit, and every 5 s while it is closed or reconnecting. A lost hint or a
+ * restarted Redis therefore never leaves the screen wrong for long, and a thousand open consoles
+ * do not cost the server a re-read each every few seconds.
  *
  * A page that hears about every ticket (the supervisors' dashboard) sets data-min-interval-ms: at
  * most one re-read per interval however many hints arrive. data-trailing-ms adds one more re-read
@@ -15,7 +17,11 @@
 (function () {
   "use strict";
 
+  // Polls while the socket is closed or reconnecting; while it is open, a safety poll at a time
+  // drawn between the two bounds below, anew each time, so pages opened together drift apart.
   var POLL_MS = 5000;
+  var SAFETY_POLL_MIN_MS = 30000;
+  var SAFETY_POLL_MAX_MS = 60000;
   // Presence heartbeat; the server's PRESENCE_AWAY_SECONDS (at least 30) must exceed it.
   var HEARTBEAT_MS = 20000;
   var HINT_DEBOUNCE_MS = 80;
@@ -370,6 +376,7 @@
       attempts = 0;
       setState("live");
       refresh(); // anything that changed while we were away
+      schedulePoll();
     });
     // Presence: the server sets an agent Away when no console of theirs has spoken for a while.
     var heartbeat = window.setInterval(function () {
@@ -381,6 +388,7 @@
     socket.addEventListener("close", function (event) {
       window.clearInterval(heartbeat);
       socketOpen = false;
+      schedulePoll(); // hints no longer arrive: poll every few seconds until it reconnects
       if (event.code === 4401 || event.code === 4403) {
         closedForGood = true; // signed out or not an agent: the next fetch says where to go
         setState("offline");
@@ -400,8 +408,19 @@
     window.setTimeout(connect, delay);
   }
 
+  var pollTimer = null;
+  function schedulePoll() {
+    if (pollTimer) window.clearTimeout(pollTimer);
+    var wait = socketOpen ? SAFETY_POLL_MIN_MS + Math.random() * (SAFETY_POLL_MAX_MS - SAFETY_POLL_MIN_MS) : POLL_MS;
+    pollTimer = window.setTimeout(function () {
+      pollTimer = null;
+      refresh();
+      schedulePoll();
+    }, wait);
+  }
+
+  schedulePoll();
   connect();
-  window.setInterval(refresh, POLL_MS);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") refresh();
   });
