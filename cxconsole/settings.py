@@ -292,7 +292,13 @@ if REDIS_URL:
             # A short connect timeout: a write whose hint cannot be delivered must not wait long.
             # Every socket of a server process shares one Redis list, capped at `capacity`
             # (channels_redis drops what is over it): room for a burst of hints to every agent.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}], "capacity": 2000},
+            # socket_timeout above channels_redis's 5 s blocking pop (BZPOPMIN): redis-py 8 defaults
+            # it to 5 s, which tears down every idle console socket every 5 s (a reconnect and a
+            # full re-read each); a Redis that stops answering is still noticed within 10 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 10}],
+                "capacity": 2000,
+            },
         }
     }
 else:
