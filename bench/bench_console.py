@@ -62,7 +62,10 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.cached_db import SessionStore
 from teams.services import SUPERVISORS_GROUP, ensure_roles
 User = get_user_model()
-agents = list(User.objects.filter(username__startswith="bench").order_by("username")[:{agents}])
+# Agents only: the storefront's API user ("bench-storefront") sorts first and has no console.
+agents = list(
+    User.objects.filter(username__startswith="bench", agent_profile__isnull=False).order_by("username")[:{agents}]
+)
 sups = []
 for i in range({dashboards}):
     user, _ = User.objects.get_or_create(username=f"benchsup{{i:03d}}")
