@@ -42,6 +42,18 @@ def queue_group(queue_id: int) -> str:
     return f"queue.{queue_id}"
 
 
+def hint_scope(group: str) -> str:
+    """Whose change a hint to this group is, for the page to decide how soon to re-read: "own"
+    (the agent's own work: at once), "queue" or "supervisors" (shared by many pages: console.js
+    re-reads for these at most once per its data-shared-hint-ms, so a busy queue does not send
+    every agent of it to re-read at the same moment)."""
+    if group.startswith("queue."):
+        return "queue"
+    if group == SUPERVISORS_GROUP:
+        return "supervisors"
+    return "own"
+
+
 def groups_for_change(
     *, queue_id: int | None, agent_ids: Iterable[int], previous_queue_id: int | None = None
 ) -> list[str]:
@@ -134,7 +146,7 @@ class _Coalescer:
 
     def _send(self, key: tuple[int, str], layer: Any, group: str, hint: dict[str, Any]) -> None:
         self.last_sent[key] = self.loop.time()
-        self.loop.create_task(_send_to_group(layer, group, hint, self.in_flight))
+        self.loop.create_task(_send_to_group(layer, group, {**hint, "scope": hint_scope(group)}, self.in_flight))
 
 
 _coalescers: dict[int, _Coalescer] = {}

@@ -132,6 +132,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
         "inbox": selectors.inbox_for(user_of(request)),
         "can_take": header_profile_exists(user_of(request)),
         "live_url": reverse("console:inbox_live"),
+        "shared_hint_ms": settings.CONSOLE_QUEUE_HINT_SECONDS * 1000,
     }
 
 

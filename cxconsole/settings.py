@@ -512,6 +512,10 @@ QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Live fragments (console.live): an unchanged fragment is a 304, but re-rendered at least this
 # often anyway (waiting times, callbacks falling due, a presence sweep change without a hint).
 CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 30, minimum=1)
+# The inbox re-reads for a change in its queues' waiting line (or, for a supervisor, anywhere) at
+# most once per this many seconds, plus up to half again per page (console.js): a busy queue
+# must not send all its agents to re-read at once. An agent's own work is shown at once.
+CONSOLE_QUEUE_HINT_SECONDS = env_int("CONSOLE_QUEUE_HINT_SECONDS", 10, minimum=0)
 # The inbox's live re-read shows sidebar counts at most this old (console.lists.recent_sidebar);
 # a page load always counts afresh. 0: count on every re-read.
 CONSOLE_SIDEBAR_COUNTS_SECONDS = env_int("CONSOLE_SIDEBAR_COUNTS_SECONDS", 10, minimum=0)

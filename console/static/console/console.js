@@ -9,6 +9,11 @@
  * restarted Redis therefore never leaves the screen wrong for long, and a thousand open consoles
  * do not cost the server a re-read each every few seconds.
  *
+ * Each hint names its scope: "own" (the user's own work) is re-read at once; "queue" and
+ * "supervisors" (changes many pages hear about together) at most once per data-shared-hint-ms,
+ * drawn x1-1.5 per page so the agents of a busy queue do not all re-read on the same beat. Any
+ * re-read that starts after such a hint shows it, so the pending one is dropped then.
+ *
  * A page that hears about every ticket (the supervisors' dashboard) sets data-min-interval-ms: at
  * most one re-read per interval however many hints arrive. data-trailing-ms adds one more re-read
  * that long after the last hint (the dashboard's figures are cached on the server for a moment,
@@ -131,6 +136,7 @@
   var wsPath = root.getAttribute("data-ws-path");
   var minIntervalMs = parseInt(root.getAttribute("data-min-interval-ms"), 10) || 0;
   var trailingMs = parseInt(root.getAttribute("data-trailing-ms"), 10) || 0;
+  var sharedHintMs = (parseInt(root.getAttribute("data-shared-hint-ms"), 10) || 0) * (1 + Math.random() * 0.5);
   var announcer = document.getElementById("live-announcer");
 
   /* --- Cues: what is new since the last look ---------------------------------------------------- */
@@ -292,6 +298,11 @@
     }
     inFlight = true;
     lastStarted = Date.now();
+    if (sharedTimer) {
+      // Versions are bumped before hints are sent: this read shows every change hinted so far.
+      window.clearTimeout(sharedTimer);
+      sharedTimer = null;
+    }
     var headers = { "X-Requested-With": "fetch" };
     if (etag) headers["If-None-Match"] = etag;
     fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
@@ -330,14 +341,32 @@
 
   var hintTimer = null;
   var trailingTimer = null;
-  function refreshSoon() {
-    if (trailingMs) {
-      if (trailingTimer) window.clearTimeout(trailingTimer);
-      trailingTimer = window.setTimeout(function () {
-        trailingTimer = null;
+  var sharedTimer = null;
+
+  function onHint(scope) {
+    if (sharedHintMs && (scope === "queue" || scope === "supervisors")) {
+      armTrailing();
+      if (sharedTimer) return;
+      sharedTimer = window.setTimeout(function () {
+        sharedTimer = null;
         refresh();
-      }, trailingMs);
+      }, Math.max(HINT_DEBOUNCE_MS, lastStarted + sharedHintMs - Date.now()));
+      return;
     }
+    refreshSoon();
+  }
+
+  function armTrailing() {
+    if (!trailingMs) return;
+    if (trailingTimer) window.clearTimeout(trailingTimer);
+    trailingTimer = window.setTimeout(function () {
+      trailingTimer = null;
+      refresh();
+    }, trailingMs);
+  }
+
+  function refreshSoon() {
+    armTrailing();
     if (hintTimer) return;
     var wait = Math.max(HINT_DEBOUNCE_MS, lastStarted + minIntervalMs - Date.now());
     hintTimer = window.setTimeout(function () {
@@ -382,8 +411,14 @@
     var heartbeat = window.setInterval(function () {
       if (socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" }));
     }, HEARTBEAT_MS);
-    socket.addEventListener("message", function () {
-      refreshSoon();
+    socket.addEventListener("message", function (event) {
+      var scope = null;
+      try {
+        scope = JSON.parse(event.data).scope;
+      } catch (e) {
+        scope = null; // not ours to judge: re-read at once
+      }
+      onHint(scope);
     });
     socket.addEventListener("close", function (event) {
       window.clearInterval(heartbeat);
