@@ -271,12 +271,18 @@ def cpu_split(args: argparse.Namespace) -> dict[str, float]:
             redis += seconds
     own = resource.getrusage(resource.RUSAGE_SELF)
     return {
-        "web": process_cpu(args.web_pid),
+        "web": web_cpu(args),
         "routing_workers": process_cpu(args.worker_pid),
         "postgres_bench_db": postgres,
         "redis_shared": redis,
         "bench_client": own.ru_utime + own.ru_stime,
     }
+
+
+def web_cpu(args: argparse.Namespace) -> float:
+    """CPU seconds of this run's web servers (the HTTP one and, with --http gthread, the ASGI one
+    serving the websockets)."""
+    return sum(process_cpu(pid) for pid in args.web_pids)
 
 
 class DriveResult(TypedDict):
@@ -306,17 +312,17 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
         stop = time.monotonic() + args.warmup + args.duration
-        ws_url = f"ws://127.0.0.1:{args.port}/ws/console/"
+        ws_url = f"ws://127.0.0.1:{args.ws_port}/ws/console/"
         spread = args.warmup * 0.7 / max(1, len(pages))
         runners = [asyncio.create_task(p.live(client, ws_url, stop, stats, i * spread)) for i, p in enumerate(pages)]
         await asyncio.sleep(args.warmup)
         counted = dict(stats)
         split0 = cpu_split(args)
-        cpu0, t0, wall0 = process_cpu(args.web_pid), time.monotonic(), time.time()
+        cpu0, t0, wall0 = web_cpu(args), time.monotonic(), time.time()
         load = await fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration - 3, 0.1)
         await asyncio.sleep(max(0.0, stop - time.monotonic()))
         elapsed = time.monotonic() - t0
-        cpu = process_cpu(args.web_pid) - cpu0
+        cpu = web_cpu(args) - cpu0
         split1 = cpu_split(args)
         await asyncio.gather(*runners, return_exceptions=True)
     window = {key: stats[key] - counted[key] for key in stats}
@@ -347,9 +353,9 @@ async def healthz_floor(args: argparse.Namespace, seconds: float = 4.0) -> dict[
 
         await asyncio.gather(*(worker(time.monotonic() + 0.5) for _ in range(args.connections)))  # warm
         done = 0
-        cpu0, t0 = process_cpu(args.web_pid), time.monotonic()
+        cpu0, t0 = web_cpu(args), time.monotonic()
         await asyncio.gather(*(worker(t0 + seconds) for _ in range(args.connections)))
-        elapsed, cpu = time.monotonic() - t0, process_cpu(args.web_pid) - cpu0
+        elapsed, cpu = time.monotonic() - t0, web_cpu(args) - cpu0
     return {
         "healthz_per_s": round(done / elapsed, 1),
         "web_cpu_ms_per_healthz": round(cpu * 1000 / max(1, done), 2),
@@ -415,6 +421,7 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "dashboards": args.dashboards,
         "rate": args.rate,
         "etag": not args.no_etag,
+        "http": args.http,
         "sockets": int(stats["sockets"]),
         "assigned_to_watched": len(watched),
         "seen_on_screen": len(delays),
@@ -440,9 +447,16 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
 def start_servers(args: argparse.Namespace, env: dict[str, str], queues: str) -> list[subprocess.Popen[bytes]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-console-"))
     print(f"Server logs: {logs}", flush=True)
+    asgi = ["cxconsole.asgi:application", "-k", "uvicorn.workers.UvicornWorker"]
+    if args.http == "gthread":
+        # HTTP on WSGI threads (a view waiting on PostgreSQL holds one thread, not the process);
+        # the websockets on an ASGI server of their own, as a reverse proxy would split them.
+        http = ["cxconsole.wsgi:application", "-k", "gthread", "--threads", str(args.threads)]
+    else:
+        http = asgi
     web = subprocess.Popen(
-        [PY, "-m", "gunicorn", "cxconsole.asgi:application", "-w", str(args.web_workers), "-k",
-         "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
+        [PY, "-m", "gunicorn", *http, "-w", str(args.web_workers), "-b", f"127.0.0.1:{args.port}",
+         "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     worker = subprocess.Popen(
@@ -450,7 +464,15 @@ def start_servers(args: argparse.Namespace, env: dict[str, str], queues: str) ->
          "--without-mingle", "-l", "WARNING", "-n", f"benchconsole{args.port}@%h"],
         cwd=ROOT, env=env, stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    return [web, worker]
+    procs = [web, worker]
+    if args.ws_port != args.port:
+        ws = subprocess.Popen(
+            [PY, "-m", "gunicorn", *asgi, "-w", str(args.ws_workers), "-b", f"127.0.0.1:{args.ws_port}",
+             "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=(logs / "ws.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        procs.append(ws)
+    return procs
 
 
 def wait_until_serving(port: int, within: float = 180.0) -> None:
@@ -549,6 +571,15 @@ def main() -> None:
     parser.add_argument("--no-etag", action="store_true", help="pages never send If-None-Match (before)")
     parser.add_argument("--connections", type=int, default=64, help="keep-alive HTTP connections of all pages")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--http",
+        choices=["asgi", "gthread"],
+        default="asgi",
+        help="asgi: one ASGI server for HTTP and websockets; gthread: HTTP on WSGI gthread workers,"
+        " websockets on an ASGI server of their own (on --port + 1)",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per WSGI worker (--http gthread)")
+    parser.add_argument("--ws-workers", type=int, default=1, help="ASGI workers for the websockets (--http gthread)")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "console.json"))
     args = parser.parse_args()
@@ -556,6 +587,7 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             args.port = probe.getsockname()[1]
+    args.ws_port = args.port + 1 if args.http == "gthread" else args.port
     counts = [int(n) for n in args.steps.split(",")] if args.find_max else [args.agents]
 
     bench_db, _redis, env, token = prepare_database("bench")
@@ -579,9 +611,10 @@ def main() -> None:
     procs = start_servers(args, env, queues)
     steps: list[dict[str, Any]] = []
     try:
-        wait_until_serving(args.port)
+        for port in {args.port, args.ws_port}:
+            wait_until_serving(port)
         wait_until_routing(args.port, token, bench_db)
-        args.web_pid, args.worker_pid = procs[0].pid, procs[1].pid
+        args.web_pids, args.worker_pid = [procs[0].pid, *(p.pid for p in procs[2:])], procs[1].pid
         args.bench_db_name = bench_db.rsplit("/", 1)[-1]
         base = f"http://127.0.0.1:{args.port}"
         args.timing = {
