@@ -1,8 +1,9 @@
 """Ticket changes fanned out to the consoles that show them, as hints over the channel layer.
 
-A hint says "ticket 12 changed, re-read"; the page then fetches its state from the server. So a
-lost hint (Redis restarting, a closed tab) costs a few seconds until the page's next poll, and a
-failure here must never reach the write that caused it: it is logged and swallowed.
+A hint says "ticket 12 changed, re-read" and whose change it is (hint_scope); the page then
+fetches its state from the server. So a lost hint costs at most the page's safety poll (30 - 60 s
+while its socket is open; a page whose socket dropped polls every 5 s and re-reads on reconnect),
+and a failure here must never reach the write that caused it: it is logged and swallowed.
 """
 
 import asyncio
@@ -115,8 +116,8 @@ class _Coalescer:
     """Per process, at most one hint per group every HINT_INTERVAL_SECONDS; the latest hint of a
     burst follows at the end of the interval (trailing edge), so none is lost, only merged.
 
-    A page re-reads everything it shows on any hint (at most once a second), so a burst of
-    assignments costs each screen one hint instead of one per batch or ticket. Lives on the hint
+    A page re-reads everything it shows on a hint (at once for its own work, later for a queue's),
+    so a burst of assignments costs each screen one hint instead of one per batch or ticket. Lives on the hint
     loop's thread; the pending hints are bounded by the number of groups.
     """
 
