@@ -5,6 +5,7 @@ routing takes inquiries at a fixed rate, on PostgreSQL + Redis with production s
     .venv/bin/python bench/bench_console.py --agents 1000 --dashboards 50 --rate 100 --duration 30
     .venv/bin/python bench/bench_console.py --find-max --steps 100,200,400,700,1000 --dashboards 50 --rate 100
     .venv/bin/python bench/bench_console.py ... --no-etag      # the pages as before: never a 304
+    .venv/bin/python bench/bench_console.py ... --http gthread # HTTP on WSGI threads, /ws/ on ASGI
 
 Each simulated page does what console.js does, with the timers read off the page itself: it
 holds the console websocket (with the page's 20 s presence heartbeat, reconnecting with backoff),
