@@ -5,10 +5,15 @@ routing takes inquiries at a fixed rate, on PostgreSQL + Redis with production s
     .venv/bin/python bench/bench_console.py --agents 1000 --dashboards 50 --rate 100 --duration 30
     .venv/bin/python bench/bench_console.py --find-max --steps 100,200,400,700,1000 --dashboards 50 --rate 100
     .venv/bin/python bench/bench_console.py ... --no-etag      # the pages as before: never a 304
+    .venv/bin/python bench/bench_console.py ... --http gthread # HTTP on WSGI threads, /ws/ on ASGI
 
-Each simulated page does what console.js does: it holds the console websocket (with the page's
-20 s presence heartbeat), re-reads its live fragment on connect, 80 ms after a hint (at most
-once a second) and every 5 s; it sends back the last ETag as If-None-Match (unless --no-etag).
+Each simulated page does what console.js does, with the timers read off the page itself: it
+holds the console websocket (with the page's 20 s presence heartbeat, reconnecting with backoff),
+re-reads its live fragment on connect, 80 ms after a hint about the user's own work (at most once
+per data-min-interval-ms), at most once per data-shared-hint-ms (x1-1.5 per page) for hints about
+a queue or the supervisors, data-trailing-ms after the last hint, and polls every 30-60 s while
+the socket is open (every 5 s while it is not); it sends back the last ETag as If-None-Match
+(unless --no-etag).
 All pages share one asyncio loop and one keep-alive HTTP pool (--connections). It reports the
 time from a ticket's assignment to its agent's page having re-read it (p50/p95/p99), re-reads/s,
 the share answered 304, the CPU seconds of this run's web server per second and per re-read, and
@@ -22,9 +27,13 @@ bounded by --duration per step. Reuses bench_routing's database preparation and 
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
+import random
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -39,7 +48,12 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_routing import PY, ROOT, fixed_rate, percentile, prepare_database, run
 
+# console.js's constants.
 POLL_S = 5.0
+SAFETY_POLL_MIN_S, SAFETY_POLL_MAX_S = 30.0, 60.0
+HINT_DEBOUNCE_S = 0.08
+MAX_BACKOFF_S = 15.0
+SHARED_SCOPES = {"queue", "supervisors"}
 HEARTBEAT_S = 20.0
 TICKET_LINK = re.compile(rb"/console/tickets/(\d+)/")
 
@@ -49,7 +63,10 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.cached_db import SessionStore
 from teams.services import SUPERVISORS_GROUP, ensure_roles
 User = get_user_model()
-agents = list(User.objects.filter(username__startswith="bench").order_by("username")[:{agents}])
+# Agents only: the storefront's API user ("bench-storefront") sorts first and has no console.
+agents = list(
+    User.objects.filter(username__startswith="bench", agent_profile__isnull=False).order_by("username")[:{agents}]
+)
 sups = []
 for i in range({dashboards}):
     user, _ = User.objects.get_or_create(username=f"benchsup{{i:03d}}")
@@ -67,19 +84,46 @@ for kind, users in (("agent", agents), ("supervisor", sups)):
 
 
 class Page:
-    def __init__(self, *, user_id: int, session: str, url: str, min_interval: float, etag: bool) -> None:
-        self.user_id, self.url, self.min_interval, self.use_etag = user_id, url, min_interval, etag
+    """One open page doing what console.js does: the same timers, read off the page's own
+    data-* attributes (PageTiming), the same reaction to each hint's scope."""
+
+    def __init__(self, *, user_id: int, session: str, url: str, timing: "PageTiming", etag: bool) -> None:
+        self.user_id, self.url, self.timing, self.use_etag = user_id, url, timing, etag
         self.cookies = {"sessionid": session}
         self.etag: str | None = None
         self.seen: dict[int, float] = {}  # ticket id -> when this page first read it
         self.last = 0.0
         self.wake = asyncio.Event()
+        self.socket_open = False
+        # console.js: due times of its timers (monotonic seconds; None: not set).
+        self.fast_due: float | None = None  # a hint about the user's own work
+        self.shared_due: float | None = None  # a hint about a queue / the supervisors
+        self.trailing_due: float | None = None
+        self.poll_due = 0.0
+        # Drawn once per page, as console.js does: pages opened together drift apart.
+        self.shared_s = timing.shared_hint_s * (1 + random.random() * 0.5)
+
+    def schedule_poll(self) -> None:
+        wait = random.uniform(SAFETY_POLL_MIN_S, SAFETY_POLL_MAX_S) if self.socket_open else POLL_S
+        self.poll_due = time.monotonic() + wait
+
+    def hint(self, scope: str | None) -> None:
+        now = time.monotonic()
+        if self.timing.trailing_s:
+            self.trailing_due = now + self.timing.trailing_s
+        if self.timing.shared_hint_s and scope in SHARED_SCOPES:
+            if self.shared_due is None:
+                self.shared_due = max(now + HINT_DEBOUNCE_S, self.last + self.shared_s)
+        elif self.fast_due is None:
+            self.fast_due = max(now + HINT_DEBOUNCE_S, self.last + self.timing.min_interval_s)
+        self.wake.set()
 
     async def reread(self, client: httpx.AsyncClient, stats: dict[str, float]) -> None:
         headers = {"X-Requested-With": "fetch"}
         if self.use_etag and self.etag:
             headers["If-None-Match"] = self.etag
         self.last = time.monotonic()
+        self.shared_due = None  # this read covers every hint heard before it (console.js)
         try:
             response = await client.get(self.url, headers=headers, cookies=self.cookies)
         except httpx.HTTPError:
@@ -107,32 +151,79 @@ class Page:
 
         async def listen() -> None:
             cookie = f"sessionid={self.cookies['sessionid']}"
-            async with websockets.connect(
-                ws_url, additional_headers={"Cookie": cookie, "Origin": "http://127.0.0.1"}
-            ) as ws:
-                stats["sockets"] += 1
-                self.wake.set()
-                beat = asyncio.create_task(heartbeat(ws))
+            attempts = 0
+            while True:
                 try:
-                    async for _ in ws:
-                        stats["hints"] += 1
+                    async with websockets.connect(
+                        ws_url, additional_headers={"Cookie": cookie, "Origin": "http://127.0.0.1"}
+                    ) as ws:
+                        stats["sockets"] += 1
+                        attempts = 0
+                        self.socket_open = True
+                        self.fast_due = time.monotonic()  # console.js re-reads on (re)connect
+                        self.schedule_poll()
                         self.wake.set()
-                finally:
-                    beat.cancel()
+                        beat = asyncio.create_task(heartbeat(ws))
+                        try:
+                            async for message in ws:
+                                stats["hints"] += 1
+                                self.hint(json.loads(message).get("scope"))
+                        finally:
+                            beat.cancel()
+                except (OSError, websockets.WebSocketException):
+                    pass
+                if self.socket_open:
+                    stats["sockets"] -= 1
+                self.socket_open = False
+                self.schedule_poll()
+                self.wake.set()
+                backoff = min(MAX_BACKOFF_S, 0.5 * 2**attempts) * (0.75 + random.random() * 0.5)
+                attempts += 1
+                await asyncio.sleep(backoff)
 
+        self.schedule_poll()
         listener = asyncio.create_task(listen())
         try:
             while time.monotonic() < stop:
-                try:
-                    await asyncio.wait_for(self.wake.wait(), POLL_S)
-                    await asyncio.sleep(max(0.08, self.last + self.min_interval - time.monotonic()))
-                except TimeoutError:
-                    pass
-                self.wake.clear()
+                dues = [d for d in (self.fast_due, self.shared_due, self.trailing_due, self.poll_due) if d is not None]
+                wait = min(dues) - time.monotonic()
+                if wait > 0:
+                    self.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), wait)
+                    continue
+                now = time.monotonic()
+                if self.poll_due <= now:
+                    self.schedule_poll()
+                if self.fast_due is not None and self.fast_due <= now:
+                    self.fast_due = None
+                if self.trailing_due is not None and self.trailing_due <= now:
+                    self.trailing_due = None
                 if time.monotonic() < stop:
                     await self.reread(client, stats)
         finally:
             listener.cancel()
+
+
+@dataclasses.dataclass(frozen=True)
+class PageTiming:
+    min_interval_s: float
+    trailing_s: float
+    shared_hint_s: float
+
+
+TIMING_ATTRIBUTES = {
+    "min_interval_s": re.compile(rb'data-min-interval-ms="(\d+)"'),
+    "trailing_s": re.compile(rb'data-trailing-ms="(\d+)"'),
+    "shared_hint_s": re.compile(rb'data-shared-hint-ms="(\d+)"'),
+}
+
+
+def page_timing(base: str, path: str, session: str) -> PageTiming:
+    """The timers console.js reads off this page (0 where the page sets none)."""
+    html = httpx.get(base + path, cookies={"sessionid": session}, timeout=30).content
+    found = {key: pattern.search(html) for key, pattern in TIMING_ATTRIBUTES.items()}
+    return PageTiming(**{key: int(match.group(1)) / 1000 if match else 0.0 for key, match in found.items()})
 
 
 async def heartbeat(ws: object) -> None:
@@ -161,6 +252,40 @@ def process_cpu(pid: int) -> float:
     return total
 
 
+def cpu_split(args: argparse.Namespace) -> dict[str, float]:
+    """CPU seconds so far, by role: this run's web server and Celery worker (process trees), the
+    PostgreSQL backends serving the bench database (their process title names it), the Redis
+    server (shared with whatever else uses it on this host) and this client process itself."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    postgres = redis = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if cmdline.startswith("postgres:") and f" {args.bench_db_name} " in cmdline:
+            postgres += seconds
+        elif "redis-server" in cmdline:
+            redis += seconds
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "web": web_cpu(args),
+        "routing_workers": process_cpu(args.worker_pid),
+        "postgres_bench_db": postgres,
+        "redis_shared": redis,
+        "bench_client": own.ru_utime + own.ru_stime,
+    }
+
+
+def web_cpu(args: argparse.Namespace) -> float:
+    """CPU seconds of this run's web servers (the HTTP one and, with --http gthread, the ASGI one
+    serving the websockets)."""
+    return sum(process_cpu(pid) for pid in args.web_pids)
+
+
 class DriveResult(TypedDict):
     pages: list[Page]
     stats: dict[str, float]
@@ -169,6 +294,7 @@ class DriveResult(TypedDict):
     web_cpu: float
     load: dict[str, object]
     since: float
+    cpu_split: dict[str, float]
 
 
 async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> DriveResult:
@@ -178,7 +304,7 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
             user_id=uid,
             session=key,
             url="/console/inbox/live/" if kind == "agent" else "/console/dashboard/live/",
-            min_interval=1.0,
+            timing=args.timing[kind],
             etag=not args.no_etag,
         )
         for kind, uid, key in sessions
@@ -187,16 +313,18 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
         stop = time.monotonic() + args.warmup + args.duration
-        ws_url = f"ws://127.0.0.1:{args.port}/ws/console/"
+        ws_url = f"ws://127.0.0.1:{args.ws_port}/ws/console/"
         spread = args.warmup * 0.7 / max(1, len(pages))
         runners = [asyncio.create_task(p.live(client, ws_url, stop, stats, i * spread)) for i, p in enumerate(pages)]
         await asyncio.sleep(args.warmup)
         counted = dict(stats)
-        cpu0, t0, wall0 = process_cpu(args.web_pid), time.monotonic(), time.time()
+        split0 = cpu_split(args)
+        cpu0, t0, wall0 = web_cpu(args), time.monotonic(), time.time()
         load = await fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration - 3, 0.1)
         await asyncio.sleep(max(0.0, stop - time.monotonic()))
         elapsed = time.monotonic() - t0
-        cpu = process_cpu(args.web_pid) - cpu0
+        cpu = web_cpu(args) - cpu0
+        split1 = cpu_split(args)
         await asyncio.gather(*runners, return_exceptions=True)
     window = {key: stats[key] - counted[key] for key in stats}
     return {
@@ -207,6 +335,7 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         "web_cpu": cpu,
         "load": load,
         "since": wall0,
+        "cpu_split": {role: round((split1[role] - split0[role]) / elapsed, 2) for role in split0},
     }
 
 
@@ -225,9 +354,9 @@ async def healthz_floor(args: argparse.Namespace, seconds: float = 4.0) -> dict[
 
         await asyncio.gather(*(worker(time.monotonic() + 0.5) for _ in range(args.connections)))  # warm
         done = 0
-        cpu0, t0 = process_cpu(args.web_pid), time.monotonic()
+        cpu0, t0 = web_cpu(args), time.monotonic()
         await asyncio.gather(*(worker(t0 + seconds) for _ in range(args.connections)))
-        elapsed, cpu = time.monotonic() - t0, process_cpu(args.web_pid) - cpu0
+        elapsed, cpu = time.monotonic() - t0, web_cpu(args) - cpu0
     return {
         "healthz_per_s": round(done / elapsed, 1),
         "web_cpu_ms_per_healthz": round(cpu * 1000 / max(1, done), 2),
@@ -254,6 +383,8 @@ def count(client, url, etag=None):
     return response, len(queries)
 if busiest is not None:
     agent = Client(); agent.force_login(busiest)
+    # The first read counts the sidebar (kept CONSOLE_SIDEBAR_COUNTS_SECONDS); most re-reads do not.
+    _, figures["inbox_full_counting_sidebar"] = count(agent, "/console/inbox/live/")
     full, figures["inbox_full"] = count(agent, "/console/inbox/live/")
     _, figures["inbox_304"] = count(agent, "/console/inbox/live/", full.get("ETag"))
 sups = list(User.objects.filter(username__startswith="benchsup").order_by("username")[:2])
@@ -291,6 +422,7 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "dashboards": args.dashboards,
         "rate": args.rate,
         "etag": not args.no_etag,
+        "http": args.http,
         "sockets": int(stats["sockets"]),
         "assigned_to_watched": len(watched),
         "seen_on_screen": len(delays),
@@ -304,6 +436,7 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "web_cpu_s_per_s": round(float(result["web_cpu"]) / elapsed, 2),
         "web_cpu_ms_per_reread": round(float(result["web_cpu"]) * 1000 / rereads, 1),
         "intake": result["load"],
+        "cpu_s_per_s": result["cpu_split"],
         # Against the floor measured in this run (bench: healthz_floor).
         "rereads_per_s_of_floor": round(window["rereads"] / elapsed / args.floor["healthz_per_s"], 3),
         "cpu_per_reread_x_floor": round(
@@ -315,9 +448,16 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
 def start_servers(args: argparse.Namespace, env: dict[str, str], queues: str) -> list[subprocess.Popen[bytes]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-console-"))
     print(f"Server logs: {logs}", flush=True)
+    asgi = ["cxconsole.asgi:application", "-k", "uvicorn.workers.UvicornWorker"]
+    if args.http == "gthread":
+        # HTTP on WSGI threads (a view waiting on PostgreSQL holds one thread, not the process);
+        # the websockets on an ASGI server of their own, as a reverse proxy would split them.
+        http = ["cxconsole.wsgi:application", "-k", "gthread", "--threads", str(args.threads)]
+    else:
+        http = asgi
     web = subprocess.Popen(
-        [PY, "-m", "gunicorn", "cxconsole.asgi:application", "-w", str(args.web_workers), "-k",
-         "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
+        [PY, "-m", "gunicorn", *http, "-w", str(args.web_workers), "-b", f"127.0.0.1:{args.port}",
+         "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     worker = subprocess.Popen(
@@ -325,7 +465,15 @@ def start_servers(args: argparse.Namespace, env: dict[str, str], queues: str) ->
          "--without-mingle", "-l", "WARNING", "-n", f"benchconsole{args.port}@%h"],
         cwd=ROOT, env=env, stdout=(logs / "worker.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    return [web, worker]
+    procs = [web, worker]
+    if args.ws_port != args.port:
+        ws = subprocess.Popen(
+            [PY, "-m", "gunicorn", *asgi, "-w", str(args.ws_workers), "-b", f"127.0.0.1:{args.ws_port}",
+             "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=(logs / "ws.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        procs.append(ws)
+    return procs
 
 
 def wait_until_serving(port: int, within: float = 180.0) -> None:
@@ -398,7 +546,7 @@ def print_table(steps: list[dict[str, Any]], queries: dict[str, object], args: a
         assert isinstance(intake, dict)
         print(
             f"  {step['agents']} agents: intake accepted {intake.get('accepted')}/{intake.get('offered')}"
-            f" (HTTP p50 {intake.get('http_p50_ms')} ms)"
+            f" (HTTP p50 {intake.get('http_p50_ms')} ms); CPU s/s by role {step['cpu_s_per_s']}"
         )
     print("\nQueries per re-read (one of each, in process on the bench database after the run):")
     for key, value in queries.items():
@@ -424,6 +572,15 @@ def main() -> None:
     parser.add_argument("--no-etag", action="store_true", help="pages never send If-None-Match (before)")
     parser.add_argument("--connections", type=int, default=64, help="keep-alive HTTP connections of all pages")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--http",
+        choices=["asgi", "gthread"],
+        default="asgi",
+        help="asgi: one ASGI server for HTTP and websockets; gthread: HTTP on WSGI gthread workers,"
+        " websockets on an ASGI server of their own (on --port + 1)",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per WSGI worker (--http gthread)")
+    parser.add_argument("--ws-workers", type=int, default=1, help="ASGI workers for the websockets (--http gthread)")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "console.json"))
     args = parser.parse_args()
@@ -431,6 +588,7 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             args.port = probe.getsockname()[1]
+    args.ws_port = args.port + 1 if args.http == "gthread" else args.port
     counts = [int(n) for n in args.steps.split(",")] if args.find_max else [args.agents]
 
     bench_db, _redis, env, token = prepare_database("bench")
@@ -454,9 +612,22 @@ def main() -> None:
     procs = start_servers(args, env, queues)
     steps: list[dict[str, Any]] = []
     try:
-        wait_until_serving(args.port)
+        for port in {args.port, args.ws_port}:
+            wait_until_serving(port)
         wait_until_routing(args.port, token, bench_db)
-        args.web_pid = procs[0].pid
+        args.web_pids, args.worker_pid = [procs[0].pid, *(p.pid for p in procs[2:])], procs[1].pid
+        args.bench_db_name = bench_db.rsplit("/", 1)[-1]
+        base = f"http://127.0.0.1:{args.port}"
+        args.timing = {
+            "agent": page_timing(base, "/console/", agent_sessions[0][2]),
+            "supervisor": page_timing(base, "/console/dashboard/", dashboards[0][2])
+            if dashboards
+            else PageTiming(min_interval_s=0, trailing_s=0, shared_hint_s=0),
+        }
+        print(
+            f"Page timers (read off the pages): { {k: dataclasses.asdict(v) for k, v in args.timing.items()} }",
+            flush=True,
+        )
         args.floor = asyncio.run(healthz_floor(args))
         print(f"Floor: {json.dumps(args.floor)}", flush=True)
         for n in counts:

@@ -88,8 +88,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self._seen()
 
     async def ticket_changed(self, event: dict[str, Any]) -> None:
-        await self.send_json({key: event.get(key) for key in ("type", "ticket_id", "status", "queue_id", "kind")})
+        await self.send_json(
+            {key: event.get(key) for key in ("type", "ticket_id", "status", "queue_id", "kind", "scope")}
+        )
 
     async def agent_changed(self, event: dict[str, Any]) -> None:
         """The agent's own status changed (another tab, a supervisor, the presence sweep)."""
-        await self.send_json({key: event.get(key) for key in ("type", "status")})
+        await self.send_json({"type": event.get("type"), "status": event.get("status"), "scope": "own"})

@@ -1,8 +1,9 @@
 """Ticket changes fanned out to the consoles that show them, as hints over the channel layer.
 
-A hint says "ticket 12 changed, re-read"; the page then fetches its state from the server. So a
-lost hint (Redis restarting, a closed tab) costs a few seconds until the page's next poll, and a
-failure here must never reach the write that caused it: it is logged and swallowed.
+A hint says "ticket 12 changed, re-read" and whose change it is (hint_scope); the page then
+fetches its state from the server. So a lost hint costs at most the page's safety poll (30 - 60 s
+while its socket is open; a page whose socket dropped polls every 5 s and re-reads on reconnect),
+and a failure here must never reach the write that caused it: it is logged and swallowed.
 """
 
 import asyncio
@@ -40,6 +41,18 @@ def agent_group(user_id: int) -> str:
 
 def queue_group(queue_id: int) -> str:
     return f"queue.{queue_id}"
+
+
+def hint_scope(group: str) -> str:
+    """Whose change a hint to this group is, for the page to decide how soon to re-read: "own"
+    (the agent's own work: at once), "queue" or "supervisors" (shared by many pages: console.js
+    re-reads for these at most once per its data-shared-hint-ms, so a busy queue does not send
+    every agent of it to re-read at the same moment)."""
+    if group.startswith("queue."):
+        return "queue"
+    if group == SUPERVISORS_GROUP:
+        return "supervisors"
+    return "own"
 
 
 def groups_for_change(
@@ -103,8 +116,8 @@ class _Coalescer:
     """Per process, at most one hint per group every HINT_INTERVAL_SECONDS; the latest hint of a
     burst follows at the end of the interval (trailing edge), so none is lost, only merged.
 
-    A page re-reads everything it shows on any hint (at most once a second), so a burst of
-    assignments costs each screen one hint instead of one per batch or ticket. Lives on the hint
+    A page re-reads everything it shows on a hint (at once for its own work, later for a queue's),
+    so a burst of assignments costs each screen one hint instead of one per batch or ticket. Lives on the hint
     loop's thread; the pending hints are bounded by the number of groups.
     """
 
@@ -134,7 +147,7 @@ class _Coalescer:
 
     def _send(self, key: tuple[int, str], layer: Any, group: str, hint: dict[str, Any]) -> None:
         self.last_sent[key] = self.loop.time()
-        self.loop.create_task(_send_to_group(layer, group, hint, self.in_flight))
+        self.loop.create_task(_send_to_group(layer, group, {**hint, "scope": hint_scope(group)}, self.in_flight))
 
 
 _coalescers: dict[int, _Coalescer] = {}

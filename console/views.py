@@ -127,11 +127,13 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
 
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+    header = header_context(request, page_path=reverse("console:inbox"))
     return {
-        **header_context(request, page_path=reverse("console:inbox")),
+        **header,
         "inbox": selectors.inbox_for(user_of(request)),
-        "can_take": header_profile_exists(user_of(request)),
+        "can_take": header["profile"] is not None,  # the header's profile: no second query
         "live_url": reverse("console:inbox_live"),
+        "shared_hint_ms": settings.CONSOLE_QUEUE_HINT_SECONDS * 1000,
     }
 
 

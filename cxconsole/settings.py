@@ -292,7 +292,13 @@ if REDIS_URL:
             # A short connect timeout: a write whose hint cannot be delivered must not wait long.
             # Every socket of a server process shares one Redis list, capped at `capacity`
             # (channels_redis drops what is over it): room for a burst of hints to every agent.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}], "capacity": 2000},
+            # socket_timeout above channels_redis's 5 s blocking pop (BZPOPMIN): redis-py 8 defaults
+            # it to 5 s, which tears down every idle console socket every 5 s (a reconnect and a
+            # full re-read each); a Redis that stops answering is still noticed within 10 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 10}],
+                "capacity": 2000,
+            },
         }
     }
 else:
@@ -506,6 +512,10 @@ QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Live fragments (console.live): an unchanged fragment is a 304, but re-rendered at least this
 # often anyway (waiting times, callbacks falling due, a presence sweep change without a hint).
 CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 30, minimum=1)
+# The inbox re-reads for a change in its queues' waiting line (or, for a supervisor, anywhere) at
+# most once per this many seconds, plus up to half again per page (console.js): a busy queue
+# must not send all its agents to re-read at once. An agent's own work is shown at once.
+CONSOLE_QUEUE_HINT_SECONDS = env_int("CONSOLE_QUEUE_HINT_SECONDS", 10, minimum=0)
 # The inbox's live re-read shows sidebar counts at most this old (console.lists.recent_sidebar);
 # a page load always counts afresh. 0: count on every re-read.
 CONSOLE_SIDEBAR_COUNTS_SECONDS = env_int("CONSOLE_SIDEBAR_COUNTS_SECONDS", 10, minimum=0)

@@ -27,9 +27,12 @@ def is_supervisor(user: User) -> bool:
 
 def agent_queue_ids(user: User) -> set[int]:
     """The queues whose waiting tickets an agent may see: their skills' queues and triage."""
-    ids = set(SpecialistQueue.objects.filter(categories__skill_set__agent__user=user).values_list("id", flat=True))
-    ids |= set(SpecialistQueue.objects.filter(kind=SpecialistQueue.Kind.TRIAGE).values_list("id", flat=True))
-    return ids
+    # One query (every live re-read of the inbox asks, twice): the skills' queues OR triage.
+    return set(
+        SpecialistQueue.objects.filter(
+            Q(categories__skill_set__agent__user=user) | Q(kind=SpecialistQueue.Kind.TRIAGE)
+        ).values_list("id", flat=True)
+    )
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:

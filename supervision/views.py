@@ -134,6 +134,9 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
         "live_url": reverse("supervision:live"),
         # One more re-read just after the server's cached figures expired (0: no cache, no need).
         "trailing_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000 + 300 if settings.QUEUE_HEALTH_CACHE_SECONDS else 0,
+        # Hints of other people's changes: a re-read per period of the cached figures (they cannot
+        # change faster), not per hint; the supervisor's own status still shows at once.
+        "shared_hint_ms": settings.QUEUE_HEALTH_CACHE_SECONDS * 1000,
     }
 
 

@@ -27,6 +27,7 @@ from console.push import (
     SUPERVISORS_GROUP,
     agent_group,
     groups_for_change,
+    hint_scope,
     push_ticket_change,
     queue_group,
     send_hint,
@@ -72,6 +73,23 @@ def test_an_assignment_is_pushed_to_the_agent_and_to_her_queue(memory_layer, ana
     run(scenario)
 
 
+def test_each_hint_says_whose_change_it_is_so_the_page_knows_how_soon_to_re_read(memory_layer, ana, inquiry) -> None:
+    assert [hint_scope(g) for g in ("agent.3", "queue.7", SUPERVISORS_GROUP)] == ["own", "queue", "supervisors"]
+    jewelry = queue("jewelry")
+
+    async def scenario() -> None:
+        agent_channel = await listening(memory_layer, agent_group(ana.user.id))
+        queue_channel = await listening(memory_layer, queue_group(jewelry.id))
+        supervisors_channel = await listening(memory_layer, SUPERVISORS_GROUP)
+        await database_sync_to_async(inquiry)()
+
+        assert {hint["scope"] for hint in await drain(memory_layer, agent_channel)} == {"own"}
+        assert {hint["scope"] for hint in await drain(memory_layer, queue_channel)} == {"queue"}
+        assert {hint["scope"] for hint in await drain(memory_layer, supervisors_channel)} == {"supervisors"}
+
+    run(scenario)
+
+
 def test_a_shopper_message_is_pushed_to_the_agent_who_holds_the_ticket(memory_layer, ana, mei, inquiry) -> None:
     ticket = inquiry()
 
@@ -93,7 +111,7 @@ def test_the_console_socket_of_an_agent_hears_about_her_new_ticket(memory_layer,
         assert connected
         ticket = await database_sync_to_async(inquiry)()
         hint = await socket.receive_json_from(timeout=2)
-        while hint["status"] != "assigned":
+        while (hint["status"], hint["scope"]) != ("assigned", "own"):  # her queue hears of it too
             hint = await socket.receive_json_from(timeout=2)
         assert hint == {
             "type": "ticket.changed",
@@ -101,6 +119,7 @@ def test_the_console_socket_of_an_agent_hears_about_her_new_ticket(memory_layer,
             "status": "assigned",
             "queue_id": ticket.queue_id,
             "kind": "status",
+            "scope": "own",
         }
         await socket.disconnect()
 

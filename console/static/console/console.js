@@ -4,8 +4,15 @@
  * The server renders everything. A websocket brings hints ("ticket 12 changed"); a hint is never
  * trusted as state: the page re-reads its live fragment (server-rendered HTML) and swaps in every
  * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
- * hint and every few seconds anyway, so a lost hint or a restarted Redis never leaves the screen
- * wrong for long.
+ * hint, and polls: every 30-60 s (spread per page) while the socket is open, as a safety net for
+ * a hint lost in transit, and every 5 s while it is closed or reconnecting. A lost hint or a
+ * restarted Redis therefore never leaves the screen wrong for long, and a thousand open consoles
+ * do not cost the server a re-read each every few seconds.
+ *
+ * Each hint names its scope: "own" (the user's own work) is re-read at once; "queue" and
+ * "supervisors" (changes many pages hear about together) at most once per data-shared-hint-ms,
+ * drawn x1-1.5 per page so the agents of a busy queue do not all re-read on the same beat. Any
+ * re-read that starts after such a hint shows it, so the pending one is dropped then.
  *
  * A page that hears about every ticket (the supervisors' dashboard) sets data-min-interval-ms: at
  * most one re-read per interval however many hints arrive. data-trailing-ms adds one more re-read
@@ -15,7 +22,11 @@
 (function () {
   "use strict";
 
+  // Polls while the socket is closed or reconnecting; while it is open, a safety poll at a time
+  // drawn between the two bounds below, anew each time, so pages opened together drift apart.
   var POLL_MS = 5000;
+  var SAFETY_POLL_MIN_MS = 30000;
+  var SAFETY_POLL_MAX_MS = 60000;
   // Presence heartbeat; the server's PRESENCE_AWAY_SECONDS (at least 30) must exceed it.
   var HEARTBEAT_MS = 20000;
   var HINT_DEBOUNCE_MS = 80;
@@ -125,6 +136,7 @@
   var wsPath = root.getAttribute("data-ws-path");
   var minIntervalMs = parseInt(root.getAttribute("data-min-interval-ms"), 10) || 0;
   var trailingMs = parseInt(root.getAttribute("data-trailing-ms"), 10) || 0;
+  var sharedHintMs = (parseInt(root.getAttribute("data-shared-hint-ms"), 10) || 0) * (1 + Math.random() * 0.5);
   var announcer = document.getElementById("live-announcer");
 
   /* --- Cues: what is new since the last look ---------------------------------------------------- */
@@ -286,6 +298,11 @@
     }
     inFlight = true;
     lastStarted = Date.now();
+    if (sharedTimer) {
+      // Versions are bumped before hints are sent: this read shows every change hinted so far.
+      window.clearTimeout(sharedTimer);
+      sharedTimer = null;
+    }
     var headers = { "X-Requested-With": "fetch" };
     if (etag) headers["If-None-Match"] = etag;
     fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
@@ -324,14 +341,32 @@
 
   var hintTimer = null;
   var trailingTimer = null;
-  function refreshSoon() {
-    if (trailingMs) {
-      if (trailingTimer) window.clearTimeout(trailingTimer);
-      trailingTimer = window.setTimeout(function () {
-        trailingTimer = null;
+  var sharedTimer = null;
+
+  function onHint(scope) {
+    if (sharedHintMs && (scope === "queue" || scope === "supervisors")) {
+      armTrailing();
+      if (sharedTimer) return;
+      sharedTimer = window.setTimeout(function () {
+        sharedTimer = null;
         refresh();
-      }, trailingMs);
+      }, Math.max(HINT_DEBOUNCE_MS, lastStarted + sharedHintMs - Date.now()));
+      return;
     }
+    refreshSoon();
+  }
+
+  function armTrailing() {
+    if (!trailingMs) return;
+    if (trailingTimer) window.clearTimeout(trailingTimer);
+    trailingTimer = window.setTimeout(function () {
+      trailingTimer = null;
+      refresh();
+    }, trailingMs);
+  }
+
+  function refreshSoon() {
+    armTrailing();
     if (hintTimer) return;
     var wait = Math.max(HINT_DEBOUNCE_MS, lastStarted + minIntervalMs - Date.now());
     hintTimer = window.setTimeout(function () {
@@ -370,17 +405,25 @@
       attempts = 0;
       setState("live");
       refresh(); // anything that changed while we were away
+      schedulePoll();
     });
     // Presence: the server sets an agent Away when no console of theirs has spoken for a while.
     var heartbeat = window.setInterval(function () {
       if (socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" }));
     }, HEARTBEAT_MS);
-    socket.addEventListener("message", function () {
-      refreshSoon();
+    socket.addEventListener("message", function (event) {
+      var scope = null;
+      try {
+        scope = JSON.parse(event.data).scope;
+      } catch (e) {
+        scope = null; // not ours to judge: re-read at once
+      }
+      onHint(scope);
     });
     socket.addEventListener("close", function (event) {
       window.clearInterval(heartbeat);
       socketOpen = false;
+      schedulePoll(); // hints no longer arrive: poll every few seconds until it reconnects
       if (event.code === 4401 || event.code === 4403) {
         closedForGood = true; // signed out or not an agent: the next fetch says where to go
         setState("offline");
@@ -400,8 +443,19 @@
     window.setTimeout(connect, delay);
   }
 
+  var pollTimer = null;
+  function schedulePoll() {
+    if (pollTimer) window.clearTimeout(pollTimer);
+    var wait = socketOpen ? SAFETY_POLL_MIN_MS + Math.random() * (SAFETY_POLL_MAX_MS - SAFETY_POLL_MIN_MS) : POLL_MS;
+    pollTimer = window.setTimeout(function () {
+      pollTimer = null;
+      refresh();
+      schedulePoll();
+    }, wait);
+  }
+
+  schedulePoll();
   connect();
-  window.setInterval(refresh, POLL_MS);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") refresh();
   });
