@@ -389,6 +389,7 @@ CELERY_TASK_ROUTES = {
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
     "tickets.delete_orphaned_attachments": {"queue": "default"},
     # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
+    "webhooks.fan_out": {"queue": "webhooks"},
     "webhooks.deliver": {"queue": "webhooks"},
     "webhooks.sweep": {"queue": "webhooks"},
     "webhooks.prune": {"queue": "webhooks"},
