@@ -131,6 +131,11 @@ def _fan_out_orm(batch_size: int, *, now: datetime, give_up_at: datetime) -> Bat
     if not events:
         return Batch(0, 0, set())
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True).order_by("id"))
+    made = set(
+        WebhookDelivery.objects.filter(event_id__in=[event.pk for event in events]).values_list(
+            "endpoint_id", "event_id"
+        )
+    )
     rows = [
         WebhookDelivery(
             event_id=event.pk,
@@ -142,7 +147,9 @@ def _fan_out_orm(batch_size: int, *, now: datetime, give_up_at: datetime) -> Bat
         )
         for event in events
         for endpoint in endpoints
-        if endpoint.created_at <= event.created_at and endpoint.wants(event.type)
+        if endpoint.created_at <= event.created_at
+        and endpoint.wants(event.type)
+        and (endpoint.pk, event.pk) not in made
     ]
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(fanned_out_at=now)
