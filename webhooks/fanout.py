@@ -11,8 +11,8 @@ would skip it for good. Whatever is still unmarked is found, however late it com
 
 Order: deliveries are sent in id order per (endpoint, ticket), so they are inserted in event
 order (seq), and one fan-out runs at a time (a transaction-level advisory lock): two runs taking
-different batches could otherwise number a ticket's later event first. One ticket's events are
-written under that ticket's row lock, so they commit in the order they were numbered.
+different batches could otherwise number a ticket's later event first. Writers of one ticket's
+events hold that ticket's row lock, so those events commit in the order they were numbered.
 
 Subscriptions: those at fan-out time (milliseconds after the event; the sweep at worst seconds),
 limited to endpoints that existed when the event happened, so a new endpoint gets no old events.
@@ -69,8 +69,7 @@ def _lock(*, wait: bool) -> bool:
 
 def fan_out_batch(*, wait: bool = True, batch_size: int = BATCH_SIZE) -> Batch | None:
     """One transaction: the oldest events not fanned out yet (up to batch_size) become deliveries.
-    Returns what it did, or None when wait is false and another run is
-    fanning out. Idempotent: a marked event is not read again, and the unique (endpoint, event)
+    Returns what it did, or None when wait is false and another run is fanning out. Idempotent: a marked event is not read again, and the unique (endpoint, event)
     constraint makes a repeated row a no-op."""
     with transaction.atomic():
         if not _lock(wait=wait):
