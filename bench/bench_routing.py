@@ -470,6 +470,14 @@ def main() -> None:
         figures["webhook_deliveries_made"] = made
         figures["webhook_delivered_by_the_end"] = delivered
         figures["webhook_events_not_fanned_out_at_the_end"] = unfanned
+        counts = logs / "receiver.json"  # written by the receiver as it stops
+        for _ in range(50):
+            if counts.exists():
+                break
+            time.sleep(0.1)
+        figures["webhook_receiver_requests_in_the_run"] = (
+            json.loads(counts.read_text())["requests"] if counts.exists() else None
+        )
         figures["webhook_event_to_delivered_p50_ms"] = round(lag_p50, 1) if lag_p50 is not None else None
         figures["webhook_event_to_delivered_p95_ms"] = round(lag_p95, 1) if lag_p95 is not None else None
     figures["load_average_at_the_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

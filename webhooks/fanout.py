@@ -32,8 +32,11 @@ from webhooks.outbox import claim_fan_out, enqueue_deliveries, kick_fan_out
 
 # Events fanned out per transaction (each becomes one row per subscribed endpoint).
 BATCH_SIZE = 500
-# Batches per run before a fresh task takes over (kicked), keeping a run short under a backlog.
-BATCHES_PER_RUN = 20
+# Batches per run before a fresh task takes over (kicked): under a backlog the webhook workers'
+# delivery runs get their turn between fan-out runs.
+BATCHES_PER_RUN = 4
+# A run that finds another one fanning out looks again this much later (see fan_out()).
+BUSY_RETRY_SECONDS = 0.25
 # The sweep fans out events left this long (their kick was lost, or their writer's was throttled).
 SWEEP_AFTER_SECONDS = 2.0
 # Any constant shared by every process: the key of the one-fan-out-at-a-time lock.
@@ -155,15 +158,20 @@ def _fan_out_orm(batch_size: int, *, now: datetime, give_up_at: datetime) -> Bat
     return Batch(len(events), len(rows), {row.endpoint_id for row in rows})
 
 
-def fan_out(*, wait: bool = True, max_batches: int = BATCHES_PER_RUN) -> FanOutSummary:
+def fan_out(*, max_batches: int = BATCHES_PER_RUN) -> FanOutSummary:
     """The webhooks.fan_out task: fan out batch after batch until none is left (or max_batches,
     then a successor is kicked), kicking the delivery runs of the endpoints that got rows after
-    each batch's commit. Safe to run twice at once (the lock serializes them)."""
+    each batch's commit. Safe to run twice at once (the lock admits one).
+
+    A run that finds the lock taken does not wait for it (that would hold a webhook worker while
+    delivery runs queue behind it): it kicks a successor BUSY_RETRY_SECONDS later, so events
+    committed while the other run finishes are not left for the sweep."""
     claim_fan_out()
     summary = FanOutSummary()
     for _ in range(max_batches):
-        batch = fan_out_batch(wait=wait)
+        batch = fan_out_batch(wait=False)
         if batch is None:
+            kick_fan_out(countdown=BUSY_RETRY_SECONDS)
             return summary
         summary.events += batch.events
         summary.deliveries += batch.deliveries
