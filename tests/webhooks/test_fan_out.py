@@ -14,8 +14,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.events import Event, emit_many
+from cxconsole.celery import app as celery_app
 from webhooks.delivery import sweep_due_deliveries
-from webhooks.fanout import fan_out, fan_out_batch
+from webhooks.fanout import BUSY_RETRY_SECONDS, fan_out, fan_out_batch
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -123,9 +124,15 @@ def test_two_fan_outs_at_once_make_each_delivery_once_in_event_order(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_delivery_run_does_not_wait_for_a_fan_out_in_progress(
-    endpoint_for: Callable[..., WebhookEndpoint], postgres: None
+def test_a_fan_out_finding_another_at_work_does_not_wait_and_looks_again_shortly(
+    endpoint_for: Callable[..., WebhookEndpoint], postgres: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Neither a delivery run nor a second fan-out holds a webhook worker waiting for the lock;
+    the fan-out kicks a successor, so what the busy run misses is not left for the sweep."""
+    sent: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, *a, **options: sent.append((name, options.get("countdown")))
+    )
     endpoint_for("http://127.0.0.1:9/a")
     _emit(1)
     holding, release = threading.Event(), threading.Event()
@@ -144,6 +151,9 @@ def test_a_delivery_run_does_not_wait_for_a_fan_out_in_progress(
     try:
         assert holding.wait(30)
         assert fan_out_batch(wait=False) is None  # the other run has it (and kicks its endpoints)
+        sent.clear()
+        assert fan_out().events == 0
+        assert sent == [("webhooks.fan_out", BUSY_RETRY_SECONDS)]
     finally:
         release.set()
         other.join(30)
