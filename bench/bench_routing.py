@@ -10,6 +10,10 @@ category, starts gunicorn (2 sync workers) and Celery workers, then:
   2. intake capacity: wrk posting inquiries as fast as the server takes them;
   3. end to end: inquiries at a fixed rate; every ticket's created_at -> first_assigned_at;
      a share of them ask for a person (handoff_requested_at -> handoff_assigned_at).
+With --webhook-endpoints N, N endpoints subscribe to every event (the outbox is written on the
+hot path); with --webhook-worker as well, one webhook worker (queue "webhooks", under nice -n 10,
+as production runs them: latency-tolerant, never in routing's way) fans the events out and
+delivers them to a local receiver, and the table adds what was delivered and how late.
 It prints a table and writes bench/results/routing.json. Every server binds to 127.0.0.1.
 """
 
@@ -209,13 +213,23 @@ async def fixed_rate(
     }
 
 
-# N endpoints subscribed to every event type (their receivers are never called in this bench).
+# N endpoints subscribed to every event type (called only when a webhook worker is started).
 SUBSCRIBE_ENDPOINTS = """
 from django.contrib.auth.models import User
 from webhooks.services import create_endpoint
 client = User.objects.get(username="bench-storefront")
-for n in range(%d):
-    create_endpoint(client=client, url=f"http://127.0.0.1:9/hooks/{n}", event_types=["*"])
+for n in range({count}):
+    create_endpoint(client=client, url=f"{base}/hooks/{{n}}", event_types=["*"])
+"""
+
+# What the webhook worker did for the end-to-end phase's tickets.
+WEBHOOK_FIGURES = """
+SELECT count(*) FILTER (WHERE d.status = 'delivered'), count(*),
+    (SELECT count(*) FROM webhooks_webhookevent WHERE fanned_out_at IS NULL AND ticket_id > %(mark)s),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.created_at) * 1000),
+    percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.created_at) * 1000)
+FROM webhooks_webhookdelivery AS d JOIN webhooks_webhookevent AS e ON e.id = d.event_id
+WHERE d.ticket_id > %(mark)s
 """
 
 
@@ -248,13 +262,25 @@ def main() -> None:
         type=int,
         default=0,
         help="subscribe this many webhook endpoints to every event: the outbox is written on routing's "
-        "hot path; delivery (queue 'webhooks') is left to webhook workers, which this bench does not start",
+        "hot path; delivery (queue 'webhooks') is left to webhook workers (see --webhook-worker)",
     )
+    parser.add_argument(
+        "--webhook-worker",
+        action="store_true",
+        help="with --webhook-endpoints: start one webhook worker (nice -n 10) and a local receiver",
+    )
+    parser.add_argument("--webhook-pool", type=int, default=2, help="prefork pool size of that webhook worker")
+    parser.add_argument("--receiver-port", type=int, default=0, help="the receiver's port (default: --port + 1)")
     args = parser.parse_args()
+    if args.webhook_worker and not args.webhook_endpoints:
+        parser.error("--webhook-worker needs --webhook-endpoints")
+    receiver_port = args.receiver_port or args.port + 1
 
     bench_db, redis_url, env, token = prepare_database("bench")
     if args.webhook_endpoints:
-        run([PY, "manage.py", "shell", "-v", "0", "-c", SUBSCRIBE_ENDPOINTS % args.webhook_endpoints], env)
+        base = f"http://127.0.0.1:{receiver_port}" if args.webhook_worker else "http://127.0.0.1:9"
+        setup = SUBSCRIBE_ENDPOINTS.format(count=args.webhook_endpoints, base=base)
+        run([PY, "manage.py", "shell", "-v", "0", "-c", setup], env)
     queues = run(
         [
             PY,
@@ -295,7 +321,25 @@ def main() -> None:
         ),
     ]
 
+    if args.webhook_worker:
+        procs.append(
+            subprocess.Popen(
+                [PY, str(ROOT / "bench" / "bench_webhooks.py"), "--serve-receiver", str(logs / "receiver.json"),
+                 "--port", str(receiver_port)],
+                cwd=ROOT, env=env, stdout=(logs / "receiver.log").open("w"), stderr=subprocess.STDOUT,
+            )
+        )  # fmt: skip
+
     def start_workers() -> None:
+        if args.webhook_worker:
+            procs.append(
+                subprocess.Popen(
+                    ["nice", "-n", "10", PY, "-m", "celery", "-A", "cxconsole", "worker", "-Q", "webhooks",
+                     "-c", str(args.webhook_pool), "-P", "prefork", "--without-gossip", "--without-mingle",
+                     "-l", "WARNING", "-n", "benchwebhooks@%h"],
+                    cwd=ROOT, env=env, stdout=(logs / "webhooks.log").open("w"), stderr=subprocess.STDOUT,
+                )
+            )  # fmt: skip
         # prefork/threads: one worker with a pool of N; solo: N workers of one process each (no
         # parent-child hand-off per task).
         solo = args.pool == "solo"
@@ -382,6 +426,7 @@ def main() -> None:
                 " FROM tickets_ticket WHERE id > %s",
                 [mark],
             ).fetchall()
+            webhook_row = one_row(conn.execute(WEBHOOK_FIGURES, {"mark": mark})) if args.webhook_worker else None
     finally:
         for proc in procs:
             proc.terminate()
@@ -419,6 +464,23 @@ def main() -> None:
         "handoff_to_assigned_p95_ms": round(percentile(handoffs, 0.95), 1),
         "handoff_to_assigned_p99_ms": round(percentile(handoffs, 0.99), 1),
     }
+    if webhook_row is not None:
+        delivered, made, unfanned, lag_p50, lag_p95 = webhook_row
+        figures["webhook_worker"] = f"1 x prefork {args.webhook_pool}, nice 10"
+        figures["webhook_deliveries_made"] = made
+        figures["webhook_delivered_by_the_end"] = delivered
+        figures["webhook_events_not_fanned_out_at_the_end"] = unfanned
+        counts = logs / "receiver.json"  # written by the receiver as it stops
+        for _ in range(50):
+            if counts.exists():
+                break
+            time.sleep(0.1)
+        figures["webhook_receiver_requests_in_the_run"] = (
+            json.loads(counts.read_text())["requests"] if counts.exists() else None
+        )
+        figures["webhook_event_to_delivered_p50_ms"] = round(lag_p50, 1) if lag_p50 is not None else None
+        figures["webhook_event_to_delivered_p95_ms"] = round(lag_p95, 1) if lag_p95 is not None else None
+    figures["load_average_at_the_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     # CPU per assigned ticket, by role, over the end-to-end phase (sending + draining).
     for role in ("web (gunicorn)", "Celery workers", "PostgreSQL", "Redis", "load generator"):
         spent = cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)

@@ -48,6 +48,7 @@ class Kick:
     key: str
     args: tuple[object, ...] = ()
     queue: str | None = None
+    countdown: float | None = None  # run no sooner than this many seconds from now
 
 
 def kick(task_name: str, *, key: str, args: Sequence[object] = (), queue: str | None = None) -> bool:
@@ -77,7 +78,9 @@ def kick_all(kicks: Sequence[Kick]) -> bool:
     try:
         with celery_app.producer_or_acquire() as producer, producer.batch():
             for k in fresh:
-                celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(producer=producer)
+                celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(
+                    producer=producer, countdown=k.countdown
+                )
     except Exception:
         logger.warning("Could not publish %s; a sweep will pick the work up.", _keys(fresh), exc_info=True)
         with suppress(Exception):

@@ -395,6 +395,7 @@ CELERY_TASK_ROUTES = {
     "tickets.sweep_missing_thumbnails": {"queue": "default"},
     "tickets.delete_orphaned_attachments": {"queue": "default"},
     # Webhooks on a queue of their own: a slow or dead receiver only ever holds webhook workers.
+    "webhooks.fan_out": {"queue": "webhooks"},
     "webhooks.deliver": {"queue": "webhooks"},
     "webhooks.sweep": {"queue": "webhooks"},
     "webhooks.prune": {"queue": "webhooks"},
@@ -437,8 +438,9 @@ CELERY_BEAT_SCHEDULE = {
     # Photo files no row names (rolled-back writes, deleted tickets), a day old: a capped batch
     # from the last two months' folders (manage.py delete_orphaned_attachments --all for the rest).
     "delete-orphaned-attachments": {"task": "tickets.delete_orphaned_attachments", "schedule": 3600.0},
-    # Webhook retries whose backoff is over, endpoints whose rest ended, delivery runs lost with
-    # their message: each endpoint with due rows is kicked (coalesced).
+    # Webhook events whose fan-out kick was lost (fanned out here), retries whose backoff is over,
+    # endpoints whose rest ended, delivery runs lost with their message: each endpoint with due
+    # rows is kicked (coalesced).
     "sweep-webhook-deliveries": {"task": "webhooks.sweep", "schedule": 5.0},
     # Webhook events older than WEBHOOK_RETENTION_DAYS with nothing left to send, with their
     # deliveries and attempt log: capped batches, repeated every 10 minutes until caught up.

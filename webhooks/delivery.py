@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from core.kicks import claim
 from webhooks.catalog import ENVELOPE_VERSION
+from webhooks.fanout import fan_out, fan_out_batch, has_stale_events
 from webhooks.models import (
     AttemptOutcome,
     DeliveryStatus,
@@ -269,8 +270,14 @@ def _claim(endpoint_id: int, now: datetime) -> list[WebhookDelivery]:
 def deliver_endpoint(*, endpoint_id: int, budget_seconds: float = RUN_BUDGET_SECONDS) -> RunSummary:
     """The webhooks.deliver task: send an endpoint's due rows, group after group, until none is
     left, the endpoint looks unwell, or the budget is spent (then a successor is kicked).
-    Idempotent and safe to run twice at once (SKIP LOCKED)."""
+    Idempotent and safe to run twice at once (SKIP LOCKED).
+
+    It first fans out what events are waiting (unless a fan-out is running, which kicks the
+    endpoints it serves), so a run never leaves a committed event for one more hop."""
     claim(kick_key(endpoint_id))
+    fanned = fan_out_batch(wait=False)
+    if fanned is not None and fanned.endpoints - {endpoint_id}:
+        enqueue_deliveries(sorted(fanned.endpoints - {endpoint_id}))
     deadline = time.monotonic() + budget_seconds
     summary = RunSummary()
     while True:
@@ -564,9 +571,12 @@ def endpoints_due(*, now: datetime | None = None) -> list[int]:
 
 
 def sweep_due_deliveries(*, now: datetime | None = None) -> int:
-    """Beat, every few seconds: kick every endpoint with due rows (retries whose backoff is over,
-    rests that ended, runs lost with their message). Bounded by the number of endpoints; safe to
-    run twice (kicks coalesce, runs claim with SKIP LOCKED)."""
+    """Beat, every few seconds: fan out events left waiting (a lost or throttled kick), then kick
+    every endpoint with due rows (retries whose backoff is over, rests that ended, runs lost with
+    their message). Bounded (capped fan-out batches, then one kick per endpoint); safe to run
+    twice (the fan-out lock, kicks coalesce, runs claim with SKIP LOCKED)."""
+    if has_stale_events(now=now):
+        fan_out()
     endpoint_ids = endpoints_due(now=now)
     if endpoint_ids:
         enqueue_deliveries(endpoint_ids)

@@ -1,9 +1,9 @@
 """Outbound webhooks: endpoints per API client, the events they are told, and every attempt.
 
-An event is stored once (WebhookEvent, its id the envelope's id); a delivery is that event for
-one endpoint (WebhookDelivery, the outbox row, written in the transaction of the change); each
-HTTP request is an attempt (WebhookAttempt). Delivery is at least once: receivers deduplicate
-by the event id.
+An event is stored once (WebhookEvent, its id the envelope's id: the outbox row, written in the
+transaction of the change); a delivery is that event for one endpoint (WebhookDelivery, made from
+the event by the fan-out on the webhooks queue, see webhooks.fanout); each HTTP request is an
+attempt (WebhookAttempt). Delivery is at least once: receivers deduplicate by the event id.
 """
 
 import secrets
@@ -11,7 +11,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,9 +67,31 @@ class WebhookEndpoint(models.Model):
         return "*" in self.event_types or event_type in self.event_types
 
 
+EVENT_SEQUENCE = "webhooks_webhookevent_seq"
+
+
+class NextEventSeq(models.Func):
+    """The database default of WebhookEvent.seq: the next number of its sequence on PostgreSQL
+    (created by migration 0002). SQLite has no sequences; its writer numbers the rows itself
+    (webhooks.outbox), so the column default there is only a placeholder."""
+
+    output_field = models.BigIntegerField()
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def as_sql(  # type: ignore[override]  # Func.as_sql takes templates; this one needs none
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object
+    ) -> tuple[str, tuple[str | int, ...]]:
+        if connection.vendor == "postgresql":
+            return f"nextval('{EVENT_SEQUENCE}')", ()
+        return "0", ()
+
+
 class WebhookEvent(models.Model):
     """One thing that happened, as every subscribed endpoint receives it (the envelope's id, type,
-    created_at and data)."""
+    created_at and data). This is the outbox row the emitting transaction writes; the fan-out
+    turns it into deliveries (fanned_out_at is set once it has)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=64)
@@ -75,10 +99,18 @@ class WebhookEvent(models.Model):
     ticket_id = models.BigIntegerField(null=True, blank=True)
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # The order events were written in (the id is a UUID): deliveries are made in this order.
+    seq = models.BigIntegerField(db_default=NextEventSeq(), editable=False)
+    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_at"], name="webhook_event_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="webhook_event_created"),
+            # What the fan-out reads: the events not fanned out yet, in order (a small index,
+            # since rows leave it within milliseconds).
+            models.Index(fields=["seq"], condition=Q(fanned_out_at__isnull=True), name="webhook_event_to_fan_out"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"

@@ -3,30 +3,28 @@
 Every ticket and callback service emits (core.events), so this runs on routing's hot path. With
 no endpoint subscribed it costs a dictionary lookup: the endpoints are cached per process for a
 few seconds (an endpoint added in the admin starts receiving within that time; a save in the
-same process clears the cache at once). With endpoints it writes the batch's events and their
-deliveries in one statement on PostgreSQL (arrays unnested server-side), and kicks each
-endpoint's delivery run after commit. A writer that is one statement by itself (intake) gets the
-same two inserts as CTEs to fold into it (record_inline), so its events cost it no round trip.
+same process clears the cache at once). With endpoints it writes one row per event and nothing
+per endpoint (one statement on PostgreSQL, arrays unnested server-side), and after commit kicks
+the one coalesced fan-out task (webhooks.fanout), which makes the deliveries on the webhooks
+queue. A writer that is one statement by itself (intake) gets the insert as CTEs to fold into it
+(record_inline), so its events cost it no round trip.
 """
 
 import json
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
+from django.db.models import Max
 
 from core.caching import ttl_cache
 from core.events import Event, StatementId, StatementPart
-from core.kicks import Kick, kick_all
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from core.kicks import Kick, claim, kick_all
+from webhooks.models import WebhookEndpoint, WebhookEvent
 
 ENDPOINT_CACHE_SECONDS = 5
 DELIVER_TASK = "webhooks.deliver"
@@ -100,135 +98,110 @@ def enqueue_deliveries(endpoint_ids: Sequence[int]) -> bool:
     return kick_all([Kick(DELIVER_TASK, kick_key(pk), (pk,), DELIVERY_QUEUE) for pk in sorted(set(endpoint_ids))])
 
 
-# A writer kicks an endpoint at most this often per process. Under load every transaction would
-# otherwise pay a Redis round trip for flags that are almost always set; the rows of a kick left
-# out are taken by the running delivery run, the next writer's kick, or at worst the sweep.
+FAN_OUT_TASK = "webhooks.fan_out"
+FAN_OUT_KEY = "webhooks:fan-out"
+
+
+def kick_fan_out(*, countdown: float | None = None) -> bool:
+    """Make sure a fan-out run will look at the events (one coalesced run for every writer)."""
+    return kick_all([Kick(FAN_OUT_TASK, FAN_OUT_KEY, (), DELIVERY_QUEUE, countdown)])
+
+
+def claim_fan_out() -> None:
+    """The pending fan-out run has started: events committed from now on kick the next one."""
+    claim(FAN_OUT_KEY)
+
+
+# A writer kicks the fan-out at most this often per process. Under load every transaction would
+# otherwise pay a Redis round trip for a flag that is almost always set; the events of a kick left
+# out are taken by the running fan-out, the next writer's kick, or at worst the sweep.
 WRITER_KICK_INTERVAL = 0.2
-_last_kick: dict[int, float] = {}
+_last_kick: dict[str, float] = {}
 
 
-def kick_after_write(endpoint_ids: Sequence[int]) -> None:
+def kick_after_write() -> None:
     now = time.monotonic()
-    due = [pk for pk in endpoint_ids if now - _last_kick.get(pk, -1e9) >= WRITER_KICK_INTERVAL]
-    if due:
-        for pk in due:
-            _last_kick[pk] = now
-        enqueue_deliveries(due)
+    if now - _last_kick.get(FAN_OUT_KEY, -1e9) >= WRITER_KICK_INTERVAL:
+        _last_kick[FAN_OUT_KEY] = now
+        kick_fan_out()
 
 
 def record_events(events: Sequence[Event]) -> None:
-    """The core.events subscriber: an event row per event some endpoint wants, and a delivery row
-    per such endpoint, in the caller's transaction; delivery runs are kicked after its commit."""
+    """The core.events subscriber: a row per event some endpoint wants, in the caller's
+    transaction; the fan-out is kicked after its commit."""
     subs = subscriptions()
     if not subs.endpoints:
         return
-    event_rows: list[tuple[uuid.UUID, str, int | None, str, datetime]] = []
-    delivery_rows: list[tuple[uuid.UUID, int, int | None]] = []
+    rows: list[tuple[str, int | None, Mapping[str, Any], datetime]] = []
     for event in events:
-        targets = subs.targets(event.type)
-        if not targets:
+        if not subs.targets(event.type):
             continue
         if isinstance(event.ticket_id, StatementId):
             raise TypeError("An event naming a statement's id goes through core.events.statement_parts().")
-        event_id = uuid.uuid4()
-        event_rows.append(
-            (event_id, event.type, event.ticket_id, json.dumps(event.data, cls=DjangoJSONEncoder), event.occurred_at)
-        )
-        delivery_rows.extend((event_id, endpoint_id, event.ticket_id) for endpoint_id in targets)
-    if not event_rows:
+        rows.append((event.type, event.ticket_id, event.data, event.occurred_at))
+    if not rows:
         return
-    now = timezone.now()
-    give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     if connection.vendor == "postgresql":
-        _insert_postgresql(event_rows, delivery_rows, now=now, give_up_at=give_up_at)
+        _insert_postgresql(rows)
     else:
-        _insert_orm(event_rows, delivery_rows, now=now, give_up_at=give_up_at)
-    transaction.on_commit(partial(kick_after_write, sorted({row[1] for row in delivery_rows})), robust=True)
+        _insert_orm(rows)
+    transaction.on_commit(kick_after_write, robust=True)
 
 
-# Constant text, array parameters (the house rule for hand-written SQL). Deliveries are numbered
-# in the batch's order (WITH ORDINALITY … ORDER BY): their ids are the per-ticket sending order.
+# Constant text, the batch as one JSON parameter (one string to quote: psycopg's client-side
+# quoting of an array per column cost ~3 times as much CPU for a routing batch's events). The ids
+# are made by the server; seq (the fan-out's order) is drawn in the batch's order.
 _INSERT_SQL = """
-WITH e AS (
-    INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT * FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::jsonb[], %s::timestamptz[])
-)
-INSERT INTO webhooks_webhookdelivery
-    (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
-SELECT d.event_id, d.endpoint_id, d.ticket_id, %s, 0, %s, %s, '', %s
-FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS d(event_id, endpoint_id, ticket_id, n)
-ORDER BY d.n
+INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
+SELECT gen_random_uuid(), e ->> 'type', (e ->> 'ticket_id')::bigint, e -> 'data', (e ->> 'created_at')::timestamptz
+FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS batch(e, n)
+ORDER BY batch.n
 """
 
 
-def _insert_postgresql(
-    event_rows: list[tuple[uuid.UUID, str, int | None, str, datetime]],
-    delivery_rows: list[tuple[uuid.UUID, int, int | None]],
-    *,
-    now: datetime,
-    give_up_at: datetime,
-) -> None:
-    ids, types, tickets, data, created = (list(column) for column in zip(*event_rows, strict=True))
-    d_events, d_endpoints, d_tickets = (list(column) for column in zip(*delivery_rows, strict=True))
-    params: list[Any] = [ids, types, tickets, data, created, DeliveryStatus.PENDING, now, give_up_at, now]
-    params += [d_events, d_endpoints, d_tickets]
+def _insert_postgresql(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]]) -> None:
+    batch = [
+        # created_at in full precision (DjangoJSONEncoder would cut it to milliseconds)
+        {"type": t, "ticket_id": k, "data": d, "created_at": c.isoformat()}
+        for t, k, d, c in rows
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, params)
+        cursor.execute(_INSERT_SQL, [json.dumps(batch, cls=DjangoJSONEncoder)])
 
 
-def _insert_orm(
-    event_rows: list[tuple[uuid.UUID, str, int | None, str, datetime]],
-    delivery_rows: list[tuple[uuid.UUID, int, int | None]],
-    *,
-    now: datetime,
-    give_up_at: datetime,
-) -> None:
-    """Embedded mode (SQLite): the same rows through the ORM."""
+def _insert_orm(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]]) -> None:
+    """Embedded mode (SQLite): the same rows through the ORM. SQLite has no sequences, so seq is
+    numbered here: the emitting transaction has written its change already and so holds SQLite's
+    one write lock, which no other writer can take before it commits."""
+    top = WebhookEvent.objects.aggregate(top=Max("seq"))["top"] or 0
     WebhookEvent.objects.bulk_create(
-        [WebhookEvent(id=i, type=t, ticket_id=k, data=json.loads(d), created_at=c) for i, t, k, d, c in event_rows]
-    )
-    WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(
-                event_id=event_id,
-                endpoint_id=endpoint_id,
-                ticket_id=ticket_id,
-                next_attempt_at=now,
-                give_up_at=give_up_at,
-                created_at=now,
+            # data as the JSON it is stored as (dates and decimals as strings, like PostgreSQL's)
+            WebhookEvent(
+                type=t, ticket_id=k, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)), created_at=c, seq=top + n
             )
-            for event_id, endpoint_id, ticket_id in delivery_rows
+            for n, (t, k, d, c) in enumerate(rows, start=1)
         ]
     )
 
 
-# The inline form of the two inserts, folded into a writer's own statement (core.events
+# The inline form of the insert, folded into a writer's own statement (core.events
 # statement_parts). The batch travels as one JSON parameter (one string to quote, where a dozen
 # arrays cost the client-side driver more than the rest of the event), the event ids are made by
-# the server (gen_random_uuid(), once per row: wh_in is read twice, so it is materialized).
-# wh_refs holds the ids that statement creates (by StatementId name); an event's ticket_id and the
-# data fields named in "placed" are filled from it. One event insert and one delivery insert
-# whatever the batch: CTEs of one statement run in no defined order, so the deliveries' ids (the
-# sending order) come from a single insert numbered in the batch's order.
+# the server. wh_refs holds the ids that statement creates (by StatementId name); an event's
+# ticket_id and the data fields named in "placed" are filled from it. seq is drawn in the batch's
+# order (ORDER BY the ordinality).
 _INLINE_SQL = """
-wh_in AS (
-    SELECT gen_random_uuid() AS id, e.value AS e, e.ordinality AS n
-    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e
-), wh_events AS (
+wh_events AS (
     INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT wh_in.id, e ->> 'type', COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
+    SELECT gen_random_uuid(), e ->> 'type',
+        COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
         (e -> 'data') || COALESCE(
             (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e -> 'placed') AS p), '{}'
         ),
         (e ->> 'created_at')::timestamptz
-    FROM wh_in, wh_refs
-), wh_deliveries AS (
-    INSERT INTO webhooks_webhookdelivery
-        (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
-    SELECT wh_in.id, d.endpoint::bigint,
-        COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint), %s, 0, %s, %s, '', %s
-    FROM wh_in, wh_refs, jsonb_array_elements_text(e -> 'endpoints') WITH ORDINALITY AS d(endpoint, k)
-    ORDER BY wh_in.n, d.k
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS wh_in(e, n), wh_refs
+    ORDER BY wh_in.n
 )"""
 
 
@@ -238,10 +211,8 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     the writer's SQL for that id."""
     subs = subscriptions()
     batch: list[dict[str, Any]] = []
-    endpoints: set[int] = set()
     for event in events:
-        targets = subs.targets(event.type)
-        if not targets:
+        if not subs.targets(event.type):
             continue
         fixed, placed = {}, {}
         for key, value in event.data.items():
@@ -257,10 +228,8 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
                 "data": fixed,
                 "placed": placed,
                 "created_at": event.occurred_at.isoformat(),  # full precision (the encoder keeps ms)
-                "endpoints": targets,
             }
         )
-        endpoints.update(targets)
     if not batch:
         return []
     names = sorted(refs)
@@ -268,12 +237,10 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
     # created none of those ids (it wrote nothing), wh_refs has no row and no event is recorded.
     build = ", ".join(f"%s::text, {refs[name]}" for name in names)
     created = " AND ".join(f"{refs[name]} IS NOT NULL" for name in names) or "true"
-    now = timezone.now()
-    give_up_at = now + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     return [
         StatementPart(
             ctes=f"wh_refs AS (SELECT jsonb_build_object({build}) AS r WHERE {created}), {_INLINE_SQL.strip()}",
-            params=[*names, json.dumps(batch, cls=DjangoJSONEncoder), DeliveryStatus.PENDING, now, give_up_at, now],
-            after_commit=partial(kick_after_write, sorted(endpoints)),
+            params=[*names, json.dumps(batch, cls=DjangoJSONEncoder)],
+            after_commit=kick_after_write,
         )
     ]

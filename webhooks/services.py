@@ -147,8 +147,8 @@ def resend_deliveries(
 def prune_outbox(
     *, now: datetime | None = None, batch_size: int = PRUNE_BATCH, max_batches: int = PRUNE_BATCHES_PER_RUN
 ) -> int:
-    """Delete events older than WEBHOOK_RETENTION_DAYS that no endpoint still has to send (none
-    of their deliveries pending), with their deliveries and attempt log: the delivery log keeps
+    """Delete events older than WEBHOOK_RETENTION_DAYS that no endpoint still has to send (fanned
+    out, none of their deliveries pending), with their deliveries and attempt log: the delivery log keeps
     that many days. Capped batches, oldest first, each its own short transaction; two runs at once
     delete each event once (the second finds it gone). Returns how many events went."""
     now = now or timezone.now()
@@ -158,7 +158,7 @@ def prune_outbox(
     for _batch in range(max_batches):
         with transaction.atomic():
             ids = list(
-                WebhookEvent.objects.filter(created_at__lt=cutoff)
+                WebhookEvent.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
                 .exclude(Exists(pending))
                 .order_by("created_at")
                 .values_list("id", flat=True)[:batch_size]

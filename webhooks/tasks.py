@@ -2,7 +2,13 @@
 
 from celery import shared_task
 
-from webhooks import delivery, services
+from webhooks import delivery, fanout, services
+
+
+@shared_task(name="webhooks.fan_out")
+def fan_out() -> int:
+    """Kicked (coalesced) after a commit that wrote events: makes their deliveries, kicks the runs."""
+    return fanout.fan_out().events
 
 
 @shared_task(name="webhooks.deliver")
@@ -13,7 +19,8 @@ def deliver(endpoint_id: int) -> int:
 
 @shared_task(name="webhooks.sweep")
 def sweep() -> int:
-    """Beat, every few seconds: retries whose backoff is over and runs lost with their message."""
+    """Beat, every few seconds: events whose fan-out kick was lost, retries whose backoff is over and
+    runs lost with their message."""
     return delivery.sweep_due_deliveries()
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.events import Event, emit_many
 from tests.webhooks.receiver import Receiver
 from webhooks.delivery import deliver_endpoint
+from webhooks.fanout import fan_out
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services import prune_outbox
 
@@ -27,9 +28,9 @@ def test_old_delivered_events_go_with_their_log_and_pending_ones_stay(
     receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint], settings: object
 ) -> None:
     settings.WEBHOOK_RETENTION_DAYS = 14  # type: ignore[attr-defined]  # the settings fixture is annotated as object
-    delivered_to, dead = endpoint_for(receiver.url), endpoint_for("http://127.0.0.1:9/nobody-listens")
     start = timezone.now() - timedelta(days=20)
     with time_machine.travel(start, tick=False):
+        delivered_to, dead = endpoint_for(receiver.url), endpoint_for("http://127.0.0.1:9/nobody-listens")
         _emit(range(1, 6))  # five old events, for both endpoints
     deliver_endpoint(endpoint_id=delivered_to.pk)
     WebhookDelivery.objects.filter(endpoint=dead, event__ticket_id__in=[1, 2]).update(status=DeliveryStatus.FAILED)
@@ -58,9 +59,10 @@ def test_old_delivered_events_go_with_their_log_and_pending_ones_stay(
 def test_a_run_stops_after_its_batches_and_the_next_one_goes_on(
     endpoint_for: Callable[..., WebhookEndpoint],
 ) -> None:
-    endpoint = endpoint_for("http://127.0.0.1:9/x")
     with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
+        endpoint = endpoint_for("http://127.0.0.1:9/x")
         _emit(range(1, 8))
+    fan_out()
     WebhookDelivery.objects.filter(endpoint=endpoint).update(status=DeliveryStatus.DELIVERED)
 
     assert prune_outbox(batch_size=2, max_batches=2) == 4
