@@ -384,8 +384,10 @@ def _fresh_process_caches() -> None:
     from proactive.api import reset_caches as reset_proactive_caches
     from teams.selectors import reset_config_cache
     from tickets.api import reset_intake_caches
+    from webhooks.outbox import forget_subscriptions
 
     CachedTokenAuthentication.reset()
+    forget_subscriptions()
     forget_policies()
     reset_proactive_caches()
     reset_leases()

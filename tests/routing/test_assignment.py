@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_a_jewelry_inquiry_goes_to_the_jewelry_specialist(ana, mei, inquiry, django_assert_num_queries) -> None:
     # Intake, classification, routing and assignment of one inquiry, configuration read cold.
     # +1 for the webhook endpoints an event could go to (read once, then cached per process).
-    with django_assert_num_queries(query_budget(postgresql=20, sqlite=27)):
+    with django_assert_num_queries(query_budget(postgresql=21, sqlite=28)):
         ticket = refreshed(inquiry())
 
     assert ticket.status == TicketStatus.ASSIGNED
