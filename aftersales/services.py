@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aftersales import policies
+from aftersales import policies, rules
 from aftersales.models import (
     FRESH_CATEGORIES,
     KINDS_WITH_ITEMS,
@@ -36,6 +36,7 @@ from aftersales.models import (
     ClaimKind,
     DecisionAction,
     DenialReason,
+    FollowUp,
     Kind,
     Opener,
     RequestStatus,
@@ -55,7 +56,7 @@ from routing.services.intake import enqueue_dispatch
 from tickets.attachments import PreparedImage, store_images
 from tickets.events import notify_ticket_changed
 from tickets.models import Attachment, AuthorKind, Message, Ticket, TicketStatus
-from tickets.services import set_status
+from tickets.services import OrderSnapshot, ShopperDetails, open_ticket, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ DENIED = "aftersales.denied"
 RETURN_RECEIVED = "aftersales.return_received"
 EXECUTED = "aftersales.executed"
 FAILED = "aftersales.failed"
+RETURN_OVERDUE_EVENT = "aftersales.return_overdue"
 
 REASON_MAX_LENGTH = 2000
 DENIAL_TEXT_MAX_LENGTH = 1000
@@ -75,10 +77,10 @@ EXECUTE_TASK = "aftersales.execute_due"
 EXECUTE_KICK_KEY = "aftersales:execute"
 EXECUTION_QUEUE = "aftersales"
 EXECUTION_BATCH = 5
-# The rule of an approved return whose parcel did not arrive within its window (sweep_overdue_returns).
-RETURN_OVERDUE = "return_overdue"
-# The rule of an overdue return whose parcel was reported after all (paid as approved).
-LATE_RETURN_RECEIVED = "late_return_received"
+# Rule codes this module records (aftersales.rules has them all, with their names).
+RETURN_OVERDUE = rules.RETURN_OVERDUE
+LATE_RETURN_RECEIVED = rules.LATE_RETURN_RECEIVED
+EXECUTION_FAILED = rules.EXECUTION_FAILED
 OVERDUE_RETURNS_BATCH = 100
 # Policies are read from a per-process copy this many seconds old at most (see _policy_table).
 POLICY_CACHE_SECONDS = 5
@@ -549,9 +551,9 @@ def _claim_of(resolution: str) -> str:
     return ClaimKind.RESHIP if resolution == Resolution.RESHIP else ClaimKind.REFUND
 
 
-def _queue_for_review(ticket: Ticket, request: AfterSalesRequest) -> None:
+def _queue_for_review(ticket: Ticket, request: AfterSalesRequest, *, why: str = "") -> None:
     """To the ticket's specialist queue at a raised priority; a resolved ticket is reopened there.
-    The caller holds the ticket's row lock."""
+    The caller holds the ticket's row lock (never a closed ticket: see _to_a_person)."""
     raised = max(ticket.priority, settings.AFTERSALES_REVIEW_PRIORITY)
     fields = []
     if raised != ticket.priority:
@@ -569,10 +571,77 @@ def _queue_for_review(ticket: Ticket, request: AfterSalesRequest) -> None:
             ticket=ticket,
             kind=RoutingDecision.Kind.REQUEUE if ticket.status == TicketStatus.QUEUED else RoutingDecision.Kind.ROUTE,
             queue=ticket.queue,
-            reason=f"after-sales request #{request.pk} needs review ({request.rule}); priority {raised}"[:300],
+            reason=f"after-sales request #{request.pk} needs review ({why or request.rule}); priority {raised}"[:300],
         )
         if ticket.status == TicketStatus.QUEUED:
             enqueue_dispatch(ticket.queue)
+
+
+def _to_a_person(request: AfterSalesRequest, *, why: str, now: datetime) -> None:
+    """A request that needs a person's decision after it was decided (an overdue return, a failed
+    execution) reaches a queue: its ticket is raised (reopened if resolved), or, when the ticket is
+    closed (final, and in no queue), the request moves to a follow-up ticket for the same shopper
+    and order. The caller holds the request's and its ticket's row locks; request.ticket is that
+    locked row with its shopper. Idempotent through the caller's state change under those locks,
+    with FollowUp's unique constraint as the backstop."""
+    if request.ticket.status == TicketStatus.CLOSED:
+        _move_to_follow_up(request, why=why, now=now)
+    else:
+        _queue_for_review(request.ticket, request, why=why)
+
+
+def _move_to_follow_up(request: AfterSalesRequest, *, why: str, now: datetime) -> None:
+    """Open a ticket for the closed one's shopper and the request's order (a system ticket routed by
+    the order's category to its specialist queue, at the review priority) and move the request to
+    it, recording the link both panels show."""
+    closed = request.ticket
+    shopper = closed.shopper
+    same_order = closed.order_number == request.order_number
+    with translation.override(_language_of(request)):
+        subject = _("After-sales follow-up: order %(order)s") % {"order": request.order_number}
+        body = _(
+            "Your after-sales request for order %(order)s (inquiry #%(ticket)s, now closed) needs a "
+            "specialist. We continue here."
+        ) % {"order": request.order_number, "ticket": closed.pk}
+    intake = open_ticket(
+        shopper=ShopperDetails(
+            external_id=shopper.external_id,
+            name=shopper.name,
+            phone=shopper.phone,
+            email=shopper.email,
+            language=shopper.language,
+            time_zone=shopper.time_zone,
+        ),
+        channel=closed.channel,
+        subject=str(subject)[:200],
+        body=str(body),
+        language=closed.language,
+        order=OrderSnapshot(
+            number=request.order_number,
+            product_title=closed.order_product_title if same_order else "",
+            product_category=request.category_slug or (closed.order_product_category if same_order else ""),
+            amount=closed.order_amount if same_order else None,
+            currency=request.currency,
+            paid=closed.order_paid if same_order else None,
+            shipped=closed.order_shipped if same_order else None,
+        ),
+        client=closed.client,  # the storefront that owns the inquiry reads the follow-up through its API
+        author_kind=AuthorKind.SYSTEM,
+        priority=settings.AFTERSALES_REVIEW_PRIORITY,
+    )
+    follow_up = intake.ticket
+    follow_up.shopper = shopper
+    FollowUp.objects.create(request=request, from_ticket=closed, to_ticket=follow_up, rule=why, created_at=now)
+    request.ticket = follow_up
+    request.save(update_fields=["ticket", "updated_at"])
+    AfterSalesDecision.objects.create(
+        request=request,
+        action=DecisionAction.FOLLOW_UP,
+        rule=why,
+        detail=f"Ticket #{closed.pk} is closed: moved to follow-up ticket #{follow_up.pk}.",
+        created_at=now,
+    )
+    notify_ticket_changed(closed, kind="status")
 
 
 def _event(type: str, request: AfterSalesRequest, **extra: Any) -> Event:
@@ -673,7 +742,7 @@ def approve_request(
             check_transition(request.status, RequestStatus.PENDING_SUPERVISOR)
             request.status = RequestStatus.PENDING_SUPERVISOR
             request.first_approver = by
-            request.rule = "above_agent_limit"
+            request.rule = rules.ABOVE_AGENT_LIMIT
             action, detail = DecisionAction.NEEDS_SECOND_APPROVAL, f"{pay} is above {by.username}'s limit of {limit}"
         else:
             target = (
@@ -685,9 +754,9 @@ def approve_request(
             second = request.status == RequestStatus.PENDING_SUPERVISOR
             request.status = target
             request.rule = (
-                "supervisor_second_approval"
+                rules.SUPERVISOR_SECOND_APPROVAL
                 if second
-                else ("supervisor_approved" if supervisor else "agent_within_limit")
+                else (rules.SUPERVISOR_APPROVED if supervisor else rules.AGENT_WITHIN_LIMIT)
             )
             if target == RequestStatus.AWAITING_RETURN:
                 request.return_due_at = return_deadline(request.policy_snapshot, now)
@@ -744,7 +813,7 @@ def mark_return_received(
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.RETURN_RECEIVED,
-            rule=f"reported_by_{source}"[:60],
+            rule=rules.reported_by(source)[:60],
             detail=tracking_number,
             actor=by,
             created_at=now,
@@ -794,7 +863,7 @@ def deny_request(*, request_id: int, by: User, reason: str, text: str = "") -> A
         request.status = RequestStatus.DENIED
         request.denial_reason = reason
         request.denial_text = text
-        request.rule = f"denied:{reason}"
+        request.rule = rules.denied(reason)
         request.was_automatic = False
         request.decided_at = now
         request.decided_by = by
@@ -823,7 +892,7 @@ def retry_request(*, request_id: int, by: User) -> AfterSalesRequest:
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.RETRY,
-            rule="retry",
+            rule=rules.RETRY,
             actor=by,
             detail=request.last_error,
             created_at=now,
@@ -906,7 +975,7 @@ def _claim(requests: list[AfterSalesRequest], now: datetime) -> None:
     AfterSalesDecision.objects.bulk_create(
         [
             AfterSalesDecision(
-                request=request, action=DecisionAction.EXECUTE, rule=f"attempt {request.attempts}", created_at=now
+                request=request, action=DecisionAction.EXECUTE, rule=rules.attempt(request.attempts), created_at=now
             )
             for request in requests
         ]
@@ -975,11 +1044,16 @@ def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = ""
         AfterSalesDecision.objects.create(
             request=request,
             action=DecisionAction.FAIL if error else DecisionAction.DONE,
-            rule="order_system",
+            rule=rules.ORDER_SYSTEM,
             detail=(error or detail)[:500],
             created_at=now,
         )
         if error:
+            # A failed payment needs a person: on a resolved or closed ticket nobody would see it.
+            ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shopper").get(pk=request.ticket_id)
+            request.ticket = ticket
+            if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+                _to_a_person(request, why=EXECUTION_FAILED, now=now)
             emit_many([_event(FAILED, request, error=request.last_error)])
             notify_ticket_changed(request.ticket, kind="status")
         else:
@@ -1011,7 +1085,8 @@ def requests_to_recover(*, now: datetime | None = None, limit: int = 100) -> lis
 def sweep_overdue_returns(*, now: datetime | None = None, batch: int = OVERDUE_RETURNS_BATCH) -> int:
     """Send up to `batch` approved returns whose parcel is past its deadline (return_due_at) to the
     ticket's specialist queue: awaiting_return → pending_review with the rule "return_overdue", the
-    ticket raised (and reopened if resolved), the decision recorded and the shopper told.
+    ticket raised (reopened if resolved; moved to a follow-up ticket if closed), the decision
+    recorded, the shopper told and aftersales.return_overdue emitted in the same transaction.
 
     A specialist, not an automatic denial: a parcel late at the carrier or the warehouse is common,
     and a denial is final (a parcel reported after it could not be paid). The specialist gives
@@ -1053,8 +1128,19 @@ def _return_overdue(request: AfterSalesRequest, now: datetime) -> None:
         detail=f"No returned parcel reported by {due_at:%Y-%m-%d %H:%M} UTC." if due_at else "",
         created_at=now,
     )
+    closed_ticket_id = request.ticket_id if request.ticket.status == TicketStatus.CLOSED else None
+    _to_a_person(request, why=RETURN_OVERDUE, now=now)
     _tell_shopper(request, _overdue_message(request))
-    _queue_for_review(request.ticket, request)
+    emit_many(
+        [
+            _event(
+                RETURN_OVERDUE_EVENT,
+                request,
+                return_due_at=due_at.isoformat() if due_at else None,
+                follow_up_of_ticket_id=closed_ticket_id,
+            )
+        ]
+    )
     notify_ticket_changed(request.ticket, kind="message")
 
 
