@@ -18,7 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -109,20 +110,41 @@ class OpenResult:
 # --- Reading what a decision needs -----------------------------------------------------------------
 
 
-def standing_of(*, shopper_id: int, account_created_at: datetime, now: datetime) -> policies.Standing:
-    """The shopper's requests of the last 90 days (one indexed query) and their account's age."""
+# The shopper's requests of the last 90 days, as columns of the statement that locks their
+# ticket (_locked_ticket_with_standing): three indexed counts over a handful of rows, and no round
+# trip or ORM aggregate of their own. Plain SQL, so the embedded SQLite mode runs it too.
+_REQUESTS_SINCE = (
+    "SELECT count(*) FROM aftersales_aftersalesrequest r"
+    " WHERE r.shopper_id = tickets_ticket.shopper_id AND r.created_at >= %s"
+)
+_DENIED_SINCE = _REQUESTS_SINCE + " AND r.status = %s"
+_DECIDED_SINCE = _REQUESTS_SINCE + " AND r.status NOT IN (%s, %s, %s)"
+UNDECIDED = (RequestStatus.REQUESTED, RequestStatus.PENDING_REVIEW, RequestStatus.PENDING_SUPERVISOR)
+
+
+def _locked_ticket_with_standing(ticket_id: int, now: datetime) -> tuple[Ticket, policies.Standing]:
+    """The ticket, row-locked, with its shopper and category, and the shopper's standing (requests
+    and denials in 90 days, account age), in one statement."""
     since = now - timedelta(days=90)
-    counts = AfterSalesRequest.objects.filter(shopper_id=shopper_id, created_at__gte=since).aggregate(
-        total=Count("id"),
-        denied=Count("id", filter=Q(status=RequestStatus.DENIED)),
-        decided=Count("id", filter=~Q(status__in=[RequestStatus.REQUESTED, *AWAITING_DECISION])),
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("shopper", "category")
+        .annotate(
+            # Constant statement text; the values are parameters.
+            requests_90d=RawSQL(_REQUESTS_SINCE, (since,)),  # noqa: S611
+            denied_90d=RawSQL(_DENIED_SINCE, (since, RequestStatus.DENIED)),  # noqa: S611
+            decided_90d=RawSQL(_DECIDED_SINCE, (since, *UNDECIDED)),  # noqa: S611
+        )
+        .get(pk=ticket_id)
     )
-    return policies.Standing(
-        requests_90d=counts["total"],
-        decided_90d=counts["decided"],
-        denied_90d=counts["denied"],
-        account_age_days=max(0, (now - account_created_at).days),
+    counts: Any = ticket  # the annotations are attributes of this instance only
+    standing = policies.Standing(
+        requests_90d=int(counts.requests_90d),
+        decided_90d=int(counts.decided_90d),
+        denied_90d=int(counts.denied_90d),
+        account_age_days=max(0, (now - ticket.shopper.created_at).days),
     )
+    return ticket, standing
 
 
 @ttl_cache(seconds=POLICY_CACHE_SECONDS)
@@ -350,7 +372,7 @@ def _decide_and_record(
 ) -> OpenResult:
     """open_request's transaction: decide under the ticket's row lock, then write the request,
     its items and its decision. The caller holds the transaction."""
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shopper", "category").get(pk=ticket_id)
+    ticket, standing = _locked_ticket_with_standing(ticket_id, now)
     if ticket.status == TicketStatus.CLOSED:
         raise AfterSalesError("This inquiry is closed: open a new one for this problem.")
     category = _order_category(order, items, ticket)
@@ -366,7 +388,7 @@ def _decide_and_record(
         category=category,
         order_matches_shopper=order is None or order.shopper_external_id == ticket.shopper.external_id,
         hours_since_delivery=policies.hours_since_delivery(order, now) if order is not None else None,
-        standing=standing_of(shopper_id=ticket.shopper_id, account_created_at=ticket.shopper.created_at, now=now),
+        standing=standing,
     )
     verdict = policies.decide(facts, snapshot)
     if verdict.automatic:
@@ -961,7 +983,9 @@ def _claimable(request: AfterSalesRequest, now: datetime) -> bool:
 
 
 def _claim(requests: list[AfterSalesRequest], now: datetime) -> None:
-    """Move locked, claimable requests to executing: one UPDATE and one INSERT for the batch."""
+    """Move locked, claimable requests to executing: one UPDATE and one INSERT for the batch.
+    Every row gets the same values (attempts counted in SQL), so the UPDATE is a plain one, not
+    bulk_update's CASE per row and field (a quarter of the worker's CPU per claim)."""
     if not requests:
         return
     for request in requests:
@@ -971,7 +995,9 @@ def _claim(requests: list[AfterSalesRequest], now: datetime) -> None:
         request.executing_since = now
         request.attempts += 1
         request.updated_at = now
-    AfterSalesRequest.objects.bulk_update(requests, ["status", "executing_since", "attempts", "updated_at"])
+    AfterSalesRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
+        status=RequestStatus.EXECUTING, executing_since=now, attempts=F("attempts") + 1, updated_at=now
+    )
     AfterSalesDecision.objects.bulk_create(
         [
             AfterSalesDecision(
