@@ -78,6 +78,11 @@ EXECUTE_TASK = "aftersales.execute_due"
 EXECUTE_KICK_KEY = "aftersales:execute"
 EXECUTION_QUEUE = "aftersales"
 EXECUTION_BATCH = 5
+# How long a kicked execution run waits before it claims: approvals committed meanwhile join its
+# batch instead of each paying a run's fixed cost (Celery's hand-off, the claim transaction), which
+# at a few dozen approvals a second was most of the worker's CPU per request. Well inside the 2 s
+# an approval may take to reach the order system.
+EXECUTION_GATHER_SECONDS = 0.2
 # Rule codes this module records (aftersales.rules has them all, with their names).
 RETURN_OVERDUE = rules.RETURN_OVERDUE
 LATE_RETURN_RECEIVED = rules.LATE_RETURN_RECEIVED
@@ -695,7 +700,10 @@ def _enqueue_execution(request_id: int) -> None:
     """After commit, make sure an execution run on the `aftersales` queue will look (a coalesced
     kick, like routing's): one pending run however many requests a burst approves. A kick lost
     between commit and publish (Redis down) is repaired by aftersales.recover_requests."""
-    transaction.on_commit(lambda: kick(EXECUTE_TASK, key=EXECUTE_KICK_KEY, queue=EXECUTION_QUEUE), robust=True)
+    transaction.on_commit(
+        lambda: kick(EXECUTE_TASK, key=EXECUTE_KICK_KEY, queue=EXECUTION_QUEUE, countdown=EXECUTION_GATHER_SECONDS),
+        robust=True,
+    )
 
 
 # --- Agents' resolutions ----------------------------------------------------------------------------
