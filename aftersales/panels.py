@@ -25,7 +25,9 @@ def ticket_panel(context: template.Context, ticket: Any, live: bool = False) -> 
         return {"requests": []}
     supervisor = is_supervisor(user)
     requests = list(requests_of_ticket(ticket.id))
-    links = list(follow_ups_of_ticket(ticket.id))
+    # Only a closed ticket has requests moved away, and only a ticket with requests has any that
+    # came from a closed one: other tickets' pages pay no query for the links.
+    links = list(follow_ups_of_ticket(ticket.id)) if requests or ticket.status == TicketStatus.CLOSED else []
     return {
         "ticket": ticket,
         "requests": requests,
