@@ -14,8 +14,10 @@ from aftersales.models import (
     AfterSalesPolicy,
     AfterSalesRequest,
     ApprovalLimit,
+    FollowUp,
     Kind,
 )
+from aftersales.rules import rule_label
 from aftersales.services import forget_policies
 
 
@@ -77,15 +79,39 @@ class DecisionInline(admin.TabularInline):
     model = AfterSalesDecision
     extra = 0
     can_delete = False
-    readonly_fields = ["action", "rule", "detail", "actor", "amount", "created_at"]
+    fields = readonly_fields = ("action", "rule_name", "detail", "actor", "amount", "created_at")
+
+    @admin.display(description="rule")
+    def rule_name(self, obj: AfterSalesDecision) -> str:
+        return rule_label(obj.rule)
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUp
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("from_ticket", "to_ticket", "rule", "created_at")
 
 
 @admin.register(AfterSalesRequest)
 class AfterSalesRequestAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "order_number", "amount_requested", "amount_approved", "rule", "created_at"]
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "order_number",
+        "amount_requested",
+        "amount_approved",
+        "rule_name",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "stage", "was_automatic"]
     search_fields = ["order_number", "public_id"]
-    inlines = [ItemInline, DecisionInline]
+    inlines = [ItemInline, DecisionInline, FollowUpInline]
+
+    @admin.display(description="rule", ordering="rule")
+    def rule_name(self, obj: AfterSalesRequest) -> str:
+        return rule_label(obj.rule)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

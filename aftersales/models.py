@@ -361,6 +361,7 @@ class DecisionAction(models.TextChoices):
     AWAIT_RETURN = "await_return", _("Waiting for the returned parcel")
     RETURN_RECEIVED = "return_received", _("Return received")
     RETURN_OVERDUE = "return_overdue", _("Return window passed: to a specialist")
+    FOLLOW_UP = "follow_up", _("Moved to a follow-up ticket (the first one was closed)")
     EXECUTE = "execute", _("Sent to the order system")
     DONE = "done", _("Done")
     FAIL = "fail", _("Failed")
@@ -400,3 +401,26 @@ class ApprovalLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ≤ {self.max_amount}"
+
+
+class FollowUp(models.Model):
+    """A request that needed a person while its ticket was closed (closing is final, and a closed
+    ticket is in no queue) moved to a new ticket for the same shopper and order. Both tickets'
+    after-sales panels show the link. One row per request and closed ticket: the database keeps
+    a re-run of the sweep from opening a second follow-up."""
+
+    request = models.ForeignKey(AfterSalesRequest, on_delete=models.CASCADE, related_name="follow_ups")
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="+")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="+")
+    # Why a person was needed: the request's rule then (return_overdue, order_system).
+    rule = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "from_ticket"], name="one_follow_up_per_closed_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.request_id}: ticket {self.from_ticket_id} → {self.to_ticket_id}"

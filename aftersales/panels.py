@@ -10,7 +10,7 @@ from django import template
 
 from aftersales.forms import AgentOpenForm, DenyForm
 from aftersales.models import DenialReason, RequestStatus, Resolution
-from aftersales.selectors import awaiting_supervisor, requests_of_ticket
+from aftersales.selectors import awaiting_supervisor, follow_ups_of_ticket, requests_of_ticket
 from aftersales.services import approval_limit_of
 from aftersales.states import AWAITING_DECISION
 from console.selectors import may_work
@@ -25,9 +25,16 @@ def ticket_panel(context: template.Context, ticket: Any, live: bool = False) -> 
         return {"requests": []}
     supervisor = is_supervisor(user)
     requests = list(requests_of_ticket(ticket.id))
+    # Only a closed ticket has requests moved away, and only a ticket with requests has any that
+    # came from a closed one: other tickets' pages pay no query for the links.
+    links = list(follow_ups_of_ticket(ticket.id)) if requests or ticket.status == TicketStatus.CLOSED else []
     return {
         "ticket": ticket,
         "requests": requests,
+        # Requests that moved to a follow-up ticket when this one was closed, and the closed
+        # tickets this one's requests came from.
+        "moved_away": [link for link in links if link.from_ticket_id == ticket.id],
+        "came_from": [link for link in links if link.to_ticket_id == ticket.id],
         # The agent's own limit matters only while a request waits for their decision.
         "awaits_decision": any(r.status in AWAITING_DECISION for r in requests),
         # A read-only page (a ticket that moved away from this agent) shows the requests, no button.

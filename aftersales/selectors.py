@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from aftersales.models import AfterSalesDecision, AfterSalesItem, AfterSalesRequest, RequestStatus
+from aftersales.models import AfterSalesDecision, AfterSalesItem, AfterSalesRequest, FollowUp, RequestStatus
 from aftersales.states import AWAITING_DECISION
 from tickets.models import Attachment
 
@@ -36,6 +36,16 @@ def requests_of_ticket(ticket_id: int) -> QuerySet[AfterSalesRequest]:
             Prefetch("evidence__attachments", queryset=Attachment.objects.order_by("id")),
         )
         .order_by("-created_at", "-id")
+    )
+
+
+def follow_ups_of_ticket(ticket_id: int) -> QuerySet[FollowUp]:
+    """The links of a ticket both ways: requests moved away from it (it was closed) and requests
+    that came to it from a closed ticket. One query."""
+    return (
+        FollowUp.objects.filter(Q(from_ticket_id=ticket_id) | Q(to_ticket_id=ticket_id))
+        .select_related("request")
+        .order_by("created_at", "id")
     )
 
 

@@ -21,4 +21,11 @@ urlpatterns = [
     path("console/aftersales/<int:request_id>/approve/", views.approve, name="approve"),
     path("console/aftersales/<int:request_id>/deny/", views.deny, name="deny"),
     path("console/aftersales/<int:request_id>/retry/", views.retry, name="retry"),
+    path("console/aftersales/<int:request_id>/evidence/<int:attachment_id>/", views.evidence, name="evidence"),
+    path(
+        "console/aftersales/<int:request_id>/evidence/<int:attachment_id>/thumb/",
+        views.evidence,
+        {"variant": "thumb"},
+        name="evidence_thumb",
+    ),
 ]

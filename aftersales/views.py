@@ -3,7 +3,7 @@ bad input comes back as a message on the ticket page, never as an error page."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,9 +11,11 @@ from django.views.decorators.http import require_POST
 from aftersales import services
 from aftersales.forms import AgentOpenForm, ApproveForm, DenyForm
 from aftersales.models import AfterSalesRequest, Opener
-from console.selectors import may_work, visible_ticket
+from console.selectors import may_work, readable_ticket, visible_ticket
 from console.views import console_view, safe_next, user_of, visible_ticket_or_404
 from routing.selectors import is_supervisor
+from tickets.attachments import serve_attachment
+from tickets.models import Attachment
 
 
 def _problems(exc: ValidationError) -> str:
@@ -160,3 +162,17 @@ def open_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
             request, _("After-sales request opened: %(status)s.") % {"status": result.request.get_status_display()}
         )
     return _back(request, ticket.id)
+
+
+@console_view
+def evidence(request: HttpRequest, request_id: int, attachment_id: int, variant: str = "full") -> HttpResponseBase:
+    """A photo of a request's evidence for whoever may read the request's ticket. The evidence
+    stays on the message that carried it, which is on another ticket when the request moved to a
+    follow-up (aftersales.services._move_to_follow_up): the agent of the follow-up sees it here."""
+    found = AfterSalesRequest.objects.filter(pk=request_id).values_list("ticket_id", "evidence_id").first()
+    if found is None or found[1] is None or readable_ticket(user_of(request), found[0]) is None:
+        raise Http404("No photo of yours has this id.")
+    photo = Attachment.objects.filter(pk=attachment_id, message_id=found[1]).first()
+    if photo is None:
+        raise Http404("No photo of yours has this id.")
+    return serve_attachment(photo, thumbnail=variant == "thumb")

@@ -23,6 +23,7 @@ bench/results/aftersales.json. Every server binds to 127.0.0.1.
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -252,7 +253,17 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        time.sleep(2)  # the worker's start-up
+        # Both workers answer before the floor starts: a worker process reads the classifier as it
+        # starts (seconds on a busy host), and claims sent before the aftersales worker is up would
+        # measure its start-up as their time to "executing".
+        host = socket.gethostname()
+        for name in ("benchrouting", "benchaftersales"):
+            for _ in range(60):
+                ping = [PY, "-m", "celery", "-A", "cxconsole", "inspect", "ping", "-d", f"{name}@{host}", "-t", "2"]
+                if subprocess.run(ping, cwd=ROOT, env=env, capture_output=True).returncode == 0:
+                    break
+            else:
+                raise SystemExit(f"The {name} worker did not answer within two minutes (logs: {logs})")
 
         # The floor runs under the same background intake as the claims: both share the server
         # with routing, so their ratio compares like with like.

@@ -48,13 +48,22 @@ class Kick:
     key: str
     args: tuple[object, ...] = ()
     queue: str | None = None
-    countdown: float | None = None  # run no sooner than this many seconds from now
+    # Seconds the run waits before it starts (and claims): work committed meanwhile joins it
+    # instead of kicking runs of its own, so a run at a moderate rate drains a fuller batch.
+    countdown: float | None = None
 
 
-def kick(task_name: str, *, key: str, args: Sequence[object] = (), queue: str | None = None) -> bool:
+def kick(
+    task_name: str,
+    *,
+    key: str,
+    args: Sequence[object] = (),
+    queue: str | None = None,
+    countdown: float | None = None,
+) -> bool:
     """Publish task_name unless a run for key is already pending. False when the broker refused
     (the caller's work is committed; a sweep finds it)."""
-    return kick_all([Kick(task_name, key, tuple(args), queue)])
+    return kick_all([Kick(task_name, key, tuple(args), queue, countdown)])
 
 
 def kick_all(kicks: Sequence[Kick]) -> bool:

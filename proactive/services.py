@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from aftersales import rules
 from aftersales.models import Resolution
 from aftersales.services import open_system_compensation
 from classification.services import classify_text
@@ -278,7 +279,7 @@ def _open_case(
             amount=amount,
             currency=order.currency,
             resolution=Resolution.COUPON if compensation == Compensation.COUPON else Resolution.REFUND,
-            rule=f"late_{compensation}",
+            rule=rules.late_delivery(compensation),
             detail=f"Late delivery: promised {facts['promised_at']}, not delivered at {now.isoformat()}.",
             now=now,
         )

@@ -33,6 +33,9 @@ EVENT_TYPES: dict[str, "StrOrPromise"] = {
     "aftersales.approved": _("An after-sales request was approved (by policy or a person)"),
     "aftersales.denied": _("An after-sales request was denied"),
     "aftersales.return_received": _("The returned parcel of an after-sales request arrived"),
+    "aftersales.return_overdue": _(
+        "An approved return's parcel did not arrive in time: the request went to a specialist"
+    ),
     "aftersales.executed": _("An after-sales request was paid, reshipped or compensated"),
     "aftersales.failed": _("The order system refused or failed an after-sales request"),
     "proactive.case_opened": _("An order anomaly (stalled, late, failed, cold chain) opened a proactive ticket"),

@@ -1,10 +1,12 @@
-"""The shopper page's after-sales block: {% aftersales_for_shopper ticket %} (shop templates)."""
+"""The shopper page's after-sales block ({% aftersales_for_shopper ticket %}, shop templates) and
+the name of a rule code ({{ code|rule_label }}, aftersales.rules)."""
 
 from typing import Any
 
 from django import template
 
 from aftersales.models import RequestStatus
+from aftersales.rules import rule_label as label_of_rule
 from aftersales.selectors import requests_of_ticket
 from tickets.models import TicketStatus
 
@@ -19,3 +21,8 @@ def aftersales_for_shopper(context: template.Context, ticket: Any) -> dict[str, 
         "can_open": bool(ticket.order_number) and ticket.status != TicketStatus.CLOSED,
         "S": RequestStatus,
     }
+
+
+@register.filter
+def rule_label(code: str) -> str:
+    return label_of_rule(str(code or ""))

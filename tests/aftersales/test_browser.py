@@ -39,6 +39,10 @@ TEXT = {
         "return_received": "Return received",
         "awaiting": "Approved: waiting for the returned parcel",
         "send_back": "send the item back",
+        "above_limit": "Amount above the automatic limit",
+        "overdue": "Return overdue",
+        "follow_up_of": "Follow-up of closed ticket",
+        "continues": "it continues on follow-up ticket",
     },
     "zh": {
         "locale": "zh-CN",
@@ -53,6 +57,10 @@ TEXT = {
         "return_received": "已收到退货",
         "awaiting": "已通过：等待退货包裹",
         "send_back": "请将商品寄回",
+        "above_limit": "金额超过自动审批上限",
+        "overdue": "退货逾期",
+        "follow_up_of": "接续已关闭的工单",
+        "continues": "已转到后续工单",
     },
 }
 
@@ -149,7 +157,7 @@ def test_rotten_cherries_are_refunded_at_once_and_dead_crabs_in_one_click_by_tom
             console.goto(f"{console_server}/console/tickets/{crabs.id}/")
             panel = console.locator(f"#aftersales-{request.id}")
             expect(console.locator("#approval-limit")).to_contain_text(t["limit"])
-            expect(panel.locator(".as-rule")).to_have_text("amount_above_limit")
+            expect(panel.locator(".as-rule")).to_have_text(t["above_limit"])
             expect(panel.locator(".as-evidence img, .as-evidence .photo-pending").first).to_be_visible()
             panel.get_by_text(t["approve"]).click()
             console.screenshot(path=str(shots / f"{name}-5-tom-confirms.png"), full_page=True)
@@ -221,6 +229,70 @@ def test_a_jeans_return_waits_at_the_top_of_the_ticket_until_tom_confirms_the_pa
     assert [r["amount"] for r in orders.refunds] == ["259.00"]
     shopper_told = jeans_ticket.messages.filter(author_kind="system").values_list("body", flat=True)
     assert any(t["send_back"] in body for body in shopper_told)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_an_overdue_return_of_a_closed_ticket_is_worked_on_its_follow_up(
+    console_server, browser, expect, shots, orders, liu, tom, sam, jeans_ticket, lang, size
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from aftersales import services
+    from aftersales.services import ClaimedItem, open_request
+    from routing.services import close_resolved_tickets, resolve_ticket
+    from routing.services.intake import route_new_tickets
+    from tickets.attachments import NamedBytes, prepare_images
+
+    t = TEXT[lang]
+    viewport = PHONE if size == "phone" else DESKTOP
+    name = f"{lang}-{size}"
+    liu.language = "zh" if lang == "zh" else "en"
+    liu.save()
+    request = open_request(
+        ticket_id=jeans_ticket.id,
+        kind="return_refund",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="259.00",
+        reason="Too small" if lang == "en" else "尺码偏小",
+        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
+    ).request
+    services.approve_request(request_id=request.pk, by=tom.user)
+    request.refresh_from_db()
+    assert request.decided_at is not None and request.return_due_at is not None
+    resolve_ticket(ticket_id=jeans_ticket.id, by=tom.user)
+    with time_machine.travel(request.decided_at + timedelta(days=8), tick=False):
+        assert close_resolved_tickets() == 1
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        assert services.sweep_overdue_returns() == 1
+        route_new_tickets()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+    assert follow_up_id != jeans_ticket.id
+
+    console = signed_in_page(browser, console_server, sam.user, t["locale"], viewport)
+    try:
+        console.goto(f"{console_server}/console/tickets/{follow_up_id}/")
+        panel = console.locator(f"#aftersales-{request.id}")
+        expect(panel).to_have_attribute("data-status", RequestStatus.PENDING_REVIEW)
+        expect(panel.locator(".as-rule")).to_have_text(t["overdue"])
+        expect(panel.locator(".as-follow-up-of")).to_contain_text(t["follow_up_of"])
+        expect(panel.locator(".as-follow-up-of a")).to_have_text(f"#{jeans_ticket.id}")
+        scroll_to(console, "#ticket-aftersales")
+        console.screenshot(path=str(shots / f"{name}-17-follow-up.png"), full_page=False)
+        panel.locator(".as-follow-up-of a").click()
+        console.wait_for_url(f"**/console/tickets/{jeans_ticket.id}/")
+        moved = console.locator(f"#aftersales-moved-{request.id}")
+        expect(moved).to_contain_text(t["continues"])
+        expect(moved).to_contain_text(t["overdue"])
+        scroll_to(console, "#ticket-aftersales")
+        console.screenshot(path=str(shots / f"{name}-18-closed-links-follow-up.png"), full_page=False)
+        moved.get_by_role("link", name=f"#{follow_up_id}").click()
+        console.wait_for_url(f"**/console/tickets/{follow_up_id}/")
+    finally:
+        console.context.close()
 
 
 @pytest.mark.parametrize(("locale", "size", "viewport"), SCREENS)

@@ -1,0 +1,241 @@
+"""A request that needs a person after its ticket closed (closing is final, a closed ticket is in
+no queue) moves to a follow-up ticket for the same shopper and order, in the request's specialist
+queue at the review priority; both tickets link to each other. An overdue return does, and so does
+a payment that failed on a closed ticket. Sweeps re-run or racing open one follow-up.
+
+Liu (shopper-006) returns slim jeans (JD20261101006, 259.00); Tom resolved her inquiry, and it
+closed seven days later, before the ten-day return window ended."""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+
+from aftersales import services
+from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
+from aftersales.services import ClaimedItem, open_request
+from routing.services import resolve_ticket
+from routing.services.intake import route_new_tickets
+from routing.services.work import close_resolved_tickets
+from tests.factories import queue
+from tests.photos import jpeg_with_location
+from tests.webhooks.receiver import Receiver, serve
+from tickets.attachments import NamedBytes, make_thumbnail, prepare_images
+from tickets.models import AuthorKind, Message, Ticket, TicketStatus
+from webhooks.delivery import deliver_endpoint
+from webhooks.outbox import forget_subscriptions
+from webhooks.services import create_endpoint
+
+
+@pytest.fixture
+def returns_within_policy(db: None) -> None:
+    """Returns after receipt are approved without review up to 300.00, with a 10-day window."""
+    AfterSalesPolicy.objects.filter(category=None, stage="after_receipt").update(
+        max_auto_amount=Decimal("300.00"), return_window_days=10
+    )
+    services.forget_policies()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    forget_subscriptions()
+    yield from serve(Receiver())
+    forget_subscriptions()
+
+
+def return_jeans(ticket: Ticket) -> AfterSalesRequest:
+    return open_request(
+        ticket_id=ticket.id,
+        kind="return_refund",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="259.00",
+        reason="Too small",
+        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
+    ).request
+
+
+def closed_before_the_window_ended(ticket: Ticket, request: AfterSalesRequest, tom) -> None:
+    """Tom resolves the inquiry once the return is approved; it closes seven days later."""
+    resolve_ticket(ticket_id=ticket.id, by=tom.user)
+    assert request.decided_at is not None and request.return_due_at is not None
+    with time_machine.travel(request.decided_at + timedelta(days=8), tick=False):
+        assert close_resolved_tickets() == 1
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None
+    assert request.return_due_at > ticket.closed_at
+
+
+def test_an_overdue_return_on_a_closed_ticket_goes_to_a_follow_up_in_the_specialist_queue(
+    orders, jeans_ticket, returns_within_policy, tom, fang
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        assert services.sweep_overdue_returns() == 1
+        assert services.sweep_overdue_returns() == 0  # a re-run opens no second follow-up
+        assert route_new_tickets() == 1
+
+    request.refresh_from_db()
+    assert (request.status, request.rule) == (RequestStatus.PENDING_REVIEW, "return_overdue")
+    follow_up = request.ticket
+    assert follow_up.pk != jeans_ticket.pk
+    assert (follow_up.shopper_id, follow_up.order_number) == (jeans_ticket.shopper_id, jeans_ticket.order_number)
+    assert follow_up.client_id == jeans_ticket.client_id
+    # Routed like any inquiry about the order: to the request's specialist queue, still raised.
+    assert (follow_up.status, follow_up.queue) == (TicketStatus.QUEUED, queue("apparel"))
+    assert follow_up.priority >= settings.AFTERSALES_REVIEW_PRIORITY
+    link = FollowUp.objects.get()
+    assert (link.request_id, link.from_ticket_id, link.to_ticket_id) == (request.pk, jeans_ticket.pk, follow_up.pk)
+    assert link.rule == "return_overdue"
+    # The shopper reads it on the open ticket; the closed one stays closed and unchanged.
+    first = Message.objects.filter(ticket=follow_up).order_by("id").first()
+    assert first is not None and first.author_kind == AuthorKind.SYSTEM and f"#{jeans_ticket.pk}" in first.body
+    told = Message.objects.filter(ticket=follow_up, body__contains="not received the parcel")
+    assert told.count() == 1
+    assert not Message.objects.filter(ticket=jeans_ticket, body__contains="not received the parcel").exists()
+    jeans_ticket.refresh_from_db()
+    assert jeans_ticket.status == TicketStatus.CLOSED
+    actions = list(request.decisions.values_list("action", flat=True))
+    assert actions == [DecisionAction.AUTO_APPROVE, DecisionAction.RETURN_OVERDUE, DecisionAction.FOLLOW_UP]
+
+    # The specialist decides on the follow-up: more time, and the parcel is paid once when it comes.
+    services.approve_request(request_id=request.pk, by=fang.user, note="Parcel is at the carrier")
+    services.mark_return_received(request_id=request.pk, source="storefront", tracking_number="SF9")
+    assert services.execute_due_requests() == ["done"]
+    assert [r["amount"] for r in orders.refunds] == ["259.00"]
+
+
+def test_an_overdue_return_on_a_resolved_ticket_still_reopens_that_ticket(
+    orders, jeans_ticket, returns_within_policy, tom
+):
+    request = return_jeans(jeans_ticket)
+    resolve_ticket(ticket_id=jeans_ticket.id, by=tom.user)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        assert services.sweep_overdue_returns() == 1
+    request.refresh_from_db()
+    jeans_ticket.refresh_from_db()
+    assert request.ticket_id == jeans_ticket.pk and jeans_ticket.status == TicketStatus.QUEUED
+    assert not FollowUp.objects.exists() and Ticket.objects.count() == 1
+
+
+def test_a_payment_failing_after_the_ticket_closed_goes_to_a_follow_up_and_a_retry_pays_once(
+    orders, jeans_ticket, returns_within_policy, tom
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    services.mark_return_received(request_id=request.pk, source="storefront", tracking_number="SF1")
+    orders.fail_status = 503
+    assert services.execute_due_requests() == [RequestStatus.FAILED]
+
+    request.refresh_from_db()
+    assert request.status == RequestStatus.FAILED and request.ticket_id != jeans_ticket.pk
+    link = FollowUp.objects.get()
+    assert (link.from_ticket_id, link.to_ticket_id, link.rule) == (
+        jeans_ticket.pk,
+        request.ticket_id,
+        "execution_failed",
+    )
+    assert request.ticket.priority >= settings.AFTERSALES_REVIEW_PRIORITY
+    assert route_new_tickets() == 1
+
+    orders.fail_status = None
+    services.retry_request(request_id=request.pk, by=tom.user)
+    assert services.execute_due_requests() == [RequestStatus.DONE]
+    assert [r["amount"] for r in orders.refunds] == ["259.00"]
+    assert FollowUp.objects.count() == 1
+
+
+def test_the_overdue_return_is_told_to_the_storefronts_receiver(
+    orders, jeans_ticket, returns_within_policy, tom, receiver
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    endpoint = create_endpoint(
+        client=jeans_ticket.client, url=receiver.url, event_types=["aftersales.return_overdue"], secret="whsec_test"
+    )
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+        assert deliver_endpoint(endpoint_id=endpoint.pk).delivered == 1
+
+    request.refresh_from_db()
+    (envelope,) = receiver.envelopes
+    assert envelope["type"] == "aftersales.return_overdue"
+    data = envelope["data"]
+    assert (data["request_id"], data["status"], data["rule"]) == (request.pk, "pending_review", "return_overdue")
+    assert data["ticket_id"] == request.ticket_id and data["follow_up_of_ticket_id"] == jeans_ticket.pk
+    assert data["return_due_at"] == request.return_due_at.isoformat()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_at_once_open_one_follow_up(postgres, orders, jeans_ticket, returns_within_policy, tom):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    go = threading.Barrier(2)
+    moved: list[int] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            go.wait()
+            moved.append(services.sweep_overdue_returns())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=True):
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and sorted(moved) == [0, 1]
+    assert FollowUp.objects.count() == 1 and Ticket.objects.count() == 2
+
+
+def test_the_closed_ticket_and_its_follow_up_link_to_each_other(
+    orders, jeans_ticket, returns_within_policy, tom, sam, signed_in
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+
+    closed_page = signed_in(sam).get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
+    panel = closed_page[closed_page.index('id="ticket-aftersales"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "hidden" not in panel[: panel.index(">")]
+    assert f'href="/console/tickets/{follow_up_id}/"' in panel and "Return overdue" in panel
+    follow_up_page = signed_in(sam).get(f"/console/tickets/{follow_up_id}/").content.decode()
+    assert f'href="/console/tickets/{jeans_ticket.id}/"' in follow_up_page
+    assert f'id="aftersales-{request.pk}"' in follow_up_page
+
+
+def test_the_follow_ups_agent_sees_the_evidence_left_on_the_closed_ticket(
+    orders, jeans_ticket, returns_within_policy, tom, fang, ana, signed_in
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    Ticket.objects.filter(pk=request.ticket_id).update(status=TicketStatus.ASSIGNED, assigned_agent=fang.user)
+    photo = request.evidence.attachments.get()
+    assert request.evidence.ticket_id == jeans_ticket.pk  # the photo stayed where the shopper sent it
+
+    page = signed_in(fang).get(f"/console/tickets/{request.ticket_id}/").content.decode()
+    link = f"/console/aftersales/{request.pk}/evidence/{photo.pk}/"
+    assert f'href="{link}"' in page
+    assert signed_in(fang).get(link).status_code == 200
+    make_thumbnail(attachment_id=photo.pk)
+    assert signed_in(fang).get(f"{link}thumb/")["Content-Type"] == "image/jpeg"
+    assert signed_in(ana).get(link).status_code == 404  # neither ticket is hers
+    assert signed_in(fang).get(f"/console/aftersales/{request.pk}/evidence/{photo.pk + 999}/").status_code == 404
