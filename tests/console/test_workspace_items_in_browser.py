@@ -60,6 +60,7 @@ def test_live_sidebar_short_search_and_a_read_only_former_ticket(
     console_server, browser, expect, ana, anas_day, settings, locale, name, viewport
 ) -> None:
     settings.CONSOLE_SIDEBAR_COUNTS_SECONDS = 0  # the count follows at once here
+    settings.CONSOLE_QUEUE_HINT_SECONDS = 1  # a queue's change reaches the page within 1 - 1.5 s
     SHOTS.mkdir(parents=True, exist_ok=True)
     zh = locale.startswith("zh")
     if zh:
