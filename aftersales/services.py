@@ -700,10 +700,7 @@ def _enqueue_execution(request_id: int) -> None:
     """After commit, make sure an execution run on the `aftersales` queue will look (a coalesced
     kick, like routing's): one pending run however many requests a burst approves. A kick lost
     between commit and publish (Redis down) is repaired by aftersales.recover_requests."""
-    transaction.on_commit(
-        lambda: kick(EXECUTE_TASK, key=EXECUTE_KICK_KEY, queue=EXECUTION_QUEUE, countdown=EXECUTION_GATHER_SECONDS),
-        robust=True,
-    )
+    transaction.on_commit(lambda: kick(EXECUTE_TASK, key=EXECUTE_KICK_KEY, queue=EXECUTION_QUEUE), robust=True)
 
 
 # --- Agents' resolutions ----------------------------------------------------------------------------

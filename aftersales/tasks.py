@@ -1,5 +1,7 @@
 """After-sales tasks: thin, named, idempotent; each calls one service."""
 
+import time
+
 from celery import shared_task
 
 from aftersales import services
@@ -10,7 +12,13 @@ from core.kicks import claim, kick
 def execute_due() -> int:
     """Kicked after every approval commits: claim approved requests in batches and pay each
     through the order system, until none is left (bounded: a long burst re-kicks itself, so
-    the worker's other tasks get their turn). Safe with several runs at once (SKIP LOCKED)."""
+    the worker's other tasks get their turn). Safe with several runs at once (SKIP LOCKED).
+
+    A worker's run first waits EXECUTION_GATHER_SECONDS with its kick still pending, so approvals
+    committed meanwhile join its batch instead of each paying a run's fixed cost (a wait in the
+    task, not a Celery countdown: Redis redelivers delayed tasks)."""
+    if not execute_due.request.is_eager:
+        time.sleep(services.EXECUTION_GATHER_SECONDS)
     claim(services.EXECUTE_KICK_KEY)  # work committed from now on kicks a new run
     done = 0
     for _ in range(MAX_BATCHES_PER_RUN):

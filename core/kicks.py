@@ -48,22 +48,12 @@ class Kick:
     key: str
     args: tuple[object, ...] = ()
     queue: str | None = None
-    # Seconds the run waits before it starts (and claims): work committed meanwhile joins it
-    # instead of kicking runs of its own, so a run at a moderate rate drains a fuller batch.
-    countdown: float | None = None
 
 
-def kick(
-    task_name: str,
-    *,
-    key: str,
-    args: Sequence[object] = (),
-    queue: str | None = None,
-    countdown: float | None = None,
-) -> bool:
+def kick(task_name: str, *, key: str, args: Sequence[object] = (), queue: str | None = None) -> bool:
     """Publish task_name unless a run for key is already pending. False when the broker refused
     (the caller's work is committed; a sweep finds it)."""
-    return kick_all([Kick(task_name, key, tuple(args), queue, countdown)])
+    return kick_all([Kick(task_name, key, tuple(args), queue)])
 
 
 def kick_all(kicks: Sequence[Kick]) -> bool:
@@ -87,9 +77,7 @@ def kick_all(kicks: Sequence[Kick]) -> bool:
     try:
         with celery_app.producer_or_acquire() as producer, producer.batch():
             for k in fresh:
-                celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(
-                    producer=producer, countdown=k.countdown
-                )
+                celery_app.signature(k.task_name, args=list(k.args), queue=k.queue).apply_async(producer=producer)
     except Exception:
         logger.warning("Could not publish %s; a sweep will pick the work up.", _keys(fresh), exc_info=True)
         with suppress(Exception):

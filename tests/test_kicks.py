@@ -39,9 +39,6 @@ class UnreachableCache:
         raise CacheDown("cache unreachable")
 
 
-countdowns: list[float | None] = []
-
-
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list, str | None]]:
     """What reached the broker: (task name, args, Celery queue)."""
@@ -49,7 +46,6 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list, str | No
 
     def send_task(name: str, args: Iterable[Any] | None = None, kwargs: object = None, **options: Any) -> None:
         sent.append((name, list(args or []), options.get("queue")))
-        countdowns.append(options.get("countdown"))
 
     monkeypatch.setattr(celery_app, "send_task", send_task)
     return sent
@@ -258,14 +254,3 @@ def test_on_redis_several_kicks_take_one_round_trip_for_their_flags(
         (flag,) = client.keys(f"*kick:dispatch:{i}")
         assert 0 < client.ttl(flag) <= KICK_TTL_SECONDS
         claim(f"dispatch:{i}")
-
-
-def test_a_kick_with_a_countdown_publishes_a_run_that_waits_and_work_meanwhile_joins_it(published: list) -> None:
-    countdowns.clear()
-    assert kick("aftersales.execute_due", key="gather", queue="aftersales", countdown=0.2)
-    assert kick("aftersales.execute_due", key="gather", queue="aftersales", countdown=0.2)  # pending: joins it
-    assert published == [("aftersales.execute_due", [], "aftersales")]
-    assert countdowns == [0.2]
-    claim("gather")
-    assert kick("aftersales.execute_due", key="gather", queue="aftersales")
-    assert countdowns == [0.2, None]  # without one, the run starts at once

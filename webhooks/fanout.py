@@ -19,6 +19,7 @@ limited to endpoints that existed when the event happened, so a new endpoint get
 A disabled or inactive endpoint gets no rows, as it would have got none from the writer.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -163,15 +164,17 @@ def fan_out(*, max_batches: int = BATCHES_PER_RUN) -> FanOutSummary:
     then a successor is kicked), kicking the delivery runs of the endpoints that got rows after
     each batch's commit. Safe to run twice at once (the lock admits one).
 
-    A run that finds the lock taken does not wait for it (that would hold a webhook worker while
-    delivery runs queue behind it): it kicks a successor BUSY_RETRY_SECONDS later, so events
-    committed while the other run finishes are not left for the sweep."""
+    A run that finds the lock taken does not wait for it (that would hold a webhook worker for as
+    long as the other run takes): it pauses BUSY_RETRY_SECONDS and kicks a successor, so events
+    committed while the other run finishes are not left for the sweep. No Celery countdown: Redis
+    redelivers delayed tasks after its visibility timeout."""
     claim_fan_out()
     summary = FanOutSummary()
     for _ in range(max_batches):
         batch = fan_out_batch(wait=False)
         if batch is None:
-            kick_fan_out(countdown=BUSY_RETRY_SECONDS)
+            time.sleep(BUSY_RETRY_SECONDS)
+            kick_fan_out()
             return summary
         summary.events += batch.events
         summary.deliveries += batch.deliveries

@@ -102,9 +102,9 @@ FAN_OUT_TASK = "webhooks.fan_out"
 FAN_OUT_KEY = "webhooks:fan-out"
 
 
-def kick_fan_out(*, countdown: float | None = None) -> bool:
+def kick_fan_out() -> bool:
     """Make sure a fan-out run will look at the events (one coalesced run for every writer)."""
-    return kick_all([Kick(FAN_OUT_TASK, FAN_OUT_KEY, (), DELIVERY_QUEUE, countdown)])
+    return kick_all([Kick(FAN_OUT_TASK, FAN_OUT_KEY, (), DELIVERY_QUEUE)])
 
 
 def claim_fan_out() -> None:

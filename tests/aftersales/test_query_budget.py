@@ -127,11 +127,9 @@ def test_approvals_share_one_execution_run_that_gathers_them_for_a_moment(
     from core.kicks import claim
     from cxconsole.celery import app as celery_app
 
-    sent: list[tuple[str, object, object]] = []
+    sent: list[tuple[str, object]] = []
     monkeypatch.setattr(
-        celery_app,
-        "send_task",
-        lambda name, args=None, kwargs=None, **o: sent.append((name, o["queue"], o["countdown"])),
+        celery_app, "send_task", lambda name, args=None, kwargs=None, **o: sent.append((name, o["queue"]))
     )
     claim(services.EXECUTE_KICK_KEY)  # no run pending from an earlier story
     photos = prepare_images([NamedBytes("rot.jpg", jpeg_with_location())])
@@ -148,4 +146,15 @@ def test_approvals_share_one_execution_run_that_gathers_them_for_a_moment(
             for ticket in (zhaos_ticket, big_order_ticket)
         ]
     assert statuses == [RequestStatus.AUTO_APPROVED] * 2
-    assert sent == [("aftersales.execute_due", "aftersales", services.EXECUTION_GATHER_SECONDS)]
+    runs = [task for task in sent if task[0].startswith("aftersales.")]
+    assert runs == [("aftersales.execute_due", "aftersales")]  # one run for both
+
+    # That run, in a worker, waits with its kick still pending before it claims and reads.
+    from aftersales import tasks
+
+    steps: list[object] = []
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: steps.append(seconds))
+    monkeypatch.setattr(tasks, "claim", lambda key: steps.append(key))
+    monkeypatch.setattr(tasks.services, "execute_due_requests", lambda: steps.append("execute") or [])
+    tasks.execute_due()
+    assert steps == [services.EXECUTION_GATHER_SECONDS, services.EXECUTE_KICK_KEY, "execute"]

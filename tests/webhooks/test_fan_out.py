@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.events import Event, emit_many
 from cxconsole.celery import app as celery_app
+from webhooks import fanout
 from webhooks.delivery import sweep_due_deliveries
 from webhooks.fanout import BUSY_RETRY_SECONDS, fan_out, fan_out_batch
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -152,8 +153,11 @@ def test_a_fan_out_finding_another_at_work_does_not_wait_and_looks_again_shortly
         assert holding.wait(30)
         assert fan_out_batch(wait=False) is None  # the other run has it (and kicks its endpoints)
         sent.clear()
+        paused: list[float] = []
+        monkeypatch.setattr(fanout.time, "sleep", paused.append)
         assert fan_out().events == 0
-        assert sent == [("webhooks.fan_out", BUSY_RETRY_SECONDS)]
+        assert paused == [BUSY_RETRY_SECONDS]  # a moment for the other run to finish, then
+        assert sent == [("webhooks.fan_out", None)]  # a successor (no Celery countdown)
     finally:
         release.set()
         other.join(30)
