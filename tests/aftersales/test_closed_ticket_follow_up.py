@@ -18,14 +18,13 @@ from django.db import connection
 
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
-from aftersales.services import ClaimedItem, open_request
 from routing.services import resolve_ticket
 from routing.services.intake import route_new_tickets
 from routing.services.work import close_resolved_tickets
+from tests.aftersales.returns import return_jeans
 from tests.factories import queue
-from tests.photos import jpeg_with_location
 from tests.webhooks.receiver import Receiver, serve
-from tickets.attachments import NamedBytes, make_thumbnail, prepare_images
+from tickets.attachments import make_thumbnail
 from tickets.models import AuthorKind, Message, Ticket, TicketStatus
 from webhooks.delivery import deliver_endpoint
 from webhooks.outbox import forget_subscriptions
@@ -46,17 +45,6 @@ def receiver() -> Iterator[Receiver]:
     forget_subscriptions()
     yield from serve(Receiver())
     forget_subscriptions()
-
-
-def return_jeans(ticket: Ticket) -> AfterSalesRequest:
-    return open_request(
-        ticket_id=ticket.id,
-        kind="return_refund",
-        items=[ClaimedItem(item_id="1", quantity=1)],
-        amount="259.00",
-        reason="Too small",
-        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
-    ).request
 
 
 def closed_before_the_window_ended(ticket: Ticket, request: AfterSalesRequest, tom) -> None:

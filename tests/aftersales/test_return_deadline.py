@@ -18,9 +18,8 @@ from aftersales import services, tasks
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, RequestStatus
 from aftersales.services import AfterSalesError, ClaimedItem, open_request
 from routing.models import RoutingDecision
-from tests.photos import jpeg_with_location
-from tickets.attachments import NamedBytes, prepare_images
-from tickets.models import Message, Ticket
+from tests.aftersales.returns import return_jeans
+from tickets.models import Message
 
 
 @pytest.fixture
@@ -30,17 +29,6 @@ def returns_within_policy(db: None) -> None:
         max_auto_amount=Decimal("300.00"), return_window_days=10
     )
     services.forget_policies()
-
-
-def return_jeans(ticket: Ticket) -> AfterSalesRequest:
-    return open_request(
-        ticket_id=ticket.id,
-        kind="return_refund",
-        items=[ClaimedItem(item_id="1", quantity=1)],
-        amount="259.00",
-        reason="Too small",
-        photos=prepare_images([NamedBytes("jeans.jpg", jpeg_with_location())]),
-    ).request
 
 
 def test_a_return_waits_for_its_policys_window_then_goes_to_a_specialist(orders, jeans_ticket, returns_within_policy):
