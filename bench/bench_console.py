@@ -90,11 +90,13 @@ class Page:
     def __init__(self, *, user_id: int, session: str, url: str, timing: "PageTiming", etag: bool) -> None:
         self.user_id, self.url, self.timing, self.use_etag = user_id, url, timing, etag
         self.cookies = {"sessionid": session}
-        self.etag: str | None = None
+        self.etags: dict[str, str | None] = {}  # per live URL (the inbox has two)
         self.seen: dict[int, float] = {}  # ticket id -> when this page first read it
         self.last = 0.0
+        self.last_shared = 0.0
         self.wake = asyncio.Event()
         self.socket_open = False
+        self.connected_due = False
         # console.js: due times of its timers (monotonic seconds; None: not set).
         self.fast_due: float | None = None  # a hint about the user's own work
         self.shared_due: float | None = None  # a hint about a queue / the supervisors
@@ -113,19 +115,27 @@ class Page:
             self.trailing_due = now + self.timing.trailing_s
         if self.timing.shared_hint_s and scope in SHARED_SCOPES:
             if self.shared_due is None:
-                self.shared_due = max(now + HINT_DEBOUNCE_S, self.last + self.shared_s)
+                self.shared_due = max(now + HINT_DEBOUNCE_S, self.last_shared + self.shared_s)
         elif self.fast_due is None:
             self.fast_due = max(now + HINT_DEBOUNCE_S, self.last + self.timing.min_interval_s)
         self.wake.set()
 
-    async def reread(self, client: httpx.AsyncClient, stats: dict[str, float]) -> None:
+    async def reread(self, client: httpx.AsyncClient, stats: dict[str, float], *, shared: bool = False) -> None:
+        """Re-read the page's own live URL, or with shared=True the one for shared hints (the
+        same URL on a page that has only one)."""
+        url = self.timing.shared_url if shared and self.timing.shared_url else self.url
         headers = {"X-Requested-With": "fetch"}
-        if self.use_etag and self.etag:
-            headers["If-None-Match"] = self.etag
-        self.last = time.monotonic()
-        self.shared_due = None  # this read covers every hint heard before it (console.js)
+        etag = self.etags.get(url)
+        if self.use_etag and etag:
+            headers["If-None-Match"] = etag
+        now = time.monotonic()
+        if url == self.url:
+            self.last = now
+        if shared or not self.timing.shared_url:
+            self.last_shared = now
+            self.shared_due = None  # this read covers every shared hint heard before it (console.js)
         try:
-            response = await client.get(self.url, headers=headers, cookies=self.cookies)
+            response = await client.get(url, headers=headers, cookies=self.cookies)
         except httpx.HTTPError:
             stats["errors"] += 1
             return
@@ -138,7 +148,9 @@ class Page:
             stats["errors"] += 1
             return
         stats["bytes"] += len(response.content)
-        self.etag = response.headers.get("ETag")
+        self.etags[url] = response.headers.get("ETag")
+        if url != self.url:
+            return  # the waiting line: a ticket there is not yet the agent's
         for match in TICKET_LINK.finditer(response.content):
             self.seen.setdefault(int(match.group(1)), now)
 
@@ -160,7 +172,8 @@ class Page:
                         stats["sockets"] += 1
                         attempts = 0
                         self.socket_open = True
-                        self.fast_due = time.monotonic()  # console.js re-reads on (re)connect
+                        self.connected_due = True  # console.js re-reads everything on (re)connect
+                        self.fast_due = time.monotonic()
                         self.schedule_poll()
                         self.wake.set()
                         beat = asyncio.create_task(heartbeat(ws))
@@ -193,14 +206,26 @@ class Page:
                         await asyncio.wait_for(self.wake.wait(), wait)
                     continue
                 now = time.monotonic()
+                own = shared = False  # which of the page's live URLs to re-read now (console.js)
                 if self.poll_due <= now:
                     self.schedule_poll()
+                    own = shared = True
                 if self.fast_due is not None and self.fast_due <= now:
                     self.fast_due = None
+                    own = True
                 if self.trailing_due is not None and self.trailing_due <= now:
                     self.trailing_due = None
+                    own = shared = True
+                if self.shared_due is not None and self.shared_due <= now:
+                    shared = True
+                if self.connected_due:
+                    self.connected_due = False
+                    own = shared = True
                 if time.monotonic() < stop:
-                    await self.reread(client, stats)
+                    if own or not self.timing.shared_url:
+                        await self.reread(client, stats)
+                    if shared and self.timing.shared_url:
+                        await self.reread(client, stats, shared=True)
         finally:
             listener.cancel()
 
@@ -210,6 +235,8 @@ class PageTiming:
     min_interval_s: float
     trailing_s: float
     shared_hint_s: float
+    # The page's second live URL, re-read for "queue"/"supervisors" hints ("": the page has none).
+    shared_url: str = ""
 
 
 TIMING_ATTRIBUTES = {
@@ -219,11 +246,18 @@ TIMING_ATTRIBUTES = {
 }
 
 
+SHARED_URL = re.compile(rb'data-shared-live-url="([^"]+)"')
+
+
 def page_timing(base: str, path: str, session: str) -> PageTiming:
-    """The timers console.js reads off this page (0 where the page sets none)."""
+    """The timers console.js reads off this page (0 where the page sets none), and its shared URL."""
     html = httpx.get(base + path, cookies={"sessionid": session}, timeout=30).content
     found = {key: pattern.search(html) for key, pattern in TIMING_ATTRIBUTES.items()}
-    return PageTiming(**{key: int(match.group(1)) / 1000 if match else 0.0 for key, match in found.items()})
+    shared = SHARED_URL.search(html)
+    return PageTiming(
+        **{key: int(match.group(1)) / 1000 if match else 0.0 for key, match in found.items()},
+        shared_url=shared.group(1).decode() if shared else "",
+    )
 
 
 async def heartbeat(ws: object) -> None:

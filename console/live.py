@@ -18,6 +18,9 @@ time window, spread per user so pages do not all re-render on the same second.
 A version need not be a random token: a view may pin a group's version to what it rendered (the
 dashboard pins "queue-health" to the computed-at time of the cached figures it showed, see
 version_entry), as long as the cache holds the same value only while that render is current.
+
+What many readers see alike (the dashboard's figures, a queue's waiting line) is rendered once
+per variant (shared_render) and handed to each with their own CSRF token (personal).
 """
 
 import hashlib
@@ -33,6 +36,8 @@ from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,11 @@ ETAG_PREFIX = "cxl1"
 VERSION_KEY = "console:live:v:{}"
 # A version outlives any page left open over a weekend; a missing one only costs a full re-read.
 VERSION_TTL_SECONDS = 7 * 24 * 3600
+
+
+SHARED_RENDER_KEY = "console:live:shared:{}"
+# Stands for the reader's CSRF token in a shared render (no token may be shared between users).
+CSRF_PLACEHOLDER = "cx-csrf-token-placeholder"
 
 
 def ticket_group(ticket_id: int) -> str:
@@ -89,6 +99,34 @@ def _versions(groups: Sequence[str], *, create_missing: bool) -> list[str] | Non
         logger.warning("Live versions unreadable; answering in full.", exc_info=True)
         return None
     return [str(found[key]) for key in keys]
+
+
+def shared_render(variant: Sequence[str], render: Callable[[], str], *, timeout: int) -> str:
+    """HTML that many readers see alike, rendered once per variant and kept `timeout` seconds.
+
+    The variant names everything the HTML depends on: the template, the language and time zone,
+    the reader's rights, and the versions of the groups it shows (read before the database, so a
+    later change always misses the cache). The template renders CSRF_PLACEHOLDER where a token
+    goes; `personal` puts the reader's own in. A failing cache only costs a render.
+    """
+    key = SHARED_RENDER_KEY.format(hashlib.blake2b("|".join(variant).encode(), digest_size=16).hexdigest())
+    try:
+        html: str | None = cache.get(key)
+    except Exception:
+        logger.warning("Shared render unreadable; rendering.", exc_info=True)
+        html = None
+    if html is None:
+        html = render()
+        try:
+            cache.set(key, html, timeout=timeout)
+        except Exception:
+            logger.warning("Shared render not kept.", exc_info=True)
+    return html
+
+
+def personal(request: HttpRequest, html: str) -> SafeString:
+    """A shared render (HTML a template made) with this reader's CSRF token in it."""
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308  # rendered by a template
 
 
 def _window(user_id: int, max_age: int) -> int:

@@ -82,21 +82,32 @@ def _listed(tickets: QuerySet[Ticket]) -> TicketList:
 
 
 @dataclass(frozen=True)
-class Inbox:
-    mine: TicketList
+class QueueLines:
+    """What every agent of the same queues sees alike: the line waiting in them, and for a
+    supervisor the tickets other agents hold (a supervisor sees every queue)."""
+
     waiting: TicketList
-    # Supervisors only: the tickets other agents hold right now.
+    # Supervisors only.
     with_others: TicketList | None
 
 
-def inbox_for(user: User) -> Inbox:
-    """The agent's open tickets (those needing a reply first), then the line in their queues."""
-    visible = _with_wait(tickets_visible_to(user))
-    mine = visible.filter(assigned_agent=user, status__in=HOLDS_AGENT).order_by(
-        Case(When(status=TicketStatus.ASSIGNED, then=Value(0)), default=Value(1), output_field=IntegerField()),
-        "-priority",
-        "created_at",
+def my_tickets(user: User) -> TicketList:
+    """The agent's open tickets, those needing a reply first."""
+    mine = (
+        _with_wait(tickets_visible_to(user))
+        .filter(assigned_agent=user, status__in=HOLDS_AGENT)
+        .order_by(
+            Case(When(status=TicketStatus.ASSIGNED, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            "-priority",
+            "created_at",
+        )
     )
+    return _listed(mine)
+
+
+def queue_lines(user: User) -> QueueLines:
+    """The line in the agent's queues (every queue for a supervisor), and who holds the rest."""
+    visible = _with_wait(tickets_visible_to(user))
     waiting = visible.filter(status=TicketStatus.QUEUED).order_by("-priority", "queued_at", "id")
     with_others = None
     if is_supervisor(user):
@@ -106,7 +117,7 @@ def inbox_for(user: User) -> Inbox:
             .order_by("-priority", "first_assigned_at", "id")
         )
         with_others = _listed(others)
-    return Inbox(mine=_listed(mine), waiting=_listed(waiting), with_others=with_others)
+    return QueueLines(waiting=_listed(waiting), with_others=with_others)
 
 
 def visible_ticket(user: User, ticket_id: int) -> Ticket | None:

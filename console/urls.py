@@ -7,6 +7,7 @@ app_name = "console"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("inbox/live/", views.inbox_live, name="inbox_live"),
+    path("inbox/live/lines/", views.inbox_lines_live, name="inbox_lines_live"),
     path("views/<slug:slug>/", list_views.ticket_view, name="view"),
     path("search/", list_views.search, name="search"),
     path("next/", views.next_ticket, name="next_ticket"),

@@ -17,9 +17,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, ngettext, override
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, override
 from django.views.decorators.http import require_GET, require_POST
 
 from console import lists, live, selectors
@@ -45,6 +46,9 @@ from tickets.models import Ticket, TicketStatus
 from tickets.states import HOLDS_AGENT, InvalidTransition
 
 View = Callable[..., HttpResponseBase]
+# A shared render of a waiting line is kept this long at most (its waiting times are to the
+# minute); any change of its queues is a new variant at once.
+SHARED_LINES_SECONDS = 10
 
 
 def console_view(view: View) -> View:
@@ -105,13 +109,22 @@ def sidebar_context(request: HttpRequest, *, current: str = "", query: str = "")
 @require_GET
 @console_view
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "console/inbox.html", {**_inbox_context(request), **sidebar_context(request, current="inbox")}
+    context = _inbox_context(request)
+    lines = _queue_lines_html(request, can_take=context["can_take"], is_supervisor=context["is_supervisor"])
+    context.update(
+        mine=selectors.my_tickets(user_of(request)),
+        lines_html=live.personal(request, lines),
+        **sidebar_context(request, current="inbox"),
     )
+    return render(request, "console/inbox.html", context)
 
 
 def _inbox_groups(request: HttpRequest) -> list[str]:
     return selectors.live_groups_for(user_of(request)) or []
+
+
+def _own_groups(request: HttpRequest) -> list[str]:
+    return [agent_group(user_of(request).pk)]
 
 
 def _ticket_groups(request: HttpRequest, ticket_id: int) -> list[str]:
@@ -120,19 +133,80 @@ def _ticket_groups(request: HttpRequest, ticket_id: int) -> list[str]:
 
 @require_GET
 @console_view
-@live.live_fragment(_inbox_groups)
+@live.live_fragment(_own_groups)
 def inbox_live(request: HttpRequest) -> HttpResponse:
-    context = {**_inbox_context(request), "sidebar": lists.recent_sidebar(user_of(request)), "current_view": "inbox"}
+    """The agent's own parts, re-read at once on a hint about their own work: their status and
+    offers, the panels, their tickets and the sidebar. A queue's changes do not touch its
+    version (they are inbox_lines_live's)."""
+    user = user_of(request)
+    context = {
+        **_inbox_context(request),
+        "mine": selectors.my_tickets(user),
+        "sidebar": lists.recent_sidebar(user),
+        "current_view": "inbox",
+    }
     return render(request, "console/inbox_live.html", context)
+
+
+@require_GET
+@console_view
+@live.live_fragment(_inbox_groups)
+def inbox_lines_live(request: HttpRequest) -> HttpResponse:
+    """The parts a queue's changes touch, re-read on a queue's hints (at most once per
+    CONSOLE_QUEUE_HINT_SECONDS per page): the waiting line, rendered once per change for every
+    agent of the same queues, the panels and the sidebar's counts."""
+    user = user_of(request)
+    can_take, is_supervisor = header_profile_exists(user), selectors.is_supervisor(user)
+    context = {
+        "lines_html": live.personal(
+            request, _queue_lines_html(request, can_take=can_take, is_supervisor=is_supervisor)
+        ),
+        "is_supervisor": is_supervisor,
+        "sidebar": lists.recent_sidebar(user),
+        "current_view": "inbox",
+    }
+    return render(request, "console/inbox_lines_live.html", context)
+
+
+def _queue_lines_html(request: HttpRequest, *, can_take: bool, is_supervisor: bool) -> str:
+    """The waiting line (and a supervisor's "with other agents"), shared by everyone who reads it
+    with the same queues, rights, language and time zone until one of its groups changes; with
+    live.CSRF_PLACEHOLDER for the reader's token."""
+    user = user_of(request)
+    groups = _inbox_groups(request)
+    versions = live.current_versions(groups)  # before the database
+
+    def render_lines() -> str:
+        context = {
+            "lines": selectors.queue_lines(user),
+            "can_take": can_take,
+            "is_supervisor": is_supervisor,
+            "csrf_token": live.CSRF_PLACEHOLDER,
+        }
+        return loader.render_to_string("console/_inbox_lines.html", context)
+
+    if versions is None:
+        return render_lines()
+    variant = [
+        "console/_inbox_lines.html",
+        get_language(),
+        timezone.get_current_timezone_name(),
+        str(int(can_take)),
+        # A supervisor's "with other agents" leaves out their own tickets.
+        str(user.pk) if is_supervisor else "agent",
+        *groups[1:],  # the queues (and supervisors); the first is the reader's own group
+        *versions[1:],
+    ]
+    return live.shared_render(variant, render_lines, timeout=SHARED_LINES_SECONDS)
 
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     header = header_context(request, page_path=reverse("console:inbox"))
     return {
         **header,
-        "inbox": selectors.inbox_for(user_of(request)),
         "can_take": header["profile"] is not None,  # the header's profile: no second query
         "live_url": reverse("console:inbox_live"),
+        "shared_live_url": reverse("console:inbox_lines_live"),
         "shared_hint_ms": settings.CONSOLE_QUEUE_HINT_SECONDS * 1000,
     }
 

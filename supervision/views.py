@@ -12,10 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -60,10 +58,7 @@ LOW_RATINGS_SHOWN = 10
 CSAT_AGENTS_SHOWN = 10
 # The sparkline's plot area in SVG units (supervision/_sparkline.html adds the axes around it).
 SPARK_WIDTH, SPARK_HEIGHT = 170, 40
-SHARED_PARTS_KEY = "supervision:live:parts:{variant}:{computed_at}"
 SHARED_PARTS_GRACE_SECONDS = 10
-# Stands for the reader's CSRF token in the shared render (no token may be shared between users).
-CSRF_PLACEHOLDER = "cx-csrf-token-placeholder"
 
 
 def supervisor_view(view: View) -> View:
@@ -142,22 +137,27 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
 
 def _shared_parts(request: HttpRequest, health: dict[str, Any]) -> str:
     """The dashboard's shared parts, rendered once per cached health payload for all supervisors
-    who read them in the same language and time zone with the same admin right; the others get
-    that render from the cache with their own CSRF token put in."""
+    who read them in the same language and time zone with the same admin right, with
+    CSRF_PLACEHOLDER for the reader's token (live.personal)."""
     can_fix_endpoints = _user(request).has_perm("webhooks.change_webhookendpoint")
-    variant = f"{get_language()}|{timezone.get_current_timezone_name()}|{int(can_fix_endpoints)}"
-    key = SHARED_PARTS_KEY.format(variant=variant, computed_at=health["generated_at"])
-    html: str | None = cache.get(key)
-    if html is None:
+
+    def render() -> str:
         context = {
             **_shared_context(health),
             "perms": {"webhooks": {"change_webhookendpoint": can_fix_endpoints}},
-            "csrf_token": CSRF_PLACEHOLDER,
+            "csrf_token": live.CSRF_PLACEHOLDER,
         }
-        html = render_to_string("supervision/_dashboard_parts.html", context)
-        # Outlives its payload a little: pages still showing it may be sent it once more.
-        cache.set(key, html, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS)
-    return html.replace(CSRF_PLACEHOLDER, get_token(request))
+        return render_to_string("supervision/_dashboard_parts.html", context)
+
+    variant = [
+        "supervision/_dashboard_parts.html",
+        get_language(),
+        timezone.get_current_timezone_name(),
+        str(int(can_fix_endpoints)),
+        health["generated_at"],
+    ]
+    # Outlives its payload a little: pages still showing it may be sent it once more.
+    return live.shared_render(variant, render, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS)
 
 
 def _render_dashboard(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
@@ -188,7 +188,7 @@ def dashboard_live(request: HttpRequest) -> HttpResponse:
     own_context = header_context(request, page_path=reverse("supervision:dashboard"))
     panel = render_to_string("console/_agent_panel.html", own_context, request)
     banner = render_to_string("console/_offer_banner.html", own_context, request)
-    response = HttpResponse(panel + banner + _shared_parts(request, health))
+    response = HttpResponse(panel + banner + live.personal(request, _shared_parts(request, health)))
     if own is not None and settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
         response["ETag"] = live.fragment_etag(
             request,

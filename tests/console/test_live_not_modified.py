@@ -138,16 +138,16 @@ def test_a_change_committed_while_the_fragment_renders_is_never_lost(
     online(ana)
     client = signed_in(ana)
     made: list[Ticket] = []
-    real_inbox_for = selectors.inbox_for
+    real_my_tickets = selectors.my_tickets
 
-    def inbox_then_a_change(user: Any) -> Any:
-        inbox = real_inbox_for(user)  # evaluated: the rows are read here
+    def mine_then_a_change(user: Any) -> Any:
+        mine = real_my_tickets(user)  # evaluated: the rows are read here
         made.append(committed("我的戒指尺寸偏大，转人工！"))  # commits after the read above
-        return inbox
+        return mine
 
-    monkeypatch.setattr(selectors, "inbox_for", inbox_then_a_change)
+    monkeypatch.setattr(selectors, "my_tickets", mine_then_a_change)
     first = client.get(INBOX)
-    monkeypatch.setattr(selectors, "inbox_for", real_inbox_for)
+    monkeypatch.setattr(selectors, "my_tickets", real_my_tickets)
     assert f"/console/tickets/{made[0].id}/" not in first.text
 
     again = client.get(INBOX, headers={"if-none-match": first["ETag"]})

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from console import live
 from supervision import selectors
-from supervision.views import CSRF_PLACEHOLDER
 from teams.models import AgentProfile
 from teams.services import SUPERVISORS_GROUP
 from tests.conftest import _agent
@@ -118,7 +117,7 @@ def test_one_render_of_the_shared_parts_serves_every_supervisor_with_their_own_c
     with django_assert_max_num_queries(8):
         sues = sue_client.get(LIVE)
     assert sues.status_code == 200
-    assert CSRF_PLACEHOLDER not in sues.text
+    assert live.CSRF_PLACEHOLDER not in sues.text
 
     def tiles(html: str) -> str:
         return html[html.index('id="queue-tiles"') : html.index('id="agent-board"')]

@@ -12,7 +12,8 @@
  * Each hint names its scope: "own" (the user's own work) is re-read at once; "queue" and
  * "supervisors" (changes many pages hear about together) at most once per data-shared-hint-ms,
  * drawn x1-1.5 per page so the agents of a busy queue do not all re-read on the same beat. Any
- * re-read that starts after such a hint shows it, so the pending one is dropped then.
+ * re-read that starts after such a hint shows it, so the pending one is dropped then. A page with
+ * data-shared-live-url (the inbox) re-reads that URL for those and data-live-url for its own.
  *
  * A page that hears about every ticket (the supervisors' dashboard) sets data-min-interval-ms: at
  * most one re-read per interval however many hints arrive. data-trailing-ms adds one more re-read
@@ -263,11 +264,6 @@
     return complete;
   }
 
-  // The last fragment's ETag: sent back as If-None-Match, the server answers 304 (keep the DOM)
-  // when nothing this page shows has changed.
-  var etag = null;
-  var inFlight = false;
-  var queued = false;
   /* --- A ticket that left this agent: the page turns read-only, the draft stays to copy -------- */
 
   function lockStaleTicket() {
@@ -290,53 +286,78 @@
   var gone = false;
   var lastStarted = 0;
 
-  function refresh() {
-    if (gone) return;
-    if (inFlight) {
-      queued = true;
-      return;
-    }
-    inFlight = true;
-    lastStarted = Date.now();
-    if (sharedTimer) {
-      // Versions are bumped before hints are sent: this read shows every change hinted so far.
-      window.clearTimeout(sharedTimer);
-      sharedTimer = null;
-    }
-    var headers = { "X-Requested-With": "fetch" };
-    if (etag) headers["If-None-Match"] = etag;
-    fetch(liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
-      .then(function (response) {
-        if (response.status === 304) return; // unchanged: the screen already shows it
-        if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
-          window.location.reload(); // signed out: the page itself goes to the login form
-          return;
+  /* A reader re-reads one live URL: its own ETag (sent back as If-None-Match, the server answers
+   * 304 and the DOM is kept while nothing it shows has changed), one request in flight at a time,
+   * and one more queued behind it. The inbox has two: its own parts (data-live-url) and the parts
+   * a queue's changes touch (data-shared-live-url), so a busy queue never re-reads an agent's own
+   * tickets and an own change never re-reads the waiting line. */
+  function reader(url, isMain) {
+    var etag = null;
+    var inFlight = false;
+    var queued = false;
+    function read() {
+      if (gone) return;
+      if (inFlight) {
+        queued = true;
+        return;
+      }
+      inFlight = true;
+      if (isMain) lastStarted = Date.now();
+      if (!isMain || !sharedUrl) {
+        // Versions are bumped before hints are sent: this read shows every shared change hinted so far.
+        sharedStarted = Date.now();
+        if (sharedTimer) {
+          window.clearTimeout(sharedTimer);
+          sharedTimer = null;
         }
-        if (response.status === 404) {
-          gone = true;
-          var notice = document.getElementById("ticket-gone");
-          if (notice) notice.hidden = false;
-          lockStaleTicket();
-          return;
-        }
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        var next = response.headers.get("ETag");
-        return response.text().then(function (html) {
-          // A part left alone (a half-made choice) must be read in full again next time.
-          etag = swapParts(html) ? next : null;
+      }
+      var headers = { "X-Requested-With": "fetch" };
+      if (etag) headers["If-None-Match"] = etag;
+      fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
+        .then(function (response) {
+          if (response.status === 304) return; // unchanged: the screen already shows it
+          if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
+            window.location.reload(); // signed out: the page itself goes to the login form
+            return;
+          }
+          if (response.status === 404 && isMain) {
+            gone = true;
+            var notice = document.getElementById("ticket-gone");
+            if (notice) notice.hidden = false;
+            lockStaleTicket();
+            return;
+          }
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          var next = response.headers.get("ETag");
+          return response.text().then(function (html) {
+            // A part left alone (a half-made choice) must be read in full again next time.
+            etag = swapParts(html) ? next : null;
+          });
+        })
+        .catch(function () {
+          setState(socketOpen ? "live" : "offline");
+        })
+        .finally(function () {
+          inFlight = false;
+          if (queued) {
+            queued = false;
+            if (isMain && minIntervalMs) refreshSoon();
+            else read();
+          }
         });
-      })
-      .catch(function () {
-        setState(socketOpen ? "live" : "offline");
-      })
-      .finally(function () {
-        inFlight = false;
-        if (queued) {
-          queued = false;
-          if (minIntervalMs) refreshSoon();
-          else refresh();
-        }
-      });
+    }
+    return read;
+  }
+
+  var sharedUrl = root.getAttribute("data-shared-live-url");
+  var sharedStarted = 0;
+  var refreshOwn = reader(liveUrl, true);
+  var refreshShared = sharedUrl ? reader(sharedUrl, false) : refreshOwn;
+
+  // Everything the page shows: on (re)connect, on the safety poll, when the tab comes back.
+  function refresh() {
+    refreshOwn();
+    if (refreshShared !== refreshOwn) refreshShared();
   }
 
   var hintTimer = null;
@@ -349,8 +370,8 @@
       if (sharedTimer) return;
       sharedTimer = window.setTimeout(function () {
         sharedTimer = null;
-        refresh();
-      }, Math.max(HINT_DEBOUNCE_MS, lastStarted + sharedHintMs - Date.now()));
+        refreshShared();
+      }, Math.max(HINT_DEBOUNCE_MS, sharedStarted + sharedHintMs - Date.now()));
       return;
     }
     refreshSoon();
@@ -371,7 +392,7 @@
     var wait = Math.max(HINT_DEBOUNCE_MS, lastStarted + minIntervalMs - Date.now());
     hintTimer = window.setTimeout(function () {
       hintTimer = null;
-      refresh();
+      refreshOwn();
     }, wait);
   }
 
