@@ -141,8 +141,10 @@ class Page:
             return
         now = time.time()
         stats["rereads"] += 1
+        stats[f"rereads {url}"] += 1
         if response.status_code == 304:
             stats["not_modified"] += 1
+            stats[f"304 {url}"] += 1
             return
         if response.status_code != 200:
             stats["errors"] += 1
@@ -344,6 +346,10 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         for kind, uid, key in sessions
     ]
     stats = dict.fromkeys(["rereads", "not_modified", "errors", "hints", "sockets", "bytes"], 0.0)
+    for page in pages:  # re-reads and 304s per live URL
+        for url in filter(None, (page.url, page.timing.shared_url)):
+            stats.setdefault(f"rereads {url}", 0.0)
+            stats.setdefault(f"304 {url}", 0.0)
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
         stop = time.monotonic() + args.warmup + args.duration
@@ -464,6 +470,15 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "assign_to_screen_p95_ms": ms(percentile(delays, 0.95)),
         "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
         "rereads_per_s": round(window["rereads"] / elapsed, 1),
+        "hints_per_s": round(window["hints"] / elapsed, 1),
+        "rereads_per_s_by_url": {
+            key.split(" ", 1)[1]: {
+                "per_s": round(window[key] / elapsed, 1),
+                "share_304": round(window["304 " + key.split(" ", 1)[1]] / max(1.0, window[key]), 3),
+            }
+            for key in window
+            if key.startswith("rereads /")
+        },
         "share_304": round(window["not_modified"] / rereads, 3),
         "kb_per_full_reread": round(window["bytes"] / 1024 / max(1, window["rereads"] - window["not_modified"]), 1),
         "reread_errors": int(window["errors"]),

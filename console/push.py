@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from console import live
 
@@ -29,6 +30,11 @@ PUSH_TIMEOUT_SECONDS = 2.0
 # second loses nothing a screen shows and cuts a busy queue's hints (Redis round trips in the
 # writers' processes) up to five-fold against 0.1 s.
 HINT_INTERVAL_SECONDS = 0.5
+# A queue's or the supervisors' group reaches every socket of its agents or supervisors, and their
+# pages re-read for such hints at most once per CONSOLE_QUEUE_HINT_SECONDS (x1-1.5), or once per
+# period of the dashboard's cached figures: hints to them are merged over longer intervals
+# (hint_interval), or a busy queue would send hundreds of sockets a message every half second.
+SUPERVISORS_HINT_INTERVAL_SECONDS = 1.0
 # Sends in flight per process. Each holds one connection of the layer's pool, which refuses a
 # 101st (redis-py's asyncio pool raises MaxConnectionsError instead of waiting): a burst of
 # hints to many groups waits its turn here instead of being dropped.
@@ -53,6 +59,17 @@ def hint_scope(group: str) -> str:
     if group == SUPERVISORS_GROUP:
         return "supervisors"
     return "own"
+
+
+def hint_interval(group: str) -> float:
+    """Per process, the shortest time between two hints to this group (see HINT_INTERVAL_SECONDS):
+    a quarter of the pages' own interval for a queue, so a change still reaches them well within it."""
+    scope = hint_scope(group)
+    if scope == "queue":
+        return max(HINT_INTERVAL_SECONDS, settings.CONSOLE_QUEUE_HINT_SECONDS / 4)
+    if scope == "supervisors":
+        return SUPERVISORS_HINT_INTERVAL_SECONDS
+    return HINT_INTERVAL_SECONDS
 
 
 def groups_for_change(
@@ -113,7 +130,7 @@ def send_hint(groups: list[str], hint: dict[str, Any]) -> None:
 
 
 class _Coalescer:
-    """Per process, at most one hint per group every HINT_INTERVAL_SECONDS; the latest hint of a
+    """Per process, at most one hint per group every hint_interval(group); the latest hint of a
     burst follows at the end of the interval (trailing edge), so none is lost, only merged.
 
     A page re-reads everything it shows on a hint (at once for its own work, later for a queue's),
@@ -134,7 +151,8 @@ class _Coalescer:
             if key in self.pending:
                 self.pending[key] = (layer, hint)  # the latest wins; its send is scheduled
                 continue
-            due = self.last_sent.get(key, -HINT_INTERVAL_SECONDS) + HINT_INTERVAL_SECONDS
+            interval = hint_interval(group)
+            due = self.last_sent.get(key, -interval) + interval
             if now >= due:
                 self._send(key, layer, group, hint)
             else:

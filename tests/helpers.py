@@ -405,9 +405,10 @@ async def drain(layer: Any, channel: str, wait: float | None = None) -> list[dic
     hint can be held back)."""
     import asyncio
 
-    from console.push import HINT_INTERVAL_SECONDS
+    from console.push import SUPERVISORS_GROUP, hint_interval, queue_group
 
-    quiet = HINT_INTERVAL_SECONDS + 0.2 if wait is None else wait
+    longest = max(hint_interval(queue_group(0)), hint_interval(SUPERVISORS_GROUP), hint_interval("agent.0"))
+    quiet = longest + 0.2 if wait is None else wait
     received = []
     while True:
         try:
