@@ -210,8 +210,11 @@ class Page:
                 now = time.monotonic()
                 own = shared = False  # which of the page's live URLs to re-read now (console.js)
                 if self.poll_due <= now:
+                    # console.js: while the socket is open, only what no hint re-read within 30 s.
+                    fresh = SAFETY_POLL_MIN_S if self.socket_open else 0.0
+                    own = own or now - self.last >= fresh
+                    shared = shared or now - self.last_shared >= fresh
                     self.schedule_poll()
-                    own = shared = True
                 if self.fast_due is not None and self.fast_due <= now:
                     self.fast_due = None
                     own = True

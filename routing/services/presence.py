@@ -11,6 +11,7 @@ Agents who never opened a console (API-driven) are left alone.
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from routing.services.work import set_agent_status
@@ -23,12 +24,14 @@ def record_console_seen(*, user_id: int, now: datetime | None = None) -> bool:
     """A console of this user spoke. Restores Online when presence (not a person) had set them
     Away or Offline. Returns False for users without an agent profile."""
     now = now or timezone.now()
-    updated = AgentProfile.objects.filter(user_id=user_id).update(last_seen_at=now)
-    if not updated:
+    # The heartbeat of every open console lands here: one UPDATE for an agent whose status is
+    # theirs (nearly always), the lookup below only for one that presence had set aside.
+    set_aside = Q(status_set_by_presence=True, status__in=[AgentStatus.AWAY, AgentStatus.OFFLINE])
+    if AgentProfile.objects.filter(user_id=user_id).exclude(set_aside).update(last_seen_at=now):
+        return True
+    if not AgentProfile.objects.filter(user_id=user_id).update(last_seen_at=now):
         return False
-    agent = AgentProfile.objects.filter(
-        user_id=user_id, status_set_by_presence=True, status__in=[AgentStatus.AWAY, AgentStatus.OFFLINE]
-    ).first()
+    agent = AgentProfile.objects.filter(set_aside, user_id=user_id).first()
     if agent is not None:
         set_agent_status(agent=agent, status=AgentStatus.ONLINE)
     return True

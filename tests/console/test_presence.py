@@ -113,3 +113,15 @@ def test_logging_out_sets_the_agent_offline(online_ana: AgentProfile, signed_in:
     client = signed_in(online_ana)
     client.post("/accounts/logout/")
     assert status_of(online_ana)[0] == AgentStatus.OFFLINE
+
+
+def test_a_heartbeat_of_an_agent_whose_status_is_their_own_is_one_statement(
+    online_ana: AgentProfile, django_assert_num_queries: Any
+) -> None:
+    """Every open console's heartbeat lands here (a thousand consoles: fifty a second)."""
+    with django_assert_num_queries(1):
+        assert record_console_seen(user_id=online_ana.user_id)
+    set_agent_status(agent=online_ana, status=AgentStatus.AWAY)  # the agent's own choice stays
+    with django_assert_num_queries(1):
+        assert record_console_seen(user_id=online_ana.user_id)
+    assert status_of(online_ana) == (AgentStatus.AWAY, False)

@@ -5,7 +5,8 @@
  * trusted as state: the page re-reads its live fragment (server-rendered HTML) and swaps in every
  * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
  * hint, and polls: every 30-60 s (spread per page) while the socket is open, as a safety net for
- * a hint lost in transit, and every 5 s while it is closed or reconnecting. A lost hint or a
+ * a hint lost in transit (skipping what a hint had re-read within 30 s), and every 5 s while it is
+ * closed or reconnecting. A lost hint or a
  * restarted Redis therefore never leaves the screen wrong for long, and a thousand open consoles
  * do not cost the server a re-read each every few seconds.
  *
@@ -302,7 +303,8 @@
         return;
       }
       inFlight = true;
-      if (isMain) lastStarted = Date.now();
+      read.startedAt = Date.now();
+      if (isMain) lastStarted = read.startedAt;
       if (!isMain || !sharedUrl) {
         // Versions are bumped before hints are sent: this read shows every shared change hinted so far.
         sharedStarted = Date.now();
@@ -346,6 +348,7 @@
           }
         });
     }
+    read.startedAt = 0;
     return read;
   }
 
@@ -354,10 +357,15 @@
   var refreshOwn = reader(liveUrl, true);
   var refreshShared = sharedUrl ? reader(sharedUrl, false) : refreshOwn;
 
-  // Everything the page shows: on (re)connect, on the safety poll, when the tab comes back.
-  function refresh() {
-    refreshOwn();
-    if (refreshShared !== refreshOwn) refreshShared();
+  // Everything the page shows: on (re)connect, when the tab comes back; on the safety poll only
+  // what no hint had it re-read within the poll's shortest interval (olderThanMs).
+  function refresh(olderThanMs) {
+    var now = Date.now();
+    [refreshOwn, refreshShared].forEach(function (read, index) {
+      if (index && read === refreshOwn) return;
+      if (olderThanMs && now - read.startedAt < olderThanMs) return;
+      read();
+    });
   }
 
   var hintTimer = null;
@@ -470,7 +478,7 @@
     var wait = socketOpen ? SAFETY_POLL_MIN_MS + Math.random() * (SAFETY_POLL_MAX_MS - SAFETY_POLL_MIN_MS) : POLL_MS;
     pollTimer = window.setTimeout(function () {
       pollTimer = null;
-      refresh();
+      refresh(socketOpen ? SAFETY_POLL_MIN_MS : 0);
       schedulePoll();
     }, wait);
   }
@@ -480,7 +488,9 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") refresh();
   });
-  window.addEventListener("online", refresh);
+  window.addEventListener("online", function () {
+    refresh();
+  });
   // Back or forward onto a page kept in the browser's memory: what it shows may be old.
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) refresh();
