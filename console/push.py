@@ -35,6 +35,8 @@ HINT_INTERVAL_SECONDS = 0.5
 # period of the dashboard's cached figures: hints to them are merged over longer intervals
 # (hint_interval), or a busy queue would send hundreds of sockets a message every half second.
 SUPERVISORS_HINT_INTERVAL_SECONDS = 1.0
+# However long the pages wait between re-reads for a queue, a change is hinted within this long.
+QUEUE_HINT_INTERVAL_MAX_SECONDS = 5.0
 # Sends in flight per process. Each holds one connection of the layer's pool, which refuses a
 # 101st (redis-py's asyncio pool raises MaxConnectionsError instead of waiting): a burst of
 # hints to many groups waits its turn here instead of being dropped.
@@ -63,10 +65,11 @@ def hint_scope(group: str) -> str:
 
 def hint_interval(group: str) -> float:
     """Per process, the shortest time between two hints to this group (see HINT_INTERVAL_SECONDS):
-    a quarter of the pages' own interval for a queue, so a change still reaches them well within it."""
+    for a queue a quarter of its pages' own interval (at most QUEUE_HINT_INTERVAL_MAX_SECONDS), so a
+    change still reaches them well within it."""
     scope = hint_scope(group)
     if scope == "queue":
-        return max(HINT_INTERVAL_SECONDS, settings.CONSOLE_QUEUE_HINT_SECONDS / 4)
+        return min(max(HINT_INTERVAL_SECONDS, settings.CONSOLE_QUEUE_HINT_SECONDS / 4), QUEUE_HINT_INTERVAL_MAX_SECONDS)
     if scope == "supervisors":
         return SUPERVISORS_HINT_INTERVAL_SECONDS
     return HINT_INTERVAL_SECONDS
