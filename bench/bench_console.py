@@ -56,6 +56,8 @@ MAX_BACKOFF_S = 15.0
 SHARED_SCOPES = {"queue", "supervisors"}
 HEARTBEAT_S = 20.0
 TICKET_LINK = re.compile(rb"/console/tickets/(\d+)/")
+WAITING_LINE = re.compile(rb'id="waiting-tickets"(.*?)</section>', re.S)
+TICKET_ROW = re.compile(rb'data-ticket-id="(\d+)"')
 
 SESSIONS_SCRIPT = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -94,6 +96,9 @@ class Page:
         self.seen: dict[int, float] = {}  # ticket id -> when this page first read it
         self.last = 0.0
         self.last_shared = 0.0
+        self.line_tickets: dict[int, bool] = {}
+        self.line_reread = False
+        self.shown_waiting: set[int] = set()
         self.wake = asyncio.Event()
         self.socket_open = False
         self.connected_due = False
@@ -109,7 +114,10 @@ class Page:
         wait = random.uniform(SAFETY_POLL_MIN_S, SAFETY_POLL_MAX_S) if self.socket_open else POLL_S
         self.poll_due = time.monotonic() + wait
 
-    def hint(self, scope: str | None) -> None:
+    def hint(self, message: dict[str, Any]) -> None:
+        scope = message.get("scope")
+        if scope in SHARED_SCOPES and self.timing.shared_url:
+            self.note_line(message)
         now = time.monotonic()
         if self.timing.trailing_s:
             self.trailing_due = now + self.timing.trailing_s
@@ -119,6 +127,30 @@ class Page:
         elif self.fast_due is None:
             self.fast_due = max(now + HINT_DEBOUNCE_S, self.last + self.timing.min_interval_s)
         self.wake.set()
+
+    def note_line(self, hint: dict[str, Any]) -> None:
+        """console.js's noteLine: what queue hints said about the waiting line since the last read."""
+        queued, left = hint.get("queued"), hint.get("left")
+        if (
+            hint.get("scope") != "queue"
+            or hint.get("reread")
+            or not isinstance(queued, list)
+            or not isinstance(left, list)
+        ):
+            self.line_reread = True
+            return
+        self.line_tickets.update(dict.fromkeys(queued, True))
+        self.line_tickets.update(dict.fromkeys(left, False))
+
+    def line_needs_read(self) -> bool:
+        """console.js's lineNeedsRead: a ticket still waiting, or one on the page's line."""
+        return self.line_reread or any(
+            waiting or ticket in self.shown_waiting for ticket, waiting in self.line_tickets.items()
+        )
+
+    def forget_line(self) -> None:
+        self.line_tickets.clear()
+        self.line_reread = False
 
     async def reread(self, client: httpx.AsyncClient, stats: dict[str, float], *, shared: bool = False) -> None:
         """Re-read the page's own live URL, or with shared=True the one for shared hints (the
@@ -134,6 +166,7 @@ class Page:
         if shared or not self.timing.shared_url:
             self.last_shared = now
             self.shared_due = None  # this read covers every shared hint heard before it (console.js)
+            self.forget_line()
         try:
             response = await client.get(url, headers=headers, cookies=self.cookies)
         except httpx.HTTPError:
@@ -152,7 +185,10 @@ class Page:
         stats["bytes"] += len(response.content)
         self.etags[url] = response.headers.get("ETag")
         if url != self.url:
-            return  # the waiting line: a ticket there is not yet the agent's
+            # The waiting line: a ticket there is not yet the agent's; what it shows decides skips.
+            line = WAITING_LINE.search(response.content)
+            self.shown_waiting = {int(t) for t in TICKET_ROW.findall(line.group(1))} if line else set()
+            return
         for match in TICKET_LINK.finditer(response.content):
             self.seen.setdefault(int(match.group(1)), now)
 
@@ -182,7 +218,7 @@ class Page:
                         try:
                             async for message in ws:
                                 stats["hints"] += 1
-                                self.hint(json.loads(message).get("scope"))
+                                self.hint(json.loads(message))
                         finally:
                             beat.cancel()
                 except (OSError, websockets.WebSocketException):
@@ -222,7 +258,12 @@ class Page:
                     self.trailing_due = None
                     own = shared = True
                 if self.shared_due is not None and self.shared_due <= now:
-                    shared = True
+                    self.shared_due = None
+                    if not self.timing.shared_url or self.line_needs_read():
+                        shared = True
+                    else:
+                        self.forget_line()  # console.js: every ticket hinted about came and went unseen
+                        stats["line_skips"] += 1
                 if self.connected_due:
                     self.connected_due = False
                     own = shared = True
@@ -348,7 +389,7 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         )
         for kind, uid, key in sessions
     ]
-    stats = dict.fromkeys(["rereads", "not_modified", "errors", "hints", "sockets", "bytes"], 0.0)
+    stats = dict.fromkeys(["rereads", "not_modified", "errors", "hints", "sockets", "bytes", "line_skips"], 0.0)
     for page in pages:  # re-reads and 304s per live URL
         for url in filter(None, (page.url, page.timing.shared_url)):
             stats.setdefault(f"rereads {url}", 0.0)
@@ -474,6 +515,8 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
         "rereads_per_s": round(window["rereads"] / elapsed, 1),
         "hints_per_s": round(window["hints"] / elapsed, 1),
+        # Queue hints whose tickets all came and went unseen: the page skipped its re-read.
+        "line_skips_per_s": round(window["line_skips"] / elapsed, 1),
         "rereads_per_s_by_url": {
             key.split(" ", 1)[1]: {
                 "per_s": round(window[key] / elapsed, 1),

@@ -88,9 +88,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self._seen()
 
     async def ticket_changed(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {key: event.get(key) for key in ("type", "ticket_id", "status", "queue_id", "kind", "scope")}
-        )
+        keys = ("type", "ticket_id", "status", "queue_id", "kind", "scope", "queued", "left", "reread")
+        await self.send_json({key: event[key] for key in keys if key in event})
 
     async def agent_changed(self, event: dict[str, Any]) -> None:
         """The agent's own status changed (another tab, a supervisor, the presence sweep)."""

@@ -68,6 +68,7 @@ def notify_tickets_changed(tickets: Sequence[Ticket], *, kind: str) -> None:
                 agent_ids=sorted({t.assigned_agent_id for t in batch if t.assigned_agent_id}),
                 kind=kind,
                 ticket_ids=[t.id for t in batch],
+                ticket_statuses=[t.status for t in batch],
             )
 
     if by_queue:

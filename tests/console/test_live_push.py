@@ -283,3 +283,62 @@ def test_a_queue_hears_of_a_steady_stream_of_changes_once_per_its_longer_interva
     to_queue, to_agent = run(scenario)
     assert [hint["ticket_id"] for hint in to_queue] == [1, 3]  # the first at once, the latest trailing
     assert [hint["ticket_id"] for hint in to_agent] == [1, 2, 3]
+
+
+def test_a_queue_hint_says_which_tickets_still_wait_and_which_left_the_line(memory_layer, settings) -> None:
+    """A ticket queued and assigned within one interval reaches the queue's pages as "left":
+    their pages skip the re-read for it (console.js), since no page could have shown it."""
+    settings.CONSOLE_QUEUE_HINT_SECONDS = 4  # one hint per second per queue
+
+    async def scenario() -> list[dict[str, Any]]:
+        channel = await listening(memory_layer, queue_group(8))
+        await asyncio.sleep(2 * hint_interval(queue_group(8)))  # nothing pending from an earlier test
+        changes = [(11, "queued"), (12, "queued"), (11, "assigned"), (13, "queued"), (13, "assigned")]
+        for ticket_id, status in changes:
+            await database_sync_to_async(push_ticket_change)(
+                None, ticket_id=ticket_id, status=status, queue_id=8, agent_ids=[], kind="status"
+            )
+        return await drain(memory_layer, channel, wait=1.3)
+
+    first, trailing = run(scenario)
+    assert (first["queued"], first["left"]) == ([11], [])  # sent at once
+    # The rest merged, each ticket where its last change left it: 12 waits, 11 and 13 are gone.
+    assert (trailing["queued"], sorted(trailing["left"])) == ([12], [11, 13])
+    assert "reread" not in trailing
+
+
+def test_a_batch_names_each_tickets_own_status_and_other_changes_ask_for_a_read(memory_layer) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        channel = await listening(memory_layer, queue_group(9))
+        await asyncio.sleep(2 * hint_interval(queue_group(9)))
+        await database_sync_to_async(push_ticket_change)(
+            None, ticket_id=21, status="assigned", queue_id=9, agent_ids=[5], kind="status",
+            ticket_ids=[21, 22], ticket_statuses=["assigned", "queued"],
+        )  # fmt: skip
+        await database_sync_to_async(push_ticket_change)(
+            None, ticket_id=23, status="due", queue_id=9, agent_ids=[], kind="callback_due"
+        )
+        return await drain(memory_layer, channel, wait=hint_interval(queue_group(9)) + 0.3)
+
+    batch, callback = run(scenario)
+    assert (batch["queued"], batch["left"]) == ([22], [21])
+    assert callback == {**callback, "reread": True} and "queued" not in callback
+
+
+def test_a_socket_forwards_what_a_queue_hint_says_about_the_line(memory_layer, ana) -> None:
+    jewelry = queue("jewelry")
+
+    async def scenario() -> dict[str, Any]:
+        socket = connected_as(ana.user)
+        assert (await socket.connect())[0]
+        await memory_layer.group_send(
+            queue_group(jewelry.id),
+            {"type": HINT_TYPE, "ticket_id": 1, "status": "queued", "queue_id": 1, "kind": "status",
+             "scope": "queue", "queued": [1], "left": [2]},
+        )  # fmt: skip
+        hint = await socket.receive_json_from(timeout=3)
+        await socket.disconnect()
+        return hint
+
+    hint = run(scenario)
+    assert (hint["scope"], hint["queued"], hint["left"]) == ("queue", [1], [2])

@@ -308,6 +308,7 @@
       if (!isMain || !sharedUrl) {
         // Versions are bumped before hints are sent: this read shows every shared change hinted so far.
         sharedStarted = Date.now();
+        forgetLine();
         if (sharedTimer) {
           window.clearTimeout(sharedTimer);
           sharedTimer = null;
@@ -372,17 +373,57 @@
   var trailingTimer = null;
   var sharedTimer = null;
 
-  function onHint(scope) {
+  function onHint(hint) {
+    var scope = hint ? hint.scope : null;
     if (sharedHintMs && (scope === "queue" || scope === "supervisors")) {
       armTrailing();
+      noteLine(hint);
       if (sharedTimer) return;
       sharedTimer = window.setTimeout(function () {
         sharedTimer = null;
-        refreshShared();
+        if (!sharedUrl || lineNeedsRead()) refreshShared();
+        else forgetLine(); // every ticket hinted about came and went unseen: nothing to show
       }, Math.max(HINT_DEBOUNCE_MS, sharedStarted + sharedHintMs - Date.now()));
       return;
     }
     refreshSoon();
+  }
+
+  /* What the queue hints since the last shared read said about the waiting line (console.push's
+   * line_state): the tickets still waiting, those that left it. The read is skipped when none is
+   * waiting and none is on screen: a ticket assigned within moments never reached any page. */
+  var lineTickets = new Map(); // ticket id -> still waiting
+  var lineReread = false;
+
+  function noteLine(hint) {
+    if (hint.scope !== "queue" || hint.reread || !Array.isArray(hint.queued) || !Array.isArray(hint.left)) {
+      lineReread = true; // the supervisors' changes, another kind of change: always read
+      return;
+    }
+    hint.queued.forEach(function (id) {
+      lineTickets.set(id, true);
+    });
+    hint.left.forEach(function (id) {
+      lineTickets.set(id, false);
+    });
+  }
+
+  function lineNeedsRead() {
+    if (lineReread) return true;
+    var shown = new Set();
+    document.querySelectorAll("#waiting-tickets tr[data-ticket-id]").forEach(function (row) {
+      shown.add(parseInt(row.getAttribute("data-ticket-id"), 10));
+    });
+    var needed = false;
+    lineTickets.forEach(function (waiting, id) {
+      if (waiting || shown.has(id)) needed = true;
+    });
+    return needed;
+  }
+
+  function forgetLine() {
+    lineTickets.clear();
+    lineReread = false;
   }
 
   function armTrailing() {
@@ -441,13 +482,13 @@
       if (socket.readyState === 1) socket.send(JSON.stringify({ type: "heartbeat" }));
     }, HEARTBEAT_MS);
     socket.addEventListener("message", function (event) {
-      var scope = null;
+      var hint = null;
       try {
-        scope = JSON.parse(event.data).scope;
+        hint = JSON.parse(event.data);
       } catch (e) {
-        scope = null; // not ours to judge: re-read at once
+        hint = null; // not ours to judge: re-read at once
       }
-      onHint(scope);
+      onHint(hint);
     });
     socket.addEventListener("close", function (event) {
       window.clearInterval(heartbeat);
