@@ -96,7 +96,7 @@ class Page:
         self.seen: dict[int, float] = {}  # ticket id -> when this page first read it
         self.last = 0.0
         self.last_shared = 0.0
-        self.line_tickets: dict[int, bool] = {}
+        self.line_tickets: dict[int, tuple[bool, int, float]] = {}  # id -> (waiting, changed at, heard at)
         self.line_reread = False
         self.shown_waiting: set[int] = set()
         self.wake = asyncio.Event()
@@ -139,14 +139,28 @@ class Page:
         ):
             self.line_reread = True
             return
-        self.line_tickets.update(dict.fromkeys(queued, True))
-        self.line_tickets.update(dict.fromkeys(left, False))
+        for pairs, waiting in ((queued, True), (left, False)):
+            for ticket, at in pairs:
+                known = self.line_tickets.get(ticket)
+                if known and known[1] > at:
+                    continue  # an earlier change, heard late
+                heard = known[2] if known and known[0] and waiting else time.monotonic()
+                self.line_tickets[ticket] = (waiting, at, heard)
 
-    def line_needs_read(self) -> bool:
-        """console.js's lineNeedsRead: a ticket still waiting, or one on the page's line."""
-        return self.line_reread or any(
-            waiting or ticket in self.shown_waiting for ticket, waiting in self.line_tickets.items()
-        )
+    def line_wait(self) -> float:
+        """console.js's lineWait: 0 read now, more: look again in that many seconds, -1: skip."""
+        if self.line_reread:
+            return 0.0
+        now, wait = time.monotonic(), -1.0
+        for ticket, (waiting, _, heard) in self.line_tickets.items():
+            if ticket in self.shown_waiting:
+                return 0.0
+            if waiting:
+                left = heard + self.timing.line_grace_s - now
+                if left <= 0:
+                    return 0.0
+                wait = left if wait < 0 else min(wait, left)
+        return wait
 
     def forget_line(self) -> None:
         self.line_tickets.clear()
@@ -259,8 +273,11 @@ class Page:
                     own = shared = True
                 if self.shared_due is not None and self.shared_due <= now:
                     self.shared_due = None
-                    if not self.timing.shared_url or self.line_needs_read():
+                    wait = self.line_wait() if self.timing.shared_url else 0.0
+                    if wait == 0:
                         shared = True
+                    elif wait > 0:
+                        self.shared_due = now + wait  # console.js: a ticket may be assigned meanwhile
                     else:
                         self.forget_line()  # console.js: every ticket hinted about came and went unseen
                         stats["line_skips"] += 1
@@ -283,12 +300,14 @@ class PageTiming:
     shared_hint_s: float
     # The page's second live URL, re-read for "queue"/"supervisors" hints ("": the page has none).
     shared_url: str = ""
+    line_grace_s: float = 0.0
 
 
 TIMING_ATTRIBUTES = {
     "min_interval_s": re.compile(rb'data-min-interval-ms="(\d+)"'),
     "trailing_s": re.compile(rb'data-trailing-ms="(\d+)"'),
     "shared_hint_s": re.compile(rb'data-shared-hint-ms="(\d+)"'),
+    "line_grace_s": re.compile(rb'data-line-grace-ms="(\d+)"'),
 }
 
 

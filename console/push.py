@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,18 +71,30 @@ LINE_KINDS = frozenset({"status", "message", "category", "attachment", "proactiv
 LINE_TICKETS_MAX = 200
 
 
-def line_state(line: dict[int, str] | None) -> dict[str, Any]:
+# A ticket hinted as waiting is shown only once it has waited this long past the hint interval
+# (console.js holds its re-read for it): routing usually assigns within it, and the assignment's
+# hint ("left") then cancels the read. A ticket that really waits still shows, this much later.
+LINE_GRACE_SECONDS = 2.0
+
+
+def line_state(line: dict[int, tuple[str, int]] | None) -> dict[str, Any]:
     """What a queue hint tells its pages about the waiting line: the tickets of the merged changes
-    still waiting ("queued") and those that left it or never were in it ("left"), in the order
-    the changes came; "reread" when that cannot be told (another kind of change, too many). A page
-    whose line shows none of them and that hears of none waiting skips its re-read for it
-    (console.js): the ticket that waited 200 ms before its assignment costs no page a read."""
+    still waiting ("queued") and those that left it or never were in it ("left"), each as [id,
+    when its change was pushed, in epoch ms: pages order hints from several processes by it];
+    "reread" when that cannot be told (another kind of change, too many tickets). A page whose
+    line shows none of them skips its re-read for tickets that left, and holds it for those that
+    wait until line_grace_seconds() after it heard of them (console.js)."""
     if line is None or len(line) > LINE_TICKETS_MAX:
         return {"reread": True}
     return {
-        "queued": [ticket for ticket, status in line.items() if status == "queued"],
-        "left": [ticket for ticket, status in line.items() if status != "queued"],
+        "queued": [[ticket, at] for ticket, (status, at) in line.items() if status == "queued"],
+        "left": [[ticket, at] for ticket, (status, at) in line.items() if status != "queued"],
     }
+
+
+def line_grace_seconds() -> float:
+    """How long a page holds its re-read for a ticket hinted as waiting (see LINE_GRACE_SECONDS)."""
+    return hint_interval(queue_group(0)) + LINE_GRACE_SECONDS
 
 
 def hint_interval(group: str) -> float:
@@ -120,6 +133,7 @@ def push_ticket_change(
 ) -> None:
     """Receiver of tickets.events.ticket_changed (sent after commit). Never raises, never waits:
     the hint is handed to this process's hint thread, which sends it (see _Coalescer)."""
+    pushed_at = int(time.time() * 1000)
     ticket_ids = extra.get("ticket_ids") or [ticket_id]
     statuses = extra.get("ticket_statuses") or [status] * len(ticket_ids)
     hint = {
@@ -129,7 +143,9 @@ def push_ticket_change(
         "queue_id": queue_id,
         "kind": kind,
         # Where each ticket now stands, for the waiting lines (see line_state).
-        "line": dict(zip(ticket_ids, statuses, strict=True)) if kind in LINE_KINDS else None,
+        "line": {ticket: (each, pushed_at) for ticket, each in zip(ticket_ids, statuses, strict=True)}
+        if kind in LINE_KINDS
+        else None,
     }
     groups = groups_for_change(queue_id=queue_id, agent_ids=agent_ids, previous_queue_id=previous_queue_id)
     # New versions first, then the hint: a page woken by it can never be told "unchanged".
@@ -194,8 +210,13 @@ class _Coalescer:
                 self.loop.call_at(due, self._flush, key, group)
 
     def _flush(self, key: tuple[int, str], group: str) -> None:
-        layer, hint = self.pending.pop(key)
-        self._send(key, layer, group, hint)
+        entry = self.pending.pop(key, None)
+        if entry is not None:  # None: forgotten (forget_sent_hints)
+            self._send(key, entry[0], group, entry[1])
+
+    def forget(self) -> None:
+        self.last_sent.clear()
+        self.pending.clear()
 
     def _send(self, key: tuple[int, str], layer: Any, group: str, hint: dict[str, Any]) -> None:
         self.last_sent[key] = self.loop.time()
@@ -206,7 +227,7 @@ class _Coalescer:
         self.loop.create_task(_send_to_group(layer, group, {**message, "scope": scope}, self.in_flight))
 
 
-def _merged_line(earlier: dict[str, Any], later: dict[str, Any]) -> dict[int, str] | None:
+def _merged_line(earlier: dict[str, Any], later: dict[str, Any]) -> dict[int, tuple[str, int]] | None:
     """Both hints' tickets, each where the later change left it; None once either cannot tell."""
     if earlier.get("line") is None or later.get("line") is None:
         return None
@@ -218,6 +239,26 @@ def _merged_line(earlier: dict[str, Any], later: dict[str, Any]) -> dict[int, st
 
 
 _coalescers: dict[int, _Coalescer] = {}
+
+
+def forget_sent_hints() -> None:
+    """Forget when this process last hinted each group, and the hints it holds back: the next
+    hint to any group goes at once (for tests, whose queues keep their ids from one test to the
+    next). Waits until the hint thread has forgotten."""
+    loop = _loop
+    if loop is None or loop.is_closed():
+        return
+    coalescer = _coalescers.get(id(loop))
+    if coalescer is None or coalescer.loop is not loop:
+        return
+    done = threading.Event()
+
+    def forget() -> None:
+        coalescer.forget()
+        done.set()
+
+    loop.call_soon_threadsafe(forget)
+    done.wait(timeout=2)
 
 
 def _coalescer(loop: asyncio.AbstractEventLoop) -> _Coalescer:

@@ -35,7 +35,7 @@ from console.forms import (
     TransferForm,
 )
 from console.priority import attach_priority_reasons
-from console.push import agent_group
+from console.push import agent_group, line_grace_seconds
 from console.services import set_ui_language
 from macros.selectors import composer_macros
 from routing.models import DeclineReason
@@ -208,6 +208,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
         "live_url": reverse("console:inbox_live"),
         "shared_live_url": reverse("console:inbox_lines_live"),
         "shared_hint_ms": settings.CONSOLE_QUEUE_HINT_SECONDS * 1000,
+        "line_grace_ms": int(line_grace_seconds() * 1000),
     }
 
 

@@ -379,6 +379,7 @@ def classifier_artifact() -> None:
 def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
     from aftersales.services import forget_policies
+    from console.push import forget_sent_hints
     from core.auth import CachedTokenAuthentication
     from core.throttling import reset_leases
     from proactive.api import reset_caches as reset_proactive_caches
@@ -387,6 +388,7 @@ def _fresh_process_caches() -> None:
     from webhooks.outbox import forget_subscriptions
 
     CachedTokenAuthentication.reset()
+    forget_sent_hints()
     forget_subscriptions()
     forget_policies()
     reset_proactive_caches()

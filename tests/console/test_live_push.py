@@ -301,10 +301,16 @@ def test_a_queue_hint_says_which_tickets_still_wait_and_which_left_the_line(memo
         return await drain(memory_layer, channel, wait=1.3)
 
     first, trailing = run(scenario)
-    assert (first["queued"], first["left"]) == ([11], [])  # sent at once
+    assert (ids(first["queued"]), ids(first["left"])) == ([11], [])  # sent at once
     # The rest merged, each ticket where its last change left it: 12 waits, 11 and 13 are gone.
-    assert (trailing["queued"], sorted(trailing["left"])) == ([12], [11, 13])
+    assert (ids(trailing["queued"]), sorted(ids(trailing["left"]))) == ([12], [11, 13])
     assert "reread" not in trailing
+    # Each with when its change was pushed: pages order hints of several processes by it.
+    assert all(abs(at / 1000 - time.time()) < 60 for _, at in trailing["queued"] + trailing["left"])
+
+
+def ids(pairs: list[list[int]]) -> list[int]:
+    return [ticket for ticket, _ in pairs]
 
 
 def test_a_batch_names_each_tickets_own_status_and_other_changes_ask_for_a_read(memory_layer) -> None:
@@ -321,7 +327,7 @@ def test_a_batch_names_each_tickets_own_status_and_other_changes_ask_for_a_read(
         return await drain(memory_layer, channel, wait=hint_interval(queue_group(9)) + 0.3)
 
     batch, callback = run(scenario)
-    assert (batch["queued"], batch["left"]) == ([22], [21])
+    assert (ids(batch["queued"]), ids(batch["left"])) == ([22], [21])
     assert callback == {**callback, "reread": True} and "queued" not in callback
 
 
@@ -334,11 +340,11 @@ def test_a_socket_forwards_what_a_queue_hint_says_about_the_line(memory_layer, a
         await memory_layer.group_send(
             queue_group(jewelry.id),
             {"type": HINT_TYPE, "ticket_id": 1, "status": "queued", "queue_id": 1, "kind": "status",
-             "scope": "queue", "queued": [1], "left": [2]},
+             "scope": "queue", "queued": [[1, 5]], "left": [[2, 6]]},
         )  # fmt: skip
         hint = await socket.receive_json_from(timeout=3)
         await socket.disconnect()
         return hint
 
     hint = run(scenario)
-    assert (hint["scope"], hint["queued"], hint["left"]) == ("queue", [1], [2])
+    assert (hint["scope"], hint["queued"], hint["left"]) == ("queue", [[1, 5]], [[2, 6]])

@@ -122,7 +122,18 @@
       var until = card && card.querySelector(".offer-until");
       if (until) until.hidden = true; // the countdown says it; "accept by" is for pages without JS
     });
-    document.title = offers.length ? "(" + offers.length + ") " + t("offerTitle") + " · " + baseTitle : baseTitle;
+    offersWaiting = offers.length;
+    showTitle();
+  }
+
+  // The tab's title: the offers waiting for an answer first, else the inbox's waiting line (a
+  // cue in another tab). One writer, or the offers' 1 s tick would wipe the line's count.
+  var offersWaiting = 0;
+  function showTitle() {
+    var section = document.getElementById("waiting-tickets");
+    var waiting = section ? parseInt(section.getAttribute("data-waiting-count"), 10) || 0 : 0;
+    if (offersWaiting) document.title = "(" + offersWaiting + ") " + t("offerTitle") + " · " + baseTitle;
+    else document.title = waiting ? "(" + waiting + ") " + baseTitle : baseTitle;
   }
   tickOffers();
   window.setInterval(tickOffers, 1000);
@@ -183,20 +194,10 @@
       if (parts[0] === "waiting") announce(t("newWaiting", { id: parts[1] }));
       if (parts[0] === "offer") announce(t("newOffer"));
     });
-    tickOffers();
+    tickOffers(); // and the title
     if (fresh.length) beep();
-    showWaitingCount();
   }
 
-  // The inbox's title counts the tickets waiting in the agent's queues: a cue in another tab too.
-  var baseTitle = document.title;
-  function showWaitingCount() {
-    var section = document.getElementById("waiting-tickets");
-    if (!section) return;
-    var count = parseInt(section.getAttribute("data-waiting-count"), 10) || 0;
-    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
-  }
-  showWaitingCount();
 
   /* --- Re-reading the server's HTML --------------------------------------------------------------- */
 
@@ -379,20 +380,27 @@
       armTrailing();
       noteLine(hint);
       if (sharedTimer) return;
-      sharedTimer = window.setTimeout(function () {
-        sharedTimer = null;
-        if (!sharedUrl || lineNeedsRead()) refreshShared();
-        else forgetLine(); // every ticket hinted about came and went unseen: nothing to show
-      }, Math.max(HINT_DEBOUNCE_MS, sharedStarted + sharedHintMs - Date.now()));
+      sharedTimer = window.setTimeout(sharedDue, Math.max(HINT_DEBOUNCE_MS, sharedStarted + sharedHintMs - Date.now()));
       return;
     }
     refreshSoon();
   }
 
+  function sharedDue() {
+    sharedTimer = null;
+    var wait = sharedUrl ? lineWait() : 0;
+    if (wait === 0) refreshShared();
+    else if (wait > 0) sharedTimer = window.setTimeout(sharedDue, wait); // a ticket may be assigned meanwhile
+    else forgetLine(); // every ticket hinted about came and went unseen: nothing to show
+  }
+
   /* What the queue hints since the last shared read said about the waiting line (console.push's
-   * line_state): the tickets still waiting, those that left it. The read is skipped when none is
-   * waiting and none is on screen: a ticket assigned within moments never reached any page. */
-  var lineTickets = new Map(); // ticket id -> still waiting
+   * line_state): each ticket still waiting or gone, as of its latest change (hints from several
+   * server processes may arrive out of order). A ticket that left and is not on screen needs no
+   * read; one that waits is shown once it has waited data-line-grace-ms since we heard of it
+   * (routing usually assigns it before, and its "left" then cancels the read). */
+  var lineGraceMs = parseInt(root.getAttribute("data-line-grace-ms"), 10) || 0;
+  var lineTickets = new Map(); // ticket id -> {waiting, at: when it changed (server ms), heard: local ms}
   var lineReread = false;
 
   function noteLine(hint) {
@@ -400,25 +408,40 @@
       lineReread = true; // the supervisors' changes, another kind of change: always read
       return;
     }
-    hint.queued.forEach(function (id) {
-      lineTickets.set(id, true);
+    hint.queued.forEach(function (pair) {
+      noteTicket(pair[0], true, pair[1]);
     });
-    hint.left.forEach(function (id) {
-      lineTickets.set(id, false);
+    hint.left.forEach(function (pair) {
+      noteTicket(pair[0], false, pair[1]);
     });
   }
 
-  function lineNeedsRead() {
-    if (lineReread) return true;
+  function noteTicket(id, waiting, at) {
+    var known = lineTickets.get(id);
+    if (known && known.at > at) return; // an earlier change, heard late
+    var heard = known && known.waiting && waiting ? known.heard : Date.now();
+    lineTickets.set(id, { waiting: waiting, at: at, heard: heard });
+  }
+
+  // 0: read now; more: look again in that many ms; -1: nothing to read.
+  function lineWait() {
+    if (lineReread) return 0;
     var shown = new Set();
     document.querySelectorAll("#waiting-tickets tr[data-ticket-id]").forEach(function (row) {
       shown.add(parseInt(row.getAttribute("data-ticket-id"), 10));
     });
-    var needed = false;
-    lineTickets.forEach(function (waiting, id) {
-      if (waiting || shown.has(id)) needed = true;
+    var now = Date.now();
+    var wait = -1;
+    lineTickets.forEach(function (entry, id) {
+      if (wait === 0) return;
+      if (shown.has(id)) {
+        wait = 0;
+      } else if (entry.waiting) {
+        var left = entry.heard + lineGraceMs - now;
+        wait = left <= 0 ? 0 : wait < 0 ? left : Math.min(wait, left);
+      }
     });
-    return needed;
+    return wait;
   }
 
   function forgetLine() {
