@@ -19,6 +19,7 @@ from django.db import connection
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
 from routing.services import resolve_ticket
+from teams.models import AgentProfile
 from routing.services.intake import route_new_tickets
 from routing.services.work import close_resolved_tickets
 from tests.aftersales.returns import return_jeans
@@ -227,3 +228,25 @@ def test_the_follow_ups_agent_sees_the_evidence_left_on_the_closed_ticket(
     assert signed_in(fang).get(f"{link}thumb/")["Content-Type"] == "image/jpeg"
     assert signed_in(ana).get(link).status_code == 404  # neither ticket is hers
     assert signed_in(fang).get(f"/console/aftersales/{request.pk}/evidence/{photo.pk + 999}/").status_code == 404
+
+
+def test_in_chinese_both_links_read_with_full_width_brackets_and_stop(
+    orders, jeans_ticket, returns_within_policy, tom, sam, signed_in
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+
+    closed_page = signed_in(sam).get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
+    moved = closed_page[closed_page.index(f'id="aftersales-moved-{request.pk}"') :]
+    moved = moved[: moved.index("</p>")]
+    assert f'已转到后续工单 <a href="/console/tickets/{follow_up_id}/">#{follow_up_id}</a>（退货逾期）。' in moved
+    follow_up_page = signed_in(sam).get(f"/console/tickets/{follow_up_id}/").content.decode()
+    came_from = follow_up_page[follow_up_page.index('class="help as-follow-up-of"') :]
+    came_from = came_from[: came_from.index("</p>")]
+    assert f'接续已关闭的工单 <a href="/console/tickets/{jeans_ticket.id}/">#{jeans_ticket.id}</a>（退货逾期）' in came_from
+    assert "(" not in came_from and "(" not in moved
