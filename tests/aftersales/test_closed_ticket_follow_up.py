@@ -19,9 +19,9 @@ from django.db import connection
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
 from routing.services import resolve_ticket
-from teams.models import AgentProfile
 from routing.services.intake import route_new_tickets
 from routing.services.work import close_resolved_tickets
+from teams.models import AgentProfile
 from tests.aftersales.returns import return_jeans
 from tests.factories import queue
 from tests.webhooks.receiver import Receiver, serve
@@ -248,5 +248,8 @@ def test_in_chinese_both_links_read_with_full_width_brackets_and_stop(
     follow_up_page = signed_in(sam).get(f"/console/tickets/{follow_up_id}/").content.decode()
     came_from = follow_up_page[follow_up_page.index('class="help as-follow-up-of"') :]
     came_from = came_from[: came_from.index("</p>")]
-    assert f'接续已关闭的工单 <a href="/console/tickets/{jeans_ticket.id}/">#{jeans_ticket.id}</a>（退货逾期）' in came_from
+    assert (
+        f'接续已关闭的工单 <a href="/console/tickets/{jeans_ticket.id}/">#{jeans_ticket.id}</a>（退货逾期）'
+        in came_from
+    )
     assert "(" not in came_from and "(" not in moved
