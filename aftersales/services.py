@@ -44,7 +44,7 @@ from aftersales.models import (
     Resolution,
     Stage,
 )
-from aftersales.states import AWAITING_DECISION, DENIABLE, TO_EXECUTE, check_transition
+from aftersales.states import AWAITING_DECISION, DENIABLE, NEEDS_A_PERSON, TO_EXECUTE, check_transition
 from core.caching import ttl_cache
 from core.errors import ConflictError
 from core.events import Event, emit_many
@@ -1173,6 +1173,36 @@ def _return_overdue(request: AfterSalesRequest, now: datetime) -> None:
         ]
     )
     notify_ticket_changed(request.ticket, kind="message")
+
+
+# --- The shopper withdrawing the inquiry ------------------------------------------------------------
+
+
+def why_ticket_stays_open(ticket_id: int) -> str:
+    """tickets.keep_open's check (registered in AftersalesConfig.ready), asked by
+    routing.cancel_inquiry under the ticket's row lock: a request on the ticket that a person still
+    has to settle (a decision, a second approval, a failed payment's retry) keeps the inquiry open.
+
+    Why not close and move the request to a follow-up, or withdraw it: the ticket already waits in
+    the specialist queue for exactly this decision, so keeping it costs agents nothing, while a
+    follow-up would be a second ticket and a split conversation for the same work; and a shopper
+    who gives up on the wait has not given up the money. The reason (in the active language) says
+    so and how to withdraw the request instead: write to us. "" when nothing keeps it open."""
+    request = (
+        AfterSalesRequest.objects.filter(ticket_id=ticket_id, status__in=NEEDS_A_PERSON)
+        .only("kind", "order_number")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if request is None:
+        return ""
+    return str(
+        _(
+            "Your after-sales request (%(kind)s, order %(order)s) still needs a specialist's decision, so this "
+            "inquiry stays open until it is settled. If you no longer need it, write to us here."
+        )
+        % {"kind": Kind(request.kind).label, "order": request.order_number}
+    )
 
 
 # --- Words to the shopper, in their language ------------------------------------------------------
