@@ -6,6 +6,7 @@ a payment that failed on a closed ticket. Sweeps re-run or racing open one follo
 Liu (shopper-006) returns slim jeans (JD20261101006, 259.00); Tom resolved her inquiry, and it
 closed seven days later, before the ten-day return window ended."""
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
@@ -26,6 +28,7 @@ from tests.aftersales.returns import return_jeans
 from tests.factories import queue
 from tests.webhooks.receiver import Receiver, serve
 from tickets.attachments import make_thumbnail
+from tickets.links import make_access_token
 from tickets.models import AuthorKind, Message, Ticket, TicketStatus
 from webhooks.delivery import deliver_endpoint
 from webhooks.outbox import forget_subscriptions
@@ -253,3 +256,35 @@ def test_in_chinese_both_links_read_with_full_width_brackets_and_stop(
         in came_from
     )
     assert "(" not in came_from and "(" not in moved
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("We have not received your returned parcel yet", "moved to inquiry")),
+        ("zh-CN", ("我们尚未收到您的退货包裹", "此申请已转到咨询")),
+    ],
+)
+def test_liu_reads_on_his_closed_inquiry_where_his_return_is_now_and_follows_it_there(
+    orders, jeans_ticket, returns_within_policy, tom, language, words
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+    liu = Client(HTTP_ACCEPT_LANGUAGE=language)
+    liu.get(f"/shop/access/{make_access_token(jeans_ticket.id)}/")  # the link he holds: the closed inquiry
+
+    page = liu.get(f"/shop/inquiries/{jeans_ticket.id}/").content.decode()
+    block = page[page.index(f'id="my-aftersales-{request.pk}"') :]
+    block = block[: block.index("</article>")]
+    assert 'data-status="pending_review"' in block
+    assert all(word in block for word in words)
+    link = re.search(r'<a href="(/shop/access/[^"]+/)">#(\d+)</a>', block)
+    assert link is not None and int(link.group(2)) == follow_up_id
+
+    there = liu.get(link.group(1), follow=True)
+    assert there.redirect_chain[-1][0] == f"/shop/inquiries/{follow_up_id}/"
+    assert f'id="my-aftersales-{request.pk}"' in there.content.decode()
