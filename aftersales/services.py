@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -1055,9 +1055,13 @@ def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tup
 def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = "", error: str = "") -> str:
     """Record the outcome of a request this run claimed (loaded with its ticket and shopper).
 
-    One conditional UPDATE (still executing → done or failed) instead of a locked re-read and a
-    full save: when it changes no row, another attempt (a stale re-claim) finished it first and
-    this one records nothing. A request cannot change while executing except by finishing."""
+    One conditional UPDATE (still executing on the ticket this attempt loaded → done or failed)
+    instead of a locked re-read and a full save: when it changes no row, another attempt (a stale
+    re-claim) finished it first and this one records nothing. A request cannot change while
+    executing except by finishing — but this attempt's copy can be old: while it waited on the
+    order system a stale re-claim may have failed, moved the request to a follow-up (its ticket
+    had closed) and a retry claimed it again. Then the outcome, its message to the shopper and its
+    event belong to the request's ticket now, not the closed one: re-read, and record it there."""
     now = timezone.now()
     target = RequestStatus.FAILED if error else RequestStatus.DONE
     check_transition(RequestStatus.EXECUTING, target)
@@ -1067,9 +1071,13 @@ def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = ""
     else:
         changes.update(result_reference=reference[:80], done_at=now, last_error="")
     with transaction.atomic():
-        if not AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING).update(**changes):
-            current = AfterSalesRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
-            return str(current)  # another attempt finished it first
+        if not _executing_on_its_ticket(request).update(**changes):
+            status, ticket_id = AfterSalesRequest.objects.values_list("status", "ticket_id").get(pk=request.pk)
+            if status != RequestStatus.EXECUTING or ticket_id == request.ticket_id:
+                return str(status)  # another attempt finished it first
+            request.ticket = Ticket.objects.select_related("shopper").get(pk=ticket_id)  # moved meanwhile
+            if not _executing_on_its_ticket(request).update(**changes):
+                return str(AfterSalesRequest.objects.values_list("status", flat=True).get(pk=request.pk))
         for name, value in changes.items():
             setattr(request, name, value)
         AfterSalesDecision.objects.create(
@@ -1092,6 +1100,10 @@ def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = ""
             emit_many([_event(EXECUTED, request, reference=request.result_reference)])
             notify_ticket_changed(request.ticket, kind="message")
     return str(request.status)
+
+
+def _executing_on_its_ticket(request: AfterSalesRequest) -> QuerySet[AfterSalesRequest]:
+    return AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING, ticket_id=request.ticket_id)
 
 
 def requests_to_recover(*, now: datetime | None = None, limit: int = 100) -> list[int]:
