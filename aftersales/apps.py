@@ -12,13 +12,17 @@ class AftersalesConfig(AppConfig):
 
         from aftersales import tasks  # noqa: F401
         from aftersales.models import AfterSalesPolicy
-        from aftersales.services import forget_policies
+        from aftersales.services import forget_policies, why_ticket_stays_open
         from teams.models import Category
 
         # Decisions read policies from a per-process copy: a save or delete here drops it at once.
         for model in (AfterSalesPolicy, Category):
             post_save.connect(forget_policies, sender=model, dispatch_uid=f"aftersales-policies-{model.__name__}")
             post_delete.connect(forget_policies, sender=model, dispatch_uid=f"aftersales-policies-d-{model.__name__}")
+        from tickets.keep_open import register_keep_open
+
+        # A shopper's withdrawal leaves a ticket open while a request on it waits for a person.
+        register_keep_open("aftersales", why_ticket_stays_open)
         from aftersales.panels import inbox_panel, open_panel, ticket_panel
         from console.panels import register_panel
 

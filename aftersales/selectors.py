@@ -49,6 +49,12 @@ def follow_ups_of_ticket(ticket_id: int) -> QuerySet[FollowUp]:
     )
 
 
+def moved_away_from(ticket_id: int) -> QuerySet[FollowUp]:
+    """The requests that moved from this (closed) ticket to a follow-up, with each request as it
+    is now. One query."""
+    return FollowUp.objects.filter(from_ticket_id=ticket_id).select_related("request").order_by("created_at", "id")
+
+
 def awaiting_supervisor() -> QuerySet[AfterSalesRequest]:
     """Requests waiting for a supervisor's second approval, oldest first."""
     return (

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from aftersales.models import (
     Resolution,
     Stage,
 )
-from aftersales.states import AWAITING_DECISION, DENIABLE, TO_EXECUTE, check_transition
+from aftersales.states import AWAITING_DECISION, DENIABLE, NEEDS_A_PERSON, TO_EXECUTE, check_transition
 from core.caching import ttl_cache
 from core.errors import ConflictError
 from core.events import Event, emit_many
@@ -1055,9 +1055,13 @@ def _call_order_system(request: AfterSalesRequest, items: list[ItemLine]) -> tup
 def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = "", error: str = "") -> str:
     """Record the outcome of a request this run claimed (loaded with its ticket and shopper).
 
-    One conditional UPDATE (still executing → done or failed) instead of a locked re-read and a
-    full save: when it changes no row, another attempt (a stale re-claim) finished it first and
-    this one records nothing. A request cannot change while executing except by finishing."""
+    One conditional UPDATE (still executing on the ticket this attempt loaded → done or failed)
+    instead of a locked re-read and a full save: when it changes no row, another attempt (a stale
+    re-claim) finished it first and this one records nothing. A request cannot change while
+    executing except by finishing — but this attempt's copy can be old: while it waited on the
+    order system a stale re-claim may have failed, moved the request to a follow-up (its ticket
+    had closed) and a retry claimed it again. Then the outcome, its message to the shopper and its
+    event belong to the request's ticket now, not the closed one: re-read, and record it there."""
     now = timezone.now()
     target = RequestStatus.FAILED if error else RequestStatus.DONE
     check_transition(RequestStatus.EXECUTING, target)
@@ -1067,9 +1071,13 @@ def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = ""
     else:
         changes.update(result_reference=reference[:80], done_at=now, last_error="")
     with transaction.atomic():
-        if not AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING).update(**changes):
-            current = AfterSalesRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
-            return str(current)  # another attempt finished it first
+        if not _executing_on_its_ticket(request).update(**changes):
+            status, ticket_id = AfterSalesRequest.objects.values_list("status", "ticket_id").get(pk=request.pk)
+            if status != RequestStatus.EXECUTING or ticket_id == request.ticket_id:
+                return str(status)  # another attempt finished it first
+            request.ticket = Ticket.objects.select_related("shopper").get(pk=ticket_id)  # moved meanwhile
+            if not _executing_on_its_ticket(request).update(**changes):
+                return str(AfterSalesRequest.objects.values_list("status", flat=True).get(pk=request.pk))
         for name, value in changes.items():
             setattr(request, name, value)
         AfterSalesDecision.objects.create(
@@ -1092,6 +1100,10 @@ def _finish(request: AfterSalesRequest, *, reference: str = "", detail: str = ""
             emit_many([_event(EXECUTED, request, reference=request.result_reference)])
             notify_ticket_changed(request.ticket, kind="message")
     return str(request.status)
+
+
+def _executing_on_its_ticket(request: AfterSalesRequest) -> QuerySet[AfterSalesRequest]:
+    return AfterSalesRequest.objects.filter(pk=request.pk, status=RequestStatus.EXECUTING, ticket_id=request.ticket_id)
 
 
 def requests_to_recover(*, now: datetime | None = None, limit: int = 100) -> list[int]:
@@ -1173,6 +1185,36 @@ def _return_overdue(request: AfterSalesRequest, now: datetime) -> None:
         ]
     )
     notify_ticket_changed(request.ticket, kind="message")
+
+
+# --- The shopper withdrawing the inquiry ------------------------------------------------------------
+
+
+def why_ticket_stays_open(ticket_id: int) -> str:
+    """tickets.keep_open's check (registered in AftersalesConfig.ready), asked by
+    routing.cancel_inquiry under the ticket's row lock: a request on the ticket that a person still
+    has to settle (a decision, a second approval, a failed payment's retry) keeps the inquiry open.
+
+    Why not close and move the request to a follow-up, or withdraw it: the ticket already waits in
+    the specialist queue for exactly this decision, so keeping it costs agents nothing, while a
+    follow-up would be a second ticket and a split conversation for the same work; and a shopper
+    who gives up on the wait has not given up the money. The reason (in the active language) says
+    so and how to withdraw the request instead: write to us. "" when nothing keeps it open."""
+    request = (
+        AfterSalesRequest.objects.filter(ticket_id=ticket_id, status__in=NEEDS_A_PERSON)
+        .only("kind", "order_number")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if request is None:
+        return ""
+    return str(
+        _(
+            "Your after-sales request (%(kind)s, order %(order)s) still needs a specialist's decision, so this "
+            "inquiry stays open until it is settled. If you no longer need it, write to us here."
+        )
+        % {"kind": Kind(request.kind).label, "order": request.order_number}
+    )
 
 
 # --- Words to the shopper, in their language ------------------------------------------------------

@@ -46,6 +46,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Waiting for a person's decision (the specialist's, or a supervisor's second approval).
 AWAITING_DECISION = frozenset({S.PENDING_REVIEW, S.PENDING_SUPERVISOR})
+# A person still has to settle these (decide it, or retry a failed payment): their ticket must not
+# close at the shopper's word while one waits (aftersales.services.why_ticket_stays_open).
+NEEDS_A_PERSON = frozenset({S.REQUESTED, *AWAITING_DECISION, S.FAILED})
 # Approved and not yet paid: the execution task takes these.
 TO_EXECUTE = frozenset({S.AUTO_APPROVED, S.APPROVED, S.RETURN_RECEIVED})
 # A person may deny these (a failed execution; a returned parcel that never arrived).

@@ -105,7 +105,9 @@ class CancelInquiryView(ShopperView):
         summary="Shopper withdraws the inquiry",
         description=(
             "Before any agent took it the inquiry is closed as abandoned; back in line after an earlier "
-            "assignment, as cancelled. While an agent holds it (or once resolved) the answer is 409. "
+            "assignment, as cancelled. While an agent holds it (or once resolved) the answer is 409, and "
+            "also while an after-sales request on it waits for a specialist's decision (it stays open "
+            "for that decision; the message says so). "
             "Repeating a successful cancel returns the same closed inquiry."
         ),
     )

@@ -11,6 +11,7 @@ from callbacks.models import ACTIVE_STATUSES, Callback
 from callbacks.selectors import callbacks_of_ticket
 from satisfaction.models import Rating
 from satisfaction.services import rating_window_open
+from tickets.keep_open import reason_to_keep_open
 from tickets.models import Attachment, CloseReason, Message, Ticket, TicketStatus
 
 # The recent assignments a queue's expected wait is read from.
@@ -43,6 +44,8 @@ class ShopperInquiry:
     can_rate: bool = False
     # The shopper's rating of the latest resolution (None: not rated, or not resolved now).
     rating: Rating | None = None
+    # Why a waiting inquiry cannot be withdrawn now (tickets.keep_open), in the shopper's words.
+    kept_open: str = ""
 
 
 def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
@@ -64,6 +67,8 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
     state = shopper_state(ticket)
     callback = callbacks_of_ticket(ticket.id).filter(status__in=ACTIVE_STATUSES).first()
     open_ = ticket.status != TicketStatus.CLOSED
+    waiting = ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED)
+    kept_open = reason_to_keep_open(ticket.id) if waiting else ""
     rating = rating_of_latest_resolution(ticket)
     return ShopperInquiry(
         ticket=ticket,
@@ -71,7 +76,7 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
         state=state,
         callback=callback,
         can_write=open_,
-        can_cancel=ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED),
+        can_cancel=waiting and not kept_open,
         # Until a person has it: the button stays while the inquiry waits (asking again is harmless).
         can_ask_for_person=ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED),
         # A resolved inquiry takes no callback (writing again reopens it; then one can be booked).
@@ -82,6 +87,7 @@ def inquiry_for_shopper(ticket_id: int) -> ShopperInquiry | None:
         # One rating per resolution: a reopened and re-resolved inquiry is asked again.
         can_rate=rating is None and rating_window_open(ticket),
         rating=rating,
+        kept_open=kept_open,
     )
 
 

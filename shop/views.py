@@ -29,7 +29,7 @@ from callbacks.services import CallbackError, available_slots, book_callback
 from console.views import safe_next
 from proactive.messages import JOINED_NOTICE
 from proactive.services import join_from_page
-from routing.services import RoutingError, add_shopper_message, cancel_inquiry, request_handoff
+from routing.services import InquiryKeptOpen, RoutingError, add_shopper_message, cancel_inquiry, request_handoff
 from satisfaction.services import AlreadyRated, NotRateable, rate_ticket
 from shop import access, selectors
 from shop.forms import CallbackForm, InquiryForm, MessageForm, RatingForm
@@ -289,6 +289,9 @@ def ask_for_person(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def cancel(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
         cancel_inquiry(ticket_id=ticket_id)
+    except InquiryKeptOpen as exc:  # says why (an after-sales request waits for a specialist)
+        messages.error(request, str(exc))
+        return _back(ticket_id)
     except (RoutingError, InvalidTransition):
         messages.error(request, _("A specialist is already on it: write to them instead, or tell them it is settled."))
         return _back(ticket_id)

@@ -15,6 +15,7 @@ from routing.services.presence import record_console_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.take import take_ticket
 from routing.services.work import (
+    InquiryKeptOpen,
     RoutingError,
     add_internal_note,
     add_shopper_message,
@@ -31,6 +32,7 @@ from routing.services.work import (
 )
 
 __all__ = [
+    "InquiryKeptOpen",
     "OfferGone",
     "RoutingError",
     "accept_offer",

@@ -33,6 +33,7 @@ from teams.taxonomy import ESCALATION_QUEUE_SLUG
 from tickets.attachments import PreparedImage, store_images
 from tickets.domain_events import iso, ticket_event
 from tickets.events import NOTE_KIND, notify_ticket_changed
+from tickets.keep_open import reason_to_keep_open
 from tickets.models import AuthorKind, CloseReason, Message, Ticket, TicketStatus
 from tickets.services import set_status
 from tickets.states import HOLDS_AGENT
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 
 class RoutingError(ConflictError):
     """A request that cannot be carried out as asked (the API answers 409 with this message)."""
+
+
+class InquiryKeptOpen(RoutingError):
+    """The shopper may not withdraw the inquiry yet: work on it still needs a person (the message
+    says which, in the shopper's words; tickets.keep_open)."""
 
 
 def _lock(ticket_id: int) -> Ticket:
@@ -645,7 +651,10 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
     "abandoned" — the contact-center meaning the dashboard counts. A ticket that was assigned once
     and is back in line (its agent went offline, a transfer) is closed as "cancelled": the shopper
     gave up, but not before anyone took it. While an agent holds it, or once it is resolved, the
-    shopper talks to the agent instead: RoutingError (the API answers 409).
+    shopper talks to the agent instead: RoutingError (the API answers 409). While work on it
+    still needs a person (an after-sales request waiting for a specialist's decision:
+    tickets.keep_open), it stays open in its queue: InquiryKeptOpen (409), whose message tells the
+    shopper why.
 
     Atomic; idempotent (cancelling a withdrawn inquiry again returns it unchanged).
     """
@@ -659,6 +668,11 @@ def cancel_inquiry(*, ticket_id: int) -> Ticket:
             raise RoutingError(
                 _("An agent is already handling this inquiry; write to them, or let them know it is settled.")
             )
+        # Asked under the ticket's row lock: a request opened meanwhile locks the ticket too, so it
+        # is either seen here or finds the ticket closed and is refused.
+        kept_open = reason_to_keep_open(ticket.pk)
+        if kept_open:
+            raise InquiryKeptOpen(kept_open)
         reason = CloseReason.ABANDONED if ticket.first_assigned_at is None else CloseReason.CANCELLED
         offered_to = withdraw_offer_locked(ticket)
         if offered_to is not None:

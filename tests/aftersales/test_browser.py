@@ -43,6 +43,11 @@ TEXT = {
         "overdue": "Return overdue",
         "follow_up_of": "Follow-up of closed ticket",
         "continues": "it continues on follow-up ticket",
+        "rule_in_brackets": "(Return overdue).",
+        "closed_notice": "This ticket closed on",
+        "moved_to": "this request moved to inquiry",
+        "kept_open": "this inquiry stays open until it is settled",
+        "withdraw": "Withdraw my inquiry",
     },
     "zh": {
         "locale": "zh-CN",
@@ -61,6 +66,11 @@ TEXT = {
         "overdue": "退货逾期",
         "follow_up_of": "接续已关闭的工单",
         "continues": "已转到后续工单",
+        "rule_in_brackets": "（退货逾期）。",
+        "closed_notice": "此工单已于",
+        "moved_to": "此申请已转到咨询",
+        "kept_open": "在处理完成前此咨询会保持开启",
+        "withdraw": "撤回咨询",
     },
 }
 
@@ -286,13 +296,34 @@ def test_an_overdue_return_of_a_closed_ticket_is_worked_on_its_follow_up(
         console.wait_for_url(f"**/console/tickets/{jeans_ticket.id}/")
         moved = console.locator(f"#aftersales-moved-{request.id}")
         expect(moved).to_contain_text(t["continues"])
-        expect(moved).to_contain_text(t["overdue"])
+        expect(moved).to_contain_text(t["rule_in_brackets"])
+        # Closed, not "Tom is working on this ticket".
+        expect(console.locator("#closed-notice")).to_contain_text(t["closed_notice"])
+        expect(console.get_by_text("Tom is working on this ticket")).to_have_count(0)
         scroll_to(console, "#ticket-aftersales")
         console.screenshot(path=str(shots / f"{name}-18-closed-links-follow-up.png"), full_page=False)
+        scroll_to(console, "#closed-notice")
+        console.screenshot(path=str(shots / f"{name}-19-closed-notice.png"), full_page=False)
         moved.get_by_role("link", name=f"#{follow_up_id}").click()
         console.wait_for_url(f"**/console/tickets/{follow_up_id}/")
     finally:
         console.context.close()
+
+    # Liu holds his closed inquiry's link: it says where his return is now and takes him there.
+    shopper = browser.new_page(viewport=viewport, locale=t["locale"], is_mobile=size == "phone")
+    try:
+        shopper.goto(f"{console_server}/shop/access/{make_access_token(jeans_ticket.id)}/")
+        block = shopper.locator(f"#my-aftersales-{request.id}")
+        expect(block).to_have_attribute("data-status", RequestStatus.PENDING_REVIEW)
+        expect(block.locator(".as-moved-to")).to_contain_text(t["moved_to"])
+        scroll_to(shopper, "#aftersales")
+        shopper.screenshot(path=str(shots / f"{name}-20-shopper-closed-inquiry-moved.png"), full_page=False)
+        block.locator(".as-moved-to a").click()
+        shopper.wait_for_url(f"**/shop/inquiries/{follow_up_id}/")
+        expect(shopper.locator(f"#my-aftersales-{request.id}")).to_be_visible()
+        shopper.screenshot(path=str(shots / f"{name}-21-shopper-follow-up.png"), full_page=True)
+    finally:
+        shopper.context.close()
 
 
 @pytest.mark.parametrize(("locale", "size", "viewport"), SCREENS)
@@ -412,3 +443,34 @@ def test_liu_sees_his_return_deadline_and_tom_gives_the_overdue_parcel_more_time
     request.refresh_from_db()
     assert request.return_due_at is not None and request.return_due_at > timezone.now() + timedelta(days=13)
     assert orders.refunds == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_zhaos_inquiry_stays_open_while_his_crab_claim_waits_for_a_specialist(
+    console_server, browser, expect, shots, orders, zhao, big_order_ticket, lang, size
+) -> None:
+    from aftersales.services import ClaimedItem, open_request
+    from tickets.attachments import NamedBytes, prepare_images
+
+    t = TEXT[lang]
+    viewport = PHONE if size == "phone" else DESKTOP
+    name = f"{lang}-{size}"
+    request = open_request(
+        ticket_id=big_order_ticket.id,
+        kind="fresh_guarantee",
+        items=[ClaimedItem(item_id="1", quantity=1)],
+        amount="1288.00",
+        reason="全死了",
+        fresh_problem="rotten",
+        photos=prepare_images([NamedBytes("crabs.jpg", jpeg_with_location())]),
+    ).request
+    assert request.status == RequestStatus.PENDING_REVIEW
+    shopper = browser.new_page(viewport=viewport, locale=t["locale"], is_mobile=size == "phone")
+    try:
+        shopper.goto(f"{console_server}/shop/access/{make_access_token(big_order_ticket.id)}/")
+        expect(shopper.locator("#kept-open")).to_contain_text(t["kept_open"])
+        expect(shopper.get_by_role("button", name=t["withdraw"])).to_have_count(0)
+        shopper.screenshot(path=str(shots / f"{name}-22-inquiry-kept-open.png"), full_page=True)
+    finally:
+        shopper.context.close()

@@ -6,6 +6,7 @@ a payment that failed on a closed ticket. Sweeps re-run or racing open one follo
 Liu (shopper-006) returns slim jeans (JD20261101006, 259.00); Tom resolved her inquiry, and it
 closed seven days later, before the ten-day return window ended."""
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,16 +16,21 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from aftersales import services
 from aftersales.models import AfterSalesPolicy, AfterSalesRequest, DecisionAction, FollowUp, RequestStatus
+from orders.contract import OrderServiceUnavailable
 from routing.services import resolve_ticket
 from routing.services.intake import route_new_tickets
 from routing.services.work import close_resolved_tickets
+from teams.models import AgentProfile
 from tests.aftersales.returns import return_jeans
 from tests.factories import queue
 from tests.webhooks.receiver import Receiver, serve
 from tickets.attachments import make_thumbnail
+from tickets.links import make_access_token
 from tickets.models import AuthorKind, Message, Ticket, TicketStatus
 from webhooks.delivery import deliver_endpoint
 from webhooks.outbox import forget_subscriptions
@@ -97,6 +103,9 @@ def test_an_overdue_return_on_a_closed_ticket_goes_to_a_follow_up_in_the_special
     services.mark_return_received(request_id=request.pk, source="storefront", tracking_number="SF9")
     assert services.execute_due_requests() == ["done"]
     assert [r["amount"] for r in orders.refunds] == ["259.00"]
+    # "Paid" is told where the request is now, as every outcome after the move.
+    paid = Message.objects.filter(body__contains="has been paid")
+    assert list(paid.values_list("ticket_id", flat=True)) == [follow_up.pk]
 
 
 def test_an_overdue_return_on_a_resolved_ticket_still_reopens_that_ticket(
@@ -227,3 +236,128 @@ def test_the_follow_ups_agent_sees_the_evidence_left_on_the_closed_ticket(
     assert signed_in(fang).get(f"{link}thumb/")["Content-Type"] == "image/jpeg"
     assert signed_in(ana).get(link).status_code == 404  # neither ticket is hers
     assert signed_in(fang).get(f"/console/aftersales/{request.pk}/evidence/{photo.pk + 999}/").status_code == 404
+
+
+def test_in_chinese_both_links_read_with_full_width_brackets_and_stop(
+    orders, jeans_ticket, returns_within_policy, tom, sam, signed_in
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+
+    closed_page = signed_in(sam).get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
+    moved = closed_page[closed_page.index(f'id="aftersales-moved-{request.pk}"') :]
+    moved = moved[: moved.index("</p>")]
+    assert f'已转到后续工单 <a href="/console/tickets/{follow_up_id}/">#{follow_up_id}</a>（退货逾期）。' in moved
+    follow_up_page = signed_in(sam).get(f"/console/tickets/{follow_up_id}/").content.decode()
+    came_from = follow_up_page[follow_up_page.index('class="help as-follow-up-of"') :]
+    came_from = came_from[: came_from.index("</p>")]
+    assert (
+        f'接续已关闭的工单 <a href="/console/tickets/{jeans_ticket.id}/">#{jeans_ticket.id}</a>（退货逾期）'
+        in came_from
+    )
+    assert "(" not in came_from and "(" not in moved
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("We have not received your returned parcel yet", "moved to inquiry")),
+        ("zh-CN", ("我们尚未收到您的退货包裹", "此申请已转到咨询")),
+    ],
+)
+def test_liu_reads_on_his_closed_inquiry_where_his_return_is_now_and_follows_it_there(
+    orders, jeans_ticket, returns_within_policy, tom, language, words
+):
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
+        services.sweep_overdue_returns()
+    request.refresh_from_db()
+    follow_up_id = request.ticket_id
+    liu = Client(HTTP_ACCEPT_LANGUAGE=language)
+    liu.get(f"/shop/access/{make_access_token(jeans_ticket.id)}/")  # the link he holds: the closed inquiry
+
+    page = liu.get(f"/shop/inquiries/{jeans_ticket.id}/").content.decode()
+    block = page[page.index(f'id="my-aftersales-{request.pk}"') :]
+    block = block[: block.index("</article>")]
+    assert 'data-status="pending_review"' in block
+    assert all(word in block for word in words)
+    link = re.search(r'<a href="(/shop/access/[^"]+/)">#(\d+)</a>', block)
+    assert link is not None and int(link.group(2)) == follow_up_id
+
+    there = liu.get(link.group(1), follow=True)
+    assert there.redirect_chain[-1][0] == f"/shop/inquiries/{follow_up_id}/"
+    assert f'id="my-aftersales-{request.pk}"' in there.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_attempt_that_finishes_after_the_request_moved_tells_liu_on_the_follow_up(
+    postgres, orders, jeans_ticket, returns_within_policy, tom, monkeypatch
+):
+    """Liu's parcel arrives after his inquiry closed. The worker paying it (attempt A) stalls past
+    the stale time; the recovery re-claims it (B), the order system times out, and the request moves
+    to a follow-up; Tom retries there (C). Then A's payment comes back: the request is paid once,
+    and "your refund has been paid" reaches Liu on the follow-up, not on the closed inquiry."""
+    request = return_jeans(jeans_ticket)
+    closed_before_the_window_ended(jeans_ticket, request, tom)
+    services.mark_return_received(request_id=request.pk, source="storefront", tracking_number="SF7")
+    real = services.get_order_system()
+    a_calling, a_answers, c_calling, c_answers = (threading.Event() for _ in range(4))
+    calls: list[str] = []
+
+    class HeldOrderSystem:
+        """The real order service, with the first and third refund calls held until the story goes on."""
+
+        def refund(self, **kwargs):
+            calls.append(kwargs["idempotency_key"])
+            if len(calls) == 2:
+                raise OrderServiceUnavailable("timed out")
+            calling, answers = (a_calling, a_answers) if len(calls) == 1 else (c_calling, c_answers)
+            calling.set()
+            assert answers.wait(10)
+            return real.refund(**kwargs)
+
+    monkeypatch.setattr(services, "get_order_system", HeldOrderSystem)
+    outcomes: dict[str, object] = {}
+
+    def attempt(name: str) -> None:
+        try:
+            outcomes[name] = services.execute_request(request_id=request.pk)
+        except BaseException as exc:  # reported below
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=attempt, args=("A",))
+    c = threading.Thread(target=attempt, args=("C",))
+    try:
+        a.start()
+        assert a_calling.wait(10)
+        stale = timezone.now() + timedelta(seconds=settings.AFTERSALES_EXECUTING_STALE_SECONDS + 1)
+        assert services.execute_request(request_id=request.pk, now=stale) == RequestStatus.FAILED  # B
+        request.refresh_from_db()
+        follow_up_id = request.ticket_id
+        assert follow_up_id != jeans_ticket.pk
+        services.retry_request(request_id=request.pk, by=tom.user)
+        c.start()
+        assert c_calling.wait(10)
+        a_answers.set()
+        a.join(10)
+    finally:
+        a_answers.set()
+        c_answers.set()
+        for thread in (a, c):
+            if thread.ident is not None:  # started
+                thread.join(10)
+
+    assert outcomes == {"A": RequestStatus.DONE, "C": RequestStatus.DONE}
+    request.refresh_from_db()
+    assert request.status == RequestStatus.DONE and len(calls) == 3 and len(set(calls)) == 1
+    assert [r["amount"] for r in orders.refunds] == ["259.00"]
+    paid = Message.objects.filter(body__contains="has been paid")
+    assert list(paid.values_list("ticket_id", flat=True)) == [follow_up_id]
