@@ -12,7 +12,8 @@ own, so other work on the machine does not count) per transaction with events mi
 transaction without, divided by the events: the write cost of one event row. Then it fans the
 events out (webhooks.fanout.fan_out_batch) and prints the backend CPU per event of that too.
 Median of --runs runs, with the table growing between them (--preload rows first for a table
-that is not tiny). Needs PostgreSQL on the same host (it reads /proc).
+that is not tiny; --drop-index NAME to see what an index costs). Needs PostgreSQL on the same host
+(it reads /proc).
 """
 
 import argparse
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5, help="events per transaction")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--preload", type=int, default=0, help="events written (and fanned out) before measuring")
+    parser.add_argument(
+        "--drop-index", action="append", default=[], help="measure without this index of the event table (its price)"
+    )
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = scratch_database()
@@ -79,7 +83,9 @@ def main() -> None:
         cursor.execute("CREATE TABLE evbench_change (n bigint NOT NULL)")
         cursor.execute("INSERT INTO evbench_change VALUES (0)")
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]  # type: ignore[index]
+        pid = cursor.fetchone()[0]
+        for index in args.drop_index:
+            cursor.execute(f'DROP INDEX "{index}"')
 
     def batch(ticket: int) -> list[Event]:
         return [

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Max
 
 from core.caching import ttl_cache
 from core.events import Event, StatementId, StatementPart
@@ -150,10 +149,16 @@ def record_events(events: Sequence[Event]) -> None:
 
 # Constant text, the batch as one JSON parameter (one string to quote: psycopg's client-side
 # quoting of an array per column cost ~3 times as much CPU for a routing batch's events). The ids
-# are made by the server; seq (the fan-out's order) is drawn in the batch's order.
+# are made by the server; seq (the key, the fan-out's order) is drawn in the batch's order. The
+# envelope id as webhooks.models.new_event_uuid makes it (UUIDv7: the clock's milliseconds in the
+# first 6 bytes of a random UUID, its version nibble 4 -> 7 by setting bits 52 and 53).
 _INSERT_SQL = """
-INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-SELECT gen_random_uuid(), e ->> 'type', (e ->> 'ticket_id')::bigint, e -> 'data', (e ->> 'created_at')::timestamptz
+INSERT INTO webhooks_webhookevent (uuid, type, ticket_id, data, created_at)
+SELECT
+    encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
+        substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1),
+        'hex')::uuid,
+    e ->> 'type', (e ->> 'ticket_id')::bigint, e -> 'data', (e ->> 'created_at')::timestamptz
 FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS batch(e, n)
 ORDER BY batch.n
 """
@@ -170,17 +175,13 @@ def _insert_postgresql(rows: list[tuple[str, int | None, Mapping[str, Any], date
 
 
 def _insert_orm(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]]) -> None:
-    """Embedded mode (SQLite): the same rows through the ORM. SQLite has no sequences, so seq is
-    numbered here: the emitting transaction has written its change already and so holds SQLite's
-    one write lock, which no other writer can take before it commits."""
-    top = WebhookEvent.objects.aggregate(top=Max("seq"))["top"] or 0
+    """Embedded mode (SQLite): the same rows through the ORM (seq is SQLite's own row number,
+    given in the order of the list)."""
     WebhookEvent.objects.bulk_create(
         [
             # data as the JSON it is stored as (dates and decimals as strings, like PostgreSQL's)
-            WebhookEvent(
-                type=t, ticket_id=k, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)), created_at=c, seq=top + n
-            )
-            for n, (t, k, d, c) in enumerate(rows, start=1)
+            WebhookEvent(type=t, ticket_id=k, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)), created_at=c)
+            for t, k, d, c in rows
         ]
     )
 
@@ -188,13 +189,17 @@ def _insert_orm(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]])
 # The inline form of the insert, folded into a writer's own statement (core.events
 # statement_parts). The batch travels as one JSON parameter (one string to quote, where a dozen
 # arrays cost the client-side driver more than the rest of the event), the event ids are made by
-# the server. wh_refs holds the ids that statement creates (by StatementId name); an event's
+# the server (as in _INSERT_SQL). wh_refs holds the ids that statement creates (by StatementId name); an event's
 # ticket_id and the data fields named in "placed" are filled from it. seq is drawn in the batch's
 # order (ORDER BY the ordinality).
 _INLINE_SQL = """
 wh_events AS (
-    INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT gen_random_uuid(), e ->> 'type',
+    INSERT INTO webhooks_webhookevent (uuid, type, ticket_id, data, created_at)
+    SELECT
+        encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
+            substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1),
+            53, 1), 'hex')::uuid,
+        e ->> 'type',
         COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
         (e -> 'data') || COALESCE(
             (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e -> 'placed') AS p), '{}'

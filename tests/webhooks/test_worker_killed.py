@@ -48,7 +48,7 @@ def test_killing_the_delivering_worker_mid_batch_loses_no_event(
 
     received = slow_receiver.requests
     ids = {r.envelope["id"] for r in received}
-    assert ids == {str(pk) for pk in WebhookEvent.objects.values_list("id", flat=True)}  # every event arrived
+    assert ids == {str(pk) for pk in WebhookEvent.objects.values_list("uuid", flat=True)}  # every event arrived
     by_id: dict[str, bytes] = {}
     for request in received:
         assert by_id.setdefault(request.envelope["id"], request.body) == request.body  # a duplicate is identical
