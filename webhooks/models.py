@@ -95,19 +95,21 @@ class WebhookEvent(models.Model):
     an index of its own for the few that look an event up by it (a resend of chosen events, the
     admin's search); time-ordered, so that index too is written at its end."""
 
-    seq = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=new_event_uuid, editable=False)
-    type = models.CharField(max_length=64)
+    seq = models.BigAutoField(_("sequence number"), primary_key=True)
+    uuid = models.UUIDField(_("event id"), default=new_event_uuid, editable=False)
+    type = models.CharField(_("type"), max_length=64)
     # Not a foreign key: a plain ordering key, checked by nobody, costs the emitting write nothing.
-    ticket_id = models.BigIntegerField(null=True, blank=True)
-    data = models.JSONField()
+    ticket_id = models.BigIntegerField(_("ticket id"), null=True, blank=True)
+    data = models.JSONField(_("data"))
     # No index: time ranges go through seq (the prune walks it from the oldest) or through the
     # delivery log's own (endpoint, created_at) index.
-    created_at = models.DateTimeField(default=timezone.now)
-    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    fanned_out_at = models.DateTimeField(_("fanned out at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-seq"]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         indexes = [
             models.Index(fields=["uuid"], name="webhook_event_uuid"),
             # What the fan-out reads: the events not fanned out yet, in order (a small index,

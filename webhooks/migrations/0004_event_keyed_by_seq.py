@@ -3,6 +3,7 @@
 # old key's values, so receivers deduplicate resends of old events as before). Deliveries point
 # at seq (copied by 0003). The created_at index goes: time ranges are served by seq.
 
+import django.utils.timezone
 import webhooks.models
 from django.db import migrations, models
 
@@ -84,7 +85,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="webhookevent",
             name="seq",
-            field=models.BigAutoField(primary_key=True, serialize=False),
+            field=models.BigAutoField(primary_key=True, serialize=False, verbose_name="sequence number"),
         ),
         migrations.RunPython(continue_numbering, restore_sequence),
         # The database dropped the old key above (PostgreSQL) or with seq's change (SQLite).
@@ -93,7 +94,9 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="webhookevent",
                     name="uuid",
-                    field=models.UUIDField(default=webhooks.models.new_event_uuid, editable=False),
+                    field=models.UUIDField(
+                        default=webhooks.models.new_event_uuid, editable=False, verbose_name="event id"
+                    ),
                 ),
             ],
         ),
@@ -103,7 +106,32 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name="webhookevent",
-            options={"ordering": ["-seq"]},
+            options={"ordering": ["-seq"], "verbose_name": "webhook event", "verbose_name_plural": "webhook events"},
+        ),
+        migrations.AlterField(
+            model_name="webhookevent",
+            name="created_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
+        ),
+        migrations.AlterField(
+            model_name="webhookevent",
+            name="data",
+            field=models.JSONField(verbose_name="data"),
+        ),
+        migrations.AlterField(
+            model_name="webhookevent",
+            name="fanned_out_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="fanned out at"),
+        ),
+        migrations.AlterField(
+            model_name="webhookevent",
+            name="ticket_id",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="ticket id"),
+        ),
+        migrations.AlterField(
+            model_name="webhookevent",
+            name="type",
+            field=models.CharField(max_length=64, verbose_name="type"),
         ),
         migrations.RenameField(
             model_name="webhookdelivery",
