@@ -138,7 +138,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "event_type", "ticket_id", "endpoint", "status", "attempts", "last_status_code", "created_at"]
     list_filter = ["status", "endpoint", "event__type"]
     list_select_related = ["event", "endpoint"]
-    search_fields = ["=event__id", "=ticket_id"]
+    search_fields = ["=event__uuid", "=ticket_id"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields] + ["payload"]
     inlines = [AttemptInline]
@@ -161,11 +161,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["id", "type", "ticket_id", "created_at"]
+    """Newest first by seq (the key). No date drill-down: created_at has no index (the hot path
+    would pay for it); the delivery log has one per endpoint and time."""
+
+    list_display = ["seq", "uuid", "type", "ticket_id", "created_at"]
     list_filter = ["type"]
-    search_fields = ["=id", "=ticket_id"]
-    date_hierarchy = "created_at"
-    readonly_fields = ["id", "type", "ticket_id", "data", "created_at"]
+    search_fields = ["=uuid", "=ticket_id"]
+    readonly_fields = ["seq", "uuid", "type", "ticket_id", "data", "created_at", "fanned_out_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

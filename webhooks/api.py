@@ -85,7 +85,7 @@ class EndpointSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    event_id = serializers.UUIDField(source="event.id")
+    event_id = serializers.UUIDField(source="event.uuid")
     type = serializers.CharField(source="event.type")
 
     class Meta:
@@ -205,7 +205,7 @@ class ResendView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data.get("event_ids"):
-            ids = WebhookDelivery.objects.filter(endpoint=endpoint, event_id__in=data["event_ids"]).values_list(
+            ids = WebhookDelivery.objects.filter(endpoint=endpoint, event__uuid__in=data["event_ids"]).values_list(
                 "pk", flat=True
             )
             count = services.resend_deliveries(delivery_ids=list(ids))

@@ -101,7 +101,7 @@ def envelope(event: WebhookEvent) -> bytes:
     """The versioned JSON body: what the receiver verifies byte for byte."""
     return json.dumps(
         {
-            "id": str(event.id),
+            "id": str(event.uuid),
             "type": event.type,
             "version": ENVELOPE_VERSION,
             "created_at": event.created_at.isoformat(),
@@ -153,7 +153,7 @@ def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery, *, client: httpx.
     body = envelope(event)
     headers = {
         "Content-Type": "application/json",
-        "X-CX-Event-Id": str(event.id),
+        "X-CX-Event-Id": str(event.uuid),
         "X-CX-Event-Type": event.type,
         "X-CX-Delivery-Id": str(delivery.pk),
         SIGNATURE_HEADER: signature_header(endpoint.secret, body),

@@ -90,18 +90,18 @@ def fan_out_batch(*, wait: bool = True, batch_size: int = BATCH_SIZE) -> Batch |
 # order (ORDER BY), endpoint by endpoint within an event.
 _FAN_OUT_SQL = """
 WITH batch AS (
-    SELECT id, seq, type, ticket_id, created_at FROM webhooks_webhookevent
+    SELECT seq, type, ticket_id, created_at FROM webhooks_webhookevent
     WHERE fanned_out_at IS NULL
     ORDER BY seq
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), marked AS (
-    UPDATE webhooks_webhookevent AS e SET fanned_out_at = %(now)s FROM batch WHERE e.id = batch.id
-    RETURNING e.id
+    UPDATE webhooks_webhookevent AS e SET fanned_out_at = %(now)s FROM batch WHERE e.seq = batch.seq
+    RETURNING e.seq
 ), made AS (
     INSERT INTO webhooks_webhookdelivery
         (event_id, endpoint_id, ticket_id, status, attempts, next_attempt_at, give_up_at, last_error, created_at)
-    SELECT batch.id, ep.id, batch.ticket_id, %(pending)s, 0, %(now)s, %(give_up_at)s, '', %(now)s
+    SELECT batch.seq, ep.id, batch.ticket_id, %(pending)s, 0, %(now)s, %(give_up_at)s, '', %(now)s
     FROM batch
     JOIN webhooks_webhookendpoint AS ep
         ON ep.is_active AND ep.disabled_at IS NULL AND ep.created_at <= batch.created_at
@@ -128,8 +128,8 @@ def _fan_out_orm(batch_size: int, *, now: datetime, give_up_at: datetime) -> Bat
     """Embedded mode (SQLite): the same rows through the ORM."""
     events = list(
         WebhookEvent.objects.filter(fanned_out_at__isnull=True)
-        .order_by("seq", "created_at")
-        .only("id", "type", "ticket_id", "created_at")[:batch_size]
+        .order_by("seq")
+        .only("seq", "type", "ticket_id", "created_at")[:batch_size]
     )
     if not events:
         return Batch(0, 0, set())

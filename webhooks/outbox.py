@@ -19,12 +19,11 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Max
 
 from core.caching import ttl_cache
 from core.events import Event, StatementId, StatementPart
 from core.kicks import Kick, claim, kick_all
-from webhooks.models import WebhookEndpoint, WebhookEvent
+from webhooks.models import WebhookEndpoint, WebhookEvent, event_uuids
 
 ENDPOINT_CACHE_SECONDS = 5
 DELIVER_TASK = "webhooks.deliver"
@@ -150,10 +149,11 @@ def record_events(events: Sequence[Event]) -> None:
 
 # Constant text, the batch as one JSON parameter (one string to quote: psycopg's client-side
 # quoting of an array per column cost ~3 times as much CPU for a routing batch's events). The ids
-# are made by the server; seq (the fan-out's order) is drawn in the batch's order.
+# are made here (webhooks.models.event_uuids); seq (the key, the fan-out's order) is drawn in the
+# batch's order.
 _INSERT_SQL = """
-INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-SELECT gen_random_uuid(), e ->> 'type', (e ->> 'ticket_id')::bigint, e -> 'data', (e ->> 'created_at')::timestamptz
+INSERT INTO webhooks_webhookevent (uuid, type, ticket_id, data, created_at)
+SELECT (e ->> 'uuid')::uuid, e ->> 'type', (e ->> 'ticket_id')::bigint, e -> 'data', (e ->> 'created_at')::timestamptz
 FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS batch(e, n)
 ORDER BY batch.n
 """
@@ -162,39 +162,35 @@ ORDER BY batch.n
 def _insert_postgresql(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]]) -> None:
     batch = [
         # created_at in full precision (DjangoJSONEncoder would cut it to milliseconds)
-        {"type": t, "ticket_id": k, "data": d, "created_at": c.isoformat()}
-        for t, k, d, c in rows
+        {"uuid": u, "type": t, "ticket_id": k, "data": d, "created_at": c.isoformat()}
+        for u, (t, k, d, c) in zip(event_uuids(len(rows)), rows, strict=True)
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, [json.dumps(batch, cls=DjangoJSONEncoder)])
 
 
 def _insert_orm(rows: list[tuple[str, int | None, Mapping[str, Any], datetime]]) -> None:
-    """Embedded mode (SQLite): the same rows through the ORM. SQLite has no sequences, so seq is
-    numbered here: the emitting transaction has written its change already and so holds SQLite's
-    one write lock, which no other writer can take before it commits."""
-    top = WebhookEvent.objects.aggregate(top=Max("seq"))["top"] or 0
+    """Embedded mode (SQLite): the same rows through the ORM (seq is SQLite's own row number,
+    given in the order of the list)."""
     WebhookEvent.objects.bulk_create(
         [
             # data as the JSON it is stored as (dates and decimals as strings, like PostgreSQL's)
-            WebhookEvent(
-                type=t, ticket_id=k, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)), created_at=c, seq=top + n
-            )
-            for n, (t, k, d, c) in enumerate(rows, start=1)
+            WebhookEvent(type=t, ticket_id=k, data=json.loads(json.dumps(d, cls=DjangoJSONEncoder)), created_at=c)
+            for t, k, d, c in rows
         ]
     )
 
 
 # The inline form of the insert, folded into a writer's own statement (core.events
 # statement_parts). The batch travels as one JSON parameter (one string to quote, where a dozen
-# arrays cost the client-side driver more than the rest of the event), the event ids are made by
-# the server. wh_refs holds the ids that statement creates (by StatementId name); an event's
+# arrays cost the client-side driver more than the rest of the event), the envelope ids made
+# here as for _INSERT_SQL. wh_refs holds the ids that statement creates (by StatementId name); an event's
 # ticket_id and the data fields named in "placed" are filled from it. seq is drawn in the batch's
 # order (ORDER BY the ordinality).
 _INLINE_SQL = """
 wh_events AS (
-    INSERT INTO webhooks_webhookevent (id, type, ticket_id, data, created_at)
-    SELECT gen_random_uuid(), e ->> 'type',
+    INSERT INTO webhooks_webhookevent (uuid, type, ticket_id, data, created_at)
+    SELECT (e ->> 'uuid')::uuid, e ->> 'type',
         COALESCE((e ->> 'ticket_id')::bigint, (wh_refs.r ->> (e ->> 'ticket_ref'))::bigint),
         (e -> 'data') || COALESCE(
             (SELECT jsonb_object_agg(p.key, wh_refs.r -> p.value) FROM jsonb_each_text(e -> 'placed') AS p), '{}'
@@ -232,6 +228,8 @@ def record_inline(events: Sequence[Event], refs: Mapping[str, str]) -> list[Stat
         )
     if not batch:
         return []
+    for entry, event_uuid in zip(batch, event_uuids(len(batch)), strict=True):
+        entry["uuid"] = event_uuid
     names = sorted(refs)
     # Names are parameters; the expressions are the writer's own constant SQL. When the statement
     # created none of those ids (it wrote nothing), wh_refs has no row and no event is recorded.

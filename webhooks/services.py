@@ -150,18 +150,29 @@ def prune_outbox(
     """Delete events older than WEBHOOK_RETENTION_DAYS that no endpoint still has to send (fanned
     out, none of their deliveries pending), with their deliveries and attempt log: the delivery log keeps
     that many days. Capped batches, oldest first, each its own short transaction; two runs at once
-    delete each event once (the second finds it gone). Returns how many events went."""
+    delete each event once (the second finds it gone). Returns how many events went.
+
+    created_at has no index (the hot path would pay for it on every event), so the time range
+    becomes a range of the key: the events before the first one inside the retention (found by
+    walking seq from the oldest, which reads only what is old). seq follows created_at up to a
+    writer's transaction (milliseconds): an old event numbered just after a younger one goes in
+    a later run."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    kept = WebhookEvent.objects.filter(created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+    old = WebhookEvent.objects.filter(fanned_out_at__isnull=False)
+    if kept is not None:
+        old = old.filter(seq__lt=kept)
     pending = WebhookDelivery.objects.filter(event_id=OuterRef("pk"), status=DeliveryStatus.PENDING)
     pruned = 0
+    after = 0  # the walk's position: the events still pending before it are not read again
     for _batch in range(max_batches):
         with transaction.atomic():
             ids = list(
-                WebhookEvent.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
+                old.filter(seq__gt=after)
                 .exclude(Exists(pending))
-                .order_by("created_at")
-                .values_list("id", flat=True)[:batch_size]
+                .order_by("seq")
+                .values_list("seq", flat=True)[:batch_size]
             )
             if not ids:
                 break
@@ -169,8 +180,9 @@ def prune_outbox(
             # cascades below then find nothing left to collect.
             WebhookAttempt.objects.filter(delivery__event_id__in=ids).delete()
             WebhookDelivery.objects.filter(event_id__in=ids).delete()
-            WebhookEvent.objects.filter(id__in=ids).delete()
+            WebhookEvent.objects.filter(seq__in=ids).delete()
         pruned += len(ids)
+        after = ids[-1]
         if len(ids) < batch_size:
             break
     return pruned

@@ -1,6 +1,8 @@
 """A real HTTP receiver on loopback, as a storefront runs one: records every request it gets and
-answers from a script (status codes in turn, then 200), optionally slowly."""
+answers from a script (status codes in turn, then 200), optionally slowly; optionally it holds
+one request open (hold_at) until the test lets it go, so the test knows a send is under way."""
 
+import contextlib
 import json
 import threading
 import time
@@ -30,6 +32,13 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     most_in_flight: int = 0  # the most requests it was answering at the same moment
+    arrivals: int = 0
+    # The request with this number (1 for the first) is recorded as soon as its body is in, then
+    # held unanswered until release is set: held says it has come (held_request is it).
+    hold_at: int = 0
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    held_request: "Received | None" = None
 
     def answer(self) -> int:
         with self.lock:
@@ -58,6 +67,22 @@ def serve(receiver: Receiver) -> Iterator[Receiver]:
             with receiver.lock:
                 receiver.in_flight += 1
                 receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
+                receiver.arrivals += 1
+                hold = receiver.arrivals == receiver.hold_at
+                if hold:
+                    receiver.held_request = Received(dict(self.headers.items()), body, time.time())
+                    receiver.requests.append(receiver.held_request)
+            if hold:
+                receiver.held.set()
+                receiver.release.wait(timeout=120)  # a bound, so a failed test cannot hang the server
+                with receiver.lock:
+                    receiver.in_flight -= 1
+                self.close_connection = True
+                with contextlib.suppress(OSError):  # the sender may be gone (killed while we held it)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                return
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.answer()

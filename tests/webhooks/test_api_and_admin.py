@@ -13,7 +13,8 @@ from tests.factories import UserFactory
 from tests.webhooks.receiver import Receiver
 from tickets.services import ShopperDetails, open_ticket
 from webhooks.delivery import deliver_endpoint
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.fanout import fan_out
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,53 @@ def test_resending_a_time_range_sends_those_events_again_with_their_ids(
     assert sorted(again) == sorted(first_ids) and len(set(first_ids)) == 3
     bad = api.post(f"/api/v1/webhooks/endpoints/{endpoint.pk}/resend/", {"since": timezone.now()}, format="json")
     assert bad.status_code == 400
+
+
+def test_resending_chosen_events_by_their_ids_sends_just_those(
+    api: APIClient, receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    endpoint = endpoint_for(receiver.url, ["ticket.created"])
+    for n in range(3):
+        open_ticket(shopper=ShopperDetails(external_id=f"u-{n}"), channel="chat", body="耳环", language="zh")
+    deliver_endpoint(endpoint_id=endpoint.pk)
+    first_ids = [e["id"] for e in receiver.envelopes]
+    log = api.get(f"/api/v1/webhooks/endpoints/{endpoint.pk}/deliveries/").json()
+
+    response = api.post(
+        f"/api/v1/webhooks/endpoints/{endpoint.pk}/resend/",
+        {"event_ids": [first_ids[0], first_ids[2], "00000000-0000-7000-8000-000000000000"]},
+        format="json",
+    )
+    deliver_endpoint(endpoint_id=endpoint.pk)
+
+    assert sorted(row["event_id"] for row in log) == sorted(first_ids)  # the log names the envelope ids
+    assert response.status_code == 202 and response.json() == {"queued": 2}  # an unknown id is no row
+    assert sorted(e["id"] for e in receiver.envelopes[3:]) == sorted([first_ids[0], first_ids[2]])
+    not_an_id = api.post(f"/api/v1/webhooks/endpoints/{endpoint.pk}/resend/", {"event_ids": ["42"]}, format="json")
+    assert not_an_id.status_code == 400
+
+
+def test_the_admin_finds_an_event_and_its_deliveries_by_the_envelope_id(
+    admin_client: object, receiver: Receiver, endpoint_for: Callable[..., WebhookEndpoint]
+) -> None:
+    endpoint_for(receiver.url, ["ticket.created"])
+    for n in range(2):
+        open_ticket(shopper=ShopperDetails(external_id=f"u-{n}"), channel="chat", body="项链", language="zh")
+    wanted, other = WebhookEvent.objects.order_by("seq")
+    fan_out()
+
+    events = admin_client.get("/admin/webhooks/webhookevent/", {"q": str(wanted.uuid)})  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    deliveries = admin_client.get("/admin/webhooks/webhookdelivery/", {"q": str(wanted.uuid)})  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    page = admin_client.get(f"/admin/webhooks/webhookevent/{wanted.pk}/change/")  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+    nonsense = admin_client.get("/admin/webhooks/webhookevent/", {"q": "not-a-uuid"})  # type: ignore[attr-defined]  # the admin_client fixture is annotated as object
+
+    assert events.status_code == 200
+    assert list(events.context["cl"].result_list) == [wanted]
+    assert deliveries.status_code == 200
+    assert [d.event_id for d in deliveries.context["cl"].result_list] == [wanted.pk]
+    assert page.status_code == 200 and str(wanted.uuid).encode() in page.content
+    assert nonsense.status_code == 200 and list(nonsense.context["cl"].result_list) == []
+    assert str(other.uuid) not in events.content.decode()
 
 
 def test_the_admin_shows_the_delivery_log_and_resends_one_event(

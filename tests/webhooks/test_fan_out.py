@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.events import Event, emit_many
 from cxconsole.celery import app as celery_app
+from tests.helpers import wait_for
 from webhooks import fanout
 from webhooks.delivery import sweep_due_deliveries
 from webhooks.fanout import BUSY_RETRY_SECONDS, fan_out, fan_out_batch
@@ -122,6 +123,71 @@ def test_two_fan_outs_at_once_make_each_delivery_once_in_event_order(
                 .values_list("event__data__step", flat=True)
             )
             assert list(steps) == [0, 1, 2, 3]
+
+
+def _waiting_for_an_advisory_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_fan_out_waits_for_one_still_open_so_no_ticket_shows_a_later_event_before_an_earlier_one(
+    endpoint_for: Callable[..., WebhookEndpoint], postgres: None
+) -> None:
+    """The one-at-a-time lock, held still: run A has fanned out every ticket's first event and not
+    committed yet; run B must not fan out (and commit) the second events meanwhile, or a delivery
+    run could send a ticket's second event before its first one exists."""
+    endpoint = endpoint_for("http://127.0.0.1:9/a")
+    with transaction.atomic():
+        emit_many(
+            [Event("ticket.queued", {"ticket_id": t, "step": s}, ticket_id=t) for s in range(2) for t in (1, 2, 3)]
+        )
+    a_open, release_a, b_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run_a() -> None:
+        try:
+            with transaction.atomic():
+                assert fan_out_batch(batch_size=3) == (3, 3, {endpoint.pk})  # the first events
+                a_open.set()
+                assert release_a.wait(30)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def run_b() -> None:
+        try:
+            fan_out_batch(batch_size=3)
+            b_done.set()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    a, b = threading.Thread(target=run_a), threading.Thread(target=run_b)
+    a.start()
+    try:
+        assert a_open.wait(30)
+        b.start()
+        wait_for(lambda: b_done.is_set() or _waiting_for_an_advisory_lock(), timeout=30, interval=0.01)
+        # What a delivery run could see now: nothing, rather than the second events alone.
+        visible = sorted(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event__data__step", flat=True))
+        assert visible == []
+        assert not b_done.is_set()
+    finally:
+        release_a.set()
+        a.join(30)
+        b.join(30)
+    assert errors == []
+    fan_out()
+    for ticket in (1, 2, 3):
+        steps = (
+            WebhookDelivery.objects.filter(ticket_id=ticket).order_by("id").values_list("event__data__step", flat=True)
+        )
+        assert list(steps) == [0, 1]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
