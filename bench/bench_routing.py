@@ -228,7 +228,7 @@ SELECT count(*) FILTER (WHERE d.status = 'delivered'), count(*),
     (SELECT count(*) FROM webhooks_webhookevent WHERE fanned_out_at IS NULL AND ticket_id > %(mark)s),
     percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.created_at) * 1000),
     percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.created_at) * 1000)
-FROM webhooks_webhookdelivery AS d JOIN webhooks_webhookevent AS e ON e.id = d.event_id
+FROM webhooks_webhookdelivery AS d JOIN webhooks_webhookevent AS e ON e.seq = d.event_id
 WHERE d.ticket_id > %(mark)s
 """
 

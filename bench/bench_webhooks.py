@@ -235,7 +235,7 @@ def main() -> None:
                 (done,) = one_row(
                     conn.execute(
                         "SELECT count(*) FROM webhooks_webhookdelivery AS d"
-                        " JOIN webhooks_webhookevent AS e ON e.id = d.event_id"
+                        " JOIN webhooks_webhookevent AS e ON e.seq = d.event_id"
                         " WHERE d.status = 'delivered' AND e.seq <= %s",
                         [setup_last],
                     )
