@@ -164,6 +164,8 @@ def inbox_lines_live(request: HttpRequest) -> HttpResponse:
         "is_supervisor": is_supervisor,
         "sidebar": lists.recent_sidebar(user),
         "current_view": "inbox",
+        # Where the panels' actions return to: the inbox, never this fragment's URL.
+        "page_path": reverse("console:inbox"),
     }
     return render(request, "console/inbox_lines_live.html", context)
 

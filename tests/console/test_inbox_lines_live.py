@@ -147,3 +147,19 @@ def test_a_failing_cache_still_renders_the_line(
 def test_selectors_split_the_inbox(ana) -> None:
     assert selectors.my_tickets(ana.user).total == 0
     assert selectors.queue_lines(ana.user).with_others is None
+
+
+def test_the_panels_actions_in_the_lines_fragment_return_to_the_inbox(signed_in, ana) -> None:
+    """A panel's form sent from a swapped-in part comes back to the page, not to the fragment."""
+    from django.utils import timezone
+
+    from callbacks.models import Callback
+
+    ticket = TicketFactory.create(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, queue=queue("jewelry"))
+    Callback.objects.create(
+        ticket=ticket, queue=ticket.queue, owner=ana.user, surfaced_to=ana.user, booked_by="agent",
+        phone="+8613800138000", scheduled_at=timezone.now(), status="due",
+    )  # fmt: skip
+    lines = signed_in(ana).get(LINES).text
+    assert 'name="next" value="/console/"' in lines
+    assert LINES not in lines.split('id="waiting-tickets"')[0]
