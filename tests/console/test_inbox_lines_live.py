@@ -157,7 +157,7 @@ def test_the_panels_actions_in_the_lines_fragment_return_to_the_inbox(signed_in,
 
     ticket = TicketFactory.create(status=TicketStatus.ASSIGNED, assigned_agent=ana.user, queue=queue("jewelry"))
     Callback.objects.create(
-        ticket=ticket, queue=ticket.queue, owner=ana.user, surfaced_to=ana.user, booked_by="agent",
+        ticket=ticket, queue=queue("jewelry"), owner=ana.user, surfaced_to=ana.user, booked_by="agent",
         phone="+8613800138000", scheduled_at=timezone.now(), status="due",
     )  # fmt: skip
     lines = signed_in(ana).get(LINES).text
