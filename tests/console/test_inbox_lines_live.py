@@ -32,7 +32,7 @@ def committed(django_capture_on_commit_callbacks: Any, inquiry: Callable[..., Ti
     return make
 
 
-def waiting_in_jewelry(django_capture_on_commit_callbacks: Any) -> Ticket:
+def waiting_in_jewelry() -> Ticket:
     """A ticket that joins the jewelry line (its queue's version is bumped, as a commit does)."""
     ticket = TicketFactory.create(status=TicketStatus.QUEUED, queue=queue("jewelry"))
     live.bump([f"queue.{ticket.queue_id}"])
@@ -52,7 +52,7 @@ def test_a_queue_change_leaves_the_own_fragment_304_and_reaches_the_lines(
     assert 'id="waiting-tickets"' not in own.text and 'id="my-tickets"' in own.text
     assert 'id="waiting-tickets"' in lines.text and 'id="my-tickets"' not in lines.text
 
-    ticket = waiting_in_jewelry(django_capture_on_commit_callbacks)
+    ticket = waiting_in_jewelry()
 
     assert client.get(OWN, headers={"if-none-match": own["ETag"]}).status_code == 304
     again = client.get(LINES, headers={"if-none-match": lines["ETag"]})
@@ -79,7 +79,7 @@ def test_one_render_of_the_line_serves_every_agent_of_the_same_queues_with_their
     signed_in, ana, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
     twin = _agent("jade", ["jewelry"])
-    ticket = waiting_in_jewelry(django_capture_on_commit_callbacks)
+    ticket = waiting_in_jewelry()
     renders: list[int] = []
     real = selectors.queue_lines
 
@@ -115,7 +115,7 @@ def test_a_change_after_the_shared_render_is_never_hidden_by_it(
 ) -> None:
     client = signed_in(ana)
     first = client.get(LINES)
-    ticket = waiting_in_jewelry(django_capture_on_commit_callbacks)
+    ticket = waiting_in_jewelry()
 
     again = client.get(LINES)  # no ETag: the cache alone must not serve the older line
 
@@ -126,7 +126,7 @@ def test_a_change_after_the_shared_render_is_never_hidden_by_it(
 def test_a_failing_cache_still_renders_the_line(
     signed_in, ana, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:
-    ticket = waiting_in_jewelry(django_capture_on_commit_callbacks)
+    ticket = waiting_in_jewelry()
 
     class Down:
         def get_many(self, keys: Any) -> Any:
