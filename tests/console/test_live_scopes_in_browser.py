@@ -34,12 +34,32 @@ class Recorder:
 
     def __init__(self, page: Any) -> None:
         self.events: list[tuple[str, Any]] = []
-        page.on("request", lambda request: self.events.append(("read", None)) if INBOX_LIVE in request.url else None)
+        self.in_flight = 0
+        page.on("request", self._request)
+        page.on("requestfinished", lambda request: self._done(request))
+        page.on("requestfailed", lambda request: self._done(request))
         page.on("websocket", self._socket)
+
+    def _request(self, request: Any) -> None:
+        if INBOX_LIVE in request.url:
+            self.events.append(("read", None))
+            self.in_flight += 1
+
+    def _done(self, request: Any) -> None:
+        if INBOX_LIVE in request.url:
+            self.in_flight -= 1
 
     def _socket(self, socket: Any) -> None:
         self.events.append(("open", None))
         socket.on("framereceived", lambda payload: self.events.append(("hint", json.loads(payload))))
+
+    def settle(self, page: Any) -> None:
+        """Waits until no re-read is in flight: one the opening socket started could otherwise be
+        answered after the next change and show it."""
+        deadline = time.monotonic() + 10
+        while self.in_flight:
+            assert time.monotonic() < deadline, f"re-reads still in flight: {self.events}"
+            page.wait_for_timeout(50)
 
     def wait_for_hint(self, page: Any, scope: str, ticket_id: int) -> int:
         """Where in the events the hint is (waits for it)."""
@@ -76,6 +96,7 @@ def test_a_queue_change_waits_for_anas_next_read_and_her_own_ticket_brings_it_at
     seen = Recorder(page)
     log_in(page, console_server, "ana")
     expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    seen.settle(page)
 
     waiting = open_inquiry(console_server, storefront_token, "戒指的尺寸能改吗？")
     hinted = seen.wait_for_hint(page, "queue", waiting["id"])
