@@ -44,9 +44,13 @@ from typing import Any, TypedDict
 
 import httpx
 import psycopg
+import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_routing import PY, ROOT, fixed_rate, percentile, prepare_database, run
+
+sys.path.insert(0, str(ROOT))
+from ops.bench_views import CPU_BY_VIEW_KEY
 
 # console.js's constants.
 POLL_S = 5.0
@@ -394,6 +398,7 @@ class DriveResult(TypedDict):
     load: dict[str, object]
     since: float
     cpu_split: dict[str, float]
+    cpu_by_view: dict[str, dict[str, float]]
 
 
 async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> DriveResult:
@@ -421,6 +426,7 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         runners = [asyncio.create_task(p.live(client, ws_url, stop, stats, i * spread)) for i, p in enumerate(pages)]
         await asyncio.sleep(args.warmup)
         counted = dict(stats)
+        args.redis.delete(CPU_BY_VIEW_KEY)
         split0 = cpu_split(args)
         cpu0, t0, wall0 = web_cpu(args), time.monotonic(), time.time()
         load = await fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration - 3, 0.1)
@@ -428,6 +434,8 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         elapsed = time.monotonic() - t0
         cpu = web_cpu(args) - cpu0
         split1 = cpu_split(args)
+        # Each process adds its counts about once a second: the window's start and end lag alike.
+        by_view = cpu_by_view(args.redis.hgetall(CPU_BY_VIEW_KEY), elapsed)
         await asyncio.gather(*runners, return_exceptions=True)
     window = {key: stats[key] - counted[key] for key in stats}
     return {
@@ -439,7 +447,26 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         "load": load,
         "since": wall0,
         "cpu_split": {role: round((split1[role] - split0[role]) / elapsed, 2) for role in split0},
+        "cpu_by_view": by_view,
     }
+
+
+def cpu_by_view(raw: dict[bytes, bytes], elapsed: float) -> dict[str, dict[str, float]]:
+    """The web servers' requests by kind (ops.bench_views.CpuByViewMiddleware): per second, ms of
+    CPU each (the view's thread), CPU s/s; costliest first."""
+    sums: dict[str, dict[str, float]] = {}
+    for key, value in raw.items():
+        name, field = key.decode().rsplit("|", 1)
+        sums.setdefault(name, {})[field] = float(value)
+    kinds = {
+        name: {
+            "per_s": round(v.get("n", 0) / elapsed, 1),
+            "cpu_ms_each": round(v.get("s", 0) * 1000 / max(1.0, v.get("n", 0)), 2),
+            "cpu_s_per_s": round(v.get("s", 0) / elapsed, 3),
+        }
+        for name, v in sums.items()
+    }
+    return dict(sorted(kinds.items(), key=lambda item: -item[1]["cpu_s_per_s"]))
 
 
 async def healthz_floor(args: argparse.Namespace, seconds: float = 4.0) -> dict[str, float]:
@@ -551,6 +578,7 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "web_cpu_ms_per_reread": round(float(result["web_cpu"]) * 1000 / rereads, 1),
         "intake": result["load"],
         "cpu_s_per_s": result["cpu_split"],
+        "cpu_by_view": result["cpu_by_view"],
         # Against the floor measured in this run (bench: healthz_floor).
         "rereads_per_s_of_floor": round(window["rereads"] / elapsed / args.floor["healthz_per_s"], 3),
         "cpu_per_reread_x_floor": round(
@@ -662,6 +690,9 @@ def print_table(steps: list[dict[str, Any]], queries: dict[str, object], args: a
             f"  {step['agents']} agents: intake accepted {intake.get('accepted')}/{intake.get('offered')}"
             f" (HTTP p50 {intake.get('http_p50_ms')} ms); CPU s/s by role {step['cpu_s_per_s']}"
         )
+        print("  web requests by kind (per s, ms CPU each in the view's thread, CPU s/s):")
+        for name, kind in list(step["cpu_by_view"].items())[:12]:
+            print(f"    {name:>40}: {kind['per_s']:>7}/s {kind['cpu_ms_each']:>7} ms {kind['cpu_s_per_s']:>6}")
     print("\nQueries per re-read (one of each, in process on the bench database after the run):")
     for key, value in queries.items():
         print(f"  {key:>32}: {value}")
@@ -705,7 +736,9 @@ def main() -> None:
     args.ws_port = args.port + 1 if args.http == "gthread" else args.port
     counts = [int(n) for n in args.steps.split(",")] if args.find_max else [args.agents]
 
-    bench_db, _redis, env, token = prepare_database("bench")
+    bench_db, redis_url, env, token = prepare_database("bench")
+    env["BENCH_CPU_BY_VIEW"] = "1"
+    args.redis = redis.Redis.from_url(redis_url)
     most = max(counts)
     # At least prepare_database's 50 agents, so none keeps its 5,000-ticket capacity (they would
     # take every ticket: routing prefers the most free capacity).

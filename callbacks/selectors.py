@@ -5,7 +5,6 @@ Every queryset here has its select_related set for what its screens touch, so no
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
@@ -13,7 +12,6 @@ from django.db.models import Count, Q, QuerySet
 from callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
 from notifications.models import Notification, NotificationStatus
 from routing.selectors import agent_queue_ids, is_supervisor, tickets_visible_to
-from teams.models import SpecialistQueue
 
 
 @dataclass(frozen=True)
@@ -97,21 +95,14 @@ class CallbackWork:
 INBOX_LIMIT = 50
 
 
-def _queues_of(user: User) -> QuerySet[SpecialistQueue, Any]:
-    """The queues whose work an agent sees (their skills' queues and triage), as a subquery:
-    the same set as routing.selectors.agent_queue_ids, without a query of its own."""
-    return SpecialistQueue.objects.filter(
-        Q(categories__skill_set__agent__user=user) | Q(kind=SpecialistQueue.Kind.TRIAGE)
-    ).values("id")
-
-
 def callback_work_for(user: User, *, now: datetime) -> CallbackWork:
     """Due and in-progress callbacks for this agent (theirs first), and their upcoming ones.
-    One query, whatever the number of callbacks (the inbox re-reads it on every hint)."""
+    One query, whatever the number of callbacks (the inbox re-reads it on every hint; the
+    agent's queues are kept across requests)."""
     if is_supervisor(user):
         due_filter = Q()
     else:
-        due_filter = Q(surfaced_to=user) | Q(surfaced_to__isnull=True, queue_id__in=_queues_of(user))
+        due_filter = Q(surfaced_to=user) | Q(surfaced_to__isnull=True, queue_id__in=agent_queue_ids(user))
     working = [CallbackStatus.DUE, CallbackStatus.IN_PROGRESS]
     rows = list(
         _with_relations(Callback.objects.all())

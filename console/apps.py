@@ -18,6 +18,14 @@ class ConsoleConfig(AppConfig):
 
         user_logged_out.connect(go_offline_on_logout, dispatch_uid="console.go_offline_on_logout")
 
+        from django.db.models.signals import post_delete, post_save
+
+        from console.middleware import preferences_changed
+        from teams.models import AgentProfile
+
+        post_save.connect(preferences_changed, sender=AgentProfile, dispatch_uid="console.preferences.save")
+        post_delete.connect(preferences_changed, sender=AgentProfile, dispatch_uid="console.preferences.delete")
+
 
 def go_offline_on_logout(sender: object, request: object, user: object, **kwargs: object) -> None:
     """Logging out of the console sets the agent Offline (their waiting tickets return to the queues)."""

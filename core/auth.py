@@ -1,4 +1,5 @@
-"""API token authentication against hashed tokens, with a short per-process memory.
+"""API token authentication against hashed tokens, with a short per-process memory; and the
+console's permission checks, kept across requests.
 
 `Authorization: Token <key>`, as DRF's TokenAuthentication reads it, but the database holds only
 the SHA-256 digest of each key (the model named by settings.API_TOKEN_MODEL, a model with
@@ -13,10 +14,14 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+
+from core.generations import Generational
 
 # A revoked token or a deactivated client keeps working in a process for at most this long.
 TOKEN_CACHE_SECONDS = 30.0
@@ -72,3 +77,54 @@ class CachedTokenAuthentication(HashedTokenAuthentication):
         """Forget every remembered token (a test's users must not outlive it)."""
         with cls._lock:
             cls._valid.clear()
+
+
+# A user's permissions, kept across requests (core.generations): every console request asks
+# (can work tickets, is a supervisor) and Django's backend reads them in two queries each time.
+PERMISSIONS: Generational[frozenset[str]] = Generational("auth:permissions")
+
+
+class CachedPermissionsBackend(ModelBackend):
+    """Answers permission checks from each user's set kept until a user, group or permission
+    changes (connected in core.apps: any such change recomputes every user's set at their next
+    request). Listed before Django's ModelBackend, which still authenticates (sessions name it)
+    and is never asked about permissions: a "no" here raises PermissionDenied, which Django
+    documents as final. Object permissions and inactive users get no permission, as from
+    ModelBackend."""
+
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> None:
+        return None  # ModelBackend's (the next in the list)
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        memo: set[str] | None = getattr(user_obj, "_cx_all_permissions", None)
+        if memo is None:
+            compute = super().get_all_permissions
+            memo = user_obj._cx_all_permissions = set(
+                PERMISSIONS.get(user_obj.pk, lambda: frozenset(compute(user_obj)))
+            )
+        return memo
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        if perm in self.get_all_permissions(user_obj, obj):
+            return True
+        raise PermissionDenied
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        if any(perm.partition(".")[0] == app_label for perm in self.get_all_permissions(user_obj)):
+            return True
+        raise PermissionDenied
+
+
+def permissions_changed(sender: Any, **kwargs: Any) -> None:
+    """post_save / post_delete / m2m_changed of users, groups and permissions. A user's save
+    that names its fields and none that decide permissions (the login's last_login) changes none."""
+    fields = kwargs.get("update_fields")
+    if fields is not None and not {"is_active", "is_superuser"} & set(fields):
+        return
+    if kwargs.get("action", "post_").startswith("pre_"):
+        return
+    PERMISSIONS.changed()

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "channels",
+    "core",
     "teams",
     "tickets",
     "classification",
@@ -204,6 +205,9 @@ API_TOKEN_MODEL = "teams.ApiToken"  # noqa: S105  # a model label, not a secret
 # django-axes first: it refuses a locked-out username+IP before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permission checks from each user's set kept across requests (core.auth); ModelBackend,
+    # after it, authenticates and is never asked about permissions.
+    "core.auth.CachedPermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_REDIRECT_URL = "console:inbox"
@@ -634,3 +638,6 @@ PROACTIVE_SWEEP_BUDGET_SECONDS = env_float("PROACTIVE_SWEEP_BUDGET_SECONDS", 20.
 
 # Floors for bench/bench_routing.py (a bare JSON view and a one-row insert). Never in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", default=False)
+# Each request's CPU counted by view, for bench/bench_console.py. Never in production.
+if env_bool("BENCH_CPU_BY_VIEW", default=False):
+    MIDDLEWARE = ["ops.bench_views.CpuByViewMiddleware", *MIDDLEWARE]

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from routing.models import Assignment, DeclineReason, Offer
 from teams.models import SpecialistQueue
+from teams.selectors import AGENT_QUEUES
 from tickets.models import Ticket, TicketStatus
 
 
@@ -26,13 +27,17 @@ def is_supervisor(user: User) -> bool:
 
 
 def agent_queue_ids(user: User) -> set[int]:
-    """The queues whose waiting tickets an agent may see: their skills' queues and triage."""
-    # One query (every live re-read of the inbox asks, twice): the skills' queues OR triage.
-    return set(
-        SpecialistQueue.objects.filter(
-            Q(categories__skill_set__agent__user=user) | Q(kind=SpecialistQueue.Kind.TRIAGE)
-        ).values_list("id", flat=True)
-    )
+    """The queues whose waiting tickets an agent may see: their skills' queues and triage (kept
+    across requests until a skill, category or queue changes: teams.selectors.AGENT_QUEUES)."""
+
+    def read() -> frozenset[int]:
+        return frozenset(
+            SpecialistQueue.objects.filter(
+                Q(categories__skill_set__agent__user=user) | Q(kind=SpecialistQueue.Kind.TRIAGE)
+            ).values_list("id", flat=True)
+        )
+
+    return set(AGENT_QUEUES.get(user.pk, read))
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:

@@ -1,7 +1,10 @@
 """Reads on teams. Category and queue configuration changes rarely and is read on every
 routed ticket, so it is cached per process for a few seconds (admin edits apply within that)."""
 
+from typing import Any
+
 from core.caching import ttl_cache
+from core.generations import Generational
 from teams.models import Category, SpecialistQueue
 
 CONFIG_CACHE_SECONDS = 5
@@ -28,3 +31,13 @@ def reset_config_cache() -> None:
 def queue_category_ids(queue_id: int) -> frozenset[int]:
     """The categories a queue serves (its specialists are the agents skilled in them)."""
     return frozenset(Category.objects.filter(queue_id=queue_id).values_list("id", flat=True))
+
+
+# Per agent, the queues whose waiting tickets they may see (routing.selectors.agent_queue_ids):
+# every console request asks. Kept until a skill, category or queue changes (teams.apps connects
+# the signals; set_agent_skills, whose bulk insert sends none, says so itself).
+AGENT_QUEUES: Generational[frozenset[int]] = Generational("teams:agent-queues")
+
+
+def agent_queues_changed(sender: Any = None, **kwargs: Any) -> None:
+    AGENT_QUEUES.changed()

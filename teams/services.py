@@ -7,6 +7,7 @@ from django.db import transaction
 
 from core.auth import token_digest
 from teams.models import AgentProfile, AgentSkill, ApiToken, Category, SkillLevel
+from teams.selectors import agent_queues_changed
 
 AGENTS_GROUP = "agents"
 SUPERVISORS_GROUP = "supervisors"
@@ -46,6 +47,7 @@ def set_agent_skills(*, agent: AgentProfile, primary: list[str], secondary: list
         [AgentSkill(agent=agent, category=categories[s], level=SkillLevel.PRIMARY) for s in primary]
         + [AgentSkill(agent=agent, category=categories[s], level=SkillLevel.SECONDARY) for s in secondary]
     )
+    agent_queues_changed()  # the bulk insert sends no signal
 
 
 def issue_api_token(*, user: User, name: str = "", key: str | None = None) -> str:

@@ -379,11 +379,12 @@ def classifier_artifact() -> None:
 def _fresh_process_caches() -> None:
     """Per-process TTL caches and rate-limit blocks must not carry one test's users or categories into the next."""
     from aftersales.services import forget_policies
+    from console.middleware import PREFERENCES
     from console.push import forget_sent_hints
-    from core.auth import CachedTokenAuthentication
+    from core.auth import PERMISSIONS, CachedTokenAuthentication
     from core.throttling import reset_leases
     from proactive.api import reset_caches as reset_proactive_caches
-    from teams.selectors import reset_config_cache
+    from teams.selectors import AGENT_QUEUES, reset_config_cache
     from tickets.api import reset_intake_caches
     from webhooks.outbox import forget_subscriptions
 
@@ -395,6 +396,8 @@ def _fresh_process_caches() -> None:
     reset_leases()
     reset_config_cache()
     reset_intake_caches()
+    for kept in (PERMISSIONS, AGENT_QUEUES, PREFERENCES):
+        kept.forget()
 
 
 @pytest.fixture(autouse=True)

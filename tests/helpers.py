@@ -455,3 +455,11 @@ def scroll_to(page: Any, selector: str) -> None:
     """Scroll a live region into view in one step in the page: a locator's scroll can lose the element
     when a live re-read swaps it in between (Playwright: "Element is not attached to the DOM")."""
     page.evaluate("(s) => document.querySelector(s).scrollIntoView({block: 'start'})", selector)
+
+
+def set_ui_language(language: str, *profiles: AgentProfile) -> None:
+    """Save the profiles' console language through the model, so the kept preferences
+    (console.middleware.PREFERENCES) are recomputed as after any real change."""
+    for profile in profiles:
+        profile.ui_language = language
+        profile.save(update_fields=["ui_language"])

@@ -78,14 +78,16 @@ def callbacks_inbox(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     tz = _agent_tz(context)
     work = callback_work_for(user, now=timezone.now()) if user is not None and user.is_authenticated else None
+    due = work.due if work else []
     return {
-        "due": work.due if work else [],
+        "due": due,
         "upcoming": work.upcoming if work else [],
         "tz": tz,
         "user_id": getattr(user, "pk", None),
         "csrf_token": context.get("csrf_token"),
         "request": request,
         "here": _page_path(context),
-        "outcome_form": OutcomeForm(time_zone=tz, auto_id="inbox_outcome_%s"),
+        # Only due callbacks show it: most re-reads of the inbox have none and build no form.
+        "outcome_form": OutcomeForm(time_zone=tz, auto_id="inbox_outcome_%s") if due else None,
         "in_progress": CallbackStatus.IN_PROGRESS,
     }

@@ -25,9 +25,9 @@ from orders.contract import OrderServiceUnavailable
 from routing.services import resolve_ticket
 from routing.services.intake import route_new_tickets
 from routing.services.work import close_resolved_tickets
-from teams.models import AgentProfile
 from tests.aftersales.returns import return_jeans
 from tests.factories import queue
+from tests.helpers import set_ui_language
 from tests.webhooks.receiver import Receiver, serve
 from tickets.attachments import make_thumbnail
 from tickets.links import make_access_token
@@ -247,7 +247,7 @@ def test_in_chinese_both_links_read_with_full_width_brackets_and_stop(
         services.sweep_overdue_returns()
     request.refresh_from_db()
     follow_up_id = request.ticket_id
-    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", sam)
 
     closed_page = signed_in(sam).get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
     moved = closed_page[closed_page.index(f'id="aftersales-moved-{request.pk}"') :]

@@ -12,7 +12,7 @@ from django.utils import translation
 from aftersales import policies, rules, services
 from aftersales.models import AfterSalesPolicy, DenialReason
 from aftersales.services import ClaimedItem, open_request
-from teams.models import AgentProfile
+from tests.helpers import set_ui_language
 from tests.photos import jpeg_with_location
 from tickets.attachments import NamedBytes, prepare_images
 
@@ -66,7 +66,7 @@ def test_the_ticket_panel_names_the_rule_in_the_agents_language(
     assert request.return_due_at is not None
     with time_machine.travel(request.return_due_at + timedelta(minutes=1), tick=False):
         assert services.sweep_overdue_returns() == 1
-    AgentProfile.objects.filter(pk=tom.pk).update(ui_language=ui_language)
+    set_ui_language(ui_language, tom)
 
     html = signed_in(tom).get(f"/console/tickets/{jeans_ticket.id}/").content.decode()
     panel = html[html.index('id="ticket-aftersales"') :]

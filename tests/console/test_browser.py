@@ -10,7 +10,7 @@ import pytest
 
 from teams.models import AgentProfile
 from tests.factories import queue
-from tests.helpers import api_post, log_in, open_inquiry, refreshed
+from tests.helpers import api_post, log_in, open_inquiry, refreshed, set_ui_language
 from tickets.models import Message, TicketStatus
 
 pytestmark = [
@@ -118,7 +118,7 @@ def test_ana_cannot_open_a_ticket_of_another_queue(console_server, page, expect,
 
 
 def test_the_console_in_chinese_at_tablet_width(console_server, browser, expect, screenshots, ana, inquiry) -> None:
-    AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", ana)
     ticket = inquiry("戒指尺寸偏大，想换小一号，转人工")
     page = browser.new_page(viewport=TABLET, locale="en-US")
     try:

@@ -11,7 +11,7 @@ from routing.models import Assignment, AssignmentReason
 from routing.services import cancel_inquiry, close_resolved_tickets, resolve_ticket
 from teams.models import AgentProfile
 from tests.factories import TicketFactory, queue
-from tests.helpers import refreshed
+from tests.helpers import refreshed, set_ui_language
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_sam_reads_when_the_ticket_closed_and_who_resolved_it_not_that_she_works
 
 def test_in_chinese_the_closed_ticket_says_it_is_closed_with_full_width_brackets(signed_in, ana, sam) -> None:
     ticket = closed_after_ana_resolved_it(ana)
-    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", sam)
 
     page = signed_in(sam).get(f"/console/tickets/{ticket.id}/").text
 

@@ -5,7 +5,7 @@ import pytest
 
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import category
-from tests.helpers import SCREENSHOTS, log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed, set_ui_language
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -78,7 +78,7 @@ def test_in_the_browser_ana_confirms_before_going_offline_and_before_a_move(
 ) -> None:
     ticket = inquiry("奶瓶漏水了")
     if zh:
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     page = browser.new_page(viewport=viewport, locale="en-US")
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     try:

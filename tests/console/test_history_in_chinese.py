@@ -5,7 +5,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from console.history_text import reason_text
-from teams.models import AgentProfile
+from tests.helpers import set_ui_language
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_in_english_a_reason_reads_as_stored_with_the_category_name(db) -> None:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_ticket_page_in_chinese_shows_no_raw_routing_english(signed_in, ana, inquiry) -> None:
     ticket = inquiry()
-    AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", ana)
 
     page = signed_in(ana).get(f"/console/tickets/{ticket.id}/").text
 

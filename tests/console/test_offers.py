@@ -8,7 +8,7 @@ import pytest
 from routing.models import DeclineReason, Offer
 from teams.models import AgentProfile, AgentStatus, SpecialistQueue
 from teams.selectors import reset_config_cache
-from tests.helpers import SCREENSHOTS, log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed, set_ui_language
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -91,7 +91,7 @@ def test_in_the_browser_ana_accepts_an_offer_and_bo_declines_one(
     console_server, browser, expect, ana, bo, offer_queue, inquiry, zh, viewport
 ) -> None:
     if zh:
-        AgentProfile.objects.filter(pk__in=[ana.pk, bo.pk]).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana, bo)
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     ana_page = browser.new_page(viewport=viewport, locale="en-US")

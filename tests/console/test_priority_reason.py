@@ -3,8 +3,8 @@
 import pytest
 
 from routing.services import escalate_ticket, set_agent_status
-from teams.models import AgentProfile, AgentStatus
-from tests.helpers import refreshed
+from teams.models import AgentStatus
+from tests.helpers import refreshed, set_ui_language
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -60,7 +60,7 @@ def test_a_normal_ticket_carries_no_reason(signed_in, ana, inquiry) -> None:
 
 def test_in_chinese_the_reason_is_translated(signed_in, ana, inquiry) -> None:
     ticket = inquiry("戒指坏了，转人工！")
-    AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", ana)
 
     page = signed_in(ana).get(f"/console/tickets/{ticket.id}/").text
 

@@ -6,7 +6,8 @@ from django.utils import translation
 
 from routing.models import RoutingDecision
 from routing.services import RoutingError, set_agent_status, take_ticket
-from teams.models import AgentProfile, AgentStatus
+from teams.models import AgentStatus
+from tests.helpers import set_ui_language
 from tickets.models import TicketStatus
 from tickets.states import InvalidTransition, check_transition
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sam_reads_a_reassign_refusal_in_chinese(sam, ana, bo, inquiry, signed_in, after_commit) -> None:
-    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", sam)
     with after_commit():
         set_agent_status(agent=bo, status=AgentStatus.AWAY)
     ticket = inquiry("My ring is too big", language="en")
@@ -29,7 +30,7 @@ def test_sam_reads_a_reassign_refusal_in_chinese(sam, ana, bo, inquiry, signed_i
 
 
 def test_an_overridden_reassign_is_recorded_in_english(sam, ana, bo, inquiry, signed_in, after_commit) -> None:
-    AgentProfile.objects.filter(pk=sam.pk).update(ui_language="zh-hans")
+    set_ui_language("zh-hans", sam)
     with after_commit():
         set_agent_status(agent=bo, status=AgentStatus.AWAY)
     ticket = inquiry("My ring is too big", language="en")

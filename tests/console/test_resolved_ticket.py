@@ -5,8 +5,7 @@ from typing import Any
 import pytest
 
 from routing.services import resolve_ticket
-from teams.models import AgentProfile
-from tests.helpers import SCREENSHOTS, log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed, set_ui_language
 from tickets.models import Message, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -95,7 +94,7 @@ def test_in_the_browser_a_resolved_ticket_offers_only_reopen_and_reopens(
 ) -> None:
     ticket = resolved(inquiry, ana)
     if language == "zh-CN":  # Ana's saved interface language wins over the browser's
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     page = browser.new_page(viewport=viewport, locale="en-US")
     try:
         log_in(page, console_server, "ana")

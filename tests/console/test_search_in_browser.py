@@ -6,9 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from teams.models import AgentProfile
 from tests.factories import ShopperFactory, TicketFactory, category, queue
-from tests.helpers import SCREENSHOTS, log_in
+from tests.helpers import SCREENSHOTS, log_in, set_ui_language
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -65,7 +64,7 @@ def test_ana_finds_a_month_old_ticket_by_its_order_number_and_walks_her_views(
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     if zh:
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     page = browser.new_page(viewport=viewport, locale="en-US")
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     old = a_month_of_work

@@ -4,8 +4,7 @@ kept, and a reply posted from a stale tab comes back to copy (never a bare 404).
 import pytest
 
 from routing.services import transfer_ticket
-from teams.models import AgentProfile
-from tests.helpers import SCREENSHOTS, log_in
+from tests.helpers import SCREENSHOTS, log_in, set_ui_language
 from tickets.models import AuthorKind, Message
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -39,7 +38,7 @@ def test_a_stale_tab_turns_read_only_and_keeps_the_draft(
 ) -> None:
     ticket = inquiry()
     if zh:
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     page = browser.new_page(viewport=viewport, locale="en-US")
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     try:

@@ -4,7 +4,7 @@ cannot, the inbox says why (never a 404, never a half-taken ticket)."""
 import pytest
 
 from teams.models import AgentProfile, AgentStatus
-from tests.helpers import SCREENSHOTS, log_in, refreshed
+from tests.helpers import SCREENSHOTS, log_in, refreshed, set_ui_language
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -71,7 +71,7 @@ def test_in_the_browser_ana_takes_a_waiting_ticket_from_her_inbox(
     console_server, browser, expect, ana, waiting, zh, viewport
 ) -> None:
     if zh:
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     page = browser.new_page(viewport=viewport, locale="en-US")
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     try:

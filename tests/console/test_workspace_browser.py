@@ -14,7 +14,7 @@ from macros.services import create_macro
 from routing.services import set_agent_status
 from supervision.services import sample_queue_health
 from teams.models import AgentProfile, AgentStatus
-from tests.helpers import SCREENSHOTS, log_in
+from tests.helpers import SCREENSHOTS, log_in, set_ui_language
 from tickets.models import AuthorKind, Message, TicketStatus
 
 pytestmark = [
@@ -32,7 +32,7 @@ VIEWS = {"phone": PHONE, "tablet": TABLET, "desktop": DESKTOP}
 
 def _page(browser, profile: AgentProfile, zh: bool, view: str):
     if zh:
-        AgentProfile.objects.filter(pk=profile.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", profile)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return browser.new_page(viewport=VIEWS[view], locale="en-US")
 

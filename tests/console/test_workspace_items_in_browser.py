@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from aftersales.models import AfterSalesRequest, Kind, Opener, RequestStatus, Resolution
 from routing.models import Assignment, AssignmentReason
-from teams.models import AgentProfile
 from tests.factories import ShopperFactory, TicketFactory, queue
-from tests.helpers import SCREENS, SCREENSHOTS, signed_in_page
+from tests.helpers import SCREENS, SCREENSHOTS, set_ui_language, signed_in_page
 from tickets.events import notify_ticket_changed
 from tickets.models import TicketStatus
 
@@ -64,7 +63,7 @@ def test_live_sidebar_short_search_and_a_read_only_former_ticket(
     SHOTS.mkdir(parents=True, exist_ok=True)
     zh = locale.startswith("zh")
     if zh:
-        AgentProfile.objects.filter(pk=ana.pk).update(ui_language="zh-hans")
+        set_ui_language("zh-hans", ana)
     suffix = f"{'zh' if zh else 'en'}-{viewport['width']}"
     jewelry = queue("jewelry")
     page = signed_in_page(browser, console_server, ana.user, locale, viewport)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from routing.models import Assignment, AssignmentReason
 from supervision.selectors import day_start
 from teams.models import AgentProfile, AgentSkill, AgentStatus, Category, SkillLevel
+from teams.selectors import agent_queues_changed
 from teams.services import AGENTS_GROUP, ensure_roles
 from tickets.models import CloseReason, Shopper, Ticket, TicketStatus
 
@@ -204,6 +205,7 @@ def _seed_agents(count: int, placements: list[Placement], *, rng: random.Random,
             AgentSkill(agent=profile, category_id=by_category[secondary].category_id, level=SkillLevel.SECONDARY)
         )
     AgentSkill.objects.bulk_create(skills)
+    agent_queues_changed()  # the bulk insert sends no signal
     for queue_id, members in by_queue.items():
         by_queue[queue_id] = sorted(set(members))
     room = {p.user_id: p.capacity for p in profiles if p.status == AgentStatus.ONLINE}
