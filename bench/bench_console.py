@@ -16,7 +16,8 @@ the socket is open (every 5 s while it is not); it sends back the last ETag as I
 (unless --no-etag).
 All pages share one asyncio loop and one keep-alive HTTP pool (--connections). It reports the
 time from a ticket's assignment to its agent's page having re-read it (p50/p95/p99), re-reads/s,
-the share answered 304, the CPU seconds of this run's web server per second and per re-read, and
+the share answered 304, the CPU seconds of this run's web server per second and per re-read, the
+web servers' requests by view with the CPU of each (ops.bench_views.CpuByViewMiddleware), and
 the database queries of one re-read of each kind (counted in process on the bench database after
 the run). --find-max steps the number of connected agents (same dashboards, same inquiry rate)
 and reports the largest that keeps p95 assignment -> screen <= --target-ms. Before the steps it
