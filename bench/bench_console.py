@@ -171,10 +171,14 @@ class Page:
         self.line_tickets.clear()
         self.line_reread = False
 
-    async def reread(self, client: httpx.AsyncClient, stats: dict[str, float], *, shared: bool = False) -> None:
+    async def reread(
+        self, client: httpx.AsyncClient, stats: dict[str, float], *, shared: bool = False, line_only: bool = False
+    ) -> None:
         """Re-read the page's own live URL, or with shared=True the one for shared hints (the
-        same URL on a page that has only one)."""
+        same URL on a page that has only one); line_only: without its panels (console.js asks so
+        when only tickets joined and left the line since the last read)."""
         url = self.timing.shared_url if shared and self.timing.shared_url else self.url
+        target = f"{url}?panels=0" if line_only and url != self.url and not self.line_reread else url
         headers = {"X-Requested-With": "fetch"}
         etag = self.etags.get(url)
         if self.use_etag and etag:
@@ -187,7 +191,7 @@ class Page:
             self.shared_due = None  # this read covers every shared hint heard before it (console.js)
             self.forget_line()
         try:
-            response = await client.get(url, headers=headers, cookies=self.cookies)
+            response = await client.get(target, headers=headers, cookies=self.cookies)
         except httpx.HTTPError:
             stats["errors"] += 1
             return
@@ -264,11 +268,13 @@ class Page:
                     continue
                 now = time.monotonic()
                 own = shared = False  # which of the page's live URLs to re-read now (console.js)
+                line_only = True  # cleared by any reason to read other than the line's hints
                 if self.poll_due <= now:
                     # console.js: while the socket is open, only what no hint re-read within 30 s.
                     fresh = SAFETY_POLL_MIN_S if self.socket_open else 0.0
                     own = own or now - self.last >= fresh
                     shared = shared or now - self.last_shared >= fresh
+                    line_only = False
                     self.schedule_poll()
                 if self.fast_due is not None and self.fast_due <= now:
                     self.fast_due = None
@@ -276,6 +282,7 @@ class Page:
                 if self.trailing_due is not None and self.trailing_due <= now:
                     self.trailing_due = None
                     own = shared = True
+                    line_only = False
                 if self.shared_due is not None and self.shared_due <= now:
                     self.shared_due = None
                     wait = self.line_wait() if self.timing.shared_url else 0.0
@@ -289,11 +296,12 @@ class Page:
                 if self.connected_due:
                     self.connected_due = False
                     own = shared = True
+                    line_only = False
                 if time.monotonic() < stop:
                     if own or not self.timing.shared_url:
                         await self.reread(client, stats)
                     if shared and self.timing.shared_url:
-                        await self.reread(client, stats, shared=True)
+                        await self.reread(client, stats, shared=True, line_only=line_only)
         finally:
             listener.cancel()
 

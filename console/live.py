@@ -142,7 +142,7 @@ def fragment_etag(request: HttpRequest, *, groups: Sequence[str], versions: Sequ
     """The ETag of a fragment rendered for this user from these groups' versions."""
     user_id = int(request.user.pk)  # type: ignore[arg-type]
     return _etag(
-        path=request.path,
+        path=request.get_full_path(),
         user_id=user_id,
         max_age=max_age,
         window=_window(user_id, max_age),
@@ -200,7 +200,12 @@ def not_modified(request: HttpRequest) -> HttpResponse | None:
     if versions is None:
         return None
     current = _etag(
-        path=request.path, user_id=user_id, max_age=max_age, window=window_no, groups=groups, versions=versions
+        path=request.get_full_path(),
+        user_id=user_id,
+        max_age=max_age,
+        window=window_no,
+        groups=groups,
+        versions=versions,
     )
     if current != sent:
         return None

@@ -154,10 +154,13 @@ def inbox_live(request: HttpRequest) -> HttpResponse:
 def inbox_lines_live(request: HttpRequest) -> HttpResponse:
     """The parts a queue's changes touch, re-read on a queue's hints (at most once per
     CONSOLE_QUEUE_HINT_SECONDS per page): the waiting line, rendered once per change for every
-    agent of the same queues, the panels and the sidebar's counts."""
+    agent of the same queues, the panels and the sidebar's counts. With ?panels=0 (the page asks
+    so when its hints since the last read were only tickets joining and leaving the line) the
+    panels, about half of this read's cost, are left out and the page keeps its own."""
     user = user_of(request)
     can_take, is_supervisor = header_profile_exists(user), selectors.is_supervisor(user)
     context = {
+        "with_panels": request.GET.get("panels") != "0",
         "lines_html": live.personal(
             request, _queue_lines_html(request, can_take=can_take, is_supervisor=is_supervisor)
         ),

@@ -163,3 +163,17 @@ def test_the_panels_actions_in_the_lines_fragment_return_to_the_inbox(signed_in,
     lines = signed_in(ana).get(LINES).text
     assert 'name="next" value="/console/"' in lines
     assert LINES not in lines.split('id="waiting-tickets"')[0]
+
+
+def test_a_line_only_read_leaves_the_panels_out_and_never_answers_for_the_full_one(signed_in, ana) -> None:
+    client = signed_in(ana)
+    full = client.get(LINES)
+    lean = client.get(LINES + "?panels=0")
+    assert 'id="due-callbacks"' in full.text and 'id="due-callbacks"' not in lean.text
+    assert 'id="waiting-tickets"' in lean.text and 'id="sidebar-views"' in lean.text
+    # Each representation has its own ETag: a page that last read the lean one gets the panels
+    # in full when it asks for them, and a 304 only for the same representation.
+    assert lean["ETag"] != full["ETag"]
+    assert client.get(LINES, headers={"if-none-match": lean["ETag"]}).status_code == 200
+    assert client.get(LINES + "?panels=0", headers={"if-none-match": lean["ETag"]}).status_code == 304
+    assert client.get(LINES, headers={"if-none-match": full["ETag"]}).status_code == 304

@@ -306,6 +306,13 @@
       inFlight = true;
       read.startedAt = Date.now();
       if (isMain) lastStarted = read.startedAt;
+      // The shared read leaves the panels out when only tickets joined and left the line since the
+      // last one (lineOnly, set by sharedDue); any other read takes everything.
+      var target = url;
+      if (!isMain && sharedUrl && lineOnly && !lineReread) {
+        target = url + (url.indexOf("?") < 0 ? "?" : "&") + "panels=0";
+      }
+      if (!isMain) lineOnly = false;
       if (!isMain || !sharedUrl) {
         // Versions are bumped before hints are sent: this read shows every shared change hinted so far.
         sharedStarted = Date.now();
@@ -317,7 +324,7 @@
       }
       var headers = { "X-Requested-With": "fetch" };
       if (etag) headers["If-None-Match"] = etag;
-      fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
+      fetch(target, { credentials: "same-origin", cache: "no-store", headers: headers })
         .then(function (response) {
           if (response.status === 304) return; // unchanged: the screen already shows it
           if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
@@ -356,6 +363,7 @@
 
   var sharedUrl = root.getAttribute("data-shared-live-url");
   var sharedStarted = 0;
+  var lineOnly = false;
   var refreshOwn = reader(liveUrl, true);
   var refreshShared = sharedUrl ? reader(sharedUrl, false) : refreshOwn;
 
@@ -363,6 +371,7 @@
   // what no hint had it re-read within the poll's shortest interval (olderThanMs).
   function refresh(olderThanMs) {
     var now = Date.now();
+    lineOnly = false;
     [refreshOwn, refreshShared].forEach(function (read, index) {
       if (index && read === refreshOwn) return;
       if (olderThanMs && now - read.startedAt < olderThanMs) return;
@@ -389,7 +398,10 @@
   function sharedDue() {
     sharedTimer = null;
     var wait = sharedUrl ? lineWait() : 0;
-    if (wait === 0) refreshShared();
+    if (wait === 0) {
+      lineOnly = !lineReread;
+      refreshShared();
+    }
     else if (wait > 0) sharedTimer = window.setTimeout(sharedDue, wait); // a ticket may be assigned meanwhile
     else forgetLine(); // every ticket hinted about came and went unseen: nothing to show
   }
