@@ -125,7 +125,22 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that drives Chromium carries the `browser` marker, whoever wrote it; browser
-    stories run in the reduced matrix unless BROWSER_MATRIX=full (the rest counted as deselected)."""
+    stories run in the reduced matrix unless BROWSER_MATRIX=full (the rest counted as deselected).
+
+    A test that really commits must also restore the seeded rows (serialized_rollback=True):
+    without it, its closing flush re-creates the content types and permissions (post_migrate), and
+    the next test of its worker that restores them fails on duplicates. Refused at collection."""
+    unsafe = [
+        item.nodeid
+        for item in items
+        if (marker := item.get_closest_marker("django_db")) is not None
+        and marker.kwargs.get("transaction")
+        and not marker.kwargs.get("serialized_rollback")
+    ]
+    if unsafe:
+        raise pytest.UsageError(
+            "django_db(transaction=True) without serialized_rollback=True (see tests/conftest.py): " + ", ".join(unsafe)
+        )
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.browser)

@@ -68,7 +68,7 @@ def test_a_language_saved_through_the_service_applies_to_the_next_request(signed
     assert 'lang="zh-hans"' in client.get("/console/").text
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_value_read_before_a_commit_is_not_kept_past_it() -> None:
     """A reader elsewhere reads the old rows while the change is in flight and stores them after
     the change's first bump: the bump after the commit makes that value stale."""

@@ -13,10 +13,15 @@ import time
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from callbacks.models import Callback
+from callbacks.services import dispatch_due_callbacks
 from routing.services import set_agent_status
 from teams.models import AgentProfile, AgentStatus
-from tests.helpers import log_in, open_inquiry
+from tests.factories import queue
+from tests.helpers import log_in, open_inquiry, signed_in_page
+from tickets.models import Ticket
 
 pytestmark = [
     pytest.mark.browser,
@@ -126,3 +131,51 @@ def test_a_queue_change_alone_reaches_anas_screen_within_the_shared_interval(
 
     expect(page.locator(f'#waiting-tickets tr[data-ticket-id="{waiting["id"]}"]')).to_be_visible(timeout=5_000)
     expect(page).to_have_title(re.compile(r"^\(1\) "))  # the title follows the swap a moment later
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale"),
+    [
+        ({"width": 390, "height": 844}, "zh-CN"),
+        ({"width": 1280, "height": 800}, "en-US"),
+        ({"width": 390, "height": 844}, "en-US"),
+        ({"width": 1280, "height": 800}, "zh-CN"),
+    ],
+    ids=["phone-zh", "desktop-en", "phone-en", "desktop-zh"],
+)
+def test_a_line_change_is_read_without_the_panels_and_a_queue_callback_falling_due_with_them(
+    console_server, browser, expect, screenshots, ana, storefront_token, settings, viewport, locale
+) -> None:
+    """The waiting line's read leaves the panels out while only tickets come and go; a callback
+    falling due in the queue ("reread") brings them, and the due callback shows."""
+    settings.CONSOLE_QUEUE_HINT_SECONDS = 1
+    away(ana)
+    page = signed_in_page(browser, console_server, ana.user, locale, viewport)
+    reads: list[str] = []
+    page.on(
+        "request", lambda request: reads.append(request.url) if "/console/inbox/live/lines/" in request.url else None
+    )
+    try:
+        page.goto(f"{console_server}/console/")
+        expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+        expect(page.locator("#due-callbacks")).to_be_hidden()
+
+        waiting = open_inquiry(console_server, storefront_token, "手链的扣子坏了")
+        expect(page.locator(f'#waiting-tickets tr[data-ticket-id="{waiting["id"]}"]')).to_be_visible(timeout=8_000)
+        assert any(url.endswith("?panels=0") for url in reads), reads
+
+        callback = Callback.objects.create(
+            ticket=Ticket.objects.get(pk=waiting["id"]),
+            queue=queue("jewelry"),
+            booked_by="shopper",
+            phone="+8613800000000",
+            scheduled_at=timezone.now(),
+        )
+        before = len(reads)
+        assert dispatch_due_callbacks().surfaced == 1
+        expect(page.locator(f"#due-callback-{callback.pk}")).to_be_visible(timeout=8_000)
+        assert any(not url.endswith("?panels=0") for url in reads[before:]), reads[before:]
+        size = "phone" if viewport["width"] < 500 else "desktop"
+        page.screenshot(path=str(screenshots / f"inbox-line-and-queue-callback-{size}-{locale}.png"), full_page=True)
+    finally:
+        page.context.close()
