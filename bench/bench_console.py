@@ -56,6 +56,7 @@ from ops.bench_views import CPU_BY_VIEW_KEY
 # console.js's constants.
 POLL_S = 5.0
 SAFETY_POLL_MIN_S, SAFETY_POLL_MAX_S = 30.0, 60.0
+SHARED_SAFETY_POLL_S = 180.0
 HINT_DEBOUNCE_S = 0.08
 MAX_BACKOFF_S = 15.0
 SHARED_SCOPES = {"queue", "supervisors"}
@@ -101,6 +102,7 @@ class Page:
         self.seen: dict[int, float] = {}  # ticket id -> when this page first read it
         self.last = 0.0
         self.last_shared = 0.0
+        self.opened = False  # the socket is open and the page has read what it shows once
         self.line_tickets: dict[int, tuple[bool, int, float]] = {}  # id -> (waiting, changed at, heard at)
         self.line_reread = False
         self.shown_waiting: set[int] = set()
@@ -207,6 +209,8 @@ class Page:
             return
         stats["bytes"] += len(response.content)
         self.etags[url] = response.headers.get("ETag")
+        # An agent's page reads its own URL, then the shared one, on connect; a dashboard one URL.
+        self.opened = self.opened or (self.socket_open and (url != self.url or not self.timing.shared_url))
         if url != self.url:
             # The waiting line: a ticket there is not yet the agent's; what it shows decides skips.
             line = WAITING_LINE.search(response.content)
@@ -216,7 +220,7 @@ class Page:
             self.seen.setdefault(int(match.group(1)), now)
 
     async def live(
-        self, client: httpx.AsyncClient, ws_url: str, stop: float, stats: dict[str, float], delay: float
+        self, client: httpx.AsyncClient, ws_url: str, until: dict[str, float], stats: dict[str, float], delay: float
     ) -> None:
         import websockets
 
@@ -258,7 +262,7 @@ class Page:
         self.schedule_poll()
         listener = asyncio.create_task(listen())
         try:
-            while time.monotonic() < stop:
+            while time.monotonic() < until["stop"]:
                 dues = [d for d in (self.fast_due, self.shared_due, self.trailing_due, self.poll_due) if d is not None]
                 wait = min(dues) - time.monotonic()
                 if wait > 0:
@@ -273,7 +277,8 @@ class Page:
                     # console.js: while the socket is open, only what no hint re-read within 30 s.
                     fresh = SAFETY_POLL_MIN_S if self.socket_open else 0.0
                     own = own or now - self.last >= fresh
-                    shared = shared or now - self.last_shared >= fresh
+                    shared_fresh = max(fresh, SHARED_SAFETY_POLL_S) if fresh and self.timing.shared_url else fresh
+                    shared = shared or now - self.last_shared >= shared_fresh
                     line_only = False
                     self.schedule_poll()
                 if self.fast_due is not None and self.fast_due <= now:
@@ -297,7 +302,7 @@ class Page:
                     self.connected_due = False
                     own = shared = True
                     line_only = False
-                if time.monotonic() < stop:
+                if time.monotonic() < until["stop"]:
                     if own or not self.timing.shared_url:
                         await self.reread(client, stats)
                     if shared and self.timing.shared_url:
@@ -408,6 +413,7 @@ class DriveResult(TypedDict):
     since: float
     cpu_split: dict[str, float]
     cpu_by_view: dict[str, dict[str, float]]
+    opened_after_s: float
 
 
 async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], token: str) -> DriveResult:
@@ -429,17 +435,18 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
             stats.setdefault(f"304 {url}", 0.0)
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
-        stop = time.monotonic() + args.warmup + args.duration
+        until = {"stop": float("inf")}
         ws_url = f"ws://127.0.0.1:{args.ws_port}/ws/console/"
         spread = args.warmup * 0.7 / max(1, len(pages))
-        runners = [asyncio.create_task(p.live(client, ws_url, stop, stats, i * spread)) for i, p in enumerate(pages)]
-        await asyncio.sleep(args.warmup)
+        runners = [asyncio.create_task(p.live(client, ws_url, until, stats, i * spread)) for i, p in enumerate(pages)]
+        opened_after = await all_opened(pages, args)
+        until["stop"] = time.monotonic() + args.duration
         counted = dict(stats)
         args.redis.delete(CPU_BY_VIEW_KEY)
         split0 = cpu_split(args)
         cpu0, t0, wall0 = web_cpu(args), time.monotonic(), time.time()
         load = await fixed_rate("127.0.0.1", args.port, token, args.rate, args.duration - 3, 0.1)
-        await asyncio.sleep(max(0.0, stop - time.monotonic()))
+        await asyncio.sleep(max(0.0, until["stop"] - time.monotonic()))
         elapsed = time.monotonic() - t0
         cpu = web_cpu(args) - cpu0
         split1 = cpu_split(args)
@@ -457,7 +464,24 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         "since": wall0,
         "cpu_split": {role: round((split1[role] - split0[role]) / elapsed, 2) for role in split0},
         "cpu_by_view": by_view,
+        "opened_after_s": opened_after,
     }
+
+
+async def all_opened(pages: list[Page], args: argparse.Namespace) -> float:
+    """Wait out the warm-up, then until every page has its socket open and has read what it shows
+    (at most --open-within seconds more), then --settle seconds: the step measures pages that are
+    open, not the storm of their first reads. Returns the seconds until all were open."""
+    start = time.monotonic()
+    await asyncio.sleep(args.warmup)
+    deadline = time.monotonic() + args.open_within
+    while time.monotonic() < deadline and not all(page.opened for page in pages):
+        await asyncio.sleep(0.5)
+    opened = sum(page.opened for page in pages)
+    took = time.monotonic() - start
+    print(f"  {opened} of {len(pages)} pages open after {took:.0f} s; settling {args.settle:.0f} s", flush=True)
+    await asyncio.sleep(args.settle)
+    return round(took, 1)
 
 
 def cpu_by_view(raw: dict[bytes, bytes], elapsed: float) -> dict[str, dict[str, float]]:
@@ -552,7 +576,10 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
     assert isinstance(pages, list)
     seen_by = {page.user_id: page.seen for page in pages}
     watched = [row for row in rows if row[1] in seen_by]
-    delays = [seen_by[agent][ticket] - float(at) for ticket, agent, at in watched if ticket in seen_by[agent]]
+    # A ticket its page never showed counts as shown at the end of the run: a lower bound, so an
+    # overloaded step is not flattered by leaving out what it never delivered.
+    end = float(result["since"]) + float(result["elapsed"])
+    delays = [seen_by[agent].get(ticket, end) - float(at) for ticket, agent, at in watched]
     window, elapsed, stats = result["window"], float(result["elapsed"]), result["stats"]
     assert isinstance(window, dict) and isinstance(stats, dict)
     rereads = max(1.0, window["rereads"])
@@ -564,7 +591,8 @@ def step_figures(args: argparse.Namespace, agents: int, result: DriveResult, ben
         "http": args.http,
         "sockets": int(stats["sockets"]),
         "assigned_to_watched": len(watched),
-        "seen_on_screen": len(delays),
+        "opened_after_s": result["opened_after_s"],
+        "seen_on_screen": sum(ticket in seen_by[agent] for ticket, agent, _ in watched),
         "assign_to_screen_p50_ms": ms(percentile(delays, 0.5)),
         "assign_to_screen_p95_ms": ms(percentile(delays, 0.95)),
         "assign_to_screen_p99_ms": ms(percentile(delays, 0.99)),
@@ -719,7 +747,11 @@ def main() -> None:
     parser.add_argument("--dashboards", type=int, default=10)
     parser.add_argument("--rate", type=float, default=20, help="inquiries per second")
     parser.add_argument("--duration", type=float, default=30, help="seconds measured per step")
-    parser.add_argument("--warmup", type=float, default=8, help="seconds of connecting before each step")
+    parser.add_argument("--warmup", type=float, default=8, help="seconds over which the pages open, before each step")
+    parser.add_argument(
+        "--open-within", type=float, default=240, help="seconds more to wait for every page to be open (then measure)"
+    )
+    parser.add_argument("--settle", type=float, default=10, help="seconds after every page is open, before measuring")
     parser.add_argument("--find-max", action="store_true", help="step the agents (--steps) up to p95 > --target-ms")
     parser.add_argument("--steps", default="100,200,400,700,1000", help="agent counts for --find-max")
     parser.add_argument("--target-ms", type=float, default=1000.0)

@@ -80,6 +80,13 @@ def current_versions(groups: Sequence[str]) -> list[str] | None:
     return _versions(groups, create_missing=True)
 
 
+def kept_version(group: str) -> str | None:
+    """This group's version if the cache holds one (a pinned version, see version_entry, is gone
+    once what it names expired); None otherwise, or when the cache fails."""
+    found = _versions([group], create_missing=False)
+    return found[0] if found else None
+
+
 def _versions(groups: Sequence[str], *, create_missing: bool) -> list[str] | None:
     """The groups' versions in order; None when one is missing and not created, or the cache fails."""
     keys = [VERSION_KEY.format(group) for group in groups]
@@ -109,19 +116,28 @@ def shared_render(variant: Sequence[str], render: Callable[[], str], *, timeout:
     later change always misses the cache). The template renders CSRF_PLACEHOLDER where a token
     goes; `personal` puts the reader's own in. A failing cache only costs a render.
     """
-    key = SHARED_RENDER_KEY.format(hashlib.blake2b("|".join(variant).encode(), digest_size=16).hexdigest())
-    try:
-        html: str | None = cache.get(key)
-    except Exception:
-        logger.warning("Shared render unreadable; rendering.", exc_info=True)
-        html = None
+    html = kept_render(variant)
     if html is None:
         html = render()
         try:
-            cache.set(key, html, timeout=timeout)
+            cache.set(_shared_render_key(variant), html, timeout=timeout)
         except Exception:
             logger.warning("Shared render not kept.", exc_info=True)
     return html
+
+
+def kept_render(variant: Sequence[str]) -> str | None:
+    """The shared render of this variant if one is kept (see shared_render); None otherwise."""
+    try:
+        html: str | None = cache.get(_shared_render_key(variant))
+    except Exception:
+        logger.warning("Shared render unreadable; rendering.", exc_info=True)
+        return None
+    return html
+
+
+def _shared_render_key(variant: Sequence[str]) -> str:
+    return SHARED_RENDER_KEY.format(hashlib.blake2b("|".join(variant).encode(), digest_size=16).hexdigest())
 
 
 def personal(request: HttpRequest, html: str) -> SafeString:

@@ -516,8 +516,10 @@ SERVICE_LEVEL_ABANDON_GRACE_SECONDS = env_int("SERVICE_LEVEL_ABANDON_GRACE_SECON
 # The health numbers (page, API, /metrics) are computed at most once per this many seconds.
 QUEUE_HEALTH_CACHE_SECONDS = env_int("QUEUE_HEALTH_CACHE_SECONDS", 2, minimum=0)
 # Live fragments (console.live): an unchanged fragment is a 304, but re-rendered at least this
-# often anyway (waiting times, callbacks falling due, a presence sweep change without a hint).
-CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 30, minimum=1)
+# often anyway. Everything they show that moves with time alone ticks in the page (waiting times,
+# SLA and offer clocks) or is hinted (callbacks falling due, presence): this only bounds what a
+# missed change could leave. Every open page's safety poll past it is a full re-read.
+CONSOLE_LIVE_MAX_AGE_SECONDS = env_int("CONSOLE_LIVE_MAX_AGE_SECONDS", 300, minimum=1)
 # The inbox re-reads for a change in its queues' waiting line (or, for a supervisor, anywhere) at
 # most once per this many seconds, plus up to half again per page (console.js): a busy queue
 # must not send all its agents to re-read at once. An agent's own work is shown at once.

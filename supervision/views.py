@@ -135,11 +135,28 @@ def _dashboard_context(request: HttpRequest, *, fresh: bool) -> dict[str, Any]:
     }
 
 
-def _shared_parts(request: HttpRequest, health: dict[str, Any]) -> str:
-    """The dashboard's shared parts, rendered once per cached health payload for all supervisors
-    who read them in the same language and time zone with the same admin right, with
-    CSRF_PLACEHOLDER for the reader's token (live.personal)."""
+def _shared_parts(request: HttpRequest) -> tuple[str, str]:
+    """The dashboard's shared parts and the computed-at time of the health payload they show,
+    rendered once per payload for all supervisors who read them in the same language and time
+    zone with the same admin right, with CSRF_PLACEHOLDER for the reader's token
+    (live.personal). A render already kept for the current payload is served without reading
+    the payload (which holds a row per agent: reading it cost more than the rest of a re-read)."""
     can_fix_endpoints = _user(request).has_perm("webhooks.change_webhookendpoint")
+
+    def variant(generated_at: str) -> list[str]:
+        return [
+            "supervision/_dashboard_parts.html",
+            get_language(),
+            timezone.get_current_timezone_name(),
+            str(int(can_fix_endpoints)),
+            generated_at,
+        ]
+
+    current = live.kept_version(selectors.HEALTH_VERSION_GROUP)
+    kept = live.kept_render(variant(current)) if current else None
+    if current and kept is not None:
+        return current, kept
+    health = selectors.current_health()
 
     def render() -> str:
         context = {
@@ -149,15 +166,11 @@ def _shared_parts(request: HttpRequest, health: dict[str, Any]) -> str:
         }
         return render_to_string("supervision/_dashboard_parts.html", context)
 
-    variant = [
-        "supervision/_dashboard_parts.html",
-        get_language(),
-        timezone.get_current_timezone_name(),
-        str(int(can_fix_endpoints)),
-        health["generated_at"],
-    ]
     # Outlives its payload a little: pages still showing it may be sent it once more.
-    return live.shared_render(variant, render, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS)
+    html = live.shared_render(
+        variant(health["generated_at"]), render, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS
+    )
+    return health["generated_at"], html
 
 
 def _render_dashboard(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
@@ -184,16 +197,16 @@ def dashboard_live(request: HttpRequest) -> HttpResponse:
     """
     user = _user(request)
     own = live.current_versions([agent_group(user.pk)])  # before the agent panel's reads
-    health = selectors.current_health()
+    generated_at, shared = _shared_parts(request)
     own_context = header_context(request, page_path=reverse("supervision:dashboard"))
     panel = render_to_string("console/_agent_panel.html", own_context, request)
     banner = render_to_string("console/_offer_banner.html", own_context, request)
-    response = HttpResponse(panel + banner + live.personal(request, _shared_parts(request, health)))
+    response = HttpResponse(panel + banner + live.personal(request, shared))
     if own is not None and settings.QUEUE_HEALTH_CACHE_SECONDS > 0:
         response["ETag"] = live.fragment_etag(
             request,
             groups=[agent_group(user.pk), selectors.HEALTH_VERSION_GROUP],
-            versions=[*own, health["generated_at"]],
+            versions=[*own, generated_at],
             max_age=settings.CONSOLE_LIVE_MAX_AGE_SECONDS,
         )
     response["Cache-Control"] = "private, no-cache"

@@ -107,14 +107,31 @@ def intent_label(value: str) -> str:
         return value
 
 
+# How long a ticket has waited, in the words console.js also uses to keep it ticking between
+# re-reads (console_strings), so a page need not be re-rendered for its clocks to move.
+WAITED_STRINGS = {
+    "waitedUnderMinute": _("under a minute"),
+    "waitedMinutes": _("%(minutes)s min"),
+    "waitedHours": _("%(hours)s h %(minutes)s min"),
+    "waitedDays": _("%(days)s d %(hours)s h"),
+    "waitedAgo": _("%(ago)s ago"),
+}
+
+
 @register.filter
 def waited(since: datetime | None) -> str:
     """How long since then, to the minute ("under a minute" for the first one)."""
     if since is None:
         return ""
-    if (timezone.now() - since).total_seconds() < 60:
-        return str(_("under a minute"))
-    return timesince(since)
+    minutes = int((timezone.now() - since).total_seconds() // 60)
+    if minutes < 1:
+        return str(WAITED_STRINGS["waitedUnderMinute"])
+    hours, days = minutes // 60, minutes // 1440
+    if days:
+        return str(WAITED_STRINGS["waitedDays"]) % {"days": days, "hours": hours % 24}
+    if hours:
+        return str(WAITED_STRINGS["waitedHours"]) % {"hours": hours, "minutes": minutes % 60}
+    return str(WAITED_STRINGS["waitedMinutes"]) % {"minutes": minutes}
 
 
 @register.filter
@@ -182,6 +199,7 @@ def console_strings() -> str:
         "newOffer": _("A ticket is offered to you: accept or decline"),
         "offerTitle": _("Offer waiting"),
         "seconds": _("%(seconds)s s"),
+        **WAITED_STRINGS,
     }
     return json_script({key: str(value) for key, value in strings.items()}, "console-strings")
 

@@ -5,8 +5,8 @@
  * trusted as state: the page re-reads its live fragment (server-rendered HTML) and swaps in every
  * [data-live-part] whose markup changed. It re-reads on connect, on every reconnect, on every
  * hint, and polls: every 30-60 s (spread per page) while the socket is open, as a safety net for
- * a hint lost in transit (skipping what a hint had re-read within 30 s), and every 5 s while it is
- * closed or reconnecting. A lost hint or a
+ * a hint lost in transit (skipping what a hint had re-read within 30 s, and the waiting line read
+ * within 3 min), and every 5 s while it is closed or reconnecting. A lost hint or a
  * restarted Redis therefore never leaves the screen wrong for long, and a thousand open consoles
  * do not cost the server a re-read each every few seconds.
  *
@@ -29,6 +29,10 @@
   var POLL_MS = 5000;
   var SAFETY_POLL_MIN_MS = 30000;
   var SAFETY_POLL_MAX_MS = 60000;
+  // A page's shared URL (the inbox's waiting line) changes with every ticket of its queues, so a
+  // safety poll of it is nearly always a full read, on every agent's page: the poll reads it only
+  // when nothing re-read it for this long (its hints say which tickets came and went meanwhile).
+  var SHARED_SAFETY_POLL_MS = 180000;
   // Presence heartbeat; the server's PRESENCE_AWAY_SECONDS (at least 30) must exceed it.
   var HEARTBEAT_MS = 20000;
   var HINT_DEBOUNCE_MS = 80;
@@ -137,6 +141,25 @@
   }
   tickOffers();
   window.setInterval(tickOffers, 1000);
+
+  // How long each ticket has waited, in the server's words (console_strings): the clocks move
+  // without a re-read, so a fragment is re-rendered only when what it shows changed.
+  function tickWaited() {
+    var now = Date.now() + clockOffsetMs;
+    document.querySelectorAll("time[data-waited-since]").forEach(function (node) {
+      var minutes = Math.floor((now / 1000 - parseInt(node.getAttribute("data-waited-since"), 10)) / 60);
+      if (isNaN(minutes)) return;
+      var hours = Math.floor(minutes / 60);
+      var days = Math.floor(minutes / 1440);
+      var text;
+      if (minutes < 1) text = t("waitedUnderMinute");
+      else if (days) text = t("waitedDays", { days: days, hours: hours % 24 });
+      else if (hours) text = t("waitedHours", { hours: hours, minutes: minutes % 60 });
+      else text = t("waitedMinutes", { minutes: minutes });
+      node.textContent = node.hasAttribute("data-waited-ago") ? t("waitedAgo", { ago: text }) : text;
+    });
+  }
+  window.setInterval(tickWaited, 15000);
 
   var indicator = document.getElementById("live-indicator");
   if (!root) {
@@ -374,7 +397,8 @@
     lineOnly = false;
     [refreshOwn, refreshShared].forEach(function (read, index) {
       if (index && read === refreshOwn) return;
-      if (olderThanMs && now - read.startedAt < olderThanMs) return;
+      var older = olderThanMs && index ? Math.max(olderThanMs, SHARED_SAFETY_POLL_MS) : olderThanMs;
+      if (older && now - read.startedAt < older) return;
       read();
     });
   }
