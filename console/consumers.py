@@ -4,16 +4,18 @@ An agent's socket joins the group of the agent and of each of their queues; a su
 joins the supervisors' group. On a hint the page re-reads its HTML from the server.
 """
 
+import asyncio
 import logging
 import time
 from contextlib import suppress
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from console.selectors import live_groups_for
-from routing.services import record_console_seen
+from routing.services import record_consoles_seen
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,46 @@ CLOSE_LAYER_DOWN = 1011
 
 # A socket writes its agent's presence at most this often, however often the page sends.
 PRESENCE_WRITE_SECONDS = 10.0
+# Heartbeats are gathered per process and written together this often (a connect is written at
+# once: an agent coming back is Online at once). The page beats every 20 s and the sweep waits at
+# least PRESENCE_AWAY_SECONDS (30 or more), so a beat written this much later still keeps them.
+PRESENCE_FLUSH_SECONDS = 5.0
+# Channels closes stale database connections before every message a consumer handles: a hop to
+# the thread that runs the views, per hint and per socket. These handlers touch no database (a
+# heartbeat's write goes through database_sync_to_async, which closes them itself).
+DATABASE_FREE_MESSAGES = frozenset({"ticket.changed", "agent.changed", "websocket.receive"})
+
+
+class _Heartbeats:
+    """The users whose consoles beat since the last write, per process and event loop, written
+    in one statement every PRESENCE_FLUSH_SECONDS. A write that fails keeps them for the next."""
+
+    def __init__(self) -> None:
+        self.pending: set[int] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, user_id: int) -> None:
+        self.pending.add(user_id)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._write_every())
+
+    async def _write_every(self) -> None:
+        while self.pending:
+            await asyncio.sleep(PRESENCE_FLUSH_SECONDS)
+            await self.write()
+
+    async def write(self) -> None:
+        users, self.pending = self.pending, set()
+        try:
+            await database_sync_to_async(record_consoles_seen)(user_ids=users)
+        except Exception:
+            # Presence is best effort: a socket must keep carrying hints while the database blinks.
+            logger.warning("Presence of %d consoles not recorded; kept for the next write.", len(users), exc_info=True)
+            self.pending |= users
+
+
+HEARTBEATS = _Heartbeats()
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
@@ -59,9 +101,17 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)  # fails with the layer: see __call__
         self.live_groups = groups
         await self.accept()
-        await self._seen()
+        await self._seen(at_once=True)
 
-    async def _seen(self) -> None:
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Handle a hint or a page's message without Channels' stale-connection check (see
+        DATABASE_FREE_MESSAGES); anything else as Channels does."""
+        if message.get("type") in DATABASE_FREE_MESSAGES:
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
+
+    async def _seen(self, *, at_once: bool = False) -> None:
         if not self.tracks_presence:
             return
         now = time.monotonic()
@@ -69,8 +119,11 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         self._presence_written_at = now
         user = self.scope.get("user")
+        if not at_once:
+            HEARTBEATS.add(user.pk)
+            return
         try:
-            await database_sync_to_async(record_console_seen)(user_id=user.pk)
+            await database_sync_to_async(record_consoles_seen)(user_ids=[user.pk])
         except Exception:
             # Presence is best effort: a socket must keep carrying hints while the database blinks.
             logger.warning("Presence not recorded for user %s.", getattr(user, "pk", None), exc_info=True)

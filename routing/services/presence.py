@@ -8,6 +8,7 @@ presence: the dashboard shows "away (no console)", and a console coming back res
 Agents who never opened a console (API-driven) are left alone.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,18 +24,28 @@ PRESENCE_SWEEP_BATCH = 200
 def record_console_seen(*, user_id: int, now: datetime | None = None) -> bool:
     """A console of this user spoke. Restores Online when presence (not a person) had set them
     Away or Offline. Returns False for users without an agent profile."""
+    return record_consoles_seen(user_ids=[user_id], now=now) > 0
+
+
+def record_consoles_seen(*, user_ids: Iterable[int], now: datetime | None = None) -> int:
+    """The consoles of these users spoke (a socket process gathers its heartbeats for a few
+    seconds: a thousand consoles are one statement, not fifty a second). Restores Online for those
+    presence had set Away or Offline. Returns how many of them have an agent profile."""
     now = now or timezone.now()
-    # The heartbeat of every open console lands here: one UPDATE for an agent whose status is
-    # theirs (nearly always), the lookup below only for one that presence had set aside.
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0
+    # One UPDATE for the agents whose status is theirs (nearly all); the lookup below only when
+    # some were not updated (presence had set them aside, or they have no agent profile).
     set_aside = Q(status_set_by_presence=True, status__in=[AgentStatus.AWAY, AgentStatus.OFFLINE])
-    if AgentProfile.objects.filter(user_id=user_id).exclude(set_aside).update(last_seen_at=now):
-        return True
-    if not AgentProfile.objects.filter(user_id=user_id).update(last_seen_at=now):
-        return False
-    agent = AgentProfile.objects.filter(set_aside, user_id=user_id).first()
-    if agent is not None:
+    seen = AgentProfile.objects.filter(user_id__in=ids).exclude(set_aside).update(last_seen_at=now)
+    if seen == len(ids):
+        return seen
+    for agent in AgentProfile.objects.filter(set_aside, user_id__in=ids):
+        AgentProfile.objects.filter(pk=agent.pk).update(last_seen_at=now)
         set_agent_status(agent=agent, status=AgentStatus.ONLINE)
-    return True
+        seen += 1
+    return seen
 
 
 def sweep_absent_agents(*, now: datetime | None = None, batch_size: int = PRESENCE_SWEEP_BATCH) -> dict[str, int]:
