@@ -43,6 +43,7 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
+import aiohttp
 import httpx
 import psycopg
 import redis
@@ -174,14 +175,14 @@ class Page:
         self.line_reread = False
 
     async def reread(
-        self, client: httpx.AsyncClient, stats: dict[str, float], *, shared: bool = False, line_only: bool = False
+        self, client: aiohttp.ClientSession, stats: dict[str, float], *, shared: bool = False, line_only: bool = False
     ) -> None:
         """Re-read the page's own live URL, or with shared=True the one for shared hints (the
         same URL on a page that has only one); line_only: without its panels (console.js asks so
         when only tickets joined and left the line since the last read)."""
         url = self.timing.shared_url if shared and self.timing.shared_url else self.url
         target = f"{url}?panels=0" if line_only and url != self.url and not self.line_reread else url
-        headers = {"X-Requested-With": "fetch"}
+        headers = {"X-Requested-With": "fetch", "Cookie": f"sessionid={self.cookies['sessionid']}"}
         etag = self.etags.get(url)
         if self.use_etag and etag:
             headers["If-None-Match"] = etag
@@ -193,34 +194,35 @@ class Page:
             self.shared_due = None  # this read covers every shared hint heard before it (console.js)
             self.forget_line()
         try:
-            response = await client.get(target, headers=headers, cookies=self.cookies)
-        except httpx.HTTPError:
+            async with client.get(target, headers=headers) as response:
+                status, body, etag = response.status, await response.read(), response.headers.get("ETag")
+        except (aiohttp.ClientError, TimeoutError):
             stats["errors"] += 1
             return
         now = time.time()
         stats["rereads"] += 1
         stats[f"rereads {url}"] += 1
-        if response.status_code == 304:
+        if status == 304:
             stats["not_modified"] += 1
             stats[f"304 {url}"] += 1
             return
-        if response.status_code != 200:
+        if status != 200:
             stats["errors"] += 1
             return
-        stats["bytes"] += len(response.content)
-        self.etags[url] = response.headers.get("ETag")
+        stats["bytes"] += len(body)
+        self.etags[url] = etag
         # An agent's page reads its own URL, then the shared one, on connect; a dashboard one URL.
         self.opened = self.opened or (self.socket_open and (url != self.url or not self.timing.shared_url))
         if url != self.url:
             # The waiting line: a ticket there is not yet the agent's; what it shows decides skips.
-            line = WAITING_LINE.search(response.content)
+            line = WAITING_LINE.search(body)
             self.shown_waiting = {int(t) for t in TICKET_ROW.findall(line.group(1))} if line else set()
             return
-        for match in TICKET_LINK.finditer(response.content):
+        for match in TICKET_LINK.finditer(body):
             self.seen.setdefault(int(match.group(1)), now)
 
     async def live(
-        self, client: httpx.AsyncClient, ws_url: str, until: dict[str, float], stats: dict[str, float], delay: float
+        self, client: aiohttp.ClientSession, ws_url: str, until: dict[str, float], stats: dict[str, float], delay: float
     ) -> None:
         import websockets
 
@@ -433,8 +435,7 @@ async def drive(args: argparse.Namespace, sessions: list[tuple[str, int, str]], 
         for url in filter(None, (page.url, page.timing.shared_url)):
             stats.setdefault(f"rereads {url}", 0.0)
             stats.setdefault(f"304 {url}", 0.0)
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+    async with page_client(base, args.connections) as client:
         until = {"stop": float("inf")}
         ws_url = f"ws://127.0.0.1:{args.ws_port}/ws/console/"
         spread = args.warmup * 0.7 / max(1, len(pages))
@@ -484,6 +485,16 @@ async def all_opened(pages: list[Page], args: argparse.Namespace) -> float:
     return round(took, 1)
 
 
+def page_client(base: str, connections: int) -> aiohttp.ClientSession:
+    """One keep-alive pool for every page (each sends its own session cookie; none is kept)."""
+    return aiohttp.ClientSession(
+        base_url=base,
+        connector=aiohttp.TCPConnector(limit=connections),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=10),
+    )
+
+
 def cpu_by_view(raw: dict[bytes, bytes], elapsed: float) -> dict[str, dict[str, float]]:
     """The web servers' requests by kind (ops.bench_views.CpuByViewMiddleware): per second, ms of
     CPU each (the view's thread), CPU s/s; costliest first."""
@@ -505,14 +516,15 @@ def cpu_by_view(raw: dict[bytes, bytes], elapsed: float) -> dict[str, dict[str, 
 async def healthz_floor(args: argparse.Namespace, seconds: float = 4.0) -> dict[str, float]:
     """The floor, through the same server in the same run: bare /healthz requests per second over
     the same keep-alive pool, and the web CPU each costs; every step's figures are read against it."""
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     done = 0
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", limits=limits, timeout=10) as client:
+    async with page_client(f"http://127.0.0.1:{args.port}", args.connections) as client:
 
         async def worker(until: float) -> None:
             nonlocal done
             while time.monotonic() < until:
-                if (await client.get("/healthz")).status_code == 200:
+                async with client.get("/healthz") as response:
+                    ok = response.status == 200 and bool(await response.read())
+                if ok:
                     done += 1
 
         await asyncio.gather(*(worker(time.monotonic() + 0.5) for _ in range(args.connections)))  # warm
