@@ -58,6 +58,7 @@ from ops.bench_views import CPU_BY_VIEW_KEY
 POLL_S = 5.0
 SAFETY_POLL_MIN_S, SAFETY_POLL_MAX_S = 30.0, 60.0
 SHARED_SAFETY_POLL_S = 180.0
+LEFT_KEPT_S = 60.0
 HINT_DEBOUNCE_S = 0.08
 MAX_BACKOFF_S = 15.0
 SHARED_SCOPES = {"queue", "supervisors"}
@@ -106,6 +107,7 @@ class Page:
         self.opened = False  # the socket is open and the page has read what it shows once
         self.line_tickets: dict[int, tuple[bool, int, float]] = {}  # id -> (waiting, changed at, heard at)
         self.line_reread = False
+        self.line_left: dict[int, tuple[int, float]] = {}  # id -> (changed at, heard at), kept past forget_line
         self.shown_waiting: set[int] = set()
         self.wake = asyncio.Event()
         self.socket_open = False
@@ -152,8 +154,13 @@ class Page:
                 known = self.line_tickets.get(ticket)
                 if known and known[1] > at:
                     continue  # an earlier change, heard late
+                gone = self.line_left.get(ticket)
+                if waiting and gone and gone[0] > at:
+                    continue  # the same, after the line was forgotten
                 heard = known[2] if known and known[0] and waiting else time.monotonic()
                 self.line_tickets[ticket] = (waiting, at, heard)
+                if not waiting:
+                    self.line_left[ticket] = (at, heard)
 
     def line_wait(self) -> float:
         """console.js's lineWait: 0 read now, more: look again in that many seconds, -1: skip."""
@@ -173,6 +180,8 @@ class Page:
     def forget_line(self) -> None:
         self.line_tickets.clear()
         self.line_reread = False
+        now = time.monotonic()
+        self.line_left = {ticket: gone for ticket, gone in self.line_left.items() if now - gone[1] <= LEFT_KEPT_S}
 
     async def reread(
         self, client: aiohttp.ClientSession, stats: dict[str, float], *, shared: bool = False, line_only: bool = False

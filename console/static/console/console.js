@@ -438,6 +438,11 @@
   var lineGraceMs = parseInt(root.getAttribute("data-line-grace-ms"), 10) || 0;
   var lineTickets = new Map(); // ticket id -> {waiting, at: when it changed (server ms), heard: local ms}
   var lineReread = false;
+  // Tickets heard leaving the line, kept past forgetLine for LEFT_KEPT_MS: a "waiting" hint about
+  // one of them from before it left (another server process's, heard late) is old news, not a
+  // ticket to wait for and read.
+  var LEFT_KEPT_MS = 60000;
+  var lineLeft = new Map(); // ticket id -> {at, heard}
 
   function noteLine(hint) {
     if (hint.scope !== "queue" || hint.reread || !Array.isArray(hint.queued) || !Array.isArray(hint.left)) {
@@ -455,8 +460,11 @@
   function noteTicket(id, waiting, at) {
     var known = lineTickets.get(id);
     if (known && known.at > at) return; // an earlier change, heard late
+    var gone = lineLeft.get(id);
+    if (waiting && gone && gone.at > at) return; // the same, after the line was forgotten
     var heard = known && known.waiting && waiting ? known.heard : Date.now();
     lineTickets.set(id, { waiting: waiting, at: at, heard: heard });
+    if (!waiting) lineLeft.set(id, { at: at, heard: heard });
   }
 
   // 0: read now; more: look again in that many ms; -1: nothing to read.
@@ -483,6 +491,10 @@
   function forgetLine() {
     lineTickets.clear();
     lineReread = false;
+    var now = Date.now();
+    lineLeft.forEach(function (entry, id) {
+      if (now - entry.heard > LEFT_KEPT_MS) lineLeft.delete(id);
+    });
   }
 
   function armTrailing() {
