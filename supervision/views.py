@@ -168,7 +168,9 @@ def _shared_parts(request: HttpRequest) -> tuple[str, str]:
 
     # Outlives its payload a little: pages still showing it may be sent it once more.
     html = live.shared_render(
-        variant(health["generated_at"]), render, timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS
+        variant(health["generated_at"]),
+        render,
+        timeout=settings.QUEUE_HEALTH_CACHE_SECONDS + SHARED_PARTS_GRACE_SECONDS,
     )
     return health["generated_at"], html
 

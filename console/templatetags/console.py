@@ -7,7 +7,6 @@ from django import template
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.html import json_script
-from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
