@@ -10,10 +10,10 @@ one read of the versions: no query, no template.
 Why no update is lost: the view reads the versions before it reads the database, and a writer
 replaces them after its commit. A change that the render missed therefore always finds a newer
 version at the next re-read. A version missing from the cache, a cache that fails, a session of
-another user: all mean "changed" (a full re-read). What changes without a ticket change (the
-waiting times shown, the callbacks falling due, a presence sweep) is re-rendered by the first
-re-read after `max_age` seconds (at the latest the page's safety poll): the ETag also names a
-time window, spread per user so pages do not all re-render on the same second.
+another user: all mean "changed" (a full re-read). The clocks a fragment shows (waiting times,
+SLA, offers) tick in the page, and callbacks falling due and presence changes are hinted; as a
+bound on anything missed, the ETag also names a time window of `max_age` seconds, spread per
+user so pages do not all re-render on the same second.
 
 A version need not be a random token: a view may pin a group's version to what it rendered (the
 dashboard pins "queue-health" to the computed-at time of the cached figures it showed, see

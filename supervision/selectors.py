@@ -525,6 +525,12 @@ def current_health(*, use_cache: bool = True) -> dict[str, Any]:
     return payload
 
 
+def forget_health() -> None:
+    """Drop the cached payload and its live version together: the next read recomputes it (a
+    dashboard serves its kept render while the version stands, without reading the payload)."""
+    cache.delete_many([HEALTH_CACHE_KEY, *live.version_entry(HEALTH_VERSION_GROUP, "")])
+
+
 # --- Sparklines ---------------------------------------------------------------------------------
 
 

@@ -32,6 +32,19 @@ from tickets.models import CloseReason, Ticket, TicketStatus
 # Where browser tests save their screenshots (one directory; SCREENSHOTS_DIR moves it).
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(settings.BASE_DIR) / "var" / "screenshots")
 
+# A browser story at phone and desktop widths in Chinese and English (conftest runs half the
+# pairs unless BROWSER_MATRIX=full): parameters `viewport` and `locale`.
+PHONE_AND_DESKTOP_IN_BOTH_LANGUAGES = pytest.mark.parametrize(
+    ("viewport", "locale"),
+    [
+        ({"width": 390, "height": 844}, "zh-CN"),
+        ({"width": 1280, "height": 800}, "en-US"),
+        ({"width": 390, "height": 844}, "en-US"),
+        ({"width": 1280, "height": 800}, "zh-CN"),
+    ],
+    ids=["phone-zh", "desktop-en", "phone-en", "desktop-zh"],
+)
+
 BASE_DIR = Path(settings.BASE_DIR)
 LOG_DIR = BASE_DIR / "var" / "test-logs"
 PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's

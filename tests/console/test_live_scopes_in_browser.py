@@ -20,7 +20,7 @@ from callbacks.services import dispatch_due_callbacks
 from routing.services import set_agent_status
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import queue
-from tests.helpers import log_in, open_inquiry, signed_in_page
+from tests.helpers import PHONE_AND_DESKTOP_IN_BOTH_LANGUAGES, log_in, open_inquiry, signed_in_page
 from tickets.models import Ticket
 
 pytestmark = [
@@ -133,16 +133,7 @@ def test_a_queue_change_alone_reaches_anas_screen_within_the_shared_interval(
     expect(page).to_have_title(re.compile(r"^\(1\) "))  # the title follows the swap a moment later
 
 
-@pytest.mark.parametrize(
-    ("viewport", "locale"),
-    [
-        ({"width": 390, "height": 844}, "zh-CN"),
-        ({"width": 1280, "height": 800}, "en-US"),
-        ({"width": 390, "height": 844}, "en-US"),
-        ({"width": 1280, "height": 800}, "zh-CN"),
-    ],
-    ids=["phone-zh", "desktop-en", "phone-en", "desktop-zh"],
-)
+@PHONE_AND_DESKTOP_IN_BOTH_LANGUAGES
 def test_a_line_change_is_read_without_the_panels_and_a_queue_callback_falling_due_with_them(
     console_server, browser, expect, screenshots, ana, storefront_token, settings, viewport, locale
 ) -> None:

@@ -12,7 +12,7 @@ from console.push import HINT_TYPE, queue_group, send_hint
 from routing.services import set_agent_status
 from teams.models import AgentStatus
 from tests.factories import queue
-from tests.helpers import open_inquiry, signed_in_page
+from tests.helpers import PHONE_AND_DESKTOP_IN_BOTH_LANGUAGES, open_inquiry, signed_in_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,16 +27,7 @@ WAITED = {
 }
 
 
-@pytest.mark.parametrize(
-    ("viewport", "locale"),
-    [
-        ({"width": 390, "height": 844}, "zh-CN"),
-        ({"width": 1280, "height": 800}, "en-US"),
-        ({"width": 390, "height": 844}, "en-US"),
-        ({"width": 1280, "height": 800}, "zh-CN"),
-    ],
-    ids=["phone-zh", "desktop-en", "phone-en", "desktop-zh"],
-)
+@PHONE_AND_DESKTOP_IN_BOTH_LANGUAGES
 def test_waiting_times_move_on_the_page_without_a_re_read(
     console_server, browser, expect, screenshots, ana, storefront_token, viewport, locale
 ) -> None:

@@ -40,8 +40,7 @@ def resolved(request: pytest.FixtureRequest) -> Callable[..., Ticket]:
 @pytest.fixture(autouse=True)
 def _no_cached_health() -> None:
     """The health payload is cached across processes: never carry one test's into the next."""
-    from django.core.cache import cache
 
-    from supervision.selectors import HEALTH_CACHE_KEY
+    from supervision.selectors import forget_health
 
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()

@@ -174,11 +174,10 @@ def test_the_dashboard_costs_the_same_queries_however_many_ratings(
             assert client.get("/console/dashboard/live/").status_code == 200
         for hour in range(10):
             resolved_and_rated("books", ana, shanghai_time(25, 1 + hour % 8, hour), 1 + hour % 5, "meh")
-        from django.core.cache import cache
 
-        from supervision.selectors import HEALTH_CACHE_KEY
+        from supervision.selectors import forget_health
 
-        cache.delete(HEALTH_CACHE_KEY)
+        forget_health()
         with django_assert_max_num_queries(len(few)):
             client.get("/console/dashboard/live/")
 

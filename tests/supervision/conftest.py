@@ -2,12 +2,11 @@
 across processes, so no test may see another's."""
 
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
 def _no_cached_health() -> None:
     """The health payload is cached across processes (Redis in CI): never carry one test's into the next."""
-    from supervision.selectors import HEALTH_CACHE_KEY
+    from supervision.selectors import forget_health
 
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()

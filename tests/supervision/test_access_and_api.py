@@ -5,11 +5,10 @@ import re
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from supervision.selectors import HEALTH_CACHE_KEY
+from supervision.selectors import forget_health
 from teams.services import issue_api_token
 from tests.helpers import shanghai_time, ticket_on_timeline
 
@@ -73,7 +72,7 @@ def test_the_health_payload_is_cached_for_a_moment(sam, signed_in, settings) -> 
     ticket_on_timeline("jewelry", queued=shanghai_time(25, 9, 50))
 
     assert client.get("/api/v1/queues/health/").json() == first  # served from the cache
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()
     again = client.get("/api/v1/queues/health/").json()
     assert next(q for q in again["queues"] if q["slug"] == "jewelry")["waiting"] == 1
 
@@ -136,7 +135,7 @@ def test_the_live_fragment_costs_the_same_few_queries_however_many_agents(
             status_set_by_presence=True,
         )
         ticket_on_timeline("books", queued=shanghai_time(25, 9, 50 + n))
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()
     with django_assert_max_num_queries(len(few)):
         page = client.get("/console/dashboard/live/").content.decode()
     assert page.count('data-agent="more') == 8

@@ -11,10 +11,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
-from supervision.selectors import AGENT_BOARD_ROWS, AGENT_LIST_PAGE_SIZE, HEALTH_CACHE_KEY, agent_board_summary
+from supervision.selectors import AGENT_BOARD_ROWS, AGENT_LIST_PAGE_SIZE, agent_board_summary, forget_health
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import AgentFactory, UserFactory
 
@@ -72,7 +71,7 @@ def test_a_large_floor_is_capped_with_a_link_to_the_rest(sam, signed_in, django_
     client = signed_in(sam)
     client.get(LIVE)
 
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()
     board = board_of(client.get(LIVE).text)
 
     assert board.count('data-agent="') == AGENT_BOARD_ROWS
@@ -158,7 +157,7 @@ def test_a_list_page_costs_the_same_few_queries_however_many_agents(
     queries = len(few)  # read now: the next request resets Django's query log
     for n in range(20):
         agent(f"many{n:02d}")
-    cache.delete(HEALTH_CACHE_KEY)
+    forget_health()
     client.get(AGENTS)  # the figures' payload is recomputed once
 
     with django_assert_max_num_queries(queries):

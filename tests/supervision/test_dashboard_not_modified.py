@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -32,7 +31,7 @@ def read(client: Client, etag: str | None = None) -> Any:
 
 
 def expire_cached_figures() -> None:
-    cache.delete_many([selectors.HEALTH_CACHE_KEY, *live.version_entry(selectors.HEALTH_VERSION_GROUP, "")])
+    selectors.forget_health()
 
 
 @pytest.fixture
@@ -141,3 +140,27 @@ def test_each_language_has_its_own_render(sam, sue, signed_in) -> None:
     english = signed_in(sue).get(LIVE).text
 
     assert "Agents" in english and "Agents" not in chinese
+
+
+def test_a_supervisor_served_the_kept_render_never_reads_the_payload_until_it_expires(
+    sam, sue, signed_in, monkeypatch
+) -> None:
+    """The payload holds a row per agent (about 200 KB at 1,000 agents): reading it cost more than
+    the rest of a re-read. While the render of the current payload is kept, re-reads skip it."""
+    first = read(signed_in(sam))
+    assert first.status_code == 200
+    real = selectors.current_health
+    reads: list[int] = []
+
+    def counted(**kwargs: Any) -> dict[str, Any]:
+        reads.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "current_health", counted)
+    again = read(signed_in(sue))
+    assert again.status_code == 200 and reads == []
+    assert waiting_in(again.content.decode(), "jewelry") == waiting_in(first.content.decode(), "jewelry")
+
+    expire_cached_figures()
+    assert read(signed_in(sue)).status_code == 200
+    assert reads == [1]
