@@ -12,8 +12,9 @@ holds the console websocket (with the page's 20 s presence heartbeat, reconnecti
 re-reads its live fragment on connect, 80 ms after a hint about the user's own work (at most once
 per data-min-interval-ms), at most once per data-shared-hint-ms (x1-1.5 per page) for hints about
 a queue or the supervisors, data-trailing-ms after the last hint, and polls every 30-60 s while
-the socket is open (every 5 s while it is not); it sends back the last ETag as If-None-Match
-(unless --no-etag).
+the socket is open (the waiting line only when unread for 3 min; every 5 s while it is not); it
+sends back the last ETag as If-None-Match (unless --no-etag). A step is measured once every page
+is open and has read what it shows (--open-within, then --settle): not the storm of first reads.
 All pages share one asyncio loop and one keep-alive HTTP pool (--connections). It reports the
 time from a ticket's assignment to its agent's page having re-read it (p50/p95/p99), re-reads/s,
 the share answered 304, the CPU seconds of this run's web server per second and per re-read, the
