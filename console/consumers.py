@@ -46,8 +46,14 @@ class _Heartbeats:
         self.pending: set[int] = set()
         self.task: asyncio.Task[None] | None = None
 
-    def add(self, user_id: int) -> None:
+    async def beat(self, user_id: int, *, at_once: bool = False) -> None:
+        """Note a console of this user spoke; at_once: write now (a connect), with any others
+        gathered so far."""
         self.pending.add(user_id)
+        if at_once:
+            await self.write()
+        if not self.pending:
+            return
         loop = asyncio.get_running_loop()
         if self.task is None or self.task.done() or self.task.get_loop() is not loop:
             self.task = loop.create_task(self._write_every())
@@ -118,15 +124,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if now - self._presence_written_at < PRESENCE_WRITE_SECONDS:
             return
         self._presence_written_at = now
-        user = self.scope.get("user")
-        if not at_once:
-            HEARTBEATS.add(user.pk)
-            return
-        try:
-            await database_sync_to_async(record_consoles_seen)(user_ids=[user.pk])
-        except Exception:
-            # Presence is best effort: a socket must keep carrying hints while the database blinks.
-            logger.warning("Presence not recorded for user %s.", getattr(user, "pk", None), exc_info=True)
+        await HEARTBEATS.beat(self.scope["user"].pk, at_once=at_once)
 
     async def disconnect(self, code: int) -> None:
         for group in self.live_groups:

@@ -11,7 +11,7 @@ from routing.services.intake import (
     triage_queue,
 )
 from routing.services.offers import OfferGone, accept_offer, decline_offer, expire_offers, pending_offers_for
-from routing.services.presence import record_console_seen, record_consoles_seen, sweep_absent_agents
+from routing.services.presence import record_consoles_seen, sweep_absent_agents
 from routing.services.sweep import sweep_waiting_tickets
 from routing.services.take import take_ticket
 from routing.services.work import (
@@ -49,7 +49,6 @@ __all__ = [
     "expire_offers",
     "pending_offers_for",
     "recategorize_ticket",
-    "record_console_seen",
     "record_consoles_seen",
     "reopen_ticket",
     "reply_to_shopper",

@@ -21,12 +21,6 @@ from teams.models import AgentProfile, AgentStatus
 PRESENCE_SWEEP_BATCH = 200
 
 
-def record_console_seen(*, user_id: int, now: datetime | None = None) -> bool:
-    """A console of this user spoke. Restores Online when presence (not a person) had set them
-    Away or Offline. Returns False for users without an agent profile."""
-    return record_consoles_seen(user_ids=[user_id], now=now) > 0
-
-
 def record_consoles_seen(*, user_ids: Iterable[int], now: datetime | None = None) -> int:
     """The consoles of these users spoke (a socket process gathers its heartbeats for a few
     seconds: a thousand consoles are one statement, not fifty a second). Restores Online for those

@@ -16,7 +16,7 @@ from django.utils import timezone
 from console import consumers
 from console.consumers import ConsoleConsumer
 from console.push import HINT_TYPE, agent_group
-from routing.services import dispatch_queue, record_console_seen, set_agent_status, sweep_absent_agents
+from routing.services import dispatch_queue, record_consoles_seen, set_agent_status, sweep_absent_agents
 from supervision.selectors import agent_board
 from teams.models import AgentProfile, AgentStatus
 from tests.factories import AgentFactory, UserFactory, queue
@@ -35,7 +35,7 @@ def online_ana(ana: AgentProfile, settings: Any) -> AgentProfile:
     settings.PRESENCE_AWAY_SECONDS = 60
     settings.PRESENCE_OFFLINE_SECONDS = 900
     set_agent_status(agent=ana, status=AgentStatus.ONLINE)
-    record_console_seen(user_id=ana.user_id)
+    record_consoles_seen(user_ids=[ana.user_id])
     return ana
 
 
@@ -72,7 +72,7 @@ def test_past_the_longer_limit_the_agent_goes_offline_and_waiting_work_returns(
 def test_any_open_tab_keeps_the_agent_present(online_ana: AgentProfile) -> None:
     start = timezone.now()
     with time_machine.travel(start + timedelta(seconds=50)):
-        record_console_seen(user_id=online_ana.user_id)  # the second tab's heartbeat
+        record_consoles_seen(user_ids=[online_ana.user_id])  # the second tab's heartbeat
     with time_machine.travel(start + timedelta(seconds=100)):
         sweep_absent_agents()
     assert status_of(online_ana) == (AgentStatus.ONLINE, False)
@@ -81,11 +81,11 @@ def test_any_open_tab_keeps_the_agent_present(online_ana: AgentProfile) -> None:
 def test_a_console_coming_back_restores_online_but_never_overrides_a_chosen_away(online_ana: AgentProfile) -> None:
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
         sweep_absent_agents()
-    record_console_seen(user_id=online_ana.user_id)
+    record_consoles_seen(user_ids=[online_ana.user_id])
     assert status_of(online_ana) == (AgentStatus.ONLINE, False)
 
     set_agent_status(agent=online_ana, status=AgentStatus.AWAY)  # her own choice
-    record_console_seen(user_id=online_ana.user_id)
+    record_consoles_seen(user_ids=[online_ana.user_id])
     assert status_of(online_ana) == (AgentStatus.AWAY, False)
 
 
@@ -125,10 +125,10 @@ def test_a_heartbeat_of_an_agent_whose_status_is_their_own_is_one_statement(
 ) -> None:
     """Every open console's heartbeat lands here (a thousand consoles: fifty a second)."""
     with django_assert_num_queries(1):
-        assert record_console_seen(user_id=online_ana.user_id)
+        assert record_consoles_seen(user_ids=[online_ana.user_id])
     set_agent_status(agent=online_ana, status=AgentStatus.AWAY)  # the agent's own choice stays
     with django_assert_num_queries(1):
-        assert record_console_seen(user_id=online_ana.user_id)
+        assert record_consoles_seen(user_ids=[online_ana.user_id])
     assert status_of(online_ana) == (AgentStatus.AWAY, False)
 
 
